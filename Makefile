@@ -1,0 +1,49 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app checkin
+CHROMIUM ?= /usr/bin/chromium
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test test-sqlite test-postgres lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+## make run: install, migrate, seed a demo event if the database is empty, serve on SQLite.
+run: $(VENV)/.installed
+	$(FLASK) db upgrade
+	@$(FLASK) demo --if-empty
+	@echo ""
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## make test: the whole suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set.
+test: $(VENV)/.test-installed
+	@test -x "$(CHROMIUM)" || { echo "Chromium is missing at $(CHROMIUM)."; \
+	  echo "Install it with: sudo apt-get install chromium   (the browser tests need it)"; exit 1; }
+	$(BIN)/pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; $(BIN)/pytest -q -m "not browser"; \
+	else echo "TEST_DATABASE_URL is not set: PostgreSQL run skipped (.ci/run sets it)."; fi
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check checkin tests bench
+	$(BIN)/ruff format --check checkin tests bench
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python bench/door.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

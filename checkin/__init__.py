@@ -1,0 +1,38 @@
+"""checkin: door check-in, "who you met" cards and next-morning digests for alumni events."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import cli, events, security
+from .config import Config
+from .database import tune
+from .extensions import csrf, db, htmx, limiter, login_manager, migrate
+
+
+def create_app(config: object | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, CLI commands."""
+    app = Flask(__name__, instance_path=None, template_folder="../templates", static_folder="../static")
+    app.config.from_object(config or Config())
+    app.config["INSTANCE_DIR"].mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        tune(db.engine)
+
+    from .views import api, auth, door, organizer, tickets
+
+    for module in (auth, organizer, door, tickets, api):
+        app.register_blueprint(module.bp)
+    csrf.exempt(api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard
+
+    app.add_template_filter(events.when, "local")
+    app.add_template_filter(events.clock, "clock")
+    security.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,64 @@
+"""Settings read from the environment, with defaults that work on a fresh machine."""
+
+import os
+import secrets
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("CHECKIN_INSTANCE", Path(__file__).resolve().parent.parent / "instance"))
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept under instance/."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    # Ticket codes are derived from this key, so it must survive restarts: keep it on disk.
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Production-shaped defaults; every value can come from the environment."""
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = _secret_key()
+        self.SQLALCHEMY_DATABASE_URI = _database_url(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'checkin.sqlite'}"
+        )
+        self.BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.INSTANCE_DIR = INSTANCE_DIR
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a door phone stays open all evening
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # guest lists of 100,000 rows fit; bigger uploads get 413
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    DOOR_PASS_HOURS = 24
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a throwaway database, a fixed key, no rate limits."""
+
+    TESTING = True
+    RATELIMIT_ENABLED = False
+
+    def __init__(self, database_url: str, instance_dir: Path) -> None:
+        super().__init__()
+        self.SECRET_KEY = "test-secret-key-not-for-production-0123456789"
+        self.SQLALCHEMY_DATABASE_URI = _database_url(database_url)
+        self.INSTANCE_DIR = instance_dir
+        self.BASE_URL = "http://127.0.0.1:5000"
+
+
+def _database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs that name no driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

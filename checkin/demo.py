@@ -1,0 +1,141 @@
+"""A demo event with realistic alumni, for trying the app and for tests."""
+
+import random
+import secrets
+import uuid
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from . import accounts, door_passes, events, tickets
+from .door import answer as door_answer
+from .extensions import db
+from .models import Attendee, CheckInAttempt, Organizer, utcnow
+
+FIRST = ("Amara Ben Carmen Chloé Diego Émilie Farah Gökhan Grace Hannah Ines Jamal Kenji Liam Łukasz "
+         "Maya Nikos Noor Oisín Priya Quentin Rosa Samuel Sofía Tomás Uma Wei Yusuf Zoë Aisha").split()
+LAST = ("Adeyemi Andersson Brennan Chen Dubois Fontaine Haddad Iyer Kowalski Lindqvist Martínez "
+        "Mensah Müller Nakamura Novak O'Brien Okafor Papadopoulos Patel Rossi Silva Tanaka Wójcik "
+        "Yılmaz Zhang Ó Súilleabháin").split(" ")
+HALLS = ["Watson Hall", "Baker House", "Ellis Hall", "Founders Court", "North Quad",
+         "Kendall Commons", "Lakeside Towers", "Maple Row"]
+CLUBS = ["Rowing", "Debate Society", "Student Newspaper", "Jazz Ensemble", "Model UN",
+         "Entrepreneurship Club", "Robotics Club", "Outing Club", "Theatre Guild", "Chess Club",
+         "Habitat for Humanity", "Investment Club", "Women in Engineering", "Black Student Union"]
+INDUSTRIES = ["Software", "Finance", "Healthcare", "Education", "Consulting", "Law", "Media",
+              "Nonprofit", "Biotech", "Energy", "Government", "Architecture"]
+INTERESTS = ["fintech", "climate tech", "product management", "venture capital", "writing",
+             "photography", "public policy", "data science", "UX research", "running",
+             "career change", "teaching", "medical school", "investing", "design"]
+MAJORS = ["Economics", "Computer Science", "History", "Biology", "Mathematics", "English",
+          "Mechanical Engineering", "Political Science", "Nursing", "Architecture"]
+ORGANIZER_EMAIL = "organizer@demo.example"
+TIMEZONE = "America/New_York"
+
+
+def create_demo(attendees: int = 120, seed: int | None = None) -> dict:
+    """Create a demo event with attendees, a third of them already in; describe it as a dict."""
+    rng = random.Random(seed)
+    organizer, password = _demo_organizer()
+    now = utcnow()
+    event = events.create_event(
+        organizer, "Fall Reunion 2026", "Alumni Hall, 1 College Green",
+        (now - timedelta(hours=1)).astimezone(ZoneInfo(TIMEZONE)),
+        (now + timedelta(hours=4)).astimezone(ZoneInfo(TIMEZONE)), TIMEZONE,
+    )
+    doors = [door_passes.create(event, "Door 1"), door_passes.create(event, "Door 2")]
+    people = [_person(rng, event.id, i) for i in range(attendees)]
+    db.session.add_all(people)
+    db.session.flush()
+    codes = {person.id: tickets.code_of(tickets.issue(person)) for person in people}
+    _admit_some(rng, people, doors, now)
+    db.session.commit()
+    return describe(event, organizer.email, password, doors[0], people, codes)
+
+
+def existing_demo() -> dict | None:
+    """The newest demo event again, with a fresh demo password (only its hash is kept)."""
+    organizer = accounts.find_by_email(ORGANIZER_EMAIL)
+    if organizer is None or not (mine := events.events_of(organizer)):
+        return None
+    event = max(mine, key=lambda e: e.id)
+    _, password = _demo_organizer()
+    doors = [p for p in door_passes.passes_of(event) if p.is_active(utcnow())]
+    door = doors[-1] if doors else door_passes.create(event, "Door 1")
+    people = list(db.session.scalars(
+        select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.id)))
+    codes = {p.id: tickets.code_of(t) for p in people if (t := tickets.current_ticket(p.id))}
+    people = [p for p in people if p.id in codes]
+    return describe(event, organizer.email, password, door, people, codes)
+
+
+def describe(event, email, password, door, people, codes) -> dict:
+    """The demo as the JSON the CLI prints."""
+    base = current_app.config["BASE_URL"]
+    return {
+        "event": {"slug": event.slug, "name": event.name, "url": f"{base}/events/{event.slug}"},
+        "organizer": {"email": email, "password": password},
+        "door": {"url": door_passes.link(door), "token": door_passes.token_of(door)},
+        "attendees": [
+            {"name": p.name, "email": p.email, "code": tickets.ticket_url(codes[p.id]),
+             "ticket_url": tickets.ticket_url(codes[p.id])}
+            for p in people
+        ],
+    }
+
+
+def _demo_organizer() -> tuple[Organizer, str]:
+    """The demo organizer, with a fresh random password (kept only as a hash)."""
+    password = secrets.token_urlsafe(12)
+    organizer = accounts.find_by_email(ORGANIZER_EMAIL)
+    if organizer is None:
+        organizer = accounts.create_organizer(ORGANIZER_EMAIL, password, "Demo Organizer")
+    else:
+        from werkzeug.security import generate_password_hash
+
+        organizer.password_hash = generate_password_hash(password)
+        db.session.commit()
+    return organizer, password
+
+
+def _person(rng: random.Random, event_id: int, index: int) -> Attendee:
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    handle = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
+    return Attendee(
+        event_id=event_id,
+        name=f"{first} {last}",
+        email=f"{_ascii(handle)}{index}@example.org",
+        class_year=rng.randint(1975, 2024),
+        major=rng.choice(MAJORS),
+        residence_hall=rng.choice(HALLS),
+        clubs="; ".join(rng.sample(CLUBS, rng.randint(0, 3))),
+        industry=rng.choice(INDUSTRIES),
+        interests="; ".join(rng.sample(INTERESTS, rng.randint(1, 4))),
+        willing_to_mentor=rng.random() < 0.3,
+        consent_profile=rng.random() < 0.8,
+        source="import",
+    )
+
+
+def _admit_some(rng, people, doors, now) -> None:
+    """Check a third of the guests in over the last hour, as if the door had been busy."""
+    for person in rng.sample(people, len(people) // 3):
+        door = rng.choice(doors)
+        at = now - timedelta(minutes=rng.uniform(0, 60))
+        person.checked_in_at, person.checked_in_by_id = at, door.id
+        answer = door_answer("admitted", {"id": person.id, "name": person.name,
+                                          "class_year": person.class_year}, at, door.name)
+        db.session.add(CheckInAttempt(
+            event_id=person.event_id, nonce=str(uuid.uuid4()), door_pass_id=door.id,
+            attendee_id=person.id, action="scan", result="admitted", device="demo",
+            scanned_at=at, received_at=at, answer=answer,
+        ))
+
+
+def _ascii(text: str) -> str:
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in plain if c.isascii() and (c.isalnum() or c == "."))

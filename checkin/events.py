@@ -1,0 +1,90 @@
+"""Events: create, edit, and find the ones an organizer may see."""
+
+import re
+import secrets
+from datetime import datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask import abort
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Event, Organizer
+
+
+def slugify(name: str) -> str:
+    """A URL-safe slug from an event name, made unique with a short random suffix."""
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:50] or "event"
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+def valid_timezone(name: str) -> bool:
+    """True for an IANA time zone name such as America/New_York."""
+    return name in available_timezones()
+
+
+def create_event(organizer: Organizer, name: str, venue: str, starts_at: datetime,
+                 ends_at: datetime, timezone: str, slug: str | None = None) -> Event:
+    """Create an event; starts_at and ends_at are local times in the event's time zone."""
+    event = Event(organizer_id=organizer.id, slug=slug or slugify(name))
+    _apply(event, name, venue, starts_at, ends_at, timezone)
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def update_event(event: Event, name: str, venue: str, starts_at: datetime, ends_at: datetime,
+                 timezone: str) -> Event:
+    """Change an event's details."""
+    _apply(event, name, venue, starts_at, ends_at, timezone)
+    db.session.commit()
+    return event
+
+
+def events_of(organizer: Organizer) -> list[Event]:
+    """The organizer's events, newest first."""
+    return list(
+        db.session.scalars(
+            select(Event).where(Event.organizer_id == organizer.id).order_by(Event.starts_at.desc())
+        )
+    )
+
+
+def event_of(organizer: Organizer, slug: str) -> Event:
+    """The organizer's event with this slug, or 404 (someone else's event is not found either)."""
+    event = db.session.scalar(
+        select(Event).where(Event.slug == slug, Event.organizer_id == organizer.id)
+    )
+    if event is None:
+        abort(404)
+    return event
+
+
+def local(event: Event, moment: datetime | None) -> datetime | None:
+    """A UTC moment in the event's own time zone."""
+    return moment.astimezone(ZoneInfo(event.timezone)) if moment else None
+
+
+def when(moment: datetime | str | None, event: Event) -> str:
+    """A moment as the event's guests read it: "Thu 26 Nov, 18:03"."""
+    moment = _moment(moment)
+    return local(event, moment).strftime("%a %-d %b, %H:%M") if moment else ""
+
+
+def clock(moment: datetime | str | None, event: Event) -> str:
+    """A moment's time of day in the event's time zone: "18:03"."""
+    moment = _moment(moment)
+    return local(event, moment).strftime("%H:%M") if moment else ""
+
+
+def _moment(value: datetime | str | None) -> datetime | None:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
+
+
+def _apply(event, name, venue, starts_at, ends_at, timezone):
+    zone = ZoneInfo(timezone)
+    event.name, event.venue, event.timezone = name.strip(), venue.strip(), timezone
+    event.starts_at = starts_at.replace(tzinfo=zone) if starts_at.tzinfo is None else starts_at
+    event.ends_at = ends_at.replace(tzinfo=zone) if ends_at.tzinfo is None else ends_at

@@ -1,0 +1,166 @@
+"""The data: organizers, events, attendees, tickets, door passes and every check-in attempt."""
+
+import unicodedata
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import DateTime, TypeDecorator
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Store naive UTC, hand back aware UTC datetimes on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Organizer(UserMixin, db.Model):
+    """A person who runs events: signs in with email and password."""
+
+    __tablename__ = "organizers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Event(db.Model):
+    """One alumni event, owned by one organizer."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    venue: Mapped[str] = mapped_column(String(300), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organizer: Mapped[Organizer] = relationship()
+
+
+class Attendee(db.Model):
+    """Someone on an event's guest list, with the profile the registration carried."""
+
+    __tablename__ = "attendees"
+    __table_args__ = (Index("ix_attendees_event_search", "event_id", "search_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    search_key: Mapped[str] = mapped_column(String(500), default="")  # folded name + email
+    email: Mapped[str] = mapped_column(String(254), default="")
+    class_year: Mapped[int | None]
+    major: Mapped[str] = mapped_column(String(200), default="")
+    residence_hall: Mapped[str] = mapped_column(String(200), default="")
+    clubs: Mapped[str] = mapped_column(Text, default="")  # "; "-separated, as entered
+    industry: Mapped[str] = mapped_column(String(200), default="")
+    interests: Mapped[str] = mapped_column(Text, default="")  # "; "-separated, as entered
+    willing_to_mentor: Mapped[bool | None]
+    consent_profile: Mapped[bool | None]  # "may other attendees see your profile?", if asked
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)  # unmapped export columns, kept
+    source: Mapped[str] = mapped_column(String(20), default="import")  # import, manual, walk_in
+    external_ref: Mapped[str] = mapped_column(String(100), default="")  # e.g. Eventbrite attendee #
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("door_passes.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[Event] = relationship()
+    checked_in_by: Mapped["DoorPass | None"] = relationship(foreign_keys=[checked_in_by_id])
+
+    @property
+    def short_year(self) -> str:
+        """The class year as alumni write it: '09."""
+        return f"\u2019{self.class_year % 100:02d}" if self.class_year else ""
+
+
+def fold(text: str) -> str:
+    """Text folded for matching as people type: no accents, no case, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.casefold().split())
+
+
+@event.listens_for(Attendee, "before_insert")
+@event.listens_for(Attendee, "before_update")
+def _keep_search_key(_mapper, _connection, attendee: Attendee) -> None:
+    attendee.search_key = fold(f"{attendee.name} {attendee.email}")[:500]
+
+
+class Ticket(db.Model):
+    """An attendee's ticket code, kept only as a hash; reissuing revokes the old one."""
+
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(
+        ForeignKey("attendees.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    salt: Mapped[str] = mapped_column(String(64))  # with SECRET_KEY, derives the code again
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attendee: Mapped[Attendee] = relationship()
+
+
+class DoorPass(db.Model):
+    """A named, expiring, revocable link that lets one volunteer run one event's door."""
+
+    __tablename__ = "door_passes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    salt: Mapped[str] = mapped_column(String(64))  # with SECRET_KEY, derives the link again
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship()
+
+    def is_active(self, now: datetime) -> bool:
+        """True while the pass is neither revoked nor expired."""
+        return self.revoked_at is None and self.expires_at > now
+
+
+class CheckInAttempt(db.Model):
+    """Every scan, search click, walk-in and undo at the door, as it happened: never rewritten."""
+
+    __tablename__ = "checkin_attempts"
+    __table_args__ = (UniqueConstraint("event_id", "nonce"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    nonce: Mapped[str] = mapped_column(String(64))
+    door_pass_id: Mapped[int | None] = mapped_column(ForeignKey("door_passes.id"))
+    attendee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attendees.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(20), default="scan")  # scan, search, walk_in, undo
+    result: Mapped[str] = mapped_column(String(20))
+    device: Mapped[str] = mapped_column(String(100), default="")
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[dict] = mapped_column(JSON)  # the exact reply, replayed for the same nonce
+
+    door_pass: Mapped[DoorPass | None] = relationship()
+    attendee: Mapped[Attendee | None] = relationship()

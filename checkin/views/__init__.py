@@ -1,0 +1,1 @@
+"""Blueprints: one per audience (organizer, door, attendee tickets, JSON API, sign-in)."""

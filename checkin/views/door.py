@@ -1,0 +1,115 @@
+"""The door page a volunteer opens from their pass link: scan, search, walk-in, undo, counter."""
+
+import uuid
+
+from flask import Blueprint, abort, g, render_template, request
+
+from .. import door
+from ..extensions import htmx
+from ..forms import NonceForm, ScanForm, WalkInForm
+
+bp = Blueprint("door", __name__, url_prefix="/door/<token>")
+
+
+@bp.url_value_preprocessor
+def _open_pass(_endpoint, values):
+    g.door_token = values.pop("token")
+    g.door_pass = door.active_pass(g.door_token)
+    if g.door_pass is None:
+        abort(401, "This door link has expired or was revoked. Ask the organizer for a new one.")
+
+
+@bp.url_defaults
+def _keep_token(_endpoint, values):
+    values.setdefault("token", g.get("door_token"))
+
+
+@bp.get("/")
+def page():
+    """The door: camera, code field, search, walk-in, live counter."""
+    return render_template("door/page.html", **_context())
+
+
+@bp.post("/check-in")
+def check_in():
+    """Check in a scanned or typed code."""
+    form = ScanForm()
+    if not form.validate_on_submit():
+        return _show(door.answer("unknown"), 422)
+    answer = door.check_in_scan(g.door_pass, form.code.data, form.nonce.data,
+                                device=request.headers.get("User-Agent", "")[:100])
+    return _show(answer)
+
+
+@bp.post("/attendees/<int:attendee_id>/check-in")
+def check_in_attendee(attendee_id: int):
+    """Check in someone picked from the search results."""
+    form = NonceForm()
+    if not form.validate_on_submit():
+        abort(400, "The form was incomplete; reload the page and try again.")
+    return _show(door.check_in_attendee(g.door_pass, attendee_id, form.nonce.data))
+
+
+@bp.post("/attendees/<int:attendee_id>/undo")
+def undo(attendee_id: int):
+    """Take back a check-in."""
+    form = NonceForm()
+    if not form.validate_on_submit():
+        abort(400, "The form was incomplete; reload the page and try again.")
+    return _show(door.undo(g.door_pass, attendee_id, form.nonce.data))
+
+
+@bp.post("/walk-in")
+def walk_in():
+    """Register a walk-in and check them in."""
+    form = WalkInForm()
+    if not form.validate_on_submit():
+        template = "door/_walk_in.html" if htmx else "door/page.html"
+        return render_template(template, **_context(walk_in_form=form)), 422
+    answer = door.walk_in(g.door_pass, form.name.data.strip(), (form.email.data or "").strip(),
+                          form.class_year.data, form.nonce.data)
+    if htmx:
+        return render_template("door/_walk_in_done.html", **_context(answer=answer))
+    return _show(answer)
+
+
+@bp.get("/search")
+def search():
+    """Attendees matching what was typed (htmx active search), or the page with results."""
+    query = request.args.get("q", "")
+    results = door.search(g.door_pass.event_id, query)
+    template = "door/_results.html" if htmx else "door/page.html"
+    return render_template(template, **_context(query=query, results=results))
+
+
+@bp.get("/counter")
+def counter():
+    """The live "N of M checked in" counter (polled)."""
+    return render_template("door/_counter.html", stats=door.stats(g.door_pass.event_id))
+
+
+def _show(answer: dict, status: int = 200):
+    """The full-screen result: a fragment for htmx, the whole page otherwise."""
+    template = "door/_result.html" if htmx else "door/page.html"
+    return render_template(template, **_context(answer=answer)), status
+
+
+def _context(**extra) -> dict:
+    context = {
+        "door_pass": g.door_pass,
+        "event": g.door_pass.event,
+        "stats": door.stats(g.door_pass.event_id),
+        "scan_form": ScanForm(formdata=None, nonce=_nonce()),
+        "nonce_form": NonceForm(formdata=None),
+        "walk_in_form": WalkInForm(formdata=None, nonce=_nonce()),
+        "new_nonce": _nonce,
+        "answer": None,
+        "results": [],
+        "query": "",
+    }
+    context.update(extra)
+    return context
+
+
+def _nonce() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,29 @@
+"""An attendee's ticket page: the QR code the door scans."""
+
+from flask import Blueprint, abort, render_template
+from sqlalchemy import select
+
+from .. import tickets
+from ..extensions import db
+from ..models import Ticket
+
+bp = Blueprint("tickets", __name__)
+
+
+@bp.get("/t/<code>")
+def show(code: str):
+    """Show the ticket's QR large enough to scan from the phone screen."""
+    parsed = tickets.parse_scan(code)
+    ticket = parsed and db.session.scalar(
+        select(Ticket).where(Ticket.code_hash == tickets.digest(parsed))
+    )
+    if not ticket:
+        abort(404)
+    url = tickets.ticket_url(parsed)
+    return render_template(
+        "tickets/show.html",
+        ticket=ticket,
+        attendee=ticket.attendee,
+        event=ticket.attendee.event,
+        qr=tickets.qr_svg(url, f"Ticket QR code for {ticket.attendee.name}"),
+    )

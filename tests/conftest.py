@@ -1,0 +1,159 @@
+"""Shared fixtures: an app on a fresh database (SQLite, or PostgreSQL with TEST_DATABASE_URL)."""
+
+import os
+import uuid
+from datetime import datetime, timedelta
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from checkin import accounts, create_app, door_passes, events, tickets
+from checkin.config import TestConfig
+from checkin.extensions import db
+from checkin.models import Attendee
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def server_database_url():
+    """A PostgreSQL database made for this test run (dropped after), or None for SQLite."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield None
+        return
+    url = make_url(base.replace("postgresql+psycopg://", "postgresql://"))
+    name = f"checkin_test_{uuid.uuid4().hex[:10]}"
+    admin = url.set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(server_database_url, tmp_path):
+    """Where this test's data lives: a new SQLite file, or the run's PostgreSQL database."""
+    return server_database_url or f"sqlite:///{tmp_path / 'checkin.sqlite'}"
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The app on an empty schema."""
+    app = create_app(TestConfig(database_url, tmp_path / "instance"))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for calling domain functions directly."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_organizer(app):
+    """Create organizers: make_organizer("a@example.org")."""
+
+    def make(email="organizer@example.org"):
+        with app.app_context():
+            return accounts.create_organizer(email, PASSWORD).id
+
+    return make
+
+
+@pytest.fixture
+def make_event(app, make_organizer):
+    """Create an event owned by a (new or given) organizer; returns its slug."""
+
+    def make(name="Fall Reunion", email="organizer@example.org", timezone="America/New_York"):
+        with app.app_context():
+            organizer = accounts.find_by_email(email) or accounts.create_organizer(email, PASSWORD)
+            start = datetime(2026, 11, 26, 18, 0)
+            event = events.create_event(organizer, name, "Alumni Hall", start,
+                                        start + timedelta(hours=5), timezone)
+            return event.slug
+
+    return make
+
+
+@pytest.fixture
+def make_attendee(app):
+    """Add an attendee with a ticket; returns (attendee id, the text in their QR)."""
+
+    def make(slug, name="Ada Lovelace", class_year=2009, email=None):
+        with app.app_context():
+            event = _event(slug)
+            person = Attendee(event_id=event.id, name=name, class_year=class_year,
+                              email=email or f"{uuid.uuid4().hex[:8]}@example.org")
+            db.session.add(person)
+            db.session.flush()
+            code = tickets.code_of(tickets.issue(person))
+            db.session.commit()
+            return person.id, tickets.ticket_url(code)
+
+    return make
+
+
+@pytest.fixture
+def make_pass(app):
+    """Create a door pass for an event; returns its token."""
+
+    def make(slug, name="Door 1", hours=24):
+        with app.app_context():
+            return door_passes.token_of(door_passes.create(_event(slug), name, hours))
+
+    return make
+
+
+@pytest.fixture
+def sign_in(client):
+    """Sign a test client in as an organizer."""
+
+    def do(email="organizer@example.org", password=PASSWORD, test_client=None):
+        c = test_client or client
+        c.get("/sign-in")
+        token = _csrf(c)
+        return c.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
+
+    return do
+
+
+def csrf_token(test_client, path="/sign-in") -> str:
+    """A CSRF token for the test client's session, read from a page's meta tag."""
+    html = test_client.get(path).get_data(as_text=True)
+    marker = '<meta name="csrf-token" content="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
+def _csrf(test_client):
+    return csrf_token(test_client)
+
+
+def _event(slug):
+    from sqlalchemy import select
+
+    from checkin.models import Event
+
+    return db.session.scalar(select(Event).where(Event.slug == slug))
