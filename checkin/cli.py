@@ -4,6 +4,7 @@ import json
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from . import accounts, demo
@@ -18,6 +19,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("create-organizer")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", default="")
 @click.password_option()
@@ -31,6 +33,7 @@ def create_organizer(email: str, name: str, password: str) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--attendees", default=120, show_default=True, help="How many guests to invent.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--if-empty", is_flag=True, help="Only if the database has no event yet.")

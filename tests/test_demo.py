@@ -1,0 +1,71 @@
+"""The demo command: a realistic event, printed as JSON a script can use."""
+
+import json
+import uuid
+
+
+def test_demo_json_shape(runner):
+    """--json prints one object with the event, organizer login, door link and attendees."""
+    result = runner.invoke(args=["demo", "--json", "--attendees", "12", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)
+    assert set(info) == {"event", "organizer", "door", "attendees"}
+    assert set(info["event"]) >= {"slug", "name", "url"}
+    assert info["door"]["url"].endswith(info["door"]["token"])
+    assert len(info["attendees"]) == 12
+    assert all(set(a) >= {"name", "email", "code", "ticket_url"} for a in info["attendees"])
+    assert len({a["email"] for a in info["attendees"]}) == 12
+
+
+def test_demo_login_and_door_work(client, runner, sign_in):
+    """The printed password signs in and the printed door token checks in a printed code."""
+    info = json.loads(runner.invoke(args=["demo", "--json", "--attendees", "5"]).output)
+    signed_in = sign_in(info["organizer"]["email"], info["organizer"]["password"])
+    assert signed_in.status_code == 302
+    assert client.get(f"/events/{info['event']['slug']}").status_code == 200
+    reply = client.post(
+        f"/api/v1/events/{info['event']['slug']}/checkins",
+        json={"code": info["attendees"][0]["code"], "nonce": str(uuid.uuid4())},
+        headers={"Authorization": f"Bearer {info['door']['token']}"},
+    ).get_json()
+    assert reply["result"] in {"admitted", "already_admitted"}
+    assert reply["attendee"]["name"] == info["attendees"][0]["name"]
+
+
+def test_demo_code_is_what_the_ticket_qr_carries(client, runner):
+    """The attendee's `code` opens their ticket page, whose QR encodes that same text."""
+    info = json.loads(runner.invoke(args=["demo", "--json", "--attendees", "3"]).output)
+    person = info["attendees"][0]
+    assert person["code"] == person["ticket_url"]
+    page = client.get(person["ticket_url"].replace("http://127.0.0.1:5000", ""))
+    assert page.status_code == 200
+    assert person["name"] in page.get_data(as_text=True)
+
+
+def test_demo_profiles_are_realistic(app, runner):
+    """Demo attendees carry class years, halls, clubs, industries, interests, some mentors."""
+    runner.invoke(args=["demo", "--json", "--attendees", "60", "--seed", "1"])
+    with app.app_context():
+        from sqlalchemy import select
+
+        from checkin.extensions import db
+        from checkin.models import Attendee
+
+        people = db.session.scalars(select(Attendee)).all()
+    assert all(p.class_year and p.residence_hall and p.industry and p.interests for p in people)
+    assert 0 < sum(bool(p.willing_to_mentor) for p in people) < 60
+    assert sum(p.checked_in_at is not None for p in people) == 20
+
+
+def test_demo_if_empty_shows_the_existing_demo(runner):
+    """--if-empty on a database with a demo prints that demo again, with a working login."""
+    first = json.loads(runner.invoke(args=["demo", "--json", "--attendees", "4"]).output)
+    again = json.loads(runner.invoke(args=["demo", "--json", "--if-empty"]).output)
+    assert again["event"]["slug"] == first["event"]["slug"]
+    assert [a["code"] for a in again["attendees"]] == [a["code"] for a in first["attendees"]]
+
+
+def test_demo_readable_output(runner):
+    """Without --json it prints where to click."""
+    result = runner.invoke(args=["demo", "--attendees", "3"])
+    assert "Door link" in result.output and "password" in result.output
