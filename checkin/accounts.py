@@ -1,9 +1,11 @@
 """Organizer accounts: create, authenticate, load for Flask-Login."""
 
+from flask import Response, flash, redirect, request
+from flask_login import login_url
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db, login_manager
+from .extensions import db, htmx, login_manager
 from .models import Organizer
 
 # Compared against when the email is unknown, so both paths take the same time.
@@ -39,6 +41,17 @@ def authenticate(email: str, password: str) -> Organizer | None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     return organizer if check_password_hash(organizer.password_hash, password) else None
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """Send people to sign in; an htmx poll from an expired session reloads the whole page."""
+    if htmx:
+        # A redirect would swap the sign-in page into a fragment; reload the page instead,
+        # which then redirects to sign-in and back.
+        return Response(status=401, headers={"HX-Refresh": "true"})
+    flash(login_manager.login_message)
+    return redirect(login_url(login_manager.login_view, next_url=request.url))
 
 
 @login_manager.user_loader

@@ -3,6 +3,7 @@
 import json
 
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
     """Register the commands with `flask --app checkin`."""
     app.cli.add_command(create_organizer)
     app.cli.add_command(demo_command)
+    app.cli.add_command(import_guests)
 
 
 @click.command("create-organizer")
@@ -26,7 +28,10 @@ def init_app(app: Flask) -> None:
 def create_organizer(email: str, name: str, password: str) -> None:
     """Create an organizer account."""
     try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized
         accounts.create_organizer(email, password, name)
+    except EmailNotValidError as error:
+        raise click.ClickException(f"That is not an email address: {error}") from error
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Created organizer {email}.")
@@ -62,4 +67,51 @@ def _readable(info: dict) -> str:
     ]
     if first:
         lines.append(f"  A ticket to try at the door: {first['name']}: {first['ticket_url']}")
+    return "\n".join(lines)
+
+
+@click.command("import-guests")
+@with_appcontext
+@click.argument("slug")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--map", "maps", multiple=True, metavar="COLUMN=field",
+              help="Put a column (header or number) into a field, e.g. --map 'Cell=extra'.")
+@click.option("--commit", is_flag=True, help="Add the guests; without it nothing is written.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def import_guests(slug: str, path: str, maps: tuple[str, ...], commit: bool, as_json: bool) -> None:
+    """Preview a guest-list CSV for the event SLUG, and with --commit import it."""
+    from . import guest_imports, guests
+    from .guest_files import FileProblem
+
+    event = db.session.scalar(select(Event).where(Event.slug == slug))
+    if event is None:
+        raise click.ClickException(f"No event with the slug {slug!r}.")
+    try:
+        with open(path, "rb") as file:
+            report = guest_imports.import_file(event, file.read(), list(maps), commit)
+    except (FileProblem, ValueError, guests.ImportRefused) as problem:
+        if as_json:
+            click.echo(json.dumps({"error": str(problem)}, ensure_ascii=False))
+        raise click.ClickException(str(problem)) from problem
+    click.echo(json.dumps(report, ensure_ascii=False) if as_json else _readable_import(report))
+
+
+def _readable_import(report: dict) -> str:
+    """A guest-list preview for a person to read."""
+    lines = [f"{report['rows']} rows ({report['encoding']}, {report['delimiter']}-separated).",
+             "Columns:"]
+    lines += [f"  {c['column']} -> {c['field']}" for c in report["columns"]]
+    lines += [f"! {text}" for text in report["problems"] + report["warnings"]]
+    lines.append(f"First {len(report['preview'])} of {report['valid']} guests to import:")
+    lines += [f"  row {g['row']}: {g['name']} <{g['email']}> {g['class_year'] or ''}".rstrip()
+              for g in report["preview"]]
+    lines.append(f"Would import {report['valid']}; {len(report['errors'])} with errors, "
+                 f"{len(report['duplicates'])} duplicates, {len(report['skipped'])} "
+                 "refunded or transferred.")
+    for label, key in (("error", "errors"), ("duplicate", "duplicates"), ("skipped", "skipped")):
+        lines += [f"  {label}: row {i['row']}: {i['message']}" for i in report[key]]
+    if "created" in report:
+        lines.append(f"Imported {report['created']} guests.")
+    else:
+        lines.append("Nothing written: run again with --commit to import.")
     return "\n".join(lines)

@@ -1,31 +1,58 @@
 """Check-in at the door: admit, already in, unknown, revoked; undo; walk-ins; counts; roster.
 
 Every entry point is idempotent per (event, nonce): the first call decides and records the
-attempt with its answer; a repeat of the nonce replays that answer and records nothing new.
-Admission is one conditional UPDATE, so exactly one of any number of racing scans admits.
+attempt with its answer; a repeat of the nonce finds the nonce taken when it records, rolls its
+own decision back and replays the first answer. Admission is one conditional UPDATE, so exactly
+one of any number of racing scans admits. The statements on the scan path are built once, with
+bind parameters, so a check-in costs SQLAlchemy a cache lookup rather than a compile.
 """
 
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from flask import current_app
+from sqlalchemy import bindparam, func, insert, null, select, update
+from sqlalchemy.exc import IntegrityError
 
 from . import tickets
-from .database import writing
+from .database import writing, writing_rows
 from .extensions import db
-from .models import Attendee, CheckInAttempt, DoorPass, Ticket, fold, utcnow
+from .models import Attendee, CheckInAttempt, DoorPass, Event, Ticket, UTCDateTime, fold, utcnow
 
 attendees = Attendee.__table__
 attempts = CheckInAttempt.__table__
 passes = DoorPass.__table__
 ticket_rows = Ticket.__table__
+events = Event.__table__
 
 RESULTS = ("admitted", "already_admitted", "unknown", "revoked")
+PASS_CACHE_SECONDS = 1.0  # a revoked pass keeps working on the API for at most this long
+PASS_CACHE_SIZE = 1000
 
 
 class _Replayed(Exception):
     """Another request with the same nonce got there first."""
+
+
+class _Door(NamedTuple):
+    """The door pass fields a decision needs, read once before the write lock."""
+
+    id: int
+    event_id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class OpenPass:
+    """What the API needs of a door pass: a snapshot, safe to keep across requests."""
+
+    id: int
+    event_id: int
+    name: str
+    event_slug: str
+    expires_at: datetime
 
 
 def active_pass(token: str | None, now: datetime | None = None) -> DoorPass | None:
@@ -38,62 +65,87 @@ def active_pass(token: str | None, now: datetime | None = None) -> DoorPass | No
     return door_pass if door_pass and door_pass.is_active(now or utcnow()) else None
 
 
-def check_in_scan(door_pass: DoorPass, text: str, nonce: str, scanned_at=None, device="") -> dict:
+_PASS = (
+    select(
+        passes.c.id,
+        passes.c.event_id,
+        passes.c.name,
+        events.c.slug.label("event_slug"),
+        passes.c.expires_at,
+    )
+    .join(events, events.c.id == passes.c.event_id)
+    .where(passes.c.token_hash == bindparam("token_hash"), passes.c.revoked_at.is_(None))
+)
+
+
+def cached_pass(token: str | None) -> OpenPass | None:
+    """The live pass a token opens, looked up at most once a second per process.
+
+    Expiry is checked on every call; a revocation reaches the API within PASS_CACHE_SECONDS.
+    """
+    if not token or len(token) > 200:
+        return None
+    cache = current_app.extensions.setdefault("door_pass_cache", {})
+    key, clock = tickets.digest(token), time.monotonic()
+    hit = cache.get(key)
+    if hit is None or clock - hit[0] > PASS_CACHE_SECONDS:
+        with db.engine.connect() as connection:
+            row = connection.execute(_PASS, {"token_hash": key}).first()
+        hit = (clock, OpenPass(**row._mapping) if row else None)
+        if len(cache) >= PASS_CACHE_SIZE:
+            cache.clear()
+        cache[key] = hit
+    found = hit[1]
+    return found if found is not None and found.expires_at > utcnow() else None
+
+
+def check_in_scan(door_pass, text: str, nonce: str, scanned_at=None, device="") -> dict:
     """Decide on a scanned code (a ticket URL or bare code) and record the attempt."""
     code = tickets.parse_scan(text)
 
-    def decide(now):
-        row = _ticket(code) if code else None
-        if row is None or row.event_id != door_pass.event_id:
+    def decide(connection, door, now):
+        if code is None:
             return None, answer("unknown")
-        if row.revoked_at is not None:
-            return row.attendee_id, answer("revoked", _person(row.attendee_id))
-        return row.attendee_id, _admit(row.attendee_id, door_pass, now)
+        return _admit(connection, door, now, _SCANNED, {"code": tickets.digest(code)})
 
     return _attempt(door_pass, nonce, "scan", decide, scanned_at, device)
 
 
-def check_in_attendee(door_pass: DoorPass, attendee_id: int, nonce: str, device="") -> dict:
+def check_in_attendee(door_pass, attendee_id: int, nonce: str, device="") -> dict:
     """Check in someone picked from the list (the guest with no phone)."""
 
-    def decide(now):
-        if _person(attendee_id, door_pass.event_id) is None:
-            return None, answer("unknown")
-        return attendee_id, _admit(attendee_id, door_pass, now)
+    def decide(connection, door, now):
+        return _admit(connection, door, now, _PICKED, {"attendee": attendee_id})
 
     return _attempt(door_pass, nonce, "search", decide, None, device)
 
 
-def walk_in(door_pass: DoorPass, name: str, email: str, class_year: int | None, nonce: str) -> dict:
+def walk_in(door_pass, name: str, email: str, class_year: int | None, nonce: str) -> dict:
     """Register someone who is not on the list and check them in at once."""
 
-    def decide(now):
+    def decide(connection, door, now):
         person = Attendee(
-            event_id=door_pass.event_id, name=name, email=email, class_year=class_year,
-            source="walk_in",
+            event_id=door.event_id, name=name, email=email, class_year=class_year, source="walk_in"
         )
         db.session.add(person)
         db.session.flush()
         tickets.issue(person)
         db.session.flush()
-        return person.id, _admit(person.id, door_pass, now)
+        return _admit(connection, door, now, _PICKED, {"attendee": person.id})
 
-    return _attempt(door_pass, nonce, "walk_in", decide, None, "")
+    return _attempt(door_pass, nonce, "walk_in", decide, None, "", transaction=writing)
 
 
-def undo(door_pass: DoorPass, attendee_id: int, nonce: str) -> dict:
+def undo(door_pass, attendee_id: int, nonce: str) -> dict:
     """Take back a check-in made by mistake; the attempt log keeps both."""
 
-    def decide(now):
-        person = _person(attendee_id, door_pass.event_id)
+    def decide(connection, door, now):
+        params = {"attendee": attendee_id, "event": door.event_id}
+        person = connection.execute(_FOUND_PICKED, params).first()
         if person is None:
             return None, answer("unknown")
-        db.session.execute(
-            update(attendees)
-            .where(attendees.c.id == attendee_id, attendees.c.checked_in_at.is_not(None))
-            .values(checked_in_at=None, checked_in_by_id=None)
-        )
-        return attendee_id, answer("undone", person)
+        connection.execute(_UNDO, params)
+        return attendee_id, answer("undone", person._mapping)
 
     return _attempt(door_pass, nonce, "undo", decide, None, "")
 
@@ -128,17 +180,26 @@ def roster(event_id: int) -> list[dict]:
     """What a door phone needs to decide offline: names, code hashes, who is in."""
     rows = db.session.execute(
         select(
-            attendees.c.id, attendees.c.name, attendees.c.class_year,
-            attendees.c.checked_in_at, ticket_rows.c.code_hash,
+            attendees.c.id,
+            attendees.c.name,
+            attendees.c.class_year,
+            attendees.c.checked_in_at,
+            ticket_rows.c.code_hash,
         )
-        .join(ticket_rows, (ticket_rows.c.attendee_id == attendees.c.id)
-              & ticket_rows.c.revoked_at.is_(None), isouter=True)
+        .join(
+            ticket_rows,
+            (ticket_rows.c.attendee_id == attendees.c.id) & ticket_rows.c.revoked_at.is_(None),
+            isouter=True,
+        )
         .where(attendees.c.event_id == event_id)
         .order_by(attendees.c.id)
     )
     return [
         {
-            "id": r.id, "name": r.name, "class_year": r.class_year, "code_hash": r.code_hash,
+            "id": r.id,
+            "name": r.name,
+            "class_year": r.class_year,
+            "code_hash": r.code_hash,
             "checked_in": r.checked_in_at is not None,
             "checked_in_at": _iso(r.checked_in_at),
         }
@@ -146,82 +207,137 @@ def roster(event_id: int) -> list[dict]:
     ]
 
 
-def _attempt(door_pass, nonce, action, decide, scanned_at, device) -> dict:
-    """Replay a known nonce, or decide and record the attempt in one write transaction."""
-    if (known := _replay(door_pass.event_id, nonce)) is not None:
-        return known
-    try:
-        with writing():
-            now = utcnow()
-            attendee_id, answer = decide(now)
-            if not _record(door_pass, nonce, action, attendee_id, answer, scanned_at or now,
-                           now, device):
-                raise _Replayed
-    except _Replayed:
-        return _replay(door_pass.event_id, nonce)
-    return answer
-
-
-def _admit(attendee_id: int, door_pass: DoorPass, now: datetime) -> dict:
-    """Admit unless already in: exactly one caller wins the conditional update."""
-    won = db.session.execute(
-        update(attendees)
-        .where(attendees.c.id == attendee_id, attendees.c.checked_in_at.is_(None))
-        .values(checked_in_at=now, checked_in_by_id=door_pass.id)
-    ).rowcount
-    person = _person(attendee_id)
-    if won:
-        return answer("admitted", person, now, door_pass.name)
-    return answer("already_admitted", person, person["checked_in_at"], person["checked_in_by"])
-
-
-def _ticket(code: str):
-    return db.session.execute(
-        select(ticket_rows.c.attendee_id, ticket_rows.c.event_id, ticket_rows.c.revoked_at).where(
-            ticket_rows.c.code_hash == tickets.digest(code)
-        )
-    ).first()
-
-
-def _person(attendee_id: int, event_id: int | None = None) -> dict | None:
-    query = (
-        select(attendees.c.id, attendees.c.name, attendees.c.class_year,
-               attendees.c.checked_in_at, passes.c.name.label("checked_in_by"))
-        .join(passes, passes.c.id == attendees.c.checked_in_by_id, isouter=True)
-        .where(attendees.c.id == attendee_id)
-    )
-    if event_id is not None:
-        query = query.where(attendees.c.event_id == event_id)
-    row = db.session.execute(query).first()
-    return dict(row._mapping) if row else None
-
-
 def answer(result, person=None, admitted_at=None, admitted_by=None) -> dict:
     """The reply to a check-in attempt, as the API sends it and the door page shows it."""
     attendee = (
         {"id": person["id"], "name": person["name"], "class_year": person["class_year"]}
-        if person else None
+        if person
+        else None
     )
-    return {"result": result, "attendee": attendee, "admitted_at": _iso(admitted_at),
-            "admitted_by": admitted_by}
+    return {
+        "result": result,
+        "attendee": attendee,
+        "admitted_at": _iso(admitted_at),
+        "admitted_by": admitted_by,
+    }
 
 
-def _record(door_pass, nonce, action, attendee_id, answer, scanned_at, now, device) -> bool:
-    """Keep the attempt; False if this nonce was already recorded."""
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(attempts).values(
-        event_id=door_pass.event_id, nonce=nonce, door_pass_id=door_pass.id,
-        attendee_id=attendee_id, action=action, result=answer["result"], device=(device or "")[:100],
-        scanned_at=scanned_at, received_at=now, answer=answer,
-    ).on_conflict_do_nothing(index_elements=["event_id", "nonce"]).returning(attempts.c.id)
-    return db.session.execute(statement).scalar() is not None
+def _attempt(door_pass, nonce, action, decide, scanned_at, device, transaction=writing_rows):
+    """Decide and record the attempt in one write transaction, or replay a known nonce."""
+    door = _Door(door_pass.id, door_pass.event_id, door_pass.name)  # read before the write lock
+    try:
+        with transaction() as connection:
+            now = utcnow()
+            attendee_id, reply = decide(connection, door, now)
+            _record(
+                connection, door, nonce, action, attendee_id, reply, scanned_at or now, now, device
+            )
+    except _Replayed as replayed:  # the transaction rolled back whatever this attempt decided
+        known = _replay(door.event_id, nonce)
+        if known is None:
+            raise replayed.__cause__ from None  # some other constraint failed
+        return known
+    return reply
+
+
+# The attendee a scanned code stands for: its live ticket, at this door's event.
+_LIVE_TICKET = (
+    select(ticket_rows.c.attendee_id)
+    .where(
+        ticket_rows.c.code_hash == bindparam("code"),
+        ticket_rows.c.event_id == bindparam("event"),
+        ticket_rows.c.revoked_at.is_(None),
+    )
+    .scalar_subquery()
+)
+_ADMIT = (
+    update(attendees)
+    .values(
+        checked_in_at=bindparam("now", type_=UTCDateTime()), checked_in_by_id=bindparam("pass_id")
+    )
+    .where(attendees.c.checked_in_at.is_(None), attendees.c.event_id == bindparam("event"))
+    .returning(attendees.c.id, attendees.c.name, attendees.c.class_year)
+)
+_SCANNED = _ADMIT.where(attendees.c.id == _LIVE_TICKET)
+_PICKED = _ADMIT.where(attendees.c.id == bindparam("attendee"))
+_FOUND = (
+    select(
+        attendees.c.id,
+        attendees.c.name,
+        attendees.c.class_year,
+        attendees.c.checked_in_at,
+        passes.c.name.label("checked_in_by"),
+    )
+    .join(passes, passes.c.id == attendees.c.checked_in_by_id, isouter=True)
+    .where(attendees.c.event_id == bindparam("event"))
+)
+_FOUND_SCANNED = (
+    _FOUND.add_columns(ticket_rows.c.revoked_at)
+    .join(ticket_rows, ticket_rows.c.attendee_id == attendees.c.id)
+    .where(ticket_rows.c.code_hash == bindparam("code"))
+)
+_FOUND_PICKED = _FOUND.add_columns(null().label("revoked_at")).where(
+    attendees.c.id == bindparam("attendee")
+)
+
+
+_UNDO = (
+    update(attendees)
+    .values(checked_in_at=None, checked_in_by_id=None)
+    .where(attendees.c.id == bindparam("attendee"), attendees.c.event_id == bindparam("event"))
+)
+
+
+def _admit(connection, door, now: datetime, admit, params: dict, tries: int = 2) -> tuple:
+    """Admit unless already in: exactly one caller wins the conditional update."""
+    params = {**params, "event": door.event_id}
+    won = connection.execute(admit, {**params, "now": now, "pass_id": door.id}).first()
+    if won is not None:
+        return won.id, answer("admitted", won._mapping, now, door.name)
+    found = _FOUND_SCANNED if admit is _SCANNED else _FOUND_PICKED
+    person = connection.execute(found, params).first()
+    if person is None:
+        return None, answer("unknown")
+    if person.revoked_at is not None:
+        return person.id, answer("revoked", person._mapping)
+    if person.checked_in_at is None and tries > 1:  # undone since our update: try once more
+        return _admit(connection, door, now, admit, params, tries - 1)
+    return person.id, answer(
+        "already_admitted", person._mapping, person.checked_in_at, person.checked_in_by
+    )
+
+
+# A plain INSERT (the dialects' ON CONFLICT inserts cannot be cached in SQLAlchemy 2.0); the
+# unique (event_id, nonce) constraint turns a second use of a nonce into an IntegrityError.
+_RECORD = insert(attempts)
+_REPLAY = select(attempts.c.answer).where(
+    attempts.c.event_id == bindparam("event"), attempts.c.nonce == bindparam("nonce")
+)
+
+
+def _record(connection, door, nonce, action, attendee_id, reply, scanned_at, now, device) -> None:
+    """Keep the attempt; raise _Replayed if this nonce was already recorded."""
+    row = {
+        "event_id": door.event_id,
+        "nonce": nonce,
+        "door_pass_id": door.id,
+        "attendee_id": attendee_id,
+        "action": action,
+        "result": reply["result"],
+        "device": (device or "")[:100],
+        "scanned_at": scanned_at,
+        "received_at": now,
+        "answer": reply,
+    }
+    try:
+        connection.execute(_RECORD, row)
+    except IntegrityError as error:
+        raise _Replayed from error
 
 
 def _replay(event_id: int, nonce: str) -> dict | None:
-    return db.session.scalar(
-        select(attempts.c.answer).where(attempts.c.event_id == event_id, attempts.c.nonce == nonce)
-    )
+    with db.engine.connect() as connection:
+        return connection.execute(_REPLAY, {"event": event_id, "nonce": nonce}).scalar()
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -1,28 +1,29 @@
 """Door passes: named links for volunteers, expiring and revocable, stored hashed."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import select
+from flask import abort, current_app
+from sqlalchemy import func, select
 
 from . import tickets
+from .database import writing
 from .extensions import db
-from .models import DoorPass, Event, utcnow
+from .models import CheckInAttempt, DoorPass, Event, utcnow
 
 
 def create(event: Event, name: str, hours: int | None = None) -> DoorPass:
     """A new pass for one volunteer at one event."""
     hours = hours or current_app.config["DOOR_PASS_HOURS"]
     salt = tickets.new_salt()
-    door_pass = DoorPass(
-        event_id=event.id,
-        name=name.strip()[:100],
-        salt=salt,
-        token_hash=tickets.digest(tickets.derive("door", salt)),
-        expires_at=utcnow() + timedelta(hours=hours),
-    )
-    db.session.add(door_pass)
-    db.session.commit()
+    with writing():
+        door_pass = DoorPass(
+            event_id=event.id,
+            name=name.strip()[:100],
+            salt=salt,
+            token_hash=tickets.digest(tickets.derive("door", salt)),
+            expires_at=utcnow() + timedelta(hours=hours),
+        )
+        db.session.add(door_pass)
     return door_pass
 
 
@@ -37,10 +38,10 @@ def link(door_pass: DoorPass) -> str:
 
 
 def revoke(door_pass: DoorPass) -> None:
-    """Stop a pass working at once."""
-    if door_pass.revoked_at is None:
-        door_pass.revoked_at = utcnow()
-        db.session.commit()
+    """Stop a pass working at once (revoking twice keeps the first time)."""
+    with writing():
+        if door_pass.revoked_at is None:
+            door_pass.revoked_at = utcnow()
 
 
 def passes_of(event: Event) -> list[DoorPass]:
@@ -52,8 +53,28 @@ def passes_of(event: Event) -> list[DoorPass]:
     )
 
 
-def pass_of(event: Event, pass_id: int) -> DoorPass | None:
-    """One of this event's passes."""
-    return db.session.scalar(
+def pass_of(event: Event, pass_id: int) -> DoorPass:
+    """One of this event's passes, or 404 (another event's pass is not found either)."""
+    door_pass = db.session.scalar(
         select(DoorPass).where(DoorPass.id == pass_id, DoorPass.event_id == event.id)
     )
+    if door_pass is None:
+        abort(404)
+    return door_pass
+
+
+def last_used(event: Event) -> dict[int, datetime]:
+    """When each of the event's passes last sent a check-in attempt, by pass id."""
+    rows = db.session.execute(
+        select(CheckInAttempt.door_pass_id, func.max(CheckInAttempt.received_at))
+        .where(CheckInAttempt.event_id == event.id, CheckInAttempt.door_pass_id.is_not(None))
+        .group_by(CheckInAttempt.door_pass_id)
+    )
+    return {pass_id: _aware(moment) for pass_id, moment in rows}
+
+
+def _aware(moment):
+    """An aggregate's moment as an aware UTC datetime, whatever the backend hands back."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -1,13 +1,15 @@
-"""Events: create, edit, and find the ones an organizer may see."""
+"""Events: create, edit, and find the ones an organizer may see; their times in their own zone."""
 
 import re
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import abort
 from sqlalchemy import select
 
+from .database import writing
 from .extensions import db
 from .models import Event, Organizer
 
@@ -18,26 +20,53 @@ def slugify(name: str) -> str:
     return f"{base}-{secrets.token_hex(3)}"
 
 
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def valid_timezone(name: str) -> bool:
     """True for an IANA time zone name such as America/New_York."""
-    return name in available_timezones()
+    return name in _zones()
 
 
-def create_event(organizer: Organizer, name: str, venue: str, starts_at: datetime,
-                 ends_at: datetime, timezone: str, slug: str | None = None) -> Event:
+@cache
+def common_timezones() -> tuple[str, ...]:
+    """The zone names worth suggesting: Region/City, without legacy aliases."""
+    legacy = ("Etc/", "SystemV/", "US/", "posix/", "right/")
+    return tuple(sorted(z for z in _zones() if "/" in z and not z.startswith(legacy)))
+
+
+def missing_local_time(moment: datetime, timezone: str) -> bool:
+    """True when a wall-clock time never happens in the zone (skipped when clocks go forward)."""
+    zone = ZoneInfo(timezone)
+    there_and_back = moment.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+    return there_and_back.replace(tzinfo=None) != moment.replace(tzinfo=None)
+
+
+def create_event(
+    organizer: Organizer,
+    name: str,
+    venue: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    timezone: str,
+    slug: str | None = None,
+) -> Event:
     """Create an event; starts_at and ends_at are local times in the event's time zone."""
-    event = Event(organizer_id=organizer.id, slug=slug or slugify(name))
-    _apply(event, name, venue, starts_at, ends_at, timezone)
-    db.session.add(event)
-    db.session.commit()
+    with writing():
+        event = Event(organizer_id=organizer.id, slug=slug or slugify(name))
+        _apply(event, name, venue, starts_at, ends_at, timezone)
+        db.session.add(event)
     return event
 
 
-def update_event(event: Event, name: str, venue: str, starts_at: datetime, ends_at: datetime,
-                 timezone: str) -> Event:
-    """Change an event's details."""
-    _apply(event, name, venue, starts_at, ends_at, timezone)
-    db.session.commit()
+def update_event(
+    event: Event, name: str, venue: str, starts_at: datetime, ends_at: datetime, timezone: str
+) -> Event:
+    """Change an event's details; local times are read in the (possibly new) time zone."""
+    with writing():
+        _apply(event, name, venue, starts_at, ends_at, timezone)
     return event
 
 
@@ -65,6 +94,11 @@ def local(event: Event, moment: datetime | None) -> datetime | None:
     return moment.astimezone(ZoneInfo(event.timezone)) if moment else None
 
 
+def local_naive(event: Event, moment: datetime) -> datetime:
+    """A moment as the wall-clock time a datetime-local field shows."""
+    return local(event, moment).replace(tzinfo=None)
+
+
 def when(moment: datetime | str | None, event: Event) -> str:
     """A moment as the event's guests read it: "Thu 26 Nov, 18:03"."""
     moment = _moment(moment)
@@ -85,6 +119,6 @@ def _moment(value: datetime | str | None) -> datetime | None:
 
 def _apply(event, name, venue, starts_at, ends_at, timezone):
     zone = ZoneInfo(timezone)
-    event.name, event.venue, event.timezone = name.strip(), venue.strip(), timezone
+    event.name, event.venue, event.timezone = name.strip(), (venue or "").strip(), timezone
     event.starts_at = starts_at.replace(tzinfo=zone) if starts_at.tzinfo is None else starts_at
     event.ends_at = ends_at.replace(tzinfo=zone) if ends_at.tzinfo is None else ends_at

@@ -12,7 +12,7 @@ import qrcode
 import qrcode.image.svg
 from flask import current_app
 from markupsafe import escape
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from .extensions import db
 from .models import Attendee, Ticket, utcnow
@@ -100,3 +100,14 @@ def qr_svg(data: str, label: str = "QR code") -> str:
     svg = re.sub(r"<\?xml[^>]*>\s*", "", svg)
     svg = re.sub(r'(width|height)="[^"]*mm"\s*', "", svg, count=2)
     return svg.replace("<svg ", f'<svg class="qr" role="img" aria-label="{escape(label)}" ', 1)
+
+
+def issue_first(event_id: int, attendee_ids: list[int]) -> None:
+    """Give just-added attendees (no ticket yet) tickets in one bulk insert (caller commits)."""
+    rows = []
+    for attendee_id in attendee_ids:
+        salt = new_salt()
+        rows.append({"attendee_id": attendee_id, "event_id": event_id, "salt": salt,
+                     "code_hash": digest(derive("ticket", salt))})
+    if rows:
+        db.session.execute(insert(Ticket.__table__), rows)

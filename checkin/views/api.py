@@ -4,11 +4,9 @@ import re
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
-from sqlalchemy import select
 
 from .. import door, openapi
-from ..extensions import db
-from ..models import Event
+from ..extensions import limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -16,6 +14,12 @@ NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 class Invalid(Exception):
     """A request body that does not follow the API description."""
+
+
+@limiter.request_filter
+def _not_rate_limited() -> bool:
+    """The door API has no rate limits (bearer passes; 160-bit codes): skip the limiter's work."""
+    return request.blueprint == bp.name
 
 
 @bp.errorhandler(Invalid)
@@ -58,15 +62,11 @@ def _authorize(slug: str) -> None:
     """The door pass in the Authorization header, for this event only."""
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else None
-    g.door_pass = door.active_pass(token)
+    g.door_pass = door.cached_pass(token)
     if g.door_pass is None:
         abort(401, "A valid door pass is needed: Authorization: Bearer <token>.")
-    if _event_slug(g.door_pass.event_id) != slug:
+    if g.door_pass.event_slug != slug:
         abort(403, "This door pass is for another event.")
-
-
-def _event_slug(event_id: int) -> str:
-    return db.session.scalar(select(Event.slug).where(Event.id == event_id))
 
 
 def _body() -> dict:
@@ -82,8 +82,12 @@ def _body() -> dict:
     device = body.get("device") or ""
     if not isinstance(device, str):
         raise Invalid("'device' must be a string.")
-    return {"code": code, "nonce": nonce, "device": device[:100],
-            "scanned_at": _moment(body.get("scanned_at"))}
+    return {
+        "code": code,
+        "nonce": nonce,
+        "device": device[:100],
+        "scanned_at": _moment(body.get("scanned_at")),
+    }
 
 
 def _moment(value) -> datetime | None:

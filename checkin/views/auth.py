@@ -1,28 +1,34 @@
 """Organizer sign-in and sign-out."""
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from .. import accounts
 from ..extensions import limiter
 from ..forms import SignInForm
 
 bp = Blueprint("auth", __name__)
+TOO_MANY = "Too many sign-in attempts from here. Wait a minute, then try again."
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("10 per minute", methods=["POST"], error_message=TOO_MANY)
 def sign_in():
     """Show the sign-in form; on POST, sign the organizer in."""
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(request.args.get("next")) or url_for("organizer.events"))
     form = SignInForm()
+    failed = False
     if form.validate_on_submit():
         organizer = accounts.authenticate(form.email.data, form.password.data)
         if organizer:
             login_user(organizer, remember=True)
-            return redirect(_safe_next() or url_for("organizer.events"))
-        form.password.errors.append("That email and password do not match.")
+            return redirect(safe_next(request.args.get("next")) or url_for("organizer.events"))
+        failed = True
     status = 422 if form.is_submitted() else 200
-    return render_template("auth/sign_in.html", form=form), status
+    return render_template("auth/sign_in.html", form=form, failed=failed), status
 
 
 @bp.post("/sign-out")
@@ -33,6 +39,12 @@ def sign_out():
     return redirect(url_for("auth.sign_in"))
 
 
-def _safe_next() -> str | None:
-    target = request.args.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else None
+def safe_next(target: str | None) -> str | None:
+    """A `next` target only if it stays on this site: a plain path, never another host."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    # Browsers drop tabs and newlines and read "\" as "/", so "/\t/evil" would leave the site.
+    if any(ch == "\\" or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None

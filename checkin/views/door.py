@@ -35,9 +35,15 @@ def check_in():
     """Check in a scanned or typed code."""
     form = ScanForm()
     if not form.validate_on_submit():
-        return _show(door.answer("unknown"), 422)
-    answer = door.check_in_scan(g.door_pass, form.code.data, form.nonce.data,
-                                device=request.headers.get("User-Agent", "")[:100])
+        if htmx:
+            return _show(door.answer("unknown"), 422)
+        return render_template("door/page.html", **_context(scan_form=form)), 422
+    answer = door.check_in_scan(
+        g.door_pass,
+        form.code.data,
+        form.nonce.data,
+        device=request.headers.get("User-Agent", "")[:100],
+    )
     return _show(answer)
 
 
@@ -47,7 +53,7 @@ def check_in_attendee(attendee_id: int):
     form = NonceForm()
     if not form.validate_on_submit():
         abort(400, "The form was incomplete; reload the page and try again.")
-    return _show(door.check_in_attendee(g.door_pass, attendee_id, form.nonce.data))
+    return _show_or_404(door.check_in_attendee(g.door_pass, attendee_id, form.nonce.data))
 
 
 @bp.post("/attendees/<int:attendee_id>/undo")
@@ -56,7 +62,7 @@ def undo(attendee_id: int):
     form = NonceForm()
     if not form.validate_on_submit():
         abort(400, "The form was incomplete; reload the page and try again.")
-    return _show(door.undo(g.door_pass, attendee_id, form.nonce.data))
+    return _show_or_404(door.undo(g.door_pass, attendee_id, form.nonce.data))
 
 
 @bp.post("/walk-in")
@@ -66,8 +72,13 @@ def walk_in():
     if not form.validate_on_submit():
         template = "door/_walk_in.html" if htmx else "door/page.html"
         return render_template(template, **_context(walk_in_form=form)), 422
-    answer = door.walk_in(g.door_pass, form.name.data.strip(), (form.email.data or "").strip(),
-                          form.class_year.data, form.nonce.data)
+    answer = door.walk_in(
+        g.door_pass,
+        form.name.data.strip(),
+        (form.email.data or "").strip(),
+        form.class_year.data,
+        form.nonce.data,
+    )
     if htmx:
         return render_template("door/_walk_in_done.html", **_context(answer=answer))
     return _show(answer)
@@ -92,6 +103,13 @@ def _show(answer: dict, status: int = 200):
     """The full-screen result: a fragment for htmx, the whole page otherwise."""
     template = "door/_result.html" if htmx else "door/page.html"
     return render_template(template, **_context(answer=answer)), status
+
+
+def _show_or_404(answer: dict):
+    """The result of a button press on someone this door cannot see is a 404."""
+    if answer["result"] == "unknown":
+        abort(404, "That guest is not on this event's list.")
+    return _show(answer)
 
 
 def _context(**extra) -> dict:

@@ -1,22 +1,21 @@
-"""Organizer pages: events, arrivals, door passes."""
+"""Organizer pages: events, arrivals, the guest list, attendees by hand, door passes."""
 
-from zoneinfo import available_timezones
-
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import door, door_passes, tickets
+from .. import attendees, door_passes, tickets
 from .. import events as event_domain
-from ..forms import DoorPassForm, EventForm
+from ..extensions import htmx
+from ..forms import AttendeeForm, DoorPassForm, EventForm, ReissueForm
+from ..models import utcnow
 
 bp = Blueprint("organizer", __name__)
-COMMON_TIMEZONES = sorted(zone for zone in available_timezones() if "/" in zone
-                          and not zone.startswith(("Etc/", "SystemV/", "US/")))
 
 
 @bp.get("/")
+@login_required
 def home():
-    """Send organizers to their events and everyone else to sign in."""
+    """Send organizers to their events (and everyone else to sign in)."""
     return redirect(url_for("organizer.events"))
 
 
@@ -33,11 +32,16 @@ def new_event():
     """Create an event."""
     form = EventForm(timezone="America/New_York")
     if form.validate_on_submit():
-        event = event_domain.create_event(current_user, form.name.data, form.venue.data or "",
-                                    form.starts_at.data, form.ends_at.data, form.timezone.data)
+        event = event_domain.create_event(
+            current_user,
+            form.name.data,
+            form.venue.data,
+            form.starts_at.data,
+            form.ends_at.data,
+            form.timezone.data,
+        )
         return redirect(url_for("organizer.event", slug=event.slug))
-    return render_template("organizer/event_form.html", form=form, event=None,
-                           common_timezones=COMMON_TIMEZONES), _status(form)
+    return _event_form(form, None)
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
@@ -47,28 +51,108 @@ def edit_event(slug: str):
     event = event_domain.event_of(current_user, slug)
     form = EventForm(obj=event)
     if not form.is_submitted():
-        form.starts_at.data = event_domain.local(event, event.starts_at).replace(tzinfo=None)
-        form.ends_at.data = event_domain.local(event, event.ends_at).replace(tzinfo=None)
+        form.starts_at.data = event_domain.local_naive(event, event.starts_at)
+        form.ends_at.data = event_domain.local_naive(event, event.ends_at)
     if form.validate_on_submit():
-        event_domain.update_event(event, form.name.data, form.venue.data or "", form.starts_at.data,
-                            form.ends_at.data, form.timezone.data)
+        event_domain.update_event(
+            event,
+            form.name.data,
+            form.venue.data,
+            form.starts_at.data,
+            form.ends_at.data,
+            form.timezone.data,
+        )
+        flash("Event saved.")
         return redirect(url_for("organizer.event", slug=event.slug))
-    return render_template("organizer/event_form.html", form=form, event=event,
-                           common_timezones=COMMON_TIMEZONES), _status(form)
+    return _event_form(form, event)
 
 
 @bp.get("/events/<slug>")
 @login_required
 def event(slug: str):
-    """Arrivals, the guest list and the door passes of one event."""
+    """Arrivals, the guest list, the door's log and the door passes of one event."""
+    return _event_page(event_domain.event_of(current_user, slug))
+
+
+@bp.get("/events/<slug>/arrivals")
+@login_required
+def arrivals(slug: str):
+    """The arrivals count and chart (polled by htmx), or the whole event page."""
     event = event_domain.event_of(current_user, slug)
-    return render_template(
-        "organizer/event.html",
-        event=event,
-        stats=door.stats(event.id),
-        passes=door_passes.passes_of(event),
-        pass_form=DoorPassForm(),
+    if htmx:
+        return render_template(
+            "organizer/_arrivals.html", event=event, arrivals=attendees.arrivals(event)
+        )
+    return _event_page(event)
+
+
+@bp.get("/events/<slug>/attempts")
+@login_required
+def attempts(slug: str):
+    """The door's recent check-in attempts (polled by htmx), or the whole event page."""
+    event = event_domain.event_of(current_user, slug)
+    if htmx:
+        return render_template(
+            "organizer/_attempts.html", event=event, attempts=attendees.recent_attempts(event)
+        )
+    return _event_page(event)
+
+
+@bp.get("/events/<slug>/guests")
+@login_required
+def guests(slug: str):
+    """One page of the guest list, filtered by name and status (htmx active search)."""
+    event = event_domain.event_of(current_user, slug)
+    found = attendees.guest_page(
+        event,
+        request.args.get("q", "")[:200],
+        request.args.get("status", "all"),
+        request.args.get("page", 1, type=int),
     )
+    if htmx:
+        return render_template("organizer/_guests.html", event=event, guests=found)
+    return _event_page(event, guests=found)
+
+
+@bp.route("/events/<slug>/attendees/new", methods=["GET", "POST"])
+@login_required
+def new_attendee(slug: str):
+    """Add one guest by hand; they get a ticket at once."""
+    event = event_domain.event_of(current_user, slug)
+    form = AttendeeForm()
+    if form.validate_on_submit() and (person := _saved(form, attendees.add, event)):
+        flash(f"Added {person.name}. Send them the ticket link below.")
+        return redirect(url_for("organizer.attendee", slug=slug, attendee_id=person.id))
+    return render_template(
+        "organizer/attendee_form.html", event=event, form=form, person=None
+    ), _status(form)
+
+
+@bp.route("/events/<slug>/attendees/<int:attendee_id>", methods=["GET", "POST"])
+@login_required
+def attendee(slug: str, attendee_id: int):
+    """One guest: their ticket link, a new ticket, and their details to edit."""
+    event = event_domain.event_of(current_user, slug)
+    person = attendees.attendee_of(event, attendee_id)
+    form = AttendeeForm(obj=person)
+    if form.validate_on_submit() and _saved(form, attendees.update, person):
+        flash("Saved.")
+        return redirect(url_for("organizer.attendee", slug=slug, attendee_id=person.id))
+    return _attendee_page(event, person, form, ReissueForm(formdata=None), _status(form))
+
+
+@bp.post("/events/<slug>/attendees/<int:attendee_id>/reissue")
+@login_required
+def reissue_ticket(slug: str, attendee_id: int):
+    """Give a guest a new ticket code; the old one stops working."""
+    event = event_domain.event_of(current_user, slug)
+    person = attendees.attendee_of(event, attendee_id)
+    form = ReissueForm()
+    if not form.validate_on_submit():
+        return _attendee_page(event, person, AttendeeForm(formdata=None, obj=person), form, 422)
+    attendees.reissue(person)
+    flash(f"New ticket issued. The old code no longer works: send {person.name} the new link.")
+    return redirect(url_for("organizer.attendee", slug=slug, attendee_id=person.id))
 
 
 @bp.post("/events/<slug>/door-passes")
@@ -78,8 +162,7 @@ def create_door_pass(slug: str):
     event = event_domain.event_of(current_user, slug)
     form = DoorPassForm()
     if not form.validate_on_submit():
-        return render_template("organizer/event.html", event=event, stats=door.stats(event.id),
-                               passes=door_passes.passes_of(event), pass_form=form), 422
+        return _event_page(event, pass_form=form, status=422)
     door_pass = door_passes.create(event, form.name.data, form.hours.data)
     return redirect(url_for("organizer.door_pass", slug=slug, pass_id=door_pass.id))
 
@@ -89,10 +172,16 @@ def create_door_pass(slug: str):
 def door_pass(slug: str, pass_id: int):
     """A door pass's link as a QR for the volunteer to scan with their phone."""
     event = event_domain.event_of(current_user, slug)
-    found = door_passes.pass_of(event, pass_id) or abort(404)
+    found = door_passes.pass_of(event, pass_id)
     link = door_passes.link(found)
-    return render_template("organizer/door_pass.html", event=event, door_pass=found, link=link,
-                           qr=tickets.qr_svg(link, f"Door link for {found.name}"))
+    return render_template(
+        "organizer/door_pass.html",
+        event=event,
+        door_pass=found,
+        link=link,
+        qr=tickets.qr_svg(link, f"Door link for {found.name}"),
+        now=utcnow(),
+    )
 
 
 @bp.post("/events/<slug>/door-passes/<int:pass_id>/revoke")
@@ -100,8 +189,62 @@ def door_pass(slug: str, pass_id: int):
 def revoke_door_pass(slug: str, pass_id: int):
     """Stop a door pass working."""
     event = event_domain.event_of(current_user, slug)
-    door_passes.revoke(door_passes.pass_of(event, pass_id) or abort(404))
-    return redirect(url_for("organizer.event", slug=slug))
+    found = door_passes.pass_of(event, pass_id)
+    door_passes.revoke(found)
+    flash(f"{found.name} is revoked: that link no longer opens the door.")
+    return redirect(url_for("organizer.event", slug=slug, _anchor="door-passes"))
+
+
+def _event_page(event, guests=None, pass_form=None, status=200):
+    """The event page with everything on it; the guest list may come filtered."""
+    return render_template(
+        "organizer/event.html",
+        event=event,
+        arrivals=attendees.arrivals(event),
+        guests=guests or attendees.guest_page(event),
+        attempts=attendees.recent_attempts(event),
+        passes=door_passes.passes_of(event),
+        last_used=door_passes.last_used(event),
+        now=utcnow(),
+        pass_form=pass_form or DoorPassForm(formdata=None),
+        import_url=_import_url(event),
+    ), status
+
+
+def _import_url(event) -> str | None:
+    """Where the guest-list import lives, once that part of the app is installed."""
+    if "imports.upload" not in current_app.view_functions:
+        return None
+    return url_for("imports.upload", slug=event.slug)
+
+
+def _event_form(form, event):
+    return render_template(
+        "organizer/event_form.html",
+        form=form,
+        event=event,
+        common_timezones=event_domain.common_timezones(),
+    ), _status(form)
+
+
+def _attendee_page(event, person, form, reissue_form, status=200):
+    return render_template(
+        "organizer/attendee_form.html",
+        event=event,
+        person=person,
+        form=form,
+        reissue_form=reissue_form,
+        ticket_link=attendees.ticket_link(person),
+    ), status
+
+
+def _saved(form, save, target):
+    """Save the form's profile; on a domain error, show it on its field and return None."""
+    try:
+        return save(target, form.profile())
+    except attendees.AttendeeError as error:
+        form[error.field].errors = [*form[error.field].errors, str(error)]
+        return None
 
 
 def _status(form) -> int:

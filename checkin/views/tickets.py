@@ -12,18 +12,17 @@ bp = Blueprint("tickets", __name__)
 
 @bp.get("/t/<code>")
 def show(code: str):
-    """Show the ticket's QR large enough to scan from the phone screen."""
+    """Show the ticket's QR large enough to scan from the phone screen; nothing else personal."""
     parsed = tickets.parse_scan(code)
     ticket = parsed and db.session.scalar(
         select(Ticket).where(Ticket.code_hash == tickets.digest(parsed))
     )
     if not ticket:
-        abort(404)
-    url = tickets.ticket_url(parsed)
+        abort(404, "No ticket has this code. Check the link in the organizer's email.")
     return render_template(
         "tickets/show.html",
         ticket=ticket,
         attendee=ticket.attendee,
         event=ticket.attendee.event,
-        qr=tickets.qr_svg(url, f"Ticket QR code for {ticket.attendee.name}"),
+        qr=tickets.qr_svg(tickets.ticket_url(parsed), f"Ticket QR code for {ticket.attendee.name}"),
     )

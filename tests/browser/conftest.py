@@ -5,7 +5,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 from checkin import create_app
@@ -17,6 +17,9 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 PHONE = {"width": 390, "height": 844}
+
+# A loaded two-core CI machine can take more than Playwright's default 5 s to render a step.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items):

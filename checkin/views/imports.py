@@ -1,0 +1,92 @@
+"""Guest-list import pages: upload a CSV, check the preview and mapping, confirm."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import events as event_domain
+from .. import guest_imports, guests
+from ..extensions import htmx
+from ..forms import GuestListForm
+from ..guest_files import FileProblem
+
+bp = Blueprint("imports", __name__)
+
+
+@bp.route("/events/<slug>/import", methods=["GET", "POST"])
+@login_required
+def upload(slug: str):
+    """The upload form; a readable file is kept and its preview shown, a bad one explained."""
+    event = event_domain.event_of(current_user, slug)
+    form = GuestListForm()
+    problem = None
+    if form.validate_on_submit():
+        upload_file = form.file.data
+        try:
+            token = guest_imports.start(
+                event, current_user, upload_file.read(), upload_file.filename or "guests.csv"
+            )
+        except FileProblem as error:
+            problem = str(error)
+        else:
+            return redirect(url_for("imports.preview", slug=slug, token=token), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "organizer/import.html", event=event, form=form, problem=problem, pending=None, result=None
+    ), status
+
+
+@bp.route("/events/<slug>/import/<token>", methods=["GET", "POST"])
+@login_required
+def preview(slug: str, token: str):
+    """The preview under the guessed mapping (GET) or the organizer's (POST, changes nothing)."""
+    event = event_domain.event_of(current_user, slug)
+    pending = _pending(event, token)
+    choices = guest_imports.choices_from(request.form, pending.table.headers)
+    result = guest_imports.preview(event, pending, choices)
+    return _render(event, pending, result)
+
+
+@bp.post("/events/<slug>/import/<token>/confirm")
+@login_required
+def confirm(slug: str, token: str):
+    """Import the previewed guests, once, then go back to the event."""
+    event = event_domain.event_of(current_user, slug)
+    pending = _pending(event, token, allow_done=True)
+    choices = (
+        guest_imports.choices_from(request.form, pending.table.headers) if pending.table else {}
+    )
+    try:
+        outcome = guest_imports.confirm(event, current_user, token, choices)
+    except guests.ImportRefused as refused:
+        result = guest_imports.preview(event, pending, choices)
+        return _render(event, pending, result, refused=str(refused), status=422)
+    if outcome is None:
+        abort(404)
+    if outcome.already_done:
+        flash("This guest list was already imported; nobody was added twice.")
+    else:
+        flash(f"Imported {outcome.created} guest{'s' if outcome.created != 1 else ''}.")
+    return redirect(url_for("organizer.event", slug=slug), code=303)
+
+
+def _pending(event, token: str, allow_done: bool = False) -> guest_imports.Pending:
+    """The organizer's pending import, or 404 (unknown, expired, someone else's, or done)."""
+    pending = guest_imports.find(event, current_user, token)
+    if pending is None or (pending.table is None and not allow_done):
+        abort(404)
+    return pending
+
+
+def _render(event, pending, result, refused=None, status=200):
+    """The preview: the whole page, or just the preview form for htmx."""
+    template = "organizer/_import_preview.html" if htmx else "organizer/import.html"
+    return render_template(
+        template,
+        event=event,
+        pending=pending,
+        result=result,
+        fields=guests.FIELDS,
+        refused=refused,
+        form=None,
+        problem=None,
+    ), status

@@ -1,0 +1,135 @@
+"""The door page on a phone, for the browser tests: a live event, a watched phone, a scanner."""
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from checkin import accounts, door_passes, events, tickets
+from checkin.extensions import db
+from checkin.models import Attendee, CheckInAttempt, utcnow
+
+from .conftest import PHONE, SCREENSHOTS
+
+GUESTS = [
+    ("Ada Lovelace", 2009),
+    ("Grace Hopper", 1934),
+    ("Chloé Dubois", 2015),
+    ("Oisín O'Brien", 1998),
+    ("Nikos Papadopoulos", 1987),
+    ("Maya Iyer", 2021),
+]
+WELCOME_ADA = "Welcome, Ada Lovelace ’09"
+
+
+@pytest.fixture
+def door(live_app):
+    """An event happening now with six guests and a door pass, made in the live app."""
+    with live_app.app_context():
+        organizer = accounts.create_organizer("organizer@example.org", "correct horse battery")
+        zone = ZoneInfo("America/New_York")
+        now = utcnow().astimezone(zone)
+        event = events.create_event(
+            organizer,
+            "Fall Reunion 2026",
+            "Alumni Hall",
+            now - timedelta(hours=1),
+            now + timedelta(hours=4),
+            "America/New_York",
+        )
+        people = {}
+        for name, year in GUESTS:
+            person = Attendee(
+                event_id=event.id,
+                name=name,
+                class_year=year,
+                email=f"{name.split()[0].lower()}@example.org",
+            )
+            db.session.add(person)
+            db.session.flush()
+            people[name] = (person.id, tickets.ticket_url(tickets.code_of(tickets.issue(person))))
+        db.session.commit()
+        token = door_passes.token_of(door_passes.create(event, "Door 1"))
+    return {"url": f"{live_app.base_url}/door/{token}/", "people": people, "app": live_app}
+
+
+def camera_flags(video) -> list[str]:
+    """Chromium flags for a fake rear camera playing a video file, no permission prompt."""
+    return [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video.resolve()}",
+    ]
+
+
+def new_phone(browser, width=PHONE["width"], height=PHONE["height"]):
+    """A phone-sized page (touch, 2x pixels) whose traffic and console are watched."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    page.seen = {"requests": [], "responses": [], "csp": [], "errors": []}
+    page.on("request", lambda r: page.seen["requests"].append(r.url))
+    page.on("response", lambda r: page.seen["responses"].append(r))
+    page.on("pageerror", lambda e: page.seen["errors"].append(str(e)))
+    page.on("console", lambda m: _console(page, m))
+    return page
+
+
+def _console(page, message) -> None:
+    if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+        page.seen["csp"].append(f"{message.text} @ {message.location}")
+    elif message.type == "error" and not message.text.startswith("Failed to load resource"):
+        page.seen["errors"].append(message.text)  # HTTP statuses are checked in assert_clean
+
+
+def assert_clean(page) -> None:
+    """Nothing left 127.0.0.1, nothing was missing or crashed, no CSP violation, no script error."""
+    hosts = {urlsplit(u).hostname for u in page.seen["requests"] if u.startswith("http")}
+    assert hosts == {"127.0.0.1"}, page.seen["requests"]
+    failed = [
+        (r.status, r.url)
+        for r in page.seen["responses"]
+        if r.status >= 500 or (r.status == 404 and not r.url.endswith("/favicon.ico"))
+    ]
+    assert failed == []
+    assert page.seen["csp"] == []
+    assert page.seen["errors"] == []
+
+
+def shot(page, name: str, full_page: bool = False) -> None:
+    """Save what the phone shows (the viewport, as the volunteer sees it)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # caret="initial": hiding the caret makes Playwright add a style that the CSP then reports.
+    path = SCREENSHOTS / f"door-{name}.png"
+    page.screenshot(path=str(path), caret="initial", full_page=full_page)
+
+
+def count(app, **where) -> int:
+    """Check-in attempts recorded, filtered by column values."""
+    with app.app_context():
+        query = select(func.count()).select_from(CheckInAttempt).filter_by(**where)
+        return db.session.scalar(query)
+
+
+def is_in(app, attendee_id) -> bool:
+    """Whether the server has the attendee checked in."""
+    with app.app_context():
+        return db.session.get(Attendee, attendee_id).checked_in_at is not None
+
+
+def wedge_scan(page, text: str) -> None:
+    """What a USB or Bluetooth scanner does: type the code into the focused field, then Enter."""
+    page.locator("#code").focus()
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def hold(page) -> None:
+    """Touch the full-screen result, as a volunteer reading it does: it stays up."""
+    page.locator(".result.is-full").dispatch_event("pointerdown")

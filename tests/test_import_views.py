@@ -1,0 +1,334 @@
+"""Guest-list import pages: upload, preview (page and htmx fragment), confirm, who may see."""
+
+import io
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import csrf_token
+from sqlalchemy import func, select
+
+from checkin import guest_imports
+from checkin.extensions import db
+from checkin.models import Attendee, Ticket
+
+DATA = Path(__file__).parent / "data"
+EVENTBRITE = DATA / "eventbrite-attendee-summary.csv"
+PLAIN = DATA / "plain-name-email.csv"
+HTMX = {"HX-Request": "true"}
+
+
+def text(response) -> str:
+    """What a person reads: the HTML without tags, whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
+
+
+def count(app, model=Attendee) -> int:
+    """How many rows of a model there are."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+class Organizer:
+    """A signed-in organizer's browser: uploads files and posts forms with a CSRF token."""
+
+    def __init__(self, client, slug):
+        self.client, self.slug = client, slug
+        self.token = csrf_token(client, "/events")
+
+    def upload(self, data: bytes, filename="guests.csv", slug=None):
+        """Post a file to the upload form."""
+        return self.client.post(
+            f"/events/{slug or self.slug}/import",
+            data={"csrf_token": self.token, "file": (io.BytesIO(data), filename)},
+            content_type="multipart/form-data",
+        )
+
+    def start(self, data: bytes) -> str:
+        """Upload a file that reads; the preview URL it redirects to."""
+        response = self.upload(data)
+        assert response.status_code == 303, text(response)
+        return response.headers["Location"]
+
+    def post(self, path, data=None, **kw):
+        return self.client.post(path, data={"csrf_token": self.token, **(data or {})}, **kw)
+
+
+@pytest.fixture
+def org(client, sign_in, make_event):
+    """The organizer of the Fall Reunion, signed in."""
+    slug = make_event()
+    sign_in()
+    return Organizer(client, slug)
+
+
+@pytest.fixture
+def rival(app, make_event, sign_in):
+    """Another organizer, with their own event, in their own browser."""
+    slug = make_event("Rival Gala", email="rival@example.org")
+    browser = app.test_client()
+    sign_in(email="rival@example.org", test_client=browser)
+    return Organizer(browser, slug)
+
+
+def test_import_page_needs_an_organizer(client, make_event):
+    """Signed out, the import page sends you to sign in."""
+    slug = make_event()
+    response = client.get(f"/events/{slug}/import")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_upload_form_is_a_real_multipart_form(org):
+    """The upload page has a file input in a multipart form that posts to itself."""
+    html = org.client.get(f"/events/{org.slug}/import").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in html and 'type="file"' in html
+    assert f'action="/events/{org.slug}/import"' in html
+
+
+def test_upload_shows_the_preview_and_writes_nothing(app, org):
+    """An Eventbrite export previews with counts, mapping and rows; no attendee is added."""
+    preview_url = org.start(EVENTBRITE.read_bytes())
+    response = org.client.get(preview_url)
+    page = text(response)
+    assert response.status_code == 200
+    assert "228 to import" in page and "0 with errors" in page and "0 duplicates" in page
+    assert "12 refunded or transferred" in page
+    assert "Émilie Fontaine" in page and "Import 228 guests" in page
+    assert "Row 7 Registration status is “Refunded”." in page
+    assert "utf-8 (with BOM) · comma-separated" in page
+    assert '<option value="first_name" selected>' in response.get_data(as_text=True)
+    assert count(app) == 0
+
+
+def test_the_browser_holds_only_the_token_and_the_mapping(org):
+    """The preview form carries no guest data: just the CSRF token and a select per column."""
+    html = org.client.get(org.start(PLAIN.read_bytes())).get_data(as_text=True)
+    form = html[
+        html.index('<form id="import-preview"') : html.index(
+            "</form>", html.index('id="import-preview"')
+        )
+    ]
+    assert re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"', form) == ["csrf_token"]
+    assert re.findall(r'<select[^>]*name="([^"]+)"', form) == ["column-0", "column-1"]
+
+
+def test_changing_the_mapping_rerenders_the_preview_as_a_fragment(app, org):
+    """htmx posts the selects; the fragment counts the refunded guests in once status is extra."""
+    preview_url = org.start(EVENTBRITE.read_bytes())
+    mapping = {
+        f"column-{i}": f
+        for i, f in enumerate(
+            [
+                "extra",
+                "extra",
+                "first_name",
+                "last_name",
+                "email",
+                "extra",
+                "extra",
+                "external_ref",
+                "extra",
+                "extra",
+                "class_year",
+                "residence_hall",
+                "clubs",
+                "industry",
+                "interests",
+                "willing_to_mentor",
+            ]
+        )
+    }
+    response = org.post(preview_url, mapping, headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html
+    assert html.lstrip().startswith('<form id="import-preview"')
+    assert "Import 240 guests" in text(response)
+    assert count(app) == 0
+
+
+def test_update_preview_without_javascript_renders_the_whole_page(org):
+    """The plain "Update preview" submit answers with the full page."""
+    preview_url = org.start(PLAIN.read_bytes())
+    response = org.post(preview_url, {"column-0": "name", "column-1": "extra"})
+    assert "<html" in response.get_data(as_text=True)
+    assert "Import 25 guests" in text(response)
+    assert '<option value="extra" selected>' in response.get_data(as_text=True)
+
+
+def test_confirm_imports_and_flashes_on_the_event_page(app, org):
+    """Confirming imports the guests with tickets and says how many on the event page."""
+    preview_url = org.start(EVENTBRITE.read_bytes())
+    response = org.post(preview_url + "/confirm")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/events/{org.slug}"
+    assert "Imported 228 guests." in text(org.client.get(response.headers["Location"]))
+    assert count(app) == 228 and count(app, Ticket) == 228
+
+
+def test_confirm_uses_the_mapping_it_is_sent(app, org):
+    """The confirm POST's mapping is the one imported: status as extra imports all 240."""
+    preview_url = org.start(EVENTBRITE.read_bytes())
+    mapping = {"column-9": "extra"}
+    org.post(preview_url + "/confirm", mapping)
+    assert count(app) == 240
+
+
+def test_double_confirm_imports_once(app, org):
+    """The same token confirmed twice adds the guests once and says so the second time."""
+    preview_url = org.start(PLAIN.read_bytes())
+    first = org.post(preview_url + "/confirm")
+    second = org.post(preview_url + "/confirm")
+    assert first.status_code == second.status_code == 303
+    assert count(app) == 25
+    assert "already imported" in text(org.client.get(second.headers["Location"]))
+
+
+def test_racing_confirms_import_once(app, org):
+    """Two confirms of the same token at the same moment (a double tap) import the file once."""
+    preview_url = org.start(EVENTBRITE.read_bytes())
+    browsers = [app.test_client() for _ in range(4)]
+    for browser in browsers:
+        browser.set_cookie("session", org.client.get_cookie("session").value)
+    barrier = threading.Barrier(len(browsers))
+
+    def confirm(browser):
+        barrier.wait()
+        return browser.post(preview_url + "/confirm", data={"csrf_token": org.token}).status_code
+
+    with ThreadPoolExecutor(len(browsers)) as pool:
+        statuses = list(pool.map(confirm, browsers))
+    assert statuses == [303] * len(browsers)
+    assert count(app) == 228 and count(app, Ticket) == 228
+
+
+def test_two_uploads_of_one_file_confirmed_at_once_add_each_guest_once(app, org):
+    """Two tabs, two tokens, one file, confirmed together: the second finds them all there."""
+    urls = [org.start(PLAIN.read_bytes()) for _ in range(2)]
+    browsers = [app.test_client() for _ in urls]
+    for browser in browsers:
+        browser.set_cookie("session", org.client.get_cookie("session").value)
+    barrier = threading.Barrier(len(browsers))
+
+    def confirm(browser, url):
+        barrier.wait()
+        return browser.post(url + "/confirm", data={"csrf_token": org.token}).status_code
+
+    with ThreadPoolExecutor(len(browsers)) as pool:
+        statuses = sorted(pool.map(confirm, browsers, urls))
+    assert statuses == [303, 422]  # the later one has no one new to import
+    assert count(app) == 25
+
+
+def test_the_uploaded_file_is_deleted_after_the_import(app, org):
+    """Once imported, the kept copy of the file is gone; only a small marker remains."""
+    org.post(org.start(PLAIN.read_bytes()) + "/confirm")
+    folder = Path(app.config["INSTANCE_DIR"]) / "imports"
+    assert not list(folder.glob("*.csv")) and not list(folder.glob("*.claimed"))
+    assert "@" not in "".join(path.read_text() for path in folder.glob("*.json"))
+
+
+def test_a_second_upload_of_the_same_file_reports_everyone_as_already_there(app, org):
+    """Importing a file twice never duplicates people; the preview says why."""
+    org.post(org.start(PLAIN.read_bytes()) + "/confirm")
+    page = text(org.client.get(org.start(PLAIN.read_bytes())))
+    assert "0 to import" in page and "25 duplicates" in page
+    assert "Already on the guest list (same email)." in page
+    response = org.post(org.start(PLAIN.read_bytes()) + "/confirm")
+    assert response.status_code == 422 and "There is no one new to import" in text(response)
+    assert count(app) == 25
+
+
+def test_a_mapping_problem_refuses_to_confirm(app, org):
+    """Two columns mapped to Email: the confirm re-renders the preview with the reason, 422."""
+    preview_url = org.start(PLAIN.read_bytes())
+    response = org.post(preview_url + "/confirm", {"column-0": "email", "column-1": "email"})
+    assert response.status_code == 422
+    assert "Only one column can be Email" in text(response)
+    assert count(app) == 0
+    assert org.post(preview_url + "/confirm").status_code == 303  # the file is still there
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "The file is empty."),
+        (b"PK\x03\x04" + bytes(100), "This looks like an Excel file (.xlsx), not a CSV."),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "This is an image (PNG), not a CSV."),
+        (b"name\n" + b"Guest\n" * 50_001, "more than 50,000 guests"),
+    ],
+)
+def test_a_bad_file_is_explained_and_changes_nothing(app, org, data, message):
+    """Unreadable uploads re-render the form with a clear message, 422, and keep nothing."""
+    response = org.upload(data)
+    assert response.status_code == 422 and message in text(response)
+    assert count(app) == 0
+    assert not list((Path(app.config["INSTANCE_DIR"]) / "imports").glob("*.csv"))
+
+
+def test_no_file_chosen_is_a_form_error(org):
+    """Submitting the form without a file asks for one."""
+    response = org.post(f"/events/{org.slug}/import")
+    assert response.status_code == 422 and "Choose a CSV file." in text(response)
+
+
+def test_an_oversized_upload_gets_the_413_page(app, org):
+    """Over MAX_CONTENT_LENGTH (10 MB) the upload is refused before it is read."""
+    response = org.upload(b"name\n" + b"x" * (11 * 1024 * 1024))
+    assert response.status_code == 413 and "File too large" in text(response)
+    assert count(app) == 0
+
+
+def test_markup_and_formulas_in_cells_are_shown_inert(org):
+    """Names with script tags, htmx attributes or formulas are escaped text in the preview."""
+    data = (
+        b"name,email\n"
+        b'"<script>alert(1)</script>",a@example.org\n'
+        b'"<b hx-get=""/events"" hx-trigger=""load"">Bob</b>",b@example.org\n'
+        b'"=HYPERLINK(""http://evil.example"",""Click"")",c@example.org\n'
+    )
+    html = org.client.get(org.start(data)).get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'hx-get="/events"' not in html and "hx-get=&#34;/events&#34;" in html
+    assert "=HYPERLINK(&#34;http://evil.example&#34;,&#34;Click&#34;)" in html
+    assert '<a href="http://evil.example"' not in html
+
+
+def test_another_organizer_cannot_see_or_use_your_import(app, org, rival):
+    """Someone else's event is 404, and so is your token on their own event."""
+    preview_url = org.start(PLAIN.read_bytes())
+    token = preview_url.rsplit("/", 1)[1]
+    assert rival.client.get(preview_url).status_code == 404
+    assert rival.post(preview_url + "/confirm").status_code == 404
+    assert rival.upload(PLAIN.read_bytes(), slug=org.slug).status_code == 404
+    theirs = f"/events/{rival.slug}/import/{token}"
+    assert rival.client.get(theirs).status_code == 404
+    assert rival.post(theirs + "/confirm").status_code == 404
+    assert count(app) == 0
+    assert org.client.get(preview_url).status_code == 200
+
+
+@pytest.mark.parametrize("token", ["nope", "../../secret_key", "A" * 32, "a" * 300])
+def test_unknown_or_malformed_tokens_are_404(org, token):
+    """Made-up tokens find nothing, and never reach outside the imports folder."""
+    assert org.client.get(f"/events/{org.slug}/import/{token}").status_code == 404
+    assert org.post(f"/events/{org.slug}/import/{token}/confirm").status_code == 404
+
+
+def test_a_token_on_another_of_your_events_is_404(app, org, make_event):
+    """A token belongs to the event it was uploaded for."""
+    preview_url = org.start(PLAIN.read_bytes())
+    other = make_event("Spring Gala")
+    token = preview_url.rsplit("/", 1)[1]
+    assert org.client.get(f"/events/{other}/import/{token}").status_code == 404
+
+
+def test_expired_imports_are_purged(app, org):
+    """After a day the kept file is deleted and its token stops working."""
+    preview_url = org.start(PLAIN.read_bytes())
+    with app.app_context():
+        assert guest_imports.purge(time.time() + 2 * 24 * 3600) == 1
+    assert org.client.get(preview_url).status_code == 404
+    assert not list((Path(app.config["INSTANCE_DIR"]) / "imports").iterdir())
