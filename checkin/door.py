@@ -7,29 +7,23 @@ one of any number of racing scans admits. The statements on the scan path are bu
 bind parameters, so a check-in costs SQLAlchemy a cache lookup rather than a compile.
 """
 
-import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from flask import current_app
 from sqlalchemy import bindparam, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import tickets
 from .database import writing, writing_rows
 from .extensions import db
-from .models import Attendee, CheckInAttempt, DoorPass, Event, Ticket, UTCDateTime, fold, utcnow
+from .models import Attendee, CheckInAttempt, DoorPass, Ticket, UTCDateTime, fold, utcnow
 
 attendees = Attendee.__table__
 attempts = CheckInAttempt.__table__
 passes = DoorPass.__table__
 ticket_rows = Ticket.__table__
-events = Event.__table__
 
 RESULTS = ("admitted", "already_admitted", "unknown", "revoked")
-PASS_CACHE_SECONDS = 1.0  # a revoked pass keeps working on the API for at most this long
-PASS_CACHE_SIZE = 1000
 
 
 class _Replayed(Exception):
@@ -44,17 +38,6 @@ class _Door(NamedTuple):
     name: str
 
 
-@dataclass(frozen=True)
-class OpenPass:
-    """What the API needs of a door pass: a snapshot, safe to keep across requests."""
-
-    id: int
-    event_id: int
-    name: str
-    event_slug: str
-    expires_at: datetime
-
-
 def active_pass(token: str | None, now: datetime | None = None) -> DoorPass | None:
     """The door pass a token opens, if it is neither revoked nor expired."""
     if not token or len(token) > 200:
@@ -63,40 +46,6 @@ def active_pass(token: str | None, now: datetime | None = None) -> DoorPass | No
         select(DoorPass).where(DoorPass.token_hash == tickets.digest(token))
     )
     return door_pass if door_pass and door_pass.is_active(now or utcnow()) else None
-
-
-_PASS = (
-    select(
-        passes.c.id,
-        passes.c.event_id,
-        passes.c.name,
-        events.c.slug.label("event_slug"),
-        passes.c.expires_at,
-    )
-    .join(events, events.c.id == passes.c.event_id)
-    .where(passes.c.token_hash == bindparam("token_hash"), passes.c.revoked_at.is_(None))
-)
-
-
-def cached_pass(token: str | None) -> OpenPass | None:
-    """The live pass a token opens, looked up at most once a second per process.
-
-    Expiry is checked on every call; a revocation reaches the API within PASS_CACHE_SECONDS.
-    """
-    if not token or len(token) > 200:
-        return None
-    cache = current_app.extensions.setdefault("door_pass_cache", {})
-    key, clock = tickets.digest(token), time.monotonic()
-    hit = cache.get(key)
-    if hit is None or clock - hit[0] > PASS_CACHE_SECONDS:
-        with db.engine.connect() as connection:
-            row = connection.execute(_PASS, {"token_hash": key}).first()
-        hit = (clock, OpenPass(**row._mapping) if row else None)
-        if len(cache) >= PASS_CACHE_SIZE:
-            cache.clear()
-        cache[key] = hit
-    found = hit[1]
-    return found if found is not None and found.expires_at > utcnow() else None
 
 
 def check_in_scan(door_pass, text: str, nonce: str, scanned_at=None, device="") -> dict:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from checkin import door, door_passes, tickets
+from checkin import api_passes, door, door_passes, tickets
 from checkin.extensions import db
 from checkin.models import Attendee, CheckInAttempt, DoorPass, utcnow
 
@@ -244,14 +244,14 @@ def test_stats_count_expected_and_admitted(event, doors):
 
 def test_cached_pass_names_its_event(event, ctx):
     """The API's pass snapshot carries its id, event, name and slug."""
-    found = door.cached_pass(event["tokens"][1])
+    found = api_passes.open_pass(event["tokens"][1])
     assert (found.name, found.event_slug) == ("Door 2", event["slug"])
 
 
 @pytest.mark.parametrize("token", [None, "", "nonsense", "x" * 500])
 def test_cached_pass_refuses_unknown_tokens(event, ctx, token):
     """No pass, no door."""
-    assert door.cached_pass(token) is None
+    assert api_passes.open_pass(token) is None
 
 
 def test_expired_pass_stops_at_once_even_when_cached(event, ctx):
@@ -260,20 +260,20 @@ def test_expired_pass_stops_at_once_even_when_cached(event, ctx):
     found = door.active_pass(token)
     found.expires_at = utcnow() + timedelta(seconds=0.3)
     db.session.commit()
-    assert door.cached_pass(token) is not None  # cached now, with its expiry
+    assert api_passes.open_pass(token) is not None  # cached now, with its expiry
     time.sleep(0.4)
-    assert door.cached_pass(token) is None  # well inside the cache window
+    assert api_passes.open_pass(token) is None  # well inside the cache window
 
 
 def test_revoked_pass_stops_within_the_cache_window(event, ctx):
     """A revocation reaches the API within PASS_CACHE_SECONDS (and at once on a cold cache)."""
     token = event["tokens"][0]
-    assert door.cached_pass(token) is not None
+    assert api_passes.open_pass(token) is not None
     door_passes.revoke(
         db.session.scalar(select(DoorPass).where(DoorPass.token_hash == tickets.digest(token)))
     )
     revoked_at = time.monotonic()
-    while door.cached_pass(token) is not None:
-        assert time.monotonic() - revoked_at < door.PASS_CACHE_SECONDS + 0.5
+    while api_passes.open_pass(token) is not None:
+        assert time.monotonic() - revoked_at < api_passes.PASS_CACHE_SECONDS + 0.5
         time.sleep(0.05)
-    assert door.PASS_CACHE_SECONDS <= 2
+    assert api_passes.PASS_CACHE_SECONDS <= 2
