@@ -35,7 +35,7 @@ test: $(VENV)/.test-installed
 	  echo "Install it with: sudo apt-get install chromium   (the browser tests need it)"; exit 1; }
 	$(BIN)/pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; $(BIN)/pytest -q -m "not browser"; \
+	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; $(BIN)/pytest -q; \
 	else echo "TEST_DATABASE_URL is not set: PostgreSQL run skipped (.ci/run sets it)."; fi
 
 lint: $(VENV)/.test-installed
