@@ -22,6 +22,7 @@ $(VENV)/.test-installed: $(VENV)/.installed
 	touch $@
 
 ## make run: install, migrate, seed a demo event if the database is empty, serve on SQLite.
+run: export BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	@$(FLASK) demo --if-empty

@@ -16,9 +16,12 @@ from .models import Attendee, CheckInAttempt, Organizer, utcnow
 
 FIRST = ("Amara Ben Carmen Chloé Diego Émilie Farah Gökhan Grace Hannah Ines Jamal Kenji Liam Łukasz "
          "Maya Nikos Noor Oisín Priya Quentin Rosa Samuel Sofía Tomás Uma Wei Yusuf Zoë Aisha").split()
-LAST = ("Adeyemi Andersson Brennan Chen Dubois Fontaine Haddad Iyer Kowalski Lindqvist Martínez "
-        "Mensah Müller Nakamura Novak O'Brien Okafor Papadopoulos Patel Rossi Silva Tanaka Wójcik "
-        "Yılmaz Zhang Ó Súilleabháin").split(" ")
+LAST = [
+    "Adeyemi", "Andersson", "Brennan", "Chen", "Dubois", "Fontaine", "Haddad", "Iyer",
+    "Kowalski", "Lindqvist", "Martínez", "Mensah", "Müller", "Nakamura", "Novak", "O'Brien",
+    "Okafor", "Papadopoulos", "Patel", "Rossi", "Silva", "Tanaka", "Wójcik", "Yılmaz", "Zhang",
+    "Ó Súilleabháin",
+]
 HALLS = ["Watson Hall", "Baker House", "Ellis Hall", "Founders Court", "North Quad",
          "Kendall Commons", "Lakeside Towers", "Maple Row"]
 CLUBS = ["Rowing", "Debate Society", "Student Newspaper", "Jazz Ensemble", "Model UN",
