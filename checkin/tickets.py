@@ -64,6 +64,13 @@ def current_ticket(attendee_id: int) -> Ticket | None:
     )
 
 
+def find(scanned: str) -> tuple[Ticket, str] | None:
+    """The ticket (revoked or not) a scanned text or code names, with its code."""
+    code = parse_scan(scanned)
+    ticket = code and db.session.scalar(select(Ticket).where(Ticket.code_hash == digest(code)))
+    return (ticket, code) if ticket else None
+
+
 def code_of(ticket: Ticket) -> str:
     """The code printed in a ticket's QR."""
     return derive("ticket", ticket.salt)

@@ -78,24 +78,14 @@ def event(slug: str):
 @login_required
 def arrivals(slug: str):
     """The arrivals count and chart (polled by htmx), or the whole event page."""
-    event = event_domain.event_of(current_user, slug)
-    if htmx:
-        return render_template(
-            "organizer/_arrivals.html", event=event, arrivals=attendees.arrivals(event)
-        )
-    return _event_page(event)
+    return _part_or_page(slug, "organizer/_arrivals.html", arrivals=attendees.arrivals)
 
 
 @bp.get("/events/<slug>/attempts")
 @login_required
 def attempts(slug: str):
     """The door's recent check-in attempts (polled by htmx), or the whole event page."""
-    event = event_domain.event_of(current_user, slug)
-    if htmx:
-        return render_template(
-            "organizer/_attempts.html", event=event, attempts=attendees.recent_attempts(event)
-        )
-    return _event_page(event)
+    return _part_or_page(slug, "organizer/_attempts.html", attempts=attendees.recent_attempts)
 
 
 @bp.get("/events/<slug>/guests")
@@ -193,6 +183,14 @@ def revoke_door_pass(slug: str, pass_id: int):
     door_passes.revoke(found)
     flash(f"{found.name} is revoked: that link no longer opens the door.")
     return redirect(url_for("organizer.event", slug=slug, _anchor="door-passes"))
+
+
+def _part_or_page(slug: str, template: str, **loaders):
+    """One polled part of the event page for htmx, else the whole page."""
+    event = event_domain.event_of(current_user, slug)
+    if not htmx:
+        return _event_page(event)
+    return render_template(template, event=event, **{k: load(event) for k, load in loaders.items()})
 
 
 def _event_page(event, guests=None, pass_form=None, status=200):

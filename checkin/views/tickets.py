@@ -1,11 +1,8 @@
 """An attendee's ticket page: the QR code the door scans."""
 
 from flask import Blueprint, abort, render_template
-from sqlalchemy import select
 
 from .. import tickets
-from ..extensions import db
-from ..models import Ticket
 
 bp = Blueprint("tickets", __name__)
 
@@ -13,12 +10,10 @@ bp = Blueprint("tickets", __name__)
 @bp.get("/t/<code>")
 def show(code: str):
     """Show the ticket's QR large enough to scan from the phone screen; nothing else personal."""
-    parsed = tickets.parse_scan(code)
-    ticket = parsed and db.session.scalar(
-        select(Ticket).where(Ticket.code_hash == tickets.digest(parsed))
-    )
-    if not ticket:
+    found = tickets.find(code)
+    if found is None:
         abort(404, "No ticket has this code. Check the link in the organizer's email.")
+    ticket, parsed = found
     return render_template(
         "tickets/show.html",
         ticket=ticket,
