@@ -25,9 +25,9 @@ def create_app(config: object | None = None) -> Flask:
     with app.app_context():
         tune(db.engine)
 
-    from .views import api, auth, door, imports, organizer, tickets
+    from .views import api, attendee, auth, door, imports, organizer, tickets
 
-    for module in (auth, organizer, door, tickets, api, imports):
+    for module in (auth, organizer, door, tickets, api, imports, attendee):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard
 

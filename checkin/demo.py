@@ -14,26 +14,163 @@ from .door import answer as door_answer
 from .extensions import db
 from .models import Attendee, CheckInAttempt, Organizer, utcnow
 
-FIRST = ("Amara Ben Carmen Chloé Diego Émilie Farah Gökhan Grace Hannah Ines Jamal Kenji Liam Łukasz "
-         "Maya Nikos Noor Oisín Priya Quentin Rosa Samuel Sofía Tomás Uma Wei Yusuf Zoë Aisha").split()
+FIRST = (
+    "Amara Ben Carmen Chloé Diego Émilie Farah Gökhan Grace Hannah Ines Jamal Kenji Liam Łukasz "
+    "Maya Nikos Noor Oisín Priya Quentin Rosa Samuel Sofía Tomás Uma Wei Yusuf Zoë Aisha"
+).split()
 LAST = [
-    "Adeyemi", "Andersson", "Brennan", "Chen", "Dubois", "Fontaine", "Haddad", "Iyer",
-    "Kowalski", "Lindqvist", "Martínez", "Mensah", "Müller", "Nakamura", "Novak", "O'Brien",
-    "Okafor", "Papadopoulos", "Patel", "Rossi", "Silva", "Tanaka", "Wójcik", "Yılmaz", "Zhang",
+    "Adeyemi",
+    "Andersson",
+    "Brennan",
+    "Chen",
+    "Dubois",
+    "Fontaine",
+    "Haddad",
+    "Iyer",
+    "Kowalski",
+    "Lindqvist",
+    "Martínez",
+    "Mensah",
+    "Müller",
+    "Nakamura",
+    "Novak",
+    "O'Brien",
+    "Okafor",
+    "Papadopoulos",
+    "Patel",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Wójcik",
+    "Yılmaz",
+    "Zhang",
     "Ó Súilleabháin",
 ]
-HALLS = ["Watson Hall", "Baker House", "Ellis Hall", "Founders Court", "North Quad",
-         "Kendall Commons", "Lakeside Towers", "Maple Row"]
-CLUBS = ["Rowing", "Debate Society", "Student Newspaper", "Jazz Ensemble", "Model UN",
-         "Entrepreneurship Club", "Robotics Club", "Outing Club", "Theatre Guild", "Chess Club",
-         "Habitat for Humanity", "Investment Club", "Women in Engineering", "Black Student Union"]
-INDUSTRIES = ["Software", "Finance", "Healthcare", "Education", "Consulting", "Law", "Media",
-              "Nonprofit", "Biotech", "Energy", "Government", "Architecture"]
-INTERESTS = ["fintech", "climate tech", "product management", "venture capital", "writing",
-             "photography", "public policy", "data science", "UX research", "running",
-             "career change", "teaching", "medical school", "investing", "design"]
-MAJORS = ["Economics", "Computer Science", "History", "Biology", "Mathematics", "English",
-          "Mechanical Engineering", "Political Science", "Nursing", "Architecture"]
+HALLS = [
+    "Watson Hall",
+    "Baker House",
+    "Ellis Hall",
+    "Founders Court",
+    "North Quad",
+    "Kendall Commons",
+    "Lakeside Towers",
+    "Maple Row",
+]
+CLUBS = [
+    "Rowing",
+    "Debate Society",
+    "Student Newspaper",
+    "Jazz Ensemble",
+    "Model UN",
+    "Entrepreneurship Club",
+    "Robotics Club",
+    "Outing Club",
+    "Theatre Guild",
+    "Chess Club",
+    "Habitat for Humanity",
+    "Investment Club",
+    "Women in Engineering",
+    "Black Student Union",
+]
+INDUSTRIES = [
+    "Software",
+    "Finance",
+    "Healthcare",
+    "Education",
+    "Consulting",
+    "Law",
+    "Media",
+    "Nonprofit",
+    "Biotech",
+    "Energy",
+    "Government",
+    "Architecture",
+]
+INTERESTS = [
+    "fintech",
+    "climate tech",
+    "product management",
+    "venture capital",
+    "writing",
+    "photography",
+    "public policy",
+    "data science",
+    "UX research",
+    "running",
+    "career change",
+    "teaching",
+    "medical school",
+    "investing",
+    "design",
+]
+MAJORS = [
+    "Economics",
+    "Computer Science",
+    "History",
+    "Biology",
+    "Mathematics",
+    "English",
+    "Mechanical Engineering",
+    "Political Science",
+    "Nursing",
+    "Architecture",
+]
+CITIES = [
+    "New York",
+    "Boston",
+    "Chicago",
+    "San Francisco",
+    "Seattle",
+    "Washington",
+    "London",
+    "Toronto",
+    "Austin",
+    "Atlanta",
+    "Denver",
+    "Los Angeles",
+]
+EMPLOYERS = {
+    "Software": ["Stripe", "Google", "a seed-stage startup", "Microsoft"],
+    "Finance": ["Goldman Sachs", "Fidelity", "a credit union", "BlackRock"],
+    "Healthcare": ["Mass General", "Kaiser Permanente", "a community clinic"],
+    "Education": ["Boston Public Schools", "the university", "Khan Academy"],
+    "Consulting": ["McKinsey", "Deloitte", "an independent practice"],
+    "Law": ["ACLU", "Skadden", "the district attorney's office"],
+    "Media": ["The Atlantic", "NPR", "a podcast studio"],
+    "Nonprofit": ["Habitat for Humanity", "the Gates Foundation", "a food bank"],
+    "Biotech": ["Moderna", "Genentech", "a gene-therapy startup"],
+    "Energy": ["NextEra", "a solar installer", "the grid operator"],
+    "Government": ["the State Department", "City Hall", "the EPA"],
+    "Architecture": ["Gensler", "a small studio", "the city planning office"],
+}
+ROLES = [
+    "Analyst",
+    "Engineer",
+    "Product Manager",
+    "Founder",
+    "Director",
+    "Teacher",
+    "Partner",
+    "Researcher",
+    "Designer",
+    "Policy Advisor",
+    "Physician",
+    "Associate",
+]
+HELP_TOPICS = [
+    "product management",
+    "fundraising",
+    "career change",
+    "law school",
+    "medical school",
+    "hiring",
+    "public speaking",
+    "data science",
+    "investing",
+    "grad school applications",
+    "starting a company",
+    "moving to a new city",
+]
 ORGANIZER_EMAIL = "organizer@demo.example"
 TIMEZONE = "America/New_York"
 
@@ -44,9 +181,12 @@ def create_demo(attendees: int = 120, seed: int | None = None) -> dict:
     organizer, password = _demo_organizer()
     now = utcnow()
     event = events.create_event(
-        organizer, "Fall Reunion 2026", "Alumni Hall, 1 College Green",
+        organizer,
+        "Fall Reunion 2026",
+        "Alumni Hall, 1 College Green",
         (now - timedelta(hours=1)).astimezone(ZoneInfo(TIMEZONE)),
-        (now + timedelta(hours=4)).astimezone(ZoneInfo(TIMEZONE)), TIMEZONE,
+        (now + timedelta(hours=4)).astimezone(ZoneInfo(TIMEZONE)),
+        TIMEZONE,
     )
     doors = [door_passes.create(event, "Door 1"), door_passes.create(event, "Door 2")]
     people = [_person(rng, event.id, i) for i in range(attendees)]
@@ -67,8 +207,11 @@ def existing_demo() -> dict | None:
     _, password = _demo_organizer()
     doors = [p for p in door_passes.passes_of(event) if p.is_active(utcnow())]
     door = doors[-1] if doors else door_passes.create(event, "Door 1")
-    people = list(db.session.scalars(
-        select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.id)))
+    people = list(
+        db.session.scalars(
+            select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.id)
+        )
+    )
     codes = {p.id: tickets.code_of(t) for p in people if (t := tickets.current_ticket(p.id))}
     people = [p for p in people if p.id in codes]
     return describe(event, organizer.email, password, door, people, codes)
@@ -82,8 +225,12 @@ def describe(event, email, password, door, people, codes) -> dict:
         "organizer": {"email": email, "password": password},
         "door": {"url": door_passes.link(door), "token": door_passes.token_of(door)},
         "attendees": [
-            {"name": p.name, "email": p.email, "code": tickets.ticket_url(codes[p.id]),
-             "ticket_url": tickets.ticket_url(codes[p.id])}
+            {
+                "name": p.name,
+                "email": p.email,
+                "code": tickets.ticket_url(codes[p.id]),
+                "ticket_url": tickets.ticket_url(codes[p.id]),
+            }
             for p in people
         ],
     }
@@ -106,18 +253,34 @@ def _demo_organizer() -> tuple[Organizer, str]:
 def _person(rng: random.Random, event_id: int, index: int) -> Attendee:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     handle = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
+    industry = rng.choice(INDUSTRIES)
+    year = rng.randint(1975, 2024)
+    senior = year < 2012
+    findable = rng.random() < 0.85  # most opt in, as at real events; some do not
     return Attendee(
         event_id=event_id,
         name=f"{first} {last}",
         email=f"{_ascii(handle)}{index}@example.org",
-        class_year=rng.randint(1975, 2024),
+        class_year=year,
         major=rng.choice(MAJORS),
         residence_hall=rng.choice(HALLS),
         clubs="; ".join(rng.sample(CLUBS, rng.randint(0, 3))),
-        industry=rng.choice(INDUSTRIES),
+        industry=industry,
+        employer=rng.choice(EMPLOYERS[industry]),
+        role=rng.choice(ROLES),
+        city=rng.choice(CITIES),
         interests="; ".join(rng.sample(INTERESTS, rng.randint(1, 4))),
-        willing_to_mentor=rng.random() < 0.3,
-        consent_profile=rng.random() < 0.8,
+        can_help_with="; ".join(
+            rng.sample(HELP_TOPICS, rng.randint(1, 3) if senior else rng.randint(0, 1))
+        ),
+        wants_help_with="; ".join(
+            rng.sample(HELP_TOPICS, rng.randint(0, 1) if senior else rng.randint(1, 3))
+        ),
+        willing_to_mentor=senior and rng.random() < 0.5,
+        consent_profile=findable,
+        consent_findable=findable,
+        consent_share_contact=findable and rng.random() < 0.75,
+        consent_digest=rng.random() < 0.8,
         source="import",
     )
 
@@ -128,13 +291,26 @@ def _admit_some(rng, people, doors, now) -> None:
         door = rng.choice(doors)
         at = now - timedelta(minutes=rng.uniform(0, 60))
         person.checked_in_at, person.checked_in_by_id = at, door.id
-        answer = door_answer("admitted", {"id": person.id, "name": person.name,
-                                          "class_year": person.class_year}, at, door.name)
-        db.session.add(CheckInAttempt(
-            event_id=person.event_id, nonce=str(uuid.uuid4()), door_pass_id=door.id,
-            attendee_id=person.id, action="scan", result="admitted", device="demo",
-            scanned_at=at, received_at=at, answer=answer,
-        ))
+        answer = door_answer(
+            "admitted",
+            {"id": person.id, "name": person.name, "class_year": person.class_year},
+            at,
+            door.name,
+        )
+        db.session.add(
+            CheckInAttempt(
+                event_id=person.event_id,
+                nonce=str(uuid.uuid4()),
+                door_pass_id=door.id,
+                attendee_id=person.id,
+                action="scan",
+                result="admitted",
+                device="demo",
+                scanned_at=at,
+                received_at=at,
+                answer=answer,
+            )
+        )
 
 
 def _ascii(text: str) -> str:

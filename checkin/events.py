@@ -81,6 +81,8 @@ def events_of(organizer: Organizer) -> list[Event]:
 
 def event_of(organizer: Organizer, slug: str) -> Event:
     """The organizer's event with this slug, or 404 (someone else's event is not found either)."""
+    if not isinstance(organizer, Organizer):
+        abort(404)  # an attendee's session never reaches organizer data
     event = db.session.scalar(
         select(Event).where(Event.slug == slug, Event.organizer_id == organizer.id)
     )

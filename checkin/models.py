@@ -41,6 +41,12 @@ class Organizer(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    kind = "organizer"
+
+    def get_id(self) -> str:
+        """The session's user id: typed, so an attendee id never passes for an organizer's."""
+        return f"organizer:{self.id}"
+
 
 class Event(db.Model):
     """One alumni event, owned by one organizer."""
@@ -59,7 +65,7 @@ class Event(db.Model):
     organizer: Mapped[Organizer] = relationship()
 
 
-class Attendee(db.Model):
+class Attendee(UserMixin, db.Model):
     """Someone on an event's guest list, with the profile the registration carried."""
 
     __tablename__ = "attendees"
@@ -77,6 +83,18 @@ class Attendee(db.Model):
     interests: Mapped[str] = mapped_column(Text, default="")  # "; "-separated, as entered
     willing_to_mentor: Mapped[bool | None]
     consent_profile: Mapped[bool | None]  # "may other attendees see your profile?", if asked
+    employer: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(200), default="")
+    can_help_with: Mapped[str] = mapped_column(Text, default="")  # "; "-separated tags
+    wants_help_with: Mapped[str] = mapped_column(Text, default="")  # "; "-separated tags
+    linkedin_url: Mapped[str] = mapped_column(String(300), default="")
+    networking_email: Mapped[str] = mapped_column(String(254), default="")
+    # The three choices an attendee makes on their home page; all off until they (or the
+    # registration's consent answer) say yes.
+    consent_findable: Mapped[bool] = mapped_column(default=False)
+    consent_share_contact: Mapped[bool] = mapped_column(default=False)
+    consent_digest: Mapped[bool] = mapped_column(default=False)
     extra: Mapped[dict] = mapped_column(JSON, default=dict)  # unmapped export columns, kept
     source: Mapped[str] = mapped_column(String(20), default="import")  # import, manual, walk_in
     external_ref: Mapped[str] = mapped_column(String(100), default="")  # e.g. Eventbrite attendee #
@@ -86,6 +104,18 @@ class Attendee(db.Model):
 
     event: Mapped[Event] = relationship()
     checked_in_by: Mapped["DoorPass | None"] = relationship(foreign_keys=[checked_in_by_id])
+
+    kind = "attendee"
+    session_link_id = None  # the personal link that opened this session (set at sign-in)
+
+    def get_id(self) -> str:
+        """The session's user id, tied to the link used: reissuing the link ends the session."""
+        return f"attendee:{self.id}:{self.session_link_id}"
+
+    @property
+    def first_name(self) -> str:
+        """The name to greet someone by."""
+        return (self.name or "").split(" ", 1)[0]
 
     @property
     def short_year(self) -> str:
@@ -164,3 +194,45 @@ class CheckInAttempt(db.Model):
 
     door_pass: Mapped[DoorPass | None] = relationship()
     attendee: Mapped[Attendee | None] = relationship()
+
+
+class PersonalLink(db.Model):
+    """An attendee's sign-in link to the event app, kept hashed; reissuing revokes the old one."""
+
+    __tablename__ = "personal_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(
+        ForeignKey("attendees.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    salt: Mapped[str] = mapped_column(String(64))  # with SECRET_KEY, derives the link again
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attendee: Mapped[Attendee] = relationship()
+
+
+class Card(db.Model):
+    """A "who you met" card: one attendee's record of meeting another, with a private note."""
+
+    __tablename__ = "cards"
+    __table_args__ = (
+        UniqueConstraint("author_id", "subject_id"),  # one card per person met
+        UniqueConstraint("author_id", "nonce"),  # the same submission twice records once
+        Index("ix_cards_event_subject", "event_id", "subject_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
+    nonce: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")  # only the author ever sees it
+    tags: Mapped[list] = mapped_column(JSON, default=list)  # quick tags: coffee, intro, ...
+    starred: Mapped[bool] = mapped_column(default=False)  # follow up
+    via: Mapped[str] = mapped_column(String(20), default="list")  # scan, link, list, back
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[Attendee] = relationship(foreign_keys=[author_id])
+    subject: Mapped[Attendee] = relationship(foreign_keys=[subject_id])

@@ -3,7 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import login_user, logout_user
 
 from .. import accounts
 from ..extensions import limiter
@@ -17,7 +17,7 @@ TOO_MANY = "Too many sign-in attempts from here. Wait a minute, then try again."
 @limiter.limit("10 per minute", methods=["POST"], error_message=TOO_MANY)
 def sign_in():
     """Show the sign-in form; on POST, sign the organizer in."""
-    if current_user.is_authenticated and request.method == "GET":
+    if accounts.signed_in_organizer() and request.method == "GET":
         return redirect(safe_next(request.args.get("next")) or url_for("organizer.events"))
     form = SignInForm()
     failed = False

@@ -1,10 +1,11 @@
 """Guest-list import pages: upload a CSV, check the preview and mapping, confirm."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from .. import events as event_domain
 from .. import guest_imports, guests
+from ..accounts import organizer_required
 from ..extensions import htmx
 from ..forms import GuestListForm
 from ..guest_files import FileProblem
@@ -13,7 +14,7 @@ bp = Blueprint("imports", __name__)
 
 
 @bp.route("/events/<slug>/import", methods=["GET", "POST"])
-@login_required
+@organizer_required
 def upload(slug: str):
     """The upload form; a readable file is kept and its preview shown, a bad one explained."""
     event = event_domain.event_of(current_user, slug)
@@ -36,7 +37,7 @@ def upload(slug: str):
 
 
 @bp.route("/events/<slug>/import/<token>", methods=["GET", "POST"])
-@login_required
+@organizer_required
 def preview(slug: str, token: str):
     """The preview under the guessed mapping (GET) or the organizer's (POST, changes nothing)."""
     event = event_domain.event_of(current_user, slug)
@@ -47,7 +48,7 @@ def preview(slug: str, token: str):
 
 
 @bp.post("/events/<slug>/import/<token>/confirm")
-@login_required
+@organizer_required
 def confirm(slug: str, token: str):
     """Import the previewed guests, once, then go back to the event."""
     event = event_domain.event_of(current_user, slug)

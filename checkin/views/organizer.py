@@ -1,10 +1,11 @@
 """Organizer pages: events, arrivals, the guest list, attendees by hand, door passes."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from .. import attendees, door_passes, tickets
 from .. import events as event_domain
+from ..accounts import organizer_required
 from ..extensions import htmx
 from ..forms import AttendeeForm, DoorPassForm, EventForm, ReissueForm
 from ..models import utcnow
@@ -13,21 +14,21 @@ bp = Blueprint("organizer", __name__)
 
 
 @bp.get("/")
-@login_required
+@organizer_required
 def home():
     """Send organizers to their events (and everyone else to sign in)."""
     return redirect(url_for("organizer.events"))
 
 
 @bp.get("/events")
-@login_required
+@organizer_required
 def events():
     """The organizer's events."""
     return render_template("organizer/events.html", events=event_domain.events_of(current_user))
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
-@login_required
+@organizer_required
 def new_event():
     """Create an event."""
     form = EventForm(timezone="America/New_York")
@@ -45,7 +46,7 @@ def new_event():
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
-@login_required
+@organizer_required
 def edit_event(slug: str):
     """Change an event's details."""
     event = event_domain.event_of(current_user, slug)
@@ -68,28 +69,28 @@ def edit_event(slug: str):
 
 
 @bp.get("/events/<slug>")
-@login_required
+@organizer_required
 def event(slug: str):
     """Arrivals, the guest list, the door's log and the door passes of one event."""
     return _event_page(event_domain.event_of(current_user, slug))
 
 
 @bp.get("/events/<slug>/arrivals")
-@login_required
+@organizer_required
 def arrivals(slug: str):
     """The arrivals count and chart (polled by htmx), or the whole event page."""
     return _part_or_page(slug, "organizer/_arrivals.html", arrivals=attendees.arrivals)
 
 
 @bp.get("/events/<slug>/attempts")
-@login_required
+@organizer_required
 def attempts(slug: str):
     """The door's recent check-in attempts (polled by htmx), or the whole event page."""
     return _part_or_page(slug, "organizer/_attempts.html", attempts=attendees.recent_attempts)
 
 
 @bp.get("/events/<slug>/guests")
-@login_required
+@organizer_required
 def guests(slug: str):
     """One page of the guest list, filtered by name and status (htmx active search)."""
     event = event_domain.event_of(current_user, slug)
@@ -105,7 +106,7 @@ def guests(slug: str):
 
 
 @bp.route("/events/<slug>/attendees/new", methods=["GET", "POST"])
-@login_required
+@organizer_required
 def new_attendee(slug: str):
     """Add one guest by hand; they get a ticket at once."""
     event = event_domain.event_of(current_user, slug)
@@ -119,7 +120,7 @@ def new_attendee(slug: str):
 
 
 @bp.route("/events/<slug>/attendees/<int:attendee_id>", methods=["GET", "POST"])
-@login_required
+@organizer_required
 def attendee(slug: str, attendee_id: int):
     """One guest: their ticket link, a new ticket, and their details to edit."""
     event = event_domain.event_of(current_user, slug)
@@ -132,7 +133,7 @@ def attendee(slug: str, attendee_id: int):
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/reissue")
-@login_required
+@organizer_required
 def reissue_ticket(slug: str, attendee_id: int):
     """Give a guest a new ticket code; the old one stops working."""
     event = event_domain.event_of(current_user, slug)
@@ -146,7 +147,7 @@ def reissue_ticket(slug: str, attendee_id: int):
 
 
 @bp.post("/events/<slug>/door-passes")
-@login_required
+@organizer_required
 def create_door_pass(slug: str):
     """Make a door pass and show its link and QR."""
     event = event_domain.event_of(current_user, slug)
@@ -158,7 +159,7 @@ def create_door_pass(slug: str):
 
 
 @bp.get("/events/<slug>/door-passes/<int:pass_id>")
-@login_required
+@organizer_required
 def door_pass(slug: str, pass_id: int):
     """A door pass's link as a QR for the volunteer to scan with their phone."""
     event = event_domain.event_of(current_user, slug)
@@ -175,7 +176,7 @@ def door_pass(slug: str, pass_id: int):
 
 
 @bp.post("/events/<slug>/door-passes/<int:pass_id>/revoke")
-@login_required
+@organizer_required
 def revoke_door_pass(slug: str, pass_id: int):
     """Stop a door pass working."""
     event = event_domain.event_of(current_user, slug)
