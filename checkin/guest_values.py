@@ -22,6 +22,12 @@ FIELDS = {
     "clubs": "Clubs",
     "industry": "Industry",
     "interests": "Interests",
+    "employer": "Employer",
+    "role": "Job title",
+    "city": "City",
+    "can_help_with": "Can help with",
+    "wants_help_with": "Would like help with",
+    "linkedin_url": "LinkedIn URL",
     "willing_to_mentor": "Willing to mentor",
     "consent_profile": "Consent: profile visible",
     "external_ref": "Registration ID",
@@ -35,6 +41,12 @@ TEXT_LIMITS = {
     "major": 200,
     "residence_hall": 200,
     "industry": 200,
+    "employer": 200,
+    "role": 200,
+    "city": 200,
+    "linkedin_url": 300,
+    "can_help_with": 2000,
+    "wants_help_with": 2000,
     "external_ref": 100,
     "clubs": 2000,
     "interests": 2000,
@@ -48,6 +60,12 @@ BLANK = {  # every row sets every column, so the rows insert as one batch (same 
     "clubs": "",
     "industry": "",
     "interests": "",
+    "employer": "",
+    "role": "",
+    "city": "",
+    "can_help_with": "",
+    "wants_help_with": "",
+    "linkedin_url": "",
     "willing_to_mentor": None,
     "consent_profile": None,
     "external_ref": "",
@@ -116,7 +134,7 @@ def _apply(values: dict, header: str, target: str, cell: str, reference_year: in
         values[target] = yes_no(cell)
         if values[target] is None:  # an answer we cannot read is kept, not lost
             values["extra"][header] = _limit("extra", cell, header)
-    elif target in ("clubs", "interests"):
+    elif target in ("clubs", "interests", "can_help_with", "wants_help_with"):
         values[target] = _limit(target, as_list(cell))
     else:
         values[target] = _limit(target, " ".join(cell.split()))

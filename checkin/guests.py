@@ -22,6 +22,9 @@ PREVIEW_ROWS = 20
 GUESSES = [  # first match wins, in this order; each header normalized to lower case first
     ("email", r"e-?mail"),
     ("consent_profile", r"consent|see (your|my) profile|share (your|my)|visible|directory"),
+    ("linkedin_url", r"linked ?in"),
+    ("wants_help_with", r"(like|want|need|looking for) (some )?(help|advice)|advice (on|about)"),
+    ("can_help_with", r"can help|help (others )?with|could offer|expertise|happy to (help|advise)"),
     ("willing_to_mentor", r"mentor"),
     ("status", r"\bstatus\b"),
     ("external_ref", r"^(attendee|registration|ticket) ?(#|id|no\.?|number)$"),
@@ -32,6 +35,9 @@ GUESSES = [  # first match wins, in this order; each header normalized to lower 
     ("residence_hall", r"residence|\bhall\b|dorm|\bhouse\b"),
     ("clubs", r"club|team|societ|greek|activit|groups"),
     ("industry", r"industry|sector"),
+    ("employer", r"employer|company|organi[sz]ation|where do you work|work for"),
+    ("role", r"job title|^title$|^role$|position|current role"),
+    ("city", r"\bcity\b|location|where do you live|based in"),
     ("interests", r"interest|topic|talk about|hoping|looking for|hobbies"),
     ("name", r"^((full|your|attendee|guest) )?name\b|^(attendee|guest)$|full name"),
 ]
@@ -161,6 +167,8 @@ def commit(event: Event, table: Table, mapping: list[str]) -> Preview:
                     "id": id_,
                     "event_id": event.id,
                     "source": "import",
+                    # A yes to the registration's consent question prefills "findable".
+                    "consent_findable": guest["values"]["consent_profile"] is True,
                     "search_key": search_key(guest["values"]["name"], guest["values"]["email"]),
                 }
                 for id_, guest in zip(ids, result.guests, strict=True)
