@@ -21,20 +21,25 @@ $(VENV)/.test-installed: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-## make run: install, migrate, seed a demo event if the database is empty, serve on SQLite.
+## make run: install, migrate, seed a demo event if the database is empty, serve on SQLite
+## with the huey worker (mail) beside the web server; its queue is a file under instance/.
 run: export BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	@$(FLASK) demo --if-empty
 	@echo ""
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Serving on http://$(HOST):$(PORT)/ with a mail worker beside it  (Ctrl-C stops both)"
+	@$(BIN)/huey_consumer checkin.tasks.huey --workers 2 --quiet & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set.
 test: $(VENV)/.test-installed
 	@test -x "$(CHROMIUM)" || { echo "Chromium is missing at $(CHROMIUM)."; \
 	  echo "Install it with: sudo apt-get install chromium   (the browser tests need it)"; exit 1; }
-	$(BIN)/pytest -q
+	@test -n "$$TEST_REDIS_URL" || echo "TEST_REDIS_URL is not set: the worker-on-Redis test is skipped (.ci/run sets it)."
+	@echo "== on SQLite"
+	TEST_DATABASE_URL= $(BIN)/pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; $(BIN)/pytest -q; \
 	else echo "TEST_DATABASE_URL is not set: PostgreSQL run skipped (.ci/run sets it)."; fi

@@ -1,0 +1,112 @@
+"""Background jobs (huey): sending mail off the request, so a press of a button answers at once.
+
+The queue is a SQLite file under instance/ (so `make run` needs no Redis), or Redis when
+REDIS_URL is set. The worker is `huey_consumer checkin.tasks.huey` (Procfile, `make run`).
+HUEY_IMMEDIATE runs each task at once, in the caller (the tests do that).
+"""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Flask, has_app_context
+from huey import Huey, RedisHuey, crontab
+from huey.storage import SqliteStorage
+
+from .config import INSTANCE_DIR
+
+
+class QueueFile(SqliteStorage):
+    """huey's SQLite storage, making its file on first use rather than at import."""
+
+    def initialize_schema(self) -> None:
+        """Deferred to the first connection: importing the app creates no files."""
+
+    def _create_connection(self):
+        Path(self.filename).parent.mkdir(parents=True, exist_ok=True)
+        connection = super()._create_connection()
+        for statement in self.ddl:  # all "create … if not exists"
+            connection.execute(statement)
+        return connection
+
+
+def _make_huey() -> Huey:
+    # Read from the environment, not the app config: the worker imports this module directly.
+    if url := os.environ.get("REDIS_URL"):
+        return RedisHuey("checkin", url=url, results=False)
+    return Huey(
+        "checkin",
+        results=False,
+        storage_class=QueueFile,
+        filename=str(INSTANCE_DIR / "huey.sqlite"),
+    )
+
+
+huey = _make_huey()
+_PROCESS_STARTED = datetime.now(UTC)
+_worker_app: Flask | None = None
+
+
+def init_app(app: Flask) -> None:
+    """Run tasks at once in the caller when the config says HUEY_IMMEDIATE."""
+    huey.immediate = bool(app.config.get("HUEY_IMMEDIATE"))
+
+
+@huey.task()
+def send_tickets(event_id: int, attendee_ids: list[int]) -> None:
+    """Send the queued ticket emails of these attendees in one batch."""
+    from . import ticket_mail
+
+    with _app_context():
+        ticket_mail.deliver(event_id, attendee_ids)
+
+
+@huey.task()
+def send_link_again(email: str, event_id: int | None) -> None:
+    """Send the ticket email (QR and personal link) again, if the address is on a guest list."""
+    from . import ticket_mail
+
+    with _app_context():
+        ticket_mail.send_again(email, event_id)
+
+
+@huey.on_startup()
+def _recover_at_start() -> None:
+    """A consumer starting: what a stopped one left half-sent is failed or queued again.
+
+    Assumes one consumer process per deployment (the Procfile runs one): rows claimed before
+    this process started belong to a worker that is gone. (Each worker thread runs this hook;
+    the process's start time keeps a late-starting thread off rows a sibling just claimed.)
+    """
+    _resume(_PROCESS_STARTED)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def recover_mail() -> None:
+    """Every five minutes: fail stale "sending" rows and queue orphaned ones again."""
+    _resume(None)
+
+
+def _resume(claimed_before) -> None:
+    from . import ticket_mail
+
+    with _app_context():
+        for event_id, attendee_ids in ticket_mail.recover(claimed_before).items():
+            send_tickets(event_id, attendee_ids)
+
+
+@contextmanager
+def _app_context() -> Iterator[None]:
+    """The caller's app context (immediate mode), or the worker's own app."""
+    global _worker_app
+    if has_app_context():
+        yield
+        return
+    if _worker_app is None:
+        from . import create_app
+
+        _worker_app = create_app()
+    with _worker_app.app_context():
+        yield
