@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, events, security
+from . import cli, events, security, tasks
 from .config import Config
 from .database import tune
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate
@@ -25,14 +25,26 @@ def create_app(config: object | None = None) -> Flask:
     with app.app_context():
         tune(db.engine)
 
-    from .views import api, attendee, auth, door, imports, organizer, tickets
+    from .views import (
+        api,
+        attendee,
+        auth,
+        cards_api,
+        door,
+        imports,
+        links,
+        mail,
+        organizer,
+        tickets,
+    )
 
-    for module in (auth, organizer, door, tickets, api, imports, attendee):
+    for module in (auth, organizer, door, tickets, api, imports, attendee, cards_api, links, mail):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard
 
     app.add_template_filter(events.when, "local")
     app.add_template_filter(events.clock, "clock")
     security.init_app(app)
+    tasks.init_app(app)
     cli.init_app(app)
     return app

@@ -1,5 +1,6 @@
 """ "Who you met" cards: record, edit, delete one's own; mutual connections; what may be shown."""
 
+import re
 from dataclasses import dataclass
 
 from flask import abort
@@ -20,9 +21,11 @@ QUICK_TAGS = {
     "intro": "Intro",
     "send-link": "Send a link",
     "hiring": "Hiring",
-    "follow-up": "Follow up",
 }
 NOTE_LIMIT = 4000  # about a page of text: a note, not a diary
+VIA = ("scan", "link", "list", "back")  # how the card was made: QR in the app, camera, list, back
+NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a UUID made by the phone, as at the door
+MAX_ID = 2**31 - 1  # ids are 32-bit: a bigger number is no one's (PostgreSQL would refuse it)
 
 
 class CardError(ValueError):
@@ -51,17 +54,18 @@ def resolve_code(me: Attendee, scanned: str) -> Attendee:
 
 def resolve_id(me: Attendee, attendee_id) -> Attendee:
     """Someone I may pick by id: checked in and findable, or someone who recorded me."""
-    person = db.session.get(Attendee, attendee_id) if isinstance(attendee_id, int) else None
+    person = db.session.get(Attendee, attendee_id) if is_id(attendee_id) else None
     if person is None or person.event_id != me.event_id or not may_pick(me, person):
         raise CardError("No one with that id is in the room list.", 404)
     return person
 
 
 def may_pick(me: Attendee, person: Attendee) -> bool:
-    """True when the person shows in my pick list, or has recorded me (so I can connect back)."""
+    """True when the person shows in my pick list, has recorded me (so I can connect back),
+    or is already on my cards (so a retried submission finds its card)."""
     if person.consent_findable and person.checked_in_at is not None:
         return True
-    return recorded(person.id, me.id) is not None
+    return recorded(person.id, me.id) is not None or recorded(me.id, person.id) is not None
 
 
 def record(
@@ -70,7 +74,10 @@ def record(
     """Record meeting someone: one card per person; a repeat (nonce or person) records nothing."""
     if subject.id == me.id:
         raise CardError("That is your own code: scan someone else's.")
-    note, tags = clean_note(note), clean_tags(tags)
+    if subject.event_id != me.event_id:
+        raise CardError("That person is not at this event.", 404)
+    nonce, via = clean_nonce(nonce), clean_via(via)
+    note, tags, starred = clean_note(note), clean_tags(tags), clean_starred(starred)
     if existing := _existing(me.id, subject.id, nonce):
         return Recorded(existing, False)
     try:
@@ -82,7 +89,7 @@ def record(
                 nonce=nonce,
                 note=note,
                 tags=tags,
-                starred=bool(starred),
+                starred=starred,
                 via=via,
             )
             db.session.add(card)
@@ -102,7 +109,7 @@ def update(me: Attendee, card_id: int, changes: dict) -> Card:
     if "tags" in changes:
         values["tags"] = clean_tags(changes["tags"])
     if "starred" in changes:
-        values["starred"] = bool(changes["starred"])
+        values["starred"] = clean_starred(changes["starred"])
     with writing():
         card = card_of(me, card_id)
         for name, value in values.items():
@@ -119,7 +126,7 @@ def delete(me: Attendee, card_id: int) -> None:
 
 def card_of(me: Attendee, card_id) -> Card:
     """My card with this id, or 404: another's card is not found either."""
-    card = db.session.get(Card, card_id) if isinstance(card_id, int) else None
+    card = db.session.get(Card, card_id) if is_id(card_id) else None
     if card is None or card.author_id != me.id:
         abort(404)
     return card
@@ -187,6 +194,32 @@ def public_fields(person: Attendee) -> dict:
             for name in ("role", "employer", "city", "industry", "major", "residence_hall", "clubs")
         }
     return fields
+
+
+def is_id(value) -> bool:
+    """True for a whole number that could be a row id (not a bool, not out of range)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def clean_nonce(nonce) -> str:
+    """The submission's nonce, which a retry repeats; required so retries record once."""
+    if not isinstance(nonce, str) or not NONCE_RE.match(nonce):
+        raise CardError("'nonce' must be 8 to 64 letters, digits, '-' or '_' (a UUID works).")
+    return nonce
+
+
+def clean_via(via) -> str:
+    """How the card was made, from the known ways."""
+    if via not in VIA:
+        raise CardError(f"'via' must be one of: {', '.join(VIA)}.")
+    return via
+
+
+def clean_starred(starred) -> bool:
+    """The follow-up star: true or false, nothing else."""
+    if not isinstance(starred, bool):
+        raise CardError("'starred' must be true or false.")
+    return starred
 
 
 def clean_note(note) -> str:

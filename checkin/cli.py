@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_organizer)
     app.cli.add_command(demo_command)
     app.cli.add_command(import_guests)
+    app.cli.add_command(links_command)
 
 
 @click.command("create-organizer")
@@ -115,3 +116,27 @@ def _readable_import(report: dict) -> str:
     else:
         lines.append("Nothing written: run again with --commit to import.")
     return "\n".join(lines)
+
+
+@click.command("links")
+@with_appcontext
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def links_command(slug: str, as_json: bool) -> None:
+    """List each attendee of the event SLUG with their ticket and personal link."""
+    from . import tickets
+    from .models import Attendee, Ticket
+
+    event = db.session.scalar(select(Event).where(Event.slug == slug))
+    if event is None:
+        raise click.ClickException(f"No event with the slug {slug!r}.")
+    people = db.session.scalars(
+        select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.id)
+    ).all()
+    working = select(Ticket).where(Ticket.event_id == event.id, Ticket.revoked_at.is_(None))
+    codes = {t.attendee_id: tickets.code_of(t) for t in db.session.scalars(working)}
+    entries = demo.attendee_entries(event, [p for p in people if p.id in codes], codes)
+    if as_json:
+        click.echo(json.dumps(entries, ensure_ascii=False))
+    else:
+        click.echo("\n".join(f"{e['name']} <{e['email']}>: {e['login_url']}" for e in entries))

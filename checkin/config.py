@@ -30,6 +30,10 @@ class Config:
         )
         self.BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.INSTANCE_DIR = INSTANCE_DIR
+        self.SMTP_URL = os.environ.get("SMTP_URL", "")  # unset: mail is written to instance/mail/
+        self.MAIL_FROM = os.environ.get("MAIL_FROM", "checkin <no-reply@localhost>")
+        self.MAIL_REPLY_TO = os.environ.get("MAIL_REPLY_TO", "")
+        self.HUEY_IMMEDIATE = os.environ.get("HUEY_IMMEDIATE", "") in ("1", "true", "yes")
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SESSION_COOKIE_HTTPONLY = True
@@ -54,6 +58,8 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = _database_url(database_url)
         self.INSTANCE_DIR = instance_dir
         self.BASE_URL = "http://127.0.0.1:5000"
+        self.SMTP_URL = ""
+        self.HUEY_IMMEDIATE = True  # tasks run at once, in the request
 
 
 def _database_url(url: str) -> str:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
-from . import accounts, door_passes, events, tickets
+from . import accounts, door_passes, events, links, tickets
 from .door import answer as door_answer
 from .extensions import db
 from .models import Attendee, CheckInAttempt, Organizer, utcnow
@@ -224,16 +224,28 @@ def describe(event, email, password, door, people, codes) -> dict:
         "event": {"slug": event.slug, "name": event.name, "url": f"{base}/events/{event.slug}"},
         "organizer": {"email": email, "password": password},
         "door": {"url": door_passes.link(door), "token": door_passes.token_of(door)},
-        "attendees": [
-            {
-                "name": p.name,
-                "email": p.email,
-                "code": tickets.ticket_url(codes[p.id]),
-                "ticket_url": tickets.ticket_url(codes[p.id]),
-            }
-            for p in people
-        ],
+        "attendees": attendee_entries(event, people, codes),
     }
+
+
+def attendee_entries(event, people, codes) -> list[dict]:
+    """Each attendee as the demo and `flask links` print them: ticket, personal link, consents."""
+    link_of = links.ensure_all(event.id)
+    return [
+        {
+            "name": p.name,
+            "email": p.email,
+            "code": tickets.ticket_url(codes[p.id]),
+            "ticket_url": tickets.ticket_url(codes[p.id]),
+            "login_url": links.url_of(link_of[p.id]),
+            "consents": {
+                "findable": p.consent_findable,
+                "share_contact": p.consent_share_contact,
+                "digest": p.consent_digest,
+            },
+        }
+        for p in people
+    ]
 
 
 def _demo_organizer() -> tuple[Organizer, str]:

@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
     Email,
     InputRequired,
@@ -161,3 +162,34 @@ class GuestListForm(FlaskForm):
     file = FileField("Guest list file (CSV)", validators=[FileRequired("Choose a CSV file.")],
                      description="An Eventbrite or Google Forms export, or any spreadsheet saved "
                                  "as CSV, up to 10 MB.")
+
+
+# Ticket emails and personal links (appended by the mail work).
+
+
+class ContinueForm(FlaskForm):
+    """Sign in with a personal link: a POST, which mail scanners that fetch links never send."""
+
+
+class LinkAgainForm(FlaskForm):
+    """An address to send the ticket email and personal link to again."""
+
+    email = EmailField(
+        "Your email address",
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        description="The address the organizer has for you.",
+    )
+
+
+class SendTicketsForm(FlaskForm):
+    """Email tickets: to whoever has had none yet, or (confirmed) to everyone again."""
+
+    scope = HiddenField(validators=[AnyOf(("unsent", "all"))])
+    nonce = HiddenField(validators=[DataRequired(), Length(min=8, max=64)])
+    confirm = BooleanField("Yes, email every guest again")
+
+    def validate_confirm(self, field) -> None:
+        """Sending everyone a second email needs a tick."""
+        if self.scope.data == "all" and not field.data:
+            raise ValidationError("Tick the box to email everyone again.")

@@ -236,3 +236,25 @@ class Card(db.Model):
 
     author: Mapped[Attendee] = relationship(foreign_keys=[author_id])
     subject: Mapped[Attendee] = relationship(foreign_keys=[subject_id])
+
+
+class TicketMail(db.Model):
+    """One ticket email to one attendee: queued, sending, sent or failed (and why)."""
+
+    __tablename__ = "ticket_mails"
+    __table_args__ = (
+        Index("ix_ticket_mails_event_attendee", "event_id", "attendee_id"),
+        Index("ix_ticket_mails_event_batch", "event_id", "batch"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
+    recipient: Mapped[str] = mapped_column(String(254), server_default="")
+    status: Mapped[str] = mapped_column(String(10), server_default="queued")
+    error: Mapped[str] = mapped_column(Text, server_default="")
+    batch: Mapped[str] = mapped_column(String(64), server_default="")  # the form's nonce
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a worker began sending
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attendee: Mapped[Attendee] = relationship()

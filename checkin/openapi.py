@@ -1,5 +1,7 @@
 """The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json."""
 
+from . import openapi_cards
+
 PERSON = {
     "type": ["object", "null"],
     "properties": {
@@ -31,8 +33,9 @@ def document(base_url: str) -> dict:
         "security": [{"doorPass": []}],
         "components": {
             "securitySchemes": {"doorPass": {"type": "http", "scheme": "bearer",
-                                             "description": "The token in a door pass link"}},
-            "schemas": {"Error": ERROR, "CheckInResult": _result_schema()},
+                                             "description": "The token in a door pass link"},
+                                **openapi_cards.SCHEMES},
+            "schemas": {"Error": ERROR, "CheckInResult": _result_schema(), **openapi_cards.schemas()},
         },
         "paths": {
             "/events/{slug}/checkins": {"post": _check_in_operation()},
@@ -52,6 +55,7 @@ def document(base_url: str) -> dict:
                         "checked_in": {"type": "boolean"},
                         "checked_in_at": {"type": ["string", "null"], "format": "date-time"}}}}}}),
                     **_errors(401, 403)}}},
+            **openapi_cards.paths(),
         },
     }
 

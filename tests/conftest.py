@@ -157,3 +157,38 @@ def _event(slug):
     from checkin.models import Event
 
     return db.session.scalar(select(Event).where(Event.slug == slug))
+
+
+@pytest.fixture
+def sign_in_attendee(app):
+    """Sign a test client in as an attendee, as their personal link's POST would; returns a
+    CSRF token for that session (for the X-CSRFToken header)."""
+    from checkin import links
+
+    def do(test_client, attendee_id):
+        with app.app_context():
+            link = links.ensure(db.session.get(Attendee, attendee_id))
+            user_id = f"attendee:{attendee_id}:{link.id}"
+        with test_client.session_transaction() as sess:
+            sess["_user_id"] = user_id
+            sess["_fresh"] = True
+        return csrf_token(test_client)
+
+    return do
+
+
+@pytest.fixture
+def set_attendee(app):
+    """Change an attendee's fields: set_attendee(id, consent_findable=True, checked_in=True)."""
+    from checkin.models import utcnow
+
+    def do(attendee_id, checked_in=None, **fields):
+        with app.app_context():
+            person = db.session.get(Attendee, attendee_id)
+            for name, value in fields.items():
+                setattr(person, name, value)
+            if checked_in is not None:
+                person.checked_in_at = utcnow() if checked_in else None
+            db.session.commit()
+
+    return do

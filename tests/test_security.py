@@ -19,7 +19,7 @@ from checkin.models import Attendee, DoorPass, Event, utcnow
 
 # Blueprints anyone may reach without an organizer session (each guards itself another way:
 # sign-in is the way in, door pages and the API need a door pass, tickets need the code).
-PUBLIC_BLUEPRINTS = {"auth", "door", "api", "tickets", "attendee"}
+PUBLIC_BLUEPRINTS = {"auth", "door", "api", "tickets", "attendee", "cards_api", "links"}
 PUBLIC_ENDPOINTS = {"static"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 HTMX = {"HX-Request": "true"}

@@ -7,7 +7,6 @@
 
   const RETURN_MS = 2000; // rapid mode: back to the camera after this long
   const SAME_CODE_MS = 3000; // a code is ignored until it has been out of sight this long
-  const SCAN_EVERY_MS = 100;
   const NO_ANSWER_MS = 4000;
   const TONES = {
     admitted: [[880, 0.09], [1320, 0.16]],
@@ -15,6 +14,12 @@
     revoked: [[440, 0.12], [0, 0.08], [440, 0.12]],
     unknown: [[180, 0.4]],
     undone: [[520, 0.12]],
+  };
+  const NO_CAMERA = {
+    unsupported: "This browser can't use the camera here. Type the code or find the guest by name.",
+    none: "No camera found. Type the code or find the guest by name below.",
+    blocked: "Camera blocked. Allow the camera for this page in the browser's settings, or type the code below.",
+    decoder: "The QR reader didn't load. Reload the page, or type the code below.",
   };
   const BUZZ = {
     admitted: [60],
@@ -187,59 +192,26 @@
     osc.stop(at + seconds + 0.02);
   }
 
-  /* ---- Camera: rear camera, QR decoding in the browser, no tap needed. ---- */
+  /* ---- Camera: rear camera, QR decoding in the browser (qr-camera.js), no tap needed. ---- */
 
-  async function startCamera() {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      return noCamera("This browser can't use the camera here. Type the code or find the guest by name.");
-    }
-    if (!(await hasCamera())) {
-      return noCamera("No camera found. Type the code or find the guest by name below.");
-    }
-    status("Starting the camera…");
-    const detector = loadDetector(); // fetched while the camera starts (or asks permission)
-    detector.catch(() => {}); // handled below, once the camera is known to work
-    let stream;
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({
-        audio: false,
-        video: { facingMode: { ideal: "environment" }, width: { ideal: 1280 }, height: { ideal: 720 } },
-      });
-    } catch (error) {
-      return noCamera(error && error.name === "NotAllowedError"
-        ? "Camera blocked. Allow the camera for this page in the browser's settings, or type the code below."
-        : "No camera found. Type the code or find the guest by name below.");
-    }
-    await showVideo(stream);
-    try {
-      scan(await detector);
-      status("Point the camera at a ticket's QR code.");
-    } catch (error) {
-      noCamera("The QR reader didn't load. Reload the page, or type the code below.");
-    }
-  }
-
-  async function hasCamera() {
-    if (!navigator.mediaDevices.enumerateDevices) return true;
-    const devices = await navigator.mediaDevices.enumerateDevices().catch(() => null);
-    return !devices || devices.some((device) => device.kind === "videoinput");
-  }
-
-  async function showVideo(stream) {
-    el.camera.srcObject = stream;
-    el.camera.closest(".viewfinder").hidden = false;
-    el.scanner.classList.add("is-live");
-    if ((window.AudioContext || window.webkitAudioContext) && !audio) el.sound.hidden = false;
-    try { await el.camera.play(); } catch (error) { /* autoplay of a muted video is allowed */ }
-    offerTorch(stream.getVideoTracks()[0]);
+  function startCamera() {
+    if (!window.QrCamera) return noCamera(NO_CAMERA.decoder);
+    window.QrCamera.start({
+      scanner: el.scanner,
+      video: el.camera,
+      paused: () => state.paused,
+      onCode: onSighting,
+      onStarting: () => status("Starting the camera…"),
+      onLive: (track) => {
+        if ((window.AudioContext || window.webkitAudioContext) && !audio) el.sound.hidden = false;
+        offerTorch(track);
+      },
+      onReady: () => status("Point the camera at a ticket's QR code."),
+      onFail: (reason) => noCamera(NO_CAMERA[reason] || NO_CAMERA.none),
+    });
   }
 
   function noCamera(text) {
-    const viewfinder = el.camera && el.camera.closest(".viewfinder");
-    const stream = el.camera && el.camera.srcObject;
-    if (stream) stream.getTracks().forEach((track) => track.stop());
-    if (viewfinder) viewfinder.hidden = true;
-    el.scanner.classList.remove("is-live");
     status(text, true);
     const idle = !document.activeElement || document.activeElement === document.body;
     if (idle) el.code.focus(); // ready for typing, unless the volunteer is already elsewhere
@@ -248,44 +220,6 @@
   function status(text, isError) {
     el["camera-status"].textContent = text;
     el["camera-status"].classList.toggle("is-error", Boolean(isError));
-  }
-
-  async function loadDetector() {
-    if ("BarcodeDetector" in window) {
-      const formats = await window.BarcodeDetector.getSupportedFormats().catch(() => []);
-      if (formats.includes("qr_code")) return new window.BarcodeDetector({ formats: ["qr_code"] });
-    }
-    await loadScript(el.scanner.dataset.decoder);
-    const api = window.BarcodeDetectionAPI;
-    const wasm = new URL(el.scanner.dataset.wasm, location.href).href;
-    await api.prepareZXingModule({
-      overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? wasm : prefix + path) },
-      fireImmediately: true,
-    });
-    return new api.BarcodeDetector({ formats: ["qr_code"] });
-  }
-
-  function loadScript(src) {
-    return new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = src;
-      script.onload = resolve;
-      script.onerror = () => reject(new Error(`could not load ${src}`));
-      document.head.append(script);
-    });
-  }
-
-  function scan(detector) {
-    const tick = async () => {
-      if (!state.paused && !document.hidden && el.camera.readyState >= 2) {
-        try {
-          const codes = await detector.detect(el.camera);
-          if (codes.length) onSighting(codes[0].rawValue);
-        } catch (error) { /* a frame it could not read: try the next one */ }
-      }
-      setTimeout(tick, SCAN_EVERY_MS);
-    };
-    tick();
   }
 
   function onSighting(text) {
