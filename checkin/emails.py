@@ -26,6 +26,7 @@ def ticket(attendee: Attendee, code: str, login_url: str) -> EmailMessage:
         "event": event,
         "when": events.when(event.starts_at, event),
         "ticket_url": ticket_url,
+        "code": code,
         "login_url": login_url,
         "again_url": f"{current_app.config['BASE_URL']}/e/{event.slug}/link-again",
         "qr_cid": qr_cid[1:-1],  # without the angle brackets, as cid: URLs want it

@@ -93,7 +93,7 @@ def test_the_ticket_email_is_multipart_with_an_inline_qr(
     assert decode_qr(image.get_payload(decode=True), tmp_path) == ticket_url
     plain = text.get_content()
     login = re.search(r"http://127\.0\.0\.1:5000/in/[A-Z2-7]{32}", plain).group(0)
-    assert login in body and ticket_url in plain
+    assert login in body and ticket_url.rsplit("/", 1)[-1] in plain  # the code, to spell out
     assert "Hello Zoë" in plain and "Alumni Hall" in plain and "Thu 26 Nov, 18:00" in plain
 
 

@@ -46,8 +46,8 @@ def decode_qr_svg(svg: str, tmp_path) -> str:
 
 
 @pytest.fixture
-def guest(app, make_event, make_attendee):
-    """Ada, with a full profile, and her ticket URL."""
+def guest(app, client, make_event, make_attendee, sign_in_attendee):
+    """Ada, with a full profile, and her ticket URL; the client is Ada's own phone, signed in."""
     slug = make_event("Fall Reunion")
     attendee_id, url = make_attendee(slug, "Ada Lovelace", 2009, email="ada.private@example.org")
     with app.app_context():
@@ -56,6 +56,7 @@ def guest(app, make_event, make_attendee):
         person.clubs, person.industry = "Analytical Engine Society", "Computing Machinery"
         person.interests = "poetical science"
         db.session.commit()
+    sign_in_attendee(client, attendee_id)
     return {"id": attendee_id, "url": url}
 
 
@@ -123,7 +124,32 @@ def test_replaced_ticket_has_no_qr(app, client, guest):
     assert 'class="qr"' not in reply.get_data(as_text=True)
 
 
-def test_ticket_of_a_guest_without_a_class_year(app, client, make_event):
+def test_a_stranger_sees_the_name_and_no_qr(app, guest):
+    """Someone not signed in (a badge scanned with a camera app) sees the name and a sign-in
+    prompt: the QR and the profile stay with its holder."""
+    reply = app.test_client().get(path_of(guest["url"]))
+    assert reply.status_code == 200
+    assert "Ada Lovelace" in text(reply) and "personal link" in text(reply)
+    assert 'class="qr"' not in reply.get_data(as_text=True)
+
+
+def test_the_events_organizer_sees_the_qr(app, guest, sign_in):
+    """The organizer opens a guest's ticket from the guest list to show or print it."""
+    organizer = app.test_client()
+    sign_in(test_client=organizer)
+    html = organizer.get(path_of(guest["url"])).get_data(as_text=True)
+    assert '<svg class="qr" role="img" aria-label="Ticket QR code for Ada Lovelace"' in html
+
+
+def test_another_organizer_sees_no_qr(app, guest, make_organizer, sign_in):
+    """An organizer of other events is a stranger to this ticket."""
+    make_organizer("other@example.org")
+    other = app.test_client()
+    sign_in("other@example.org", test_client=other)
+    assert 'class="qr"' not in other.get(path_of(guest["url"])).get_data(as_text=True)
+
+
+def test_ticket_of_a_guest_without_a_class_year(app, client, make_event, sign_in_attendee):
     """A guest with no class year gets no stray apostrophe."""
     slug = make_event()
     with app.app_context():
@@ -135,5 +161,7 @@ def test_ticket_of_a_guest_without_a_class_year(app, client, make_event):
         db.session.flush()
         code = tickets.code_of(tickets.issue(person))
         db.session.commit()
+        person_id = person.id
+    sign_in_attendee(client, person_id)
     page = text(client.get(f"/t/{code}"))
     assert "Walk In Show this code" in page

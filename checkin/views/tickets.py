@@ -3,8 +3,9 @@
 The same QR gets people in at the door and lets other guests record meeting its holder, so the
 page depends on who opens it with their phone's camera app:
 - a signed-in attendee of the same event, someone else's code: "Add <name> to people you met";
-- its own holder, signed in: their ticket;
-- anyone else (the ticket email links here too): the name, the ticket QR and a sign-in prompt.
+- its own holder signed in, or the event's organizer: the ticket, QR large;
+- anyone else: only the name and a sign-in prompt (a badge's QR is in plain sight, so the page
+  adds nothing to it). Holders reach their QR through the ticket email or their personal link.
 The code grants nothing else: only the personal link signs in.
 """
 
@@ -13,7 +14,7 @@ import uuid
 from flask import Blueprint, abort, redirect, render_template, url_for
 
 from .. import cards, tickets
-from ..accounts import signed_in_attendee
+from ..accounts import signed_in_attendee, signed_in_organizer
 from ..room_forms import CardForm
 from .attendee import card_form_context
 
@@ -41,5 +42,16 @@ def show(code: str):
         attendee=holder,
         event=holder.event,
         mine=me is not None and me.id == holder.id,
-        qr=tickets.qr_svg(tickets.ticket_url(parsed), f"Ticket QR code for {holder.name}"),
+        qr=_qr_for_holder(ticket, parsed, me),
     )
+
+
+def _qr_for_holder(ticket, code: str, me) -> str | None:
+    """The QR, only for its holder (signed in) or the organizer of the event."""
+    organizer = signed_in_organizer()
+    holder = ticket.attendee
+    if (me is not None and me.id == holder.id) or (
+        organizer is not None and holder.event.organizer_id == organizer.id
+    ):
+        return tickets.qr_svg(tickets.ticket_url(code), f"Ticket QR code for {holder.name}")
+    return None
