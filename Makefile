@@ -50,6 +50,7 @@ lint: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/door.py
+	$(BIN)/python bench/matching.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -9,10 +9,10 @@ from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from . import events, tickets
+from . import events, links, tickets
 from .database import writing
 from .extensions import db
-from .models import Attendee, CheckInAttempt, Event, Ticket, fold
+from .models import Attendee, CheckInAttempt, Event, PersonalLink, Ticket, fold
 
 PROFILE = (
     "name",
@@ -77,6 +77,17 @@ def reissue(person: Attendee) -> Ticket:
     with writing():
         ticket = tickets.issue(person)
     return ticket
+
+
+def replace_link(person: Attendee) -> PersonalLink:
+    """A new personal link; the old one, and every session opened with it, stop working."""
+    return links.issue(person)
+
+
+def personal_link(person: Attendee) -> str | None:
+    """The attendee's working personal link, if one was made (sending tickets makes them)."""
+    link = links.current(person.id)
+    return links.url_of(link) if link else None
 
 
 def ticket_link(person: Attendee) -> str | None:

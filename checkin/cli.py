@@ -68,6 +68,10 @@ def _readable(info: dict) -> str:
     ]
     if first:
         lines.append(f"  A ticket to try at the door: {first['name']}: {first['ticket_url']}")
+    guest = next((a for a in info["attendees"] if a["consents"]["findable"]), first)
+    if guest:
+        lines.append(f"  The event app as a guest (personal link): {guest['name']}: "
+                     f"{guest['login_url']}")
     return "\n".join(lines)
 
 

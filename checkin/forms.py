@@ -153,6 +153,13 @@ class ReissueForm(FlaskForm):
                            validators=[DataRequired("Tick the box to confirm.")])
 
 
+class RelinkForm(FlaskForm):
+    """Confirm that an attendee's old personal link should stop working."""
+
+    confirm = BooleanField("Yes, the old personal link should stop working",
+                           validators=[DataRequired("Tick the box to confirm.")])
+
+
 # Guest-list import (appended by the import work; the lead may move this import to the top).
 
 

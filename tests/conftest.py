@@ -1,12 +1,15 @@
 """Shared fixtures: an app on a fresh database (SQLite, or PostgreSQL with TEST_DATABASE_URL)."""
 
 import os
+import threading
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from checkin import accounts, create_app, door_passes, events, tickets
 from checkin.config import TestConfig
@@ -39,17 +42,29 @@ def database_url(server_database_url, tmp_path):
     return server_database_url or f"sqlite:///{tmp_path / 'checkin.sqlite'}"
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    """The app on an empty schema."""
-    app = create_app(TestConfig(database_url, tmp_path / "instance"))
+@contextmanager
+def fresh_app(database_url, instance, **settings):
+    """An app on an empty schema, settings set over the test config; closed after use."""
+    config = TestConfig(database_url, instance)
+    for name, value in settings.items():
+        setattr(config, name, value)
+    app = create_app(config)
     with app.app_context():
         db.drop_all()
         db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The app on an empty schema."""
+    with fresh_app(database_url, tmp_path / "instance") as app:
+        yield app
 
 
 @pytest.fixture
@@ -63,6 +78,16 @@ def ctx(app):
 def client(app):
     """A test client."""
     return app.test_client()
+
+
+@pytest.fixture
+def server(app):
+    """The test app served on 127.0.0.1 by werkzeug, one thread per request; yields the port."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_port
+    httpd.shutdown()
 
 
 @pytest.fixture

@@ -59,9 +59,12 @@ def has_ids(rule) -> bool:
     return bool(set(rule.arguments) - {"slug", *STAND_INS})
 
 
-def fill(app, rule, slug, card_id, attendee_id, code, query=False) -> str:
-    """The rule's URL: card arguments get card_id, other ids attendee_id, other text the code;
-    with query, GET routes also get ?attendee_id=&code=&q= as pickers and scanners send them."""
+def fill(app, rule, world, event, card, person, query=False) -> str:
+    """The rule's URL on world[event]: card arguments get the card, other ids the person's id,
+    other text the person's code; with query, GET routes also get ?attendee_id=&code=&q= as
+    pickers and scanners send them."""
+    slug, card_id = world[event], world["cards"][card]
+    attendee_id, code = world["ids"][person], world["codes"][person]
     values = {}
     for name in rule.arguments:
         integer = type(rule._converters[name]).__name__ == "IntegerConverter"
@@ -140,50 +143,32 @@ def phone(client, world, sign_in_attendee, as_a):
     return Phone(client, sign_in_attendee, world["ids"]["a"])
 
 
-def test_another_events_pages_and_cards_are_not_found(app, phone, world):
-    """A walking every attendee route with Bravo's slug, X's card and Y's id gets 404
-    (or, on a page open to anyone, what anyone gets)."""
+@pytest.mark.parametrize(
+    ("event", "card", "walked", "at_least"),
+    [
+        # Another event: Bravo's slug, X's card and Y's id on every attendee route.
+        ("bravo", "x_about_y", attendee_rule, 7),
+        # A's own event with B's card, and Bravo's Y as the person, on routes naming ids.
+        ("alpha", "b_about_a", lambda r: attendee_rule(r) and has_ids(r), 3),
+    ],
+    ids=["another-events-pages-and-cards", "my-event-with-others-cards-and-people"],
+)
+def test_others_pages_cards_and_people_are_not_found(
+    app, phone, world, event, card, walked, at_least
+):
+    """A walking these routes with another's slug, card, id or code gets 404 or 403 (or, on a
+    page open to anyone, what anyone gets), never a note, and changes nothing."""
     before = snapshot(app)
     checked = 0
-    for rule, method in rules(app, attendee_rule):
-        path = fill(
-            app,
-            rule,
-            world["bravo"],
-            world["cards"]["x_about_y"],
-            world["ids"]["y"],
-            world["codes"]["y"],
-        )
+    for rule, method in rules(app, walked):
+        path = fill(app, rule, world, event, card, "y")
         reply = phone.send(rule, method, path, world["ids"]["y"])
         assert hidden(app, rule, method, path, world["ids"]["y"], reply), (
             f"{method} {path} answered {reply.status_code}"
         )
         assert others_notes_in(reply) == [], f"{method} {path}"
         checked += 1
-    assert checked >= 7
-    assert snapshot(app) == before
-
-
-def test_my_event_with_someone_elses_card_or_another_events_person_is_not_found(app, phone, world):
-    """On A's own event, B's card ids and Bravo's attendee ids and codes answer 404 or 403."""
-    before = snapshot(app)
-    checked = 0
-    for rule, method in rules(app, lambda r: attendee_rule(r) and has_ids(r)):
-        path = fill(
-            app,
-            rule,
-            world["alpha"],
-            world["cards"]["b_about_a"],
-            world["ids"]["y"],
-            world["codes"]["y"],
-        )
-        reply = phone.send(rule, method, path, world["ids"]["y"])
-        assert hidden(app, rule, method, path, world["ids"]["y"], reply), (
-            f"{method} {path} answered {reply.status_code}"
-        )
-        assert others_notes_in(reply) == [], f"{method} {path}"
-        checked += 1
-    assert checked >= 3
+    assert checked >= at_least
     assert snapshot(app) == before
 
 
@@ -194,15 +179,7 @@ def test_nothing_a_can_get_shows_anyone_elses_note(app, client, phone, world):
     checked = 0
     for rule, method in rules(app, attendee_rule):
         for query, headers in product((False, method == "GET"), ({}, {"HX-Request": "true"})):
-            path = fill(
-                app,
-                rule,
-                world["alpha"],
-                world["cards"]["b_about_a"],
-                world["ids"]["b"],
-                world["codes"]["b"],
-                query,
-            )
+            path = fill(app, rule, world, "alpha", "b_about_a", "b", query)
             reply = phone.send(rule, method, path, world["ids"]["b"], headers)
             assert reply.status_code < 500, f"{method} {path} answered {reply.status_code}"
             assert others_notes_in(reply) == [], f"{method} {path}"
@@ -219,15 +196,7 @@ def test_another_events_people_show_nowhere_in_my_event(app, phone, world):
     names no one from Bravo."""
     checked = 0
     for rule, _ in rules(app, lambda r: attendee_rule(r) and "GET" in r.methods):
-        path = fill(
-            app,
-            rule,
-            world["alpha"],
-            world["cards"]["x_about_y"],
-            world["ids"]["y"],
-            world["codes"]["y"],
-            query=True,
-        )
+        path = fill(app, rule, world, "alpha", "x_about_y", "y", query=True)
         for headers in ({}, {"HX-Request": "true"}):
             reply = phone.send(rule, "GET", path, world["ids"]["y"], headers)
             text = reply.get_data(as_text=True)
@@ -245,14 +214,7 @@ def test_b_notes_stay_on_the_cards_of_b(app, phone, world):
     for rule, method in rules(app, lambda r: attendee_rule(r) and changes_state(r)):
         if method == "GET":
             continue
-        path = fill(
-            app,
-            rule,
-            world["alpha"],
-            world["cards"]["b_about_a"],
-            world["ids"]["b"],
-            world["codes"]["b"],
-        )
+        path = fill(app, rule, world, "alpha", "b_about_a", "b")
         phone.send(rule, method, path, world["ids"]["b"])
         checked += 1
     assert checked >= 3
@@ -266,14 +228,7 @@ def test_an_organizer_session_cannot_use_the_cards_api(app, client, world, sign_
     before = snapshot(app)
     checked = 0
     for rule, method in rules(app, lambda r: r.endpoint.startswith("cards_api.")):
-        path = fill(
-            app,
-            rule,
-            world["alpha"],
-            world["cards"]["b_about_a"],
-            world["ids"]["b"],
-            world["codes"]["b"],
-        )
+        path = fill(app, rule, world, "alpha", "b_about_a", "b")
         reply = send(client, rule, method, path, token, world["ids"]["b"])
         assert reply.status_code == 401, f"{method} {path} answered {reply.status_code}"
         assert others_notes_in(reply) == [] and MY_NOTE not in reply.get_data(as_text=True)

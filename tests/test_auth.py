@@ -4,10 +4,10 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from conftest import PASSWORD, csrf_token
+from conftest import PASSWORD, csrf_token, fresh_app
 from sqlalchemy import select
 
-from checkin import accounts, config, create_app
+from checkin import accounts
 from checkin.extensions import db
 from checkin.models import Organizer
 
@@ -149,14 +149,9 @@ def test_password_is_stored_hashed(app, organizer):
 
 def test_sign_in_is_rate_limited(database_url, tmp_path):
     """The eleventh attempt in a minute from one address answers 429 with a clear message."""
-    settings = config.TestConfig(database_url, tmp_path / "instance")
-    settings.RATELIMIT_ENABLED = True
-    limited = create_app(settings)
-    with limited.app_context():
-        db.drop_all()
-        db.create_all()
-        accounts.create_organizer("organizer@example.org", PASSWORD)
-    try:
+    with fresh_app(database_url, tmp_path / "instance", RATELIMIT_ENABLED=True) as limited:
+        with limited.app_context():
+            accounts.create_organizer("organizer@example.org", PASSWORD)
         client = limited.test_client()
         statuses = [
             post_sign_in(client, "organizer@example.org", "wrong password").status_code
@@ -167,10 +162,6 @@ def test_sign_in_is_rate_limited(database_url, tmp_path):
         assert reply.status_code == 429
         assert "Too many sign-in attempts from here. Wait a minute" in text(reply)
         assert client.get("/sign-in").status_code == 200  # only attempts are limited
-    finally:
-        with limited.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 # flask --app checkin create-organizer

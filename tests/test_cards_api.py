@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from checkin.extensions import db
 from checkin.models import Card
@@ -352,17 +351,7 @@ def test_the_api_document_describes_the_cards_api(client):
     ]
 
 
-# Racing phones against a real threaded server
-
-
-@pytest.fixture
-def server(app):
-    """The test app served on 127.0.0.1 by werkzeug, one thread per request."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd.server_port
-    httpd.shutdown()
+# Racing phones against a real threaded server (the `server` fixture, from conftest.py)
 
 
 def race(port, client, token, path, bodies) -> list[tuple[int, dict]]:

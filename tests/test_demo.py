@@ -71,3 +71,12 @@ def test_demo_readable_output(runner):
     """Without --json it prints where to click."""
     result = runner.invoke(args=["demo", "--attendees", "3"])
     assert "Door link" in result.output and "password" in result.output
+
+
+def test_demo_readable_output_offers_a_guests_personal_link_that_opens(client, runner):
+    """The printed personal link opens "Continue as <first name>" for a findable guest."""
+    output = runner.invoke(args=["demo", "--attendees", "6", "--seed", "3"]).output
+    line = next(x for x in output.splitlines() if "personal link" in x)
+    name, url = line.split(": ", 1)[1].rsplit(": ", 1)
+    page = client.get(url.replace("http://127.0.0.1:5000", "")).get_data(as_text=True)
+    assert f"Continue as {name.split()[0]}" in page

@@ -11,21 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from checkin import tickets
 from checkin.extensions import db
 from checkin.models import Attendee, CheckInAttempt, Event
-
-
-@pytest.fixture
-def server(app):
-    """The test app served on 127.0.0.1 by werkzeug, one thread per request."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd.server_port
-    httpd.shutdown()
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import csrf_token
+from conftest import csrf_token, fresh_app
 from sqlalchemy import select, update
 
-from checkin import config, create_app, links
+from checkin import links
 from checkin.extensions import db
 from checkin.models import Attendee, Event, PersonalLink, utcnow
 
@@ -141,16 +141,8 @@ def test_link_again_wants_an_address(client, guest):
 @pytest.fixture
 def limited(database_url, tmp_path, make_event):
     """The app with rate limits on, an event in it, and a client."""
-    settings = config.TestConfig(database_url, tmp_path / "limited")
-    settings.RATELIMIT_ENABLED = True
-    app = create_app(settings)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with fresh_app(database_url, tmp_path / "limited", RATELIMIT_ENABLED=True) as app:
+        yield app
 
 
 def test_link_again_is_limited_per_address(limited):

@@ -425,7 +425,7 @@ def test_add_a_guest_by_hand(app, client, org):
         assert tickets.current_ticket(person.id) is not None
     page = client.get(reply.location)
     assert "Added Katherine Johnson" in text(page)
-    link = re.search(r'id="ticket-link" readonly value="([^"]+)"', page.get_data(as_text=True))
+    link = re.search(r'<a href="([^"]+)">Open the ticket page', page.get_data(as_text=True))
     assert client.get(link.group(1).replace("http://127.0.0.1:5000", "")).status_code == 200
 
 
@@ -513,7 +513,7 @@ def test_reissue_makes_a_new_code_and_the_old_one_stops_working(
     assert reply.status_code == 302
     page = client.get(reply.location)
     assert "New ticket issued" in text(page)
-    new = re.search(r'id="ticket-link" readonly value="([^"]+)"', page.get_data(as_text=True))[1]
+    new = re.search(r'<a href="([^"]+)">Open the ticket page', page.get_data(as_text=True))[1]
     assert new != old
     token = make_pass(org.slug)
 
@@ -609,3 +609,51 @@ def test_import_link_appears_when_the_import_is_installed(app, client, org):
     assert ("Import guests" in text(reply)) is has_import
     if target:
         assert f'href="{target}"' in reply.get_data(as_text=True)
+
+
+def test_replacing_a_personal_link_ends_the_old_one_and_its_sessions(
+    app, client, org, make_attendee, sign_in_attendee
+):
+    """A forwarded email: the new link signs in, the old one and the phone using it are out."""
+    from checkin import links
+
+    guest, _ = make_attendee(org.slug, "Ada Lovelace")
+    phone = app.test_client()
+    sign_in_attendee(phone, guest)  # makes the first link and signs in with it
+    with app.app_context():
+        old = links.token_of(links.current(guest))
+    home = f"/e/{org.slug}/"
+    assert phone.get(home).status_code == 200
+    assert org.post(f"{org.url}/attendees/{guest}/relink", {}).status_code == 422
+    assert phone.get(home).status_code == 200  # unconfirmed: nothing changed
+    reply = org.post(f"{org.url}/attendees/{guest}/relink", {"confirm": "y"})
+    assert reply.status_code == 302
+    page = client.get(reply.location).get_data(as_text=True)
+    assert "New personal link made" in page
+    new = re.search(r'id="personal-link" readonly value="([^"]+)"', page)[1]
+    assert new.rsplit("/", 1)[-1] != old
+    assert phone.get(home).status_code == 404  # the session opened with the old link ended
+    assert "Continue as" not in app.test_client().get(f"/in/{old}").get_data(as_text=True)
+    assert "Continue as Ada" in app.test_client().get(
+        new.replace("http://127.0.0.1:5000", "")).get_data(as_text=True)
+
+
+def test_another_organizer_cannot_replace_a_guests_link(app, org, make_attendee, make_organizer,
+                                                        sign_in):
+    """Organizer B gets 404 on A's guest, and A's guest keeps the link."""
+    from checkin import links
+
+    guest, _ = make_attendee(org.slug, "Ada Lovelace")
+    with app.app_context():
+        from checkin.models import Attendee as A
+
+        before = links.token_of(links.ensure(db.session.get(A, guest)))
+    make_organizer("b@example.org")
+    other = app.test_client()
+    sign_in("b@example.org", test_client=other)
+    token = csrf_token(other, "/events")
+    reply = other.post(f"{org.url}/attendees/{guest}/relink", data={"csrf_token": token,
+                                                                      "confirm": "y"})
+    assert reply.status_code == 404
+    with app.app_context():
+        assert links.token_of(links.current(guest)) == before

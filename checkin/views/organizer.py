@@ -7,7 +7,7 @@ from .. import attendees, door_passes, tickets
 from .. import events as event_domain
 from ..accounts import organizer_required
 from ..extensions import htmx
-from ..forms import AttendeeForm, DoorPassForm, EventForm, ReissueForm
+from ..forms import AttendeeForm, DoorPassForm, EventForm, RelinkForm, ReissueForm
 from ..models import utcnow
 
 bp = Blueprint("organizer", __name__)
@@ -112,7 +112,7 @@ def new_attendee(slug: str):
     event = event_domain.event_of(current_user, slug)
     form = AttendeeForm()
     if form.validate_on_submit() and (person := _saved(form, attendees.add, event)):
-        flash(f"Added {person.name}. Send them the ticket link below.")
+        flash(f"Added {person.name}. Send them their ticket email below.")
         return redirect(url_for("organizer.attendee", slug=slug, attendee_id=person.id))
     return render_template(
         "organizer/attendee_form.html", event=event, form=form, person=None
@@ -129,7 +129,7 @@ def attendee(slug: str, attendee_id: int):
     if form.validate_on_submit() and _saved(form, attendees.update, person):
         flash("Saved.")
         return redirect(url_for("organizer.attendee", slug=slug, attendee_id=person.id))
-    return _attendee_page(event, person, form, ReissueForm(formdata=None), _status(form))
+    return _attendee_page(event, person, form, status=_status(form))
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/reissue")
@@ -140,9 +140,23 @@ def reissue_ticket(slug: str, attendee_id: int):
     person = attendees.attendee_of(event, attendee_id)
     form = ReissueForm()
     if not form.validate_on_submit():
-        return _attendee_page(event, person, AttendeeForm(formdata=None, obj=person), form, 422)
+        return _attendee_page(event, person, reissue_form=form, status=422)
     attendees.reissue(person)
-    flash(f"New ticket issued. The old code no longer works: send {person.name} the new link.")
+    flash(f"New ticket issued. The old code no longer works: send {person.name} the new one.")
+    return redirect(url_for("organizer.attendee", slug=slug, attendee_id=person.id))
+
+
+@bp.post("/events/<slug>/attendees/<int:attendee_id>/relink")
+@organizer_required
+def replace_link(slug: str, attendee_id: int):
+    """Give a guest a new personal link; the old one and its sessions stop working."""
+    event = event_domain.event_of(current_user, slug)
+    person = attendees.attendee_of(event, attendee_id)
+    form = RelinkForm()
+    if not form.validate_on_submit():
+        return _attendee_page(event, person, relink_form=form, status=422)
+    attendees.replace_link(person)
+    flash(f"New personal link made. The old one no longer signs in: send {person.name} the new one.")
     return redirect(url_for("organizer.attendee", slug=slug, attendee_id=person.id))
 
 
@@ -226,14 +240,17 @@ def _event_form(form, event):
     ), _status(form)
 
 
-def _attendee_page(event, person, form, reissue_form, status=200):
+def _attendee_page(event, person, form=None, reissue_form=None, relink_form=None, status=200):
+    """One guest's page; the forms not being answered start empty."""
     return render_template(
         "organizer/attendee_form.html",
         event=event,
         person=person,
-        form=form,
-        reissue_form=reissue_form,
+        form=form or AttendeeForm(formdata=None, obj=person),
+        reissue_form=reissue_form or ReissueForm(formdata=None),
+        relink_form=relink_form or RelinkForm(formdata=None),
         ticket_link=attendees.ticket_link(person),
+        personal_link=attendees.personal_link(person),
     ), status
 
 

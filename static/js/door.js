@@ -6,7 +6,6 @@
   "use strict";
 
   const RETURN_MS = 2000; // rapid mode: back to the camera after this long
-  const SAME_CODE_MS = 3000; // a code is ignored until it has been out of sight this long
   const NO_ANSWER_MS = 4000;
   const TONES = {
     admitted: [[880, 0.09], [1320, 0.16]],
@@ -30,7 +29,7 @@
   };
 
   const el = {};
-  const state = { seen: "", seenAt: 0, paused: false, timer: 0, watchdog: 0, pending: null };
+  const state = { paused: false, timer: 0, watchdog: 0, pending: null };
   let audio = null;
 
   function init() {
@@ -223,11 +222,7 @@
   }
 
   function onSighting(text) {
-    const now = Date.now();
-    const again = text === state.seen && now - state.seenAt < SAME_CODE_MS;
-    state.seen = text;
-    state.seenAt = now;
-    if (!text || again) return; // a ticket held up in front of the camera checks in once
+    // qr-camera.js reports a code once while it stays in sight: a ticket held up checks in once.
     el.code.value = text;
     el["scan-form"].requestSubmit();
   }

@@ -3,11 +3,13 @@
  * ponyfill, both served from this site. The page gives it a section with data-decoder and
  * data-wasm, a <video> inside a .viewfinder, and callbacks; it shows the video once live and
  * hides it again when the camera cannot be used, saying why through onFail(reason):
- * "unsupported", "none", "blocked" or "decoder". */
+ * "unsupported", "none", "blocked" or "decoder". onCode(text) hears each code once while it
+ * stays in sight, so a QR held up in front of the camera counts once. */
 (() => {
   "use strict";
 
   const SCAN_EVERY_MS = 100;
+  const SAME_CODE_MS = 3000; // a code is ignored until it has been out of sight this long
 
   async function start(options) {
     const { scanner, video } = options;
@@ -80,11 +82,19 @@
   }
 
   function watch(detector, { video, paused, onCode }) {
+    const last = { text: "", at: 0 };
+    const sighted = (text) => {
+      const now = Date.now();
+      const again = text === last.text && now - last.at < SAME_CODE_MS;
+      last.text = text;
+      last.at = now;
+      if (!again) onCode(text);
+    };
     const tick = async () => {
       if (!(paused && paused()) && !document.hidden && video.readyState >= 2) {
         try {
           const codes = await detector.detect(video);
-          if (codes.length && codes[0].rawValue) onCode(codes[0].rawValue);
+          if (codes.length && codes[0].rawValue) sighted(codes[0].rawValue);
         } catch (error) { /* a frame it could not read: try the next one */ }
       }
       setTimeout(tick, SCAN_EVERY_MS);

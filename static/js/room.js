@@ -6,7 +6,6 @@
 (() => {
   "use strict";
 
-  const SAME_CODE_MS = 3000; // a code is ignored until it has been out of sight this long
   const PROBLEM_MS = 2500; // how long a "not a ticket here" answer pauses the camera
   const MESSAGES = {
     ready: "Point the camera at someone\u2019s QR code.",
@@ -20,7 +19,7 @@
   };
 
   const el = {};
-  const state = { seen: "", seenAt: 0, paused: false, timer: 0 };
+  const state = { paused: false, timer: 0 };
 
   function init() {
     for (const id of ["scanner", "camera", "camera-status", "card-slot", "scan-code", "code"]) {
@@ -49,11 +48,6 @@
   /* ---- A code seen: look the person up through the page's own form. ---- */
 
   function onSighting(text) {
-    const now = Date.now();
-    const again = text === state.seen && now - state.seenAt < SAME_CODE_MS;
-    state.seen = text;
-    state.seenAt = now;
-    if (again) return;
     state.paused = true;
     el.code.value = text;
     el["scan-code"].requestSubmit();

@@ -2,21 +2,23 @@
 
 import os
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import fresh_app
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
-from checkin import create_app
-from checkin.config import TestConfig
-from checkin.extensions import db
+from checkin import accounts, events
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 PHONE = {"width": 390, "height": 844}
+ORGANIZER, PASSWORD = "organizer@example.org", "correct horse battery"
+REUNION_START = datetime(2026, 11, 26, 18, 0)
 
 # A loaded two-core CI machine can take more than Playwright's default 5 s to render a step.
 expect.set_options(timeout=15_000)
@@ -32,22 +34,15 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture
 def live_app(database_url, tmp_path):
     """The app on a fresh database, served by a real HTTP server on 127.0.0.1."""
-    config = TestConfig(database_url, tmp_path / "instance")
     server = make_server("127.0.0.1", 0, None, threaded=True)
-    config.BASE_URL = f"http://127.0.0.1:{server.server_port}"
-    app = create_app(config)
-    server.app = app
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.base_url = config.BASE_URL
-    yield app
-    server.shutdown()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    with fresh_app(database_url, tmp_path / "instance", BASE_URL=base_url) as app:
+        server.app = app
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        app.base_url = base_url
+        yield app
+        server.shutdown()
 
 
 @pytest.fixture(scope="session")
@@ -82,14 +77,52 @@ def browser(launch):
     return launch()
 
 
+def open_phone(browser, width=PHONE["width"], height=PHONE["height"]):
+    """A page in a new phone-sized context (touch, 2x pixels); page.context.close() ends it."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    return context.new_page()
+
+
 @pytest.fixture
 def phone(browser):
     """A page in a phone-sized context (390x844, touch)."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)
-    page = context.new_page()
+    page = open_phone(browser)
     yield page
-    context.close()
+    page.context.close()
+
+
+def create_event(
+    start=REUNION_START,
+    name="Fall Reunion 2026",
+    venue="Alumni Hall",
+    timezone="America/New_York",
+):
+    """A five-hour event owned by a new organizer (ORGANIZER, PASSWORD); call in an app context."""
+    organizer = accounts.create_organizer(ORGANIZER, PASSWORD)
+    return events.create_event(organizer, name, venue, start, start + timedelta(hours=5), timezone)
+
+
+def sign_in_organizer(page, base_url: str, next_path: str = "/events") -> None:
+    """Sign the page in as the organizer through the sign-in form; it lands on next_path."""
+    page.goto(f"{base_url}/sign-in?next={next_path}")
+    page.get_by_label("Email").fill(ORGANIZER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").tap()
+    page.wait_for_url(f"{base_url}{next_path}")
+
+
+@pytest.fixture
+def signed_in(live_app, phone):
+    """The phone signed in as the organizer of an event; returns the event's slug."""
+    with live_app.app_context():
+        slug = create_event().slug
+    sign_in_organizer(phone, live_app.base_url)
+    return slug
 
 
 def screenshot(page, name: str) -> Path:

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from checkin import accounts, door_passes, events, tickets
+from checkin import door_passes, tickets
 from checkin.extensions import db
 from checkin.models import Attendee, CheckInAttempt, utcnow
 
-from .conftest import PHONE, SCREENSHOTS
+from .conftest import PHONE, SCREENSHOTS, create_event, open_phone
 
 GUESTS = [
     ("Ada Lovelace", 2009),
@@ -28,17 +28,8 @@ WELCOME_ADA = "Welcome, Ada Lovelace ’09"
 def door(live_app):
     """An event happening now with six guests and a door pass, made in the live app."""
     with live_app.app_context():
-        organizer = accounts.create_organizer("organizer@example.org", "correct horse battery")
-        zone = ZoneInfo("America/New_York")
-        now = utcnow().astimezone(zone)
-        event = events.create_event(
-            organizer,
-            "Fall Reunion 2026",
-            "Alumni Hall",
-            now - timedelta(hours=1),
-            now + timedelta(hours=4),
-            "America/New_York",
-        )
+        now = utcnow().astimezone(ZoneInfo("America/New_York"))
+        event = create_event(start=now - timedelta(hours=1))
         people = {}
         for name, year in GUESTS:
             person = Attendee(
@@ -66,13 +57,7 @@ def camera_flags(video) -> list[str]:
 
 def new_phone(browser, width=PHONE["width"], height=PHONE["height"]):
     """A phone-sized page (touch, 2x pixels) whose traffic and console are watched."""
-    context = browser.new_context(
-        viewport={"width": width, "height": height},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    page = context.new_page()
+    page = open_phone(browser, width, height)
     page.seen = {"requests": [], "responses": [], "csp": [], "errors": []}
     page.on("request", lambda r: page.seen["requests"].append(r.url))
     page.on("response", lambda r: page.seen["responses"].append(r))

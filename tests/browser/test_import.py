@@ -1,13 +1,10 @@
 """Importing a guest list on a phone: upload, preview, remap with htmx, confirm, accessibility."""
 
-from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from checkin import accounts, events
 from checkin.extensions import db
 from checkin.models import Attendee
 
@@ -15,29 +12,6 @@ from .axe import serious_violations
 from .conftest import screenshot
 
 EVENTBRITE = Path(__file__).parents[1] / "data" / "eventbrite-attendee-summary.csv"
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def signed_in(live_app, phone):
-    """A phone signed in as the organizer of an event; returns the event's slug."""
-    with live_app.app_context():
-        organizer = accounts.create_organizer("organizer@example.org", PASSWORD)
-        start = datetime(2026, 11, 26, 18, 0)
-        slug = events.create_event(
-            organizer,
-            "Fall Reunion 2026",
-            "Alumni Hall",
-            start,
-            start + timedelta(hours=5),
-            "America/New_York",
-        ).slug
-    phone.goto(f"{live_app.base_url}/sign-in")
-    phone.get_by_label("Email").fill("organizer@example.org")
-    phone.get_by_label("Password").fill(PASSWORD)
-    phone.get_by_role("button", name="Sign in").click()
-    phone.wait_for_url(f"{live_app.base_url}/events")
-    return slug
 
 
 def attendees(app) -> int:

@@ -1,17 +1,15 @@
 """The personal link on a phone: "Continue as <first name>", then the event home; the pages
 for a link that no longer works and for asking again. Screenshots at 390 and 360 px, axe-core."""
 
-from datetime import datetime, timedelta
-
 import pytest
 from playwright.sync_api import expect
 
-from checkin import accounts, events, links, tickets
+from checkin import links, tickets
 from checkin.extensions import db
 from checkin.models import Attendee
 
 from .axe import serious_violations
-from .conftest import screenshot
+from .conftest import create_event, open_phone, screenshot
 
 SIZES = {"phone": (390, 844), "small": (360, 740)}
 
@@ -20,16 +18,7 @@ SIZES = {"phone": (390, 844), "small": (360, 740)}
 def ada_link(live_app):
     """Ada's personal link in the live app, and her event's slug."""
     with live_app.app_context():
-        organizer = accounts.create_organizer("organizer@example.org", "correct horse battery")
-        start = datetime(2026, 11, 26, 18, 0)
-        event = events.create_event(
-            organizer,
-            "Fall Reunion 2026",
-            "Alumni Hall",
-            start,
-            start + timedelta(hours=5),
-            "America/New_York",
-        )
+        event = create_event()
         ada = Attendee(event_id=event.id, name="Ada Lovelace", email="ada@example.org")
         db.session.add(ada)
         db.session.flush()
@@ -40,14 +29,7 @@ def ada_link(live_app):
 
 def phone_page(browser, size):
     """A touch page of the given size, collecting console errors."""
-    width, height = SIZES[size]
-    context = browser.new_context(
-        viewport={"width": width, "height": height},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    page = context.new_page()
+    page = open_phone(browser, *SIZES[size])
     page.errors = []
     page.on("console", lambda m: _console(page, m))
     return page

@@ -1,34 +1,21 @@
 """The organizer on a phone sends tickets and reads the sent mail (no mail server): the event
 page's card, the ticket emails page, the sent-mail list and one message with its HTML preview."""
 
-from datetime import datetime, timedelta
-
 from playwright.sync_api import expect
 
-from checkin import accounts, events, tickets
+from checkin import tickets
 from checkin.extensions import db
 from checkin.models import Attendee
 
 from .axe import serious_violations
-from .conftest import SCREENSHOTS, screenshot
+from .conftest import SCREENSHOTS, create_event, screenshot, sign_in_organizer
 from .test_links import phone_page
-
-EMAIL, PASSWORD = "organizer@example.org", "correct horse battery"
 
 
 def make_event(live_app) -> str:
     """An event with two guests who have an email address; returns its slug."""
     with live_app.app_context():
-        organizer = accounts.create_organizer(EMAIL, PASSWORD)
-        start = datetime(2026, 11, 26, 18, 0)
-        event = events.create_event(
-            organizer,
-            "Fall Reunion 2026",
-            "Alumni Hall",
-            start,
-            start + timedelta(hours=5),
-            "America/New_York",
-        )
+        event = create_event()
         for name, email in (("Ada Lovelace", "ada@example.org"), ("Zoë Müller", "zoe@example.org")):
             person = Attendee(event_id=event.id, name=name, email=email)
             db.session.add(person)
@@ -51,10 +38,7 @@ def test_send_tickets_and_read_the_sent_mail(live_app, browser):
     """Send tickets from the event page, see "2 of 2", open a kept message and its preview."""
     slug = make_event(live_app)
     page = phone_page(browser, "phone")
-    page.goto(f"{live_app.base_url}/sign-in?next=/events/{slug}")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").tap()
+    sign_in_organizer(page, live_app.base_url, f"/events/{slug}")
     card = page.locator("#tickets")
     expect(card.get_by_role("button", name="Send tickets (2)")).to_be_visible()
     card.scroll_into_view_if_needed()

@@ -8,13 +8,13 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from checkin import accounts, cards, events, links, tickets
+from checkin import cards, links, tickets
 from checkin.extensions import db
 from checkin.models import Attendee, Card, utcnow
 
 from .axe import serious_violations
 from .camera import qr_frame, write_y4m
-from .conftest import SCREENSHOTS
+from .conftest import SCREENSHOTS, create_event
 from .door_phone import assert_clean, camera_flags, new_phone
 
 NOTE = "Ask about the compiler team, A-only-7c1d"
@@ -79,15 +79,9 @@ GUESTS = [
 def room(live_app):
     """An event happening now with six guests in the room, and their personal links."""
     with live_app.app_context():
-        organizer = accounts.create_organizer("organizer@example.org", "correct horse battery")
         now = utcnow().astimezone(ZoneInfo("Europe/Dublin"))
-        event = events.create_event(
-            organizer,
-            "Alumni Reunion 2026",
-            "Trinity Hall",
-            now - timedelta(hours=1),
-            now + timedelta(hours=4),
-            "Europe/Dublin",
+        event = create_event(
+            now - timedelta(hours=1), "Alumni Reunion 2026", "Trinity Hall", "Europe/Dublin"
         )
         people = {}
         for name, year, profile in GUESTS:
