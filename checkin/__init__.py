@@ -12,7 +12,9 @@ from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 
 def create_app(config: object | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, CLI commands."""
-    app = Flask(__name__, instance_path=None, template_folder="../templates", static_folder="../static")
+    app = Flask(
+        __name__, instance_path=None, template_folder="../templates", static_folder="../static"
+    )
     app.config.from_object(config or Config())
     app.config["INSTANCE_DIR"].mkdir(parents=True, exist_ok=True)
 

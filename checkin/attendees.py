@@ -54,8 +54,12 @@ def add(event: Event, profile: dict) -> Attendee:
     profile = _clean(profile)
     with writing():
         _check_email(event.id, profile["email"])
-        person = Attendee(event_id=event.id, source="manual", **profile,
-                          consent_findable=profile.get("consent_profile") is True)
+        person = Attendee(
+            event_id=event.id,
+            source="manual",
+            **profile,
+            consent_findable=profile.get("consent_profile") is True,
+        )
         db.session.add(person)
         db.session.flush()
         tickets.issue(person)

@@ -53,8 +53,11 @@ def demo_command(attendees: int, as_json: bool, if_empty: bool, seed: int | None
             click.echo("The database already has events; no demo created.")
             return
     info = info or demo.create_demo(attendees, seed)
-    click.echo(json.dumps(info, ensure_ascii=False, indent=None if as_json else 2)
-               if as_json else _readable(info))
+    click.echo(
+        json.dumps(info, ensure_ascii=False, indent=None if as_json else 2)
+        if as_json
+        else _readable(info)
+    )
 
 
 def _readable(info: dict) -> str:
@@ -70,8 +73,9 @@ def _readable(info: dict) -> str:
         lines.append(f"  A ticket to try at the door: {first['name']}: {first['ticket_url']}")
     guest = next((a for a in info["attendees"] if a["consents"]["findable"]), first)
     if guest:
-        lines.append(f"  The event app as a guest (personal link): {guest['name']}: "
-                     f"{guest['login_url']}")
+        lines.append(
+            f"  The event app as a guest (personal link): {guest['name']}: {guest['login_url']}"
+        )
     return "\n".join(lines)
 
 
@@ -79,8 +83,13 @@ def _readable(info: dict) -> str:
 @with_appcontext
 @click.argument("slug")
 @click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
-@click.option("--map", "maps", multiple=True, metavar="COLUMN=field",
-              help="Put a column (header or number) into a field, e.g. --map 'Cell=extra'.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=field",
+    help="Put a column (header or number) into a field, e.g. --map 'Cell=extra'.",
+)
 @click.option("--commit", is_flag=True, help="Add the guests; without it nothing is written.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def import_guests(slug: str, path: str, maps: tuple[str, ...], commit: bool, as_json: bool) -> None:
@@ -103,16 +112,22 @@ def import_guests(slug: str, path: str, maps: tuple[str, ...], commit: bool, as_
 
 def _readable_import(report: dict) -> str:
     """A guest-list preview for a person to read."""
-    lines = [f"{report['rows']} rows ({report['encoding']}, {report['delimiter']}-separated).",
-             "Columns:"]
+    lines = [
+        f"{report['rows']} rows ({report['encoding']}, {report['delimiter']}-separated).",
+        "Columns:",
+    ]
     lines += [f"  {c['column']} -> {c['field']}" for c in report["columns"]]
     lines += [f"! {text}" for text in report["problems"] + report["warnings"]]
     lines.append(f"First {len(report['preview'])} of {report['valid']} guests to import:")
-    lines += [f"  row {g['row']}: {g['name']} <{g['email']}> {g['class_year'] or ''}".rstrip()
-              for g in report["preview"]]
-    lines.append(f"Would import {report['valid']}; {len(report['errors'])} with errors, "
-                 f"{len(report['duplicates'])} duplicates, {len(report['skipped'])} "
-                 "refunded or transferred.")
+    lines += [
+        f"  row {g['row']}: {g['name']} <{g['email']}> {g['class_year'] or ''}".rstrip()
+        for g in report["preview"]
+    ]
+    lines.append(
+        f"Would import {report['valid']}; {len(report['errors'])} with errors, "
+        f"{len(report['duplicates'])} duplicates, {len(report['skipped'])} "
+        "refunded or transferred."
+    )
     for label, key in (("error", "errors"), ("duplicate", "duplicates"), ("skipped", "skipped")):
         lines += [f"  {label}: row {i['row']}: {i['message']}" for i in report[key]]
     if "created" in report:

@@ -4,7 +4,9 @@ import os
 import secrets
 from pathlib import Path
 
-INSTANCE_DIR = Path(os.environ.get("CHECKIN_INSTANCE", Path(__file__).resolve().parent.parent / "instance"))
+INSTANCE_DIR = Path(
+    os.environ.get("CHECKIN_INSTANCE", Path(__file__).resolve().parent.parent / "instance")
+)
 
 
 def _secret_key() -> str:

@@ -14,10 +14,38 @@ from .door import answer as door_answer
 from .extensions import db
 from .models import Attendee, CheckInAttempt, Organizer, utcnow
 
-FIRST = (
-    "Amara Ben Carmen Chloé Diego Émilie Farah Gökhan Grace Hannah Ines Jamal Kenji Liam Łukasz "
-    "Maya Nikos Noor Oisín Priya Quentin Rosa Samuel Sofía Tomás Uma Wei Yusuf Zoë Aisha"
-).split()
+FIRST = [
+    "Amara",
+    "Ben",
+    "Carmen",
+    "Chloé",
+    "Diego",
+    "Émilie",
+    "Farah",
+    "Gökhan",
+    "Grace",
+    "Hannah",
+    "Ines",
+    "Jamal",
+    "Kenji",
+    "Liam",
+    "Łukasz",
+    "Maya",
+    "Nikos",
+    "Noor",
+    "Oisín",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Samuel",
+    "Sofía",
+    "Tomás",
+    "Uma",
+    "Wei",
+    "Yusuf",
+    "Zoë",
+    "Aisha",
+]
 LAST = [
     "Adeyemi",
     "Andersson",

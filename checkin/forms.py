@@ -65,11 +65,18 @@ class EventForm(FlaskForm):
 
     name = StringField("Event name", validators=[DataRequired(), Length(max=200)])
     venue = StringField("Venue", validators=[Optional(), Length(max=300)])
-    starts_at = DateTimeLocalField("Starts", format=LOCAL_FORMATS, validators=[InputRequired()],
-                                   description="Local time at the venue.")
+    starts_at = DateTimeLocalField(
+        "Starts",
+        format=LOCAL_FORMATS,
+        validators=[InputRequired()],
+        description="Local time at the venue.",
+    )
     ends_at = DateTimeLocalField("Ends", format=LOCAL_FORMATS, validators=[InputRequired()])
-    timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)],
-                           description="An IANA name, such as America/New_York or Europe/London.")
+    timezone = StringField(
+        "Time zone",
+        validators=[DataRequired(), Length(max=64)],
+        description="An IANA name, such as America/New_York or Europe/London.",
+    )
 
     def validate_timezone(self, field) -> None:
         """Only real IANA time zones."""
@@ -120,15 +127,23 @@ class AttendeeForm(FlaskForm):
     class_year = IntegerField("Class year", validators=[Optional(), NumberRange(1900, 2100)])
     major = StringField("Major", validators=[Optional(), Length(max=200)])
     residence_hall = StringField("Residence hall", validators=[Optional(), Length(max=200)])
-    clubs = StringField("Clubs", validators=[Optional(), Length(max=2000)],
-                        description="Separate them with semicolons: Rowing; Debate Society")
+    clubs = StringField(
+        "Clubs",
+        validators=[Optional(), Length(max=2000)],
+        description="Separate them with semicolons: Rowing; Debate Society",
+    )
     industry = StringField("Industry", validators=[Optional(), Length(max=200)])
-    interests = StringField("Interests", validators=[Optional(), Length(max=2000)],
-                            description="Separate them with semicolons: fintech; running")
-    willing_to_mentor = SelectField("Willing to mentor", choices=YES_NO, coerce=_yes_no,
-                                    validate_choice=False)
-    consent_profile = SelectField("Other attendees may see the profile", choices=YES_NO,
-                                  coerce=_yes_no, validate_choice=False)
+    interests = StringField(
+        "Interests",
+        validators=[Optional(), Length(max=2000)],
+        description="Separate them with semicolons: fintech; running",
+    )
+    willing_to_mentor = SelectField(
+        "Willing to mentor", choices=YES_NO, coerce=_yes_no, validate_choice=False
+    )
+    consent_profile = SelectField(
+        "Other attendees may see the profile", choices=YES_NO, coerce=_yes_no, validate_choice=False
+    )
 
     def validate_willing_to_mentor(self, field) -> None:
         """Only Yes, No or Not asked."""
@@ -142,22 +157,36 @@ class AttendeeForm(FlaskForm):
         return {name: self[name].data for name in PROFILE_FIELDS}
 
 
-PROFILE_FIELDS = ("name", "email", "class_year", "major", "residence_hall", "clubs", "industry",
-                  "interests", "willing_to_mentor", "consent_profile")
+PROFILE_FIELDS = (
+    "name",
+    "email",
+    "class_year",
+    "major",
+    "residence_hall",
+    "clubs",
+    "industry",
+    "interests",
+    "willing_to_mentor",
+    "consent_profile",
+)
 
 
 class ReissueForm(FlaskForm):
     """Confirm that an attendee's old ticket should stop working."""
 
-    confirm = BooleanField("Yes, the old QR code should stop working",
-                           validators=[DataRequired("Tick the box to confirm.")])
+    confirm = BooleanField(
+        "Yes, the old QR code should stop working",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )
 
 
 class RelinkForm(FlaskForm):
     """Confirm that an attendee's old personal link should stop working."""
 
-    confirm = BooleanField("Yes, the old personal link should stop working",
-                           validators=[DataRequired("Tick the box to confirm.")])
+    confirm = BooleanField(
+        "Yes, the old personal link should stop working",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )
 
 
 # Guest-list import (appended by the import work; the lead may move this import to the top).
@@ -166,9 +195,12 @@ class RelinkForm(FlaskForm):
 class GuestListForm(FlaskForm):
     """A guest-list file to preview before anything is imported."""
 
-    file = FileField("Guest list file (CSV)", validators=[FileRequired("Choose a CSV file.")],
-                     description="An Eventbrite or Google Forms export, or any spreadsheet saved "
-                                 "as CSV, up to 10 MB.")
+    file = FileField(
+        "Guest list file (CSV)",
+        validators=[FileRequired("Choose a CSV file.")],
+        description="An Eventbrite or Google Forms export, or any spreadsheet saved "
+        "as CSV, up to 10 MB.",
+    )
 
 
 # Ticket emails and personal links (appended by the mail work).

@@ -15,11 +15,16 @@ SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "stri
 
 
 def _errors(*codes: int) -> dict:
-    text = {401: "Missing, expired or revoked door pass", 403: "The pass is for another event",
-            422: "Malformed body; the message says what is wrong"}
+    text = {
+        401: "Missing, expired or revoked door pass",
+        403: "The pass is for another event",
+        422: "Malformed body; the message says what is wrong",
+    }
     return {
-        str(code): {"description": text[code],
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        str(code): {
+            "description": text[code],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
         for code in codes
     }
 
@@ -32,57 +37,122 @@ def document(base_url: str) -> dict:
         "servers": [{"url": f"{base_url}/api/v1"}],
         "security": [{"doorPass": []}],
         "components": {
-            "securitySchemes": {"doorPass": {"type": "http", "scheme": "bearer",
-                                             "description": "The token in a door pass link"},
-                                **openapi_cards.SCHEMES},
-            "schemas": {"Error": ERROR, "CheckInResult": _result_schema(), **openapi_cards.schemas()},
+            "securitySchemes": {
+                "doorPass": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The token in a door pass link",
+                },
+                **openapi_cards.SCHEMES,
+            },
+            "schemas": {
+                "Error": ERROR,
+                "CheckInResult": _result_schema(),
+                **openapi_cards.schemas(),
+            },
         },
         "paths": {
             "/events/{slug}/checkins": {"post": _check_in_operation()},
-            "/events/{slug}/stats": {"get": {
-                "summary": "Expected and admitted counts", "parameters": [SLUG],
-                "responses": {"200": _json({"type": "object", "properties": {
-                    "expected": {"type": "integer"}, "admitted": {"type": "integer"}}}),
-                    **_errors(401, 403)}}},
-            "/events/{slug}/roster": {"get": {
-                "summary": "What a door phone needs to decide offline", "parameters": [SLUG],
-                "responses": {"200": _json({"type": "object", "properties": {"attendees": {
-                    "type": "array", "items": {"type": "object", "properties": {
-                        "id": {"type": "integer"}, "name": {"type": "string"},
-                        "class_year": {"type": ["integer", "null"]},
-                        "code_hash": {"type": ["string", "null"],
-                                      "description": "SHA-256 (hex) of the ticket code"},
-                        "checked_in": {"type": "boolean"},
-                        "checked_in_at": {"type": ["string", "null"], "format": "date-time"}}}}}}),
-                    **_errors(401, 403)}}},
+            "/events/{slug}/stats": {
+                "get": {
+                    "summary": "Expected and admitted counts",
+                    "parameters": [SLUG],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "expected": {"type": "integer"},
+                                    "admitted": {"type": "integer"},
+                                },
+                            }
+                        ),
+                        **_errors(401, 403),
+                    },
+                }
+            },
+            "/events/{slug}/roster": {
+                "get": {
+                    "summary": "What a door phone needs to decide offline",
+                    "parameters": [SLUG],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "attendees": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "id": {"type": "integer"},
+                                                "name": {"type": "string"},
+                                                "class_year": {"type": ["integer", "null"]},
+                                                "code_hash": {
+                                                    "type": ["string", "null"],
+                                                    "description": "SHA-256 (hex) of the code",
+                                                },
+                                                "checked_in": {"type": "boolean"},
+                                                "checked_in_at": {
+                                                    "type": ["string", "null"],
+                                                    "format": "date-time",
+                                                },
+                                            },
+                                        },
+                                    }
+                                },
+                            }
+                        ),
+                        **_errors(401, 403),
+                    },
+                }
+            },
             **openapi_cards.paths(),
         },
     }
 
 
 def _check_in_operation() -> dict:
-    body = {"type": "object", "required": ["code", "nonce"], "properties": {
-        "code": {"type": "string", "maxLength": 4096, "description": "The text scanned from the QR"},
-        "nonce": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$",
-                  "description": "A UUID made by the device; the same nonce replays the answer"},
-        "scanned_at": {"type": "string", "format": "date-time"},
-        "device": {"type": "string", "maxLength": 100}}}
+    body = {
+        "type": "object",
+        "required": ["code", "nonce"],
+        "properties": {
+            "code": {
+                "type": "string",
+                "maxLength": 4096,
+                "description": "The text scanned from the QR",
+            },
+            "nonce": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_-]{8,64}$",
+                "description": "A UUID made by the device; the same nonce replays the answer",
+            },
+            "scanned_at": {"type": "string", "format": "date-time"},
+            "device": {"type": "string", "maxLength": 100},
+        },
+    }
     return {
         "summary": "Check in a scanned code (idempotent per nonce)",
         "parameters": [SLUG],
         "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
-        "responses": {"200": _json({"$ref": "#/components/schemas/CheckInResult"}),
-                      **_errors(401, 403, 422)},
+        "responses": {
+            "200": _json({"$ref": "#/components/schemas/CheckInResult"}),
+            **_errors(401, 403, 422),
+        },
     }
 
 
 def _result_schema() -> dict:
-    return {"type": "object", "required": ["result", "attendee", "admitted_at", "admitted_by"],
-            "properties": {
-                "result": {"enum": ["admitted", "already_admitted", "unknown", "revoked"]},
-                "attendee": PERSON,
-                "admitted_at": {"type": ["string", "null"], "format": "date-time"},
-                "admitted_by": {"type": ["string", "null"], "description": "The door pass's name"}}}
+    return {
+        "type": "object",
+        "required": ["result", "attendee", "admitted_at", "admitted_by"],
+        "properties": {
+            "result": {"enum": ["admitted", "already_admitted", "unknown", "revoked"]},
+            "attendee": PERSON,
+            "admitted_at": {"type": ["string", "null"], "format": "date-time"},
+            "admitted_by": {"type": ["string", "null"], "description": "The door pass's name"},
+        },
+    }
 
 
 def _json(schema: dict) -> dict:

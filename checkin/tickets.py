@@ -114,7 +114,13 @@ def issue_first(event_id: int, attendee_ids: list[int]) -> None:
     rows = []
     for attendee_id in attendee_ids:
         salt = new_salt()
-        rows.append({"attendee_id": attendee_id, "event_id": event_id, "salt": salt,
-                     "code_hash": digest(derive("ticket", salt))})
+        rows.append(
+            {
+                "attendee_id": attendee_id,
+                "event_id": event_id,
+                "salt": salt,
+                "code_hash": digest(derive("ticket", salt)),
+            }
+        )
     if rows:
         db.session.execute(insert(Ticket.__table__), rows)

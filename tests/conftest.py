@@ -115,8 +115,9 @@ def make_event(app, make_organizer):
         with app.app_context():
             organizer = accounts.find_by_email(email) or accounts.create_organizer(email, PASSWORD)
             start = datetime(2026, 11, 26, 18, 0)
-            event = events.create_event(organizer, name, "Alumni Hall", start,
-                                        start + timedelta(hours=5), timezone)
+            event = events.create_event(
+                organizer, name, "Alumni Hall", start, start + timedelta(hours=5), timezone
+            )
             return event.slug
 
     return make
@@ -129,8 +130,12 @@ def make_attendee(app):
     def make(slug, name="Ada Lovelace", class_year=2009, email=None):
         with app.app_context():
             event = _event(slug)
-            person = Attendee(event_id=event.id, name=name, class_year=class_year,
-                              email=email or f"{uuid.uuid4().hex[:8]}@example.org")
+            person = Attendee(
+                event_id=event.id,
+                name=name,
+                class_year=class_year,
+                email=email or f"{uuid.uuid4().hex[:8]}@example.org",
+            )
             db.session.add(person)
             db.session.flush()
             code = tickets.code_of(tickets.issue(person))

@@ -222,4 +222,6 @@ def test_signed_out_page_redirects_to_sign_in_with_next(client, make_event):
     reply = client.get(f"/events/{slug}")
     assert reply.status_code == 302
     assert f"next=%2Fevents%2F{slug}" in reply.headers["Location"]
-    assert "Sign in to see that page." in client.get(reply.headers["Location"]).get_data(as_text=True)
+    assert "Sign in to see that page." in client.get(reply.headers["Location"]).get_data(
+        as_text=True
+    )

@@ -6,8 +6,12 @@ import pytest
 
 
 def post(client, slug, token, body, **kw):
-    return client.post(f"/api/v1/events/{slug}/checkins", json=body,
-                       headers={"Authorization": f"Bearer {token}"}, **kw)
+    return client.post(
+        f"/api/v1/events/{slug}/checkins",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -20,7 +24,9 @@ def door(make_event, make_attendee, make_pass):
 
 def test_first_scan_admits(client, door):
     """A valid code admits the attendee and says who and by which door."""
-    reply = post(client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())})
+    reply = post(
+        client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())}
+    )
     assert reply.status_code == 200
     body = reply.get_json()
     assert body["result"] == "admitted"
@@ -32,8 +38,12 @@ def test_first_scan_admits(client, door):
 
 def test_second_scan_is_already_admitted(client, door):
     """A second scan with a new nonce says when and where they came in."""
-    first = post(client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())})
-    second = post(client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())})
+    first = post(
+        client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())}
+    )
+    second = post(
+        client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())}
+    )
     assert second.get_json()["result"] == "already_admitted"
     assert second.get_json()["admitted_at"] == first.get_json()["admitted_at"]
 
@@ -53,8 +63,18 @@ def test_same_nonce_replays_and_records_nothing(app, client, door):
         assert db.session.scalar(select(func.count()).select_from(CheckInAttempt)) == 1
 
 
-@pytest.mark.parametrize("code", ["", "x", "A" * 32, "http://evil.example/t/" + "B" * 32, "é" * 300,
-                                  "<script>alert(1)</script>", "A" * 4096])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "",
+        "x",
+        "A" * 32,
+        "http://evil.example/t/" + "B" * 32,
+        "é" * 300,
+        "<script>alert(1)</script>",
+        "A" * 4096,
+    ],
+)
 def test_forged_and_garbled_codes_are_unknown(client, door, code):
     """Anything that is not a live ticket answers unknown (or 422 when empty), never 500."""
     reply = post(client, door["slug"], door["token"], {"code": code, "nonce": str(uuid.uuid4())})
@@ -68,26 +88,36 @@ def test_forged_and_garbled_codes_are_unknown(client, door, code):
 
 def test_truncated_code_is_unknown(client, door):
     """A code cut short by a bad scan is unknown."""
-    reply = post(client, door["slug"], door["token"], {"code": door["code"][:-3], "nonce": str(uuid.uuid4())})
+    reply = post(
+        client, door["slug"], door["token"], {"code": door["code"][:-3], "nonce": str(uuid.uuid4())}
+    )
     assert reply.get_json()["result"] == "unknown"
 
 
-@pytest.mark.parametrize("body,message", [
-    (None, "JSON object"),
-    ([1, 2], "JSON object"),
-    ({"nonce": "abcdefgh"}, "'code'"),
-    ({"code": 5, "nonce": "abcdefgh"}, "'code'"),
-    ({"code": "x"}, "'nonce'"),
-    ({"code": "x", "nonce": "short"}, "'nonce'"),
-    ({"code": "x", "nonce": "abcdefgh", "scanned_at": "yesterday"}, "'scanned_at'"),
-    ({"code": "x", "nonce": "abcdefgh", "device": 7}, "'device'"),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        (None, "JSON object"),
+        ([1, 2], "JSON object"),
+        ({"nonce": "abcdefgh"}, "'code'"),
+        ({"code": 5, "nonce": "abcdefgh"}, "'code'"),
+        ({"code": "x"}, "'nonce'"),
+        ({"code": "x", "nonce": "short"}, "'nonce'"),
+        ({"code": "x", "nonce": "abcdefgh", "scanned_at": "yesterday"}, "'scanned_at'"),
+        ({"code": "x", "nonce": "abcdefgh", "device": 7}, "'device'"),
+    ],
+)
 def test_malformed_bodies_answer_422(client, door, body, message):
     """A malformed body gets 422 and says what is wrong."""
     if body is None:
-        reply = client.post(f"/api/v1/events/{door['slug']}/checkins", data="{not json",
-                            headers={"Authorization": f"Bearer {door['token']}",
-                                     "Content-Type": "application/json"})
+        reply = client.post(
+            f"/api/v1/events/{door['slug']}/checkins",
+            data="{not json",
+            headers={
+                "Authorization": f"Bearer {door['token']}",
+                "Content-Type": "application/json",
+            },
+        )
     else:
         reply = post(client, door["slug"], door["token"], body)
     assert reply.status_code == 422
@@ -98,8 +128,11 @@ def test_malformed_bodies_answer_422(client, door, body, message):
 def test_missing_or_bad_pass_is_401(client, door, header):
     """No valid pass, no check-in."""
     headers = {"Authorization": header} if header else {}
-    reply = client.post(f"/api/v1/events/{door['slug']}/checkins", json={"code": door["code"],
-                        "nonce": str(uuid.uuid4())}, headers=headers)
+    reply = client.post(
+        f"/api/v1/events/{door['slug']}/checkins",
+        json={"code": door["code"], "nonce": str(uuid.uuid4())},
+        headers=headers,
+    )
     assert reply.status_code == 401
     assert "door pass" in reply.get_json()["error"]
 
@@ -111,7 +144,9 @@ def test_revoked_pass_is_401(app, client, door):
         from checkin import door_passes
 
         door_passes.revoke(door_domain.active_pass(door["token"]))
-    reply = post(client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())})
+    reply = post(
+        client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())}
+    )
     assert reply.status_code == 401
 
 
@@ -127,7 +162,9 @@ def test_expired_pass_is_401(app, client, door):
         found = door_domain.active_pass(door["token"])
         found.expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
-    reply = post(client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())})
+    reply = post(
+        client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())}
+    )
     assert reply.status_code == 401
 
 
@@ -136,11 +173,18 @@ def test_pass_reaches_only_its_own_event(client, door, make_event, make_attendee
     other = make_event("Spring Gala", email="other@example.org")
     _, other_code = make_attendee(other, "Grace Hopper")
     headers = {"Authorization": f"Bearer {door['token']}"}
-    assert post(client, other, door["token"], {"code": other_code, "nonce": str(uuid.uuid4())}).status_code == 403
+    assert (
+        post(
+            client, other, door["token"], {"code": other_code, "nonce": str(uuid.uuid4())}
+        ).status_code
+        == 403
+    )
     assert client.get(f"/api/v1/events/{other}/stats", headers=headers).status_code == 403
     assert client.get(f"/api/v1/events/{other}/roster", headers=headers).status_code == 403
     # and B's code scanned at A's door is simply unknown
-    reply = post(client, door["slug"], door["token"], {"code": other_code, "nonce": str(uuid.uuid4())})
+    reply = post(
+        client, door["slug"], door["token"], {"code": other_code, "nonce": str(uuid.uuid4())}
+    )
     assert reply.get_json()["result"] == "unknown"
 
 
@@ -151,9 +195,13 @@ def test_reissued_ticket_old_code_is_revoked(app, client, door):
         from checkin.extensions import db
         from checkin.models import Attendee
 
-        new_code = tickets.ticket_url(tickets.code_of(tickets.issue(db.session.get(Attendee, door["id"]))))
+        new_code = tickets.ticket_url(
+            tickets.code_of(tickets.issue(db.session.get(Attendee, door["id"])))
+        )
         db.session.commit()
-    old = post(client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())})
+    old = post(
+        client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())}
+    )
     assert old.get_json()["result"] == "revoked"
     new = post(client, door["slug"], door["token"], {"code": new_code, "nonce": str(uuid.uuid4())})
     assert new.get_json()["result"] == "admitted"
@@ -165,11 +213,23 @@ def test_stats_and_roster(client, door, make_attendee):
     post(client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())})
     headers = {"Authorization": f"Bearer {door['token']}"}
     assert client.get(f"/api/v1/events/{door['slug']}/stats", headers=headers).get_json() == {
-        "expected": 2, "admitted": 1}
-    roster = client.get(f"/api/v1/events/{door['slug']}/roster", headers=headers).get_json()["attendees"]
+        "expected": 2,
+        "admitted": 1,
+    }
+    roster = client.get(f"/api/v1/events/{door['slug']}/roster", headers=headers).get_json()[
+        "attendees"
+    ]
     assert {r["name"] for r in roster} == {"Ada Lovelace", "Grace Hopper"}
-    assert set(roster[0]) == {"id", "name", "class_year", "code_hash", "checked_in", "checked_in_at"}
+    assert set(roster[0]) == {
+        "id",
+        "name",
+        "class_year",
+        "code_hash",
+        "checked_in",
+        "checked_in_at",
+    }
     import hashlib
+
     code = door["code"].rsplit("/", 1)[-1]
     ada = next(r for r in roster if r["name"] == "Ada Lovelace")
     assert ada["code_hash"] == hashlib.sha256(code.encode()).hexdigest()
@@ -179,8 +239,17 @@ def test_stats_and_roster(client, door, make_attendee):
 
 def test_scanned_at_is_kept(app, client, door):
     """The phone's scan time is kept beside the time the server received it."""
-    post(client, door["slug"], door["token"], {"code": door["code"], "nonce": "n-123456789",
-                                               "scanned_at": "2026-11-26T23:01:02+00:00", "device": "Pixel"})
+    post(
+        client,
+        door["slug"],
+        door["token"],
+        {
+            "code": door["code"],
+            "nonce": "n-123456789",
+            "scanned_at": "2026-11-26T23:01:02+00:00",
+            "device": "Pixel",
+        },
+    )
     with app.app_context():
         from sqlalchemy import select
 

@@ -226,27 +226,59 @@ def test_consent_question_maps_to_consent_profile(event):
 
 def test_consent_answer_prefills_findable_and_nothing_else(event):
     """A yes makes the guest findable; sharing contact details and the digest stay unticked."""
-    data = csv_bytes([["Name", "May other attendees see your profile?"],
-                      ["Ada Lovelace", "Yes"], ["Grace Hopper", "No"], ["Alan Turing", ""]])
+    data = csv_bytes(
+        [
+            ["Name", "May other attendees see your profile?"],
+            ["Ada Lovelace", "Yes"],
+            ["Grace Hopper", "No"],
+            ["Alan Turing", ""],
+        ]
+    )
     commit_of(event, data)
     ada = person("Ada Lovelace")
     assert (ada.consent_findable, ada.consent_share_contact, ada.consent_digest) == (
-        True, False, False)
+        True,
+        False,
+        False,
+    )
     assert person("Grace Hopper").consent_findable is False
     assert person("Alan Turing").consent_findable is False
 
 
 def test_work_city_and_mentoring_topics_are_guessed_from_headers(event):
     """Employer, job title, city, LinkedIn and both help questions map to their own fields."""
-    data = csv_bytes([
-        ["Name", "Company", "Job title", "City", "LinkedIn profile",
-         "What could you help others with?", "What would you like advice on?"],
-        ["Ada Lovelace", "Analytical Engines", "Founder", "London",
-         "https://www.linkedin.com/in/ada", "math, fundraising", "hiring; public speaking"],
-    ])
+    data = csv_bytes(
+        [
+            [
+                "Name",
+                "Company",
+                "Job title",
+                "City",
+                "LinkedIn profile",
+                "What could you help others with?",
+                "What would you like advice on?",
+            ],
+            [
+                "Ada Lovelace",
+                "Analytical Engines",
+                "Founder",
+                "London",
+                "https://www.linkedin.com/in/ada",
+                "math, fundraising",
+                "hiring; public speaking",
+            ],
+        ]
+    )
     result = commit_of(event, data)
-    assert result.mapping == ["name", "employer", "role", "city", "linkedin_url",
-                              "can_help_with", "wants_help_with"]
+    assert result.mapping == [
+        "name",
+        "employer",
+        "role",
+        "city",
+        "linkedin_url",
+        "can_help_with",
+        "wants_help_with",
+    ]
     ada = person("Ada Lovelace")
     assert (ada.employer, ada.role, ada.city) == ("Analytical Engines", "Founder", "London")
     assert ada.linkedin_url == "https://www.linkedin.com/in/ada"

@@ -635,11 +635,13 @@ def test_replacing_a_personal_link_ends_the_old_one_and_its_sessions(
     assert phone.get(home).status_code == 404  # the session opened with the old link ended
     assert "Continue as" not in app.test_client().get(f"/in/{old}").get_data(as_text=True)
     assert "Continue as Ada" in app.test_client().get(
-        new.replace("http://127.0.0.1:5000", "")).get_data(as_text=True)
+        new.replace("http://127.0.0.1:5000", "")
+    ).get_data(as_text=True)
 
 
-def test_another_organizer_cannot_replace_a_guests_link(app, org, make_attendee, make_organizer,
-                                                        sign_in):
+def test_another_organizer_cannot_replace_a_guests_link(
+    app, org, make_attendee, make_organizer, sign_in
+):
     """Organizer B gets 404 on A's guest, and A's guest keeps the link."""
     from checkin import links
 
@@ -652,8 +654,9 @@ def test_another_organizer_cannot_replace_a_guests_link(app, org, make_attendee,
     other = app.test_client()
     sign_in("b@example.org", test_client=other)
     token = csrf_token(other, "/events")
-    reply = other.post(f"{org.url}/attendees/{guest}/relink", data={"csrf_token": token,
-                                                                      "confirm": "y"})
+    reply = other.post(
+        f"{org.url}/attendees/{guest}/relink", data={"csrf_token": token, "confirm": "y"}
+    )
     assert reply.status_code == 404
     with app.app_context():
         assert links.token_of(links.current(guest)) == before

@@ -7,7 +7,7 @@ from .. import attendees, door_passes, tickets
 from .. import events as event_domain
 from ..accounts import organizer_required
 from ..extensions import htmx
-from ..forms import AttendeeForm, DoorPassForm, EventForm, RelinkForm, ReissueForm
+from ..forms import AttendeeForm, DoorPassForm, EventForm, ReissueForm, RelinkForm
 from ..models import utcnow
 
 bp = Blueprint("organizer", __name__)
@@ -156,7 +156,9 @@ def replace_link(slug: str, attendee_id: int):
     if not form.validate_on_submit():
         return _attendee_page(event, person, relink_form=form, status=422)
     attendees.replace_link(person)
-    flash(f"New personal link made. The old one no longer signs in: send {person.name} the new one.")
+    flash(
+        f"New personal link made. The old one no longer signs in: send {person.name} the new one."
+    )
     return redirect(url_for("organizer.attendee", slug=slug, attendee_id=person.id))
 
 
