@@ -8,7 +8,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from . import accounts, demo
+from . import accounts, demo, events
 from .extensions import db
 from .models import Event
 
@@ -97,7 +97,7 @@ def import_guests(slug: str, path: str, maps: tuple[str, ...], commit: bool, as_
     from . import guest_imports, guests
     from .guest_files import FileProblem
 
-    event = db.session.scalar(select(Event).where(Event.slug == slug))
+    event = events.by_slug(slug)
     if event is None:
         raise click.ClickException(f"No event with the slug {slug!r}.")
     try:
@@ -144,16 +144,15 @@ def _readable_import(report: dict) -> str:
 def links_command(slug: str, as_json: bool) -> None:
     """List each attendee of the event SLUG with their ticket and personal link."""
     from . import tickets
-    from .models import Attendee, Ticket
+    from .models import Attendee
 
-    event = db.session.scalar(select(Event).where(Event.slug == slug))
+    event = events.by_slug(slug)
     if event is None:
         raise click.ClickException(f"No event with the slug {slug!r}.")
     people = db.session.scalars(
         select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.id)
     ).all()
-    working = select(Ticket).where(Ticket.event_id == event.id, Ticket.revoked_at.is_(None))
-    codes = {t.attendee_id: tickets.code_of(t) for t in db.session.scalars(working)}
+    codes = tickets.codes_of_event(event.id)
     entries = demo.attendee_entries(event, [p for p in people if p.id in codes], codes)
     if as_json:
         click.echo(json.dumps(entries, ensure_ascii=False))

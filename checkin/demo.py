@@ -240,7 +240,7 @@ def existing_demo() -> dict | None:
             select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.id)
         )
     )
-    codes = {p.id: tickets.code_of(t) for p in people if (t := tickets.current_ticket(p.id))}
+    codes = tickets.codes_of_event(event.id)
     people = [p for p in people if p.id in codes]
     return describe(event, organizer.email, password, door, people, codes)
 

@@ -79,6 +79,11 @@ def events_of(organizer: Organizer) -> list[Event]:
     )
 
 
+def by_slug(slug: str) -> Event | None:
+    """The event with this slug, whoever runs it (for public pages and the CLI)."""
+    return db.session.scalar(select(Event).where(Event.slug == slug))
+
+
 def event_of(organizer: Organizer, slug: str) -> Event:
     """The organizer's event with this slug, or 404 (someone else's event is not found either)."""
     if not isinstance(organizer, Organizer):

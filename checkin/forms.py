@@ -24,6 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from .attendees import PROFILE
 from .events import missing_local_time, valid_timezone
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -154,21 +155,7 @@ class AttendeeForm(FlaskForm):
 
     def profile(self) -> dict:
         """The submitted fields as the attendees module takes them."""
-        return {name: self[name].data for name in PROFILE_FIELDS}
-
-
-PROFILE_FIELDS = (
-    "name",
-    "email",
-    "class_year",
-    "major",
-    "residence_hall",
-    "clubs",
-    "industry",
-    "interests",
-    "willing_to_mentor",
-    "consent_profile",
-)
+        return {name: self[name].data for name in PROFILE}
 
 
 class ReissueForm(FlaskForm):

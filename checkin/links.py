@@ -62,13 +62,17 @@ def url_of(link: PersonalLink) -> str:
 
 def find(token: str) -> PersonalLink | None:
     """The working link a token names, or None (revoked, unknown, malformed)."""
+    link = find_any(token)
+    return link if link is not None and link.revoked_at is None else None
+
+
+def find_any(token: str) -> PersonalLink | None:
+    """The link a token names, working or replaced; None when unknown or malformed."""
     token = (token or "").strip().upper()
     if not tickets.CODE_RE.match(token):
         return None
     return db.session.scalar(
-        select(PersonalLink).where(
-            PersonalLink.token_hash == tickets.digest(token), PersonalLink.revoked_at.is_(None)
-        )
+        select(PersonalLink).where(PersonalLink.token_hash == tickets.digest(token))
     )
 
 

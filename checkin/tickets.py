@@ -71,6 +71,12 @@ def find(scanned: str) -> tuple[Ticket, str] | None:
     return (ticket, code) if ticket else None
 
 
+def codes_of_event(event_id: int) -> dict[int, str]:
+    """Each attendee's working ticket code at an event, by attendee id."""
+    working = select(Ticket).where(Ticket.event_id == event_id, Ticket.revoked_at.is_(None))
+    return {ticket.attendee_id: code_of(ticket) for ticket in db.session.scalars(working)}
+
+
 def code_of(ticket: Ticket) -> str:
     """The code printed in a ticket's QR."""
     return derive("ticket", ticket.salt)

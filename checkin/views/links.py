@@ -1,13 +1,12 @@
 """Personal links: "Continue as <first name>" (only a POST signs in); "send me my link again"."""
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
-from sqlalchemy import select
 
-from .. import links, tasks, tickets
+from .. import events, links, tasks
 from ..accounts import sign_in_attendee, signed_in_attendee
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..forms import ContinueForm, LinkAgainForm
-from ..models import Event, PersonalLink
+from ..models import Event
 
 bp = Blueprint("links", __name__)
 
@@ -93,16 +92,12 @@ def _unknown(token: str):
 
 def _event_of_old_link(token: str) -> Event | None:
     """The event of a replaced link, to offer that event's form; None for an unknown one."""
-    token = (token or "").strip().upper()
-    if not tickets.CODE_RE.match(token):
-        return None
-    return db.session.scalar(
-        select(Event).join(PersonalLink).where(PersonalLink.token_hash == tickets.digest(token))
-    )
+    old = links.find_any(token)
+    return old.attendee.event if old is not None else None
 
 
 def _event(slug: str) -> Event:
-    event = db.session.scalar(select(Event).where(Event.slug == slug))
+    event = events.by_slug(slug)
     if event is None:
         abort(404)
     return event
