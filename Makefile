@@ -51,6 +51,7 @@ lint: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/door.py
 	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/digest.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

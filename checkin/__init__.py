@@ -32,6 +32,8 @@ def create_app(config: object | None = None) -> Flask:
         attendee,
         auth,
         cards_api,
+        digest,
+        digest_links,
         door,
         imports,
         links,
@@ -40,7 +42,8 @@ def create_app(config: object | None = None) -> Flask:
         tickets,
     )
 
-    for module in (auth, organizer, door, tickets, api, imports, attendee, cards_api, links, mail):
+    blueprints = (auth, organizer, door, tickets, api, imports, attendee, cards_api, links, mail)
+    for module in (*blueprints, digest, digest_links):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard
 

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(import_guests)
     app.cli.add_command(links_command)
+    app.cli.add_command(send_digests)
 
 
 @click.command("create-organizer")
@@ -158,3 +159,24 @@ def links_command(slug: str, as_json: bool) -> None:
         click.echo(json.dumps(entries, ensure_ascii=False))
     else:
         click.echo("\n".join(f"{e['name']} <{e['email']}>: {e['login_url']}" for e in entries))
+
+
+@click.command("send-digests")
+@with_appcontext
+@click.option("--event", "slug", metavar="SLUG", help="Only this event (default: every event).")
+@click.option(
+    "--now", "at_once", is_flag=True, help="Send this event's digests now, whatever the time."
+)
+def send_digests(slug: str | None, at_once: bool) -> None:
+    """Send the next-morning digests that are due, and print what became of them."""
+    from . import digest_outbox
+
+    if at_once and not slug:
+        raise click.UsageError("--now sends one event's digests: name it with --event SLUG.")
+    event = events.by_slug(slug) if slug else None
+    if slug and event is None:
+        raise click.ClickException(f"No event with the slug {slug!r}.")
+    uncertain = digest_outbox.recover()  # what a stopped sender left behind, a while ago
+    counts = digest_outbox.send_now(event) if at_once else digest_outbox.send_due(event=event)
+    counts.uncertain += uncertain
+    click.echo(counts.line())

@@ -36,6 +36,12 @@ class Config:
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "checkin <no-reply@localhost>")
         self.MAIL_REPLY_TO = os.environ.get("MAIL_REPLY_TO", "")
         self.HUEY_IMMEDIATE = os.environ.get("HUEY_IMMEDIATE", "") in ("1", "true", "yes")
+        # Seconds between tries of a digest the mail server refused for now (4xx, no server),
+        # e.g. "60,300,900"; after the last, it fails.
+        self.DIGEST_RETRY_DELAYS = tuple(
+            int(s)
+            for s in os.environ.get("DIGEST_RETRY_DELAYS", "60,300,900,3600,10800,21600").split(",")
+        )
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SESSION_COOKIE_HTTPONLY = True

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
-from . import accounts, door_passes, events, links, tickets
+from . import accounts, cards, door_passes, events, links, tickets
 from .door import answer as door_answer
 from .extensions import db
-from .models import Attendee, CheckInAttempt, Organizer, utcnow
+from .models import Attendee, Card, CheckInAttempt, Organizer, utcnow
 
 FIRST = [
     "Amara",
@@ -199,6 +199,16 @@ HELP_TOPICS = [
     "starting a company",
     "moving to a new city",
 ]
+NOTES = [
+    "{role} at {employer}; happy to talk about {topic}.",
+    "We were both in {hall}. Wants to hear more about {topic}.",
+    "Ask about their team at {employer}: they might be hiring.",
+    "Promised to send the article on {topic} we talked about.",
+    "Great chat about {topic}. Coffee next time I'm in {city}.",
+    "Offered to introduce me to someone in {industry}.",
+    "Class of {year}: knows everyone from {club}.",
+    "",
+]
 ORGANIZER_EMAIL = "organizer@demo.example"
 TIMEZONE = "America/New_York"
 
@@ -222,6 +232,7 @@ def create_demo(attendees: int = 120, seed: int | None = None) -> dict:
     db.session.flush()
     codes = {person.id: tickets.code_of(tickets.issue(person)) for person in people}
     _admit_some(rng, people, doors, now)
+    _record_cards(rng, [p for p in people if p.checked_in_at], now)
     db.session.commit()
     return describe(event, organizer.email, password, doors[0], people, codes)
 
@@ -351,6 +362,50 @@ def _admit_some(rng, people, doors, now) -> None:
                 answer=answer,
             )
         )
+
+
+def _record_cards(rng: random.Random, present: list[Attendee], now) -> None:
+    """Who met whom in the room: each guest who is in records a few others, some both ways."""
+    made: set[tuple[int, int]] = set()
+    for author in present:
+        others = [p for p in present if p.id != author.id]
+        for subject in rng.sample(others, min(len(others), rng.randint(1, 5))):
+            _card(rng, author, subject, now, made)
+            if rng.random() < 0.4:  # they recorded each other: a mutual connection
+                _card(rng, subject, author, now, made)
+
+
+def _card(rng, author: Attendee, subject: Attendee, now, made: set) -> None:
+    """One card, with a note about the person met, a few quick tags and sometimes a star."""
+    if (author.id, subject.id) in made:
+        return
+    made.add((author.id, subject.id))
+    facts = {
+        "employer": subject.employer,
+        "role": subject.role,
+        "topic": rng.choice((subject.interests or "their work").split("; ")),
+        "hall": subject.residence_hall,
+        "city": subject.city,
+        "industry": subject.industry.lower(),
+        "year": subject.class_year,
+        "club": (subject.clubs or "their dorm").split("; ")[0],
+    }
+    at = max(author.checked_in_at, subject.checked_in_at) + timedelta(minutes=rng.uniform(2, 40))
+    at = min(at, now)
+    db.session.add(
+        Card(
+            event_id=author.event_id,
+            author_id=author.id,
+            subject_id=subject.id,
+            nonce=uuid.uuid4().hex,
+            note=rng.choice(NOTES).format(**facts),
+            tags=rng.sample(list(cards.QUICK_TAGS), rng.choice((0, 0, 1, 1, 2))),
+            starred=rng.random() < 0.25,
+            via=rng.choice(("scan", "scan", "list", "link")),
+            created_at=at,
+            updated_at=at,
+        )
+    )
 
 
 def _ascii(text: str) -> str:

@@ -32,6 +32,8 @@ class Outcome:
     recipient: str
     ok: bool
     error: str = ""
+    temporary: bool = False  # a 4xx answer or no server: worth trying again later
+    code: int = 0  # the server's reply code when it refused, else 0
 
 
 @dataclass(frozen=True)
@@ -65,20 +67,30 @@ def parse_smtp_url(url: str) -> Server:
     )
 
 
-def new_message(to: Address, subject: str) -> EmailMessage:
-    """A message with From, Reply-To, To, Subject, Date and Message-ID set from the config."""
+def new_message(
+    to: Address, subject: str, message_id: str = "", reply_to: str = ""
+) -> EmailMessage:
+    """A message with From, Reply-To, To, Subject, Date and Message-ID set from the config.
+
+    message_id: a fixed id (without angle brackets) such as the digest's, so a copy sent twice
+    is recognizably the same message; by default a fresh one. reply_to overrides MAIL_REPLY_TO.
+    """
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
-    if config.get("MAIL_REPLY_TO"):
-        message["Reply-To"] = config["MAIL_REPLY_TO"]
+    if reply_to := reply_to or config.get("MAIL_REPLY_TO"):
+        message["Reply-To"] = reply_to
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    domain = parseaddr(config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
-    message["Message-ID"] = make_msgid(domain=domain)
+    message["Message-ID"] = f"<{message_id}>" if message_id else make_msgid(domain=mail_domain())
     message["Auto-Submitted"] = "auto-generated"  # no out-of-office replies, please
     return message
+
+
+def mail_domain() -> str:
+    """The domain of MAIL_FROM, for Message-IDs."""
+    return parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
 
 
 def send(messages: list[EmailMessage], folder: str) -> list[Outcome]:
@@ -119,7 +131,7 @@ class Mailer:
             else:
                 self._transmit(message)
         except MailError as error:
-            return Outcome(recipient, False, str(error))
+            return Outcome(recipient, False, str(error), error.temporary, error.code)
         return Outcome(recipient, True)
 
     def _transmit(self, message: EmailMessage) -> None:
@@ -132,28 +144,30 @@ class Mailer:
                 self._deliver(self._connect(), message)
             except smtplib.SMTPServerDisconnected as error:
                 self._hang_up()
-                raise MailError(f"The mail server hung up: {error}") from error
+                raise MailError(f"The mail server hung up: {error}", temporary=True) from error
 
     def _deliver(self, connection: smtplib.SMTP, message: EmailMessage) -> None:
         try:
             refused = connection.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
-            raise MailError(_refusal(error.recipients)) from error
+            raise _refused(error.recipients) from error
         except smtplib.SMTPResponseException as error:
-            raise MailError(f"The mail server refused it: {_reply(error)}") from error
+            raise MailError(
+                f"The mail server refused it: {_reply(error)}", code=error.smtp_code
+            ) from error
         except smtplib.SMTPServerDisconnected:
             raise
         except (OSError, smtplib.SMTPException) as error:
             self._hang_up()
-            raise MailError(f"Sending failed: {error}") from error
+            raise MailError(f"Sending failed: {error}", temporary=True) from error
         if refused:
-            raise MailError(_refusal(refused))
+            raise _refused(refused)
 
     def _connect(self) -> smtplib.SMTP:
         if self._connection is not None:
             return self._connection
         if self._unreachable:
-            raise MailError(self._unreachable)
+            raise MailError(self._unreachable, temporary=True)
         server = self.server
         try:
             self._connection = _open(server)
@@ -162,12 +176,12 @@ class Mailer:
                 f"The mail server at {server.host}:{server.port} refused the login "
                 f"(the user and password in SMTP_URL): {_reply(error)}"
             )
-            raise MailError(self._unreachable) from error
+            raise MailError(self._unreachable, temporary=True) from error
         except (OSError, smtplib.SMTPException) as error:
             self._unreachable = (
                 f"Could not reach the mail server at {server.host}:{server.port}: {error}"
             )
-            raise MailError(self._unreachable) from error
+            raise MailError(self._unreachable, temporary=True) from error
         return self._connection
 
     def _hang_up(self) -> None:
@@ -187,11 +201,22 @@ class Mailer:
             partial.write_bytes(message.as_bytes(policy=policy.SMTP))
             partial.replace(self.folder / f"{name}.eml")
         except OSError as error:
-            raise MailError(f"Could not write the message to {self.folder}: {error}") from error
+            raise MailError(
+                f"Could not write the message to {self.folder}: {error}", temporary=True
+            ) from error
 
 
 class MailError(Exception):
-    """One message could not be sent; the text says why, for the organizer."""
+    """One message could not be sent; the text says why, for the organizer.
+
+    temporary: no server, a dropped connection or a 4xx answer (try again later); otherwise
+    the server refused for good (5xx). code: the server's reply code, when it gave one.
+    """
+
+    def __init__(self, message: str, code: int = 0, temporary: bool | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.temporary = (400 <= code < 500) if temporary is None else temporary
 
 
 def mail_dir(folder: str) -> Path:
@@ -225,6 +250,12 @@ def _reply(error: smtplib.SMTPResponseException) -> str:
     text = error.smtp_error
     text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
     return f"{error.smtp_code} {text}".strip()
+
+
+def _refused(recipients: dict) -> "MailError":
+    """The error for refused recipients: temporary only if every refusal was a 4xx."""
+    codes = [code for code, _text in recipients.values()]
+    return MailError(_refusal(recipients), code=max(codes, default=0))
 
 
 def _refusal(recipients: dict) -> str:

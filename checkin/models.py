@@ -61,6 +61,11 @@ class Event(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The next-morning digest: None means the default (9:00 local the morning after it ends).
+    digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    digest_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # outbox filled
+    postal_address: Mapped[str] = mapped_column(String(300), server_default="")  # mail footer
+    reply_to: Mapped[str] = mapped_column(String(254), server_default="")  # digest Reply-To
 
     organizer: Mapped[Organizer] = relationship()
 
@@ -95,6 +100,7 @@ class Attendee(UserMixin, db.Model):
     consent_findable: Mapped[bool] = mapped_column(default=False)
     consent_share_contact: Mapped[bool] = mapped_column(default=False)
     consent_digest: Mapped[bool] = mapped_column(default=False)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # from this event's mail
     extra: Mapped[dict] = mapped_column(JSON, default=dict)  # unmapped export columns, kept
     source: Mapped[str] = mapped_column(String(20), default="import")  # import, manual, walk_in
     external_ref: Mapped[str] = mapped_column(String(100), default="")  # e.g. Eventbrite attendee #
@@ -258,3 +264,56 @@ class TicketMail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     attendee: Mapped[Attendee] = relationship()
+
+
+class Outbox(db.Model):
+    """One email of a kind to one attendee of one event, sent at most once.
+
+    kind is "digest", or "match:<other attendee id>" for a double opt-in introduction. Status:
+    queued (waiting, maybe until next_attempt_at), sending (claimed by a worker), sent,
+    failed (with why), skipped (with why: no consent, unsubscribed, nothing to say ...) or
+    uncertain (a worker stopped mid-send: it may have gone; listed, never resent by itself).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("event_id", "attendee_id", "kind"),
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40), server_default="digest")
+    recipient: Mapped[str] = mapped_column(String(254), server_default="")
+    status: Mapped[str] = mapped_column(String(10), server_default="queued")
+    reason: Mapped[str] = mapped_column(Text, server_default="")  # why failed/skipped/retrying
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    message_id: Mapped[str] = mapped_column(String(200), server_default="")
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attendee: Mapped[Attendee] = relationship()
+
+
+class Suppression(db.Model):
+    """An address a mail server refused for good (5xx): no more mail goes to it."""
+
+    __tablename__ = "suppressions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lowercased
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MeetRequest(db.Model):
+    """ "I'd like to meet": one attendee's wish to meet another, revealed only when mutual."""
+
+    __tablename__ = "meet_requests"
+    __table_args__ = (UniqueConstraint("requester_id", "wanted_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
+    wanted_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -72,9 +72,28 @@ def send_link_again(email: str, event_id: int | None) -> None:
         ticket_mail.send_again(email, event_id)
 
 
+@huey.task()
+def send_digests(event_id: int) -> None:
+    """Send the event's due digests and introductions in one batch."""
+    from . import digest_outbox
+
+    with _app_context():
+        digest_outbox.send_queued(event_id)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def send_due_digests() -> None:
+    """Every minute: queue the digests whose time has come, and send every due row."""
+    from . import digest_outbox
+
+    with _app_context():
+        digest_outbox.send_due()
+
+
 @huey.on_startup()
 def _recover_at_start() -> None:
-    """A consumer starting: what a stopped one left half-sent is failed or queued again.
+    """A consumer starting: what a stopped one left half-sent is failed (ticket emails) or
+    marked uncertain (digests), and what it left queued is sent.
 
     Assumes one consumer process per deployment (the Procfile runs one): rows claimed before
     this process started belong to a worker that is gone. (Each worker thread runs this hook;
@@ -90,11 +109,14 @@ def recover_mail() -> None:
 
 
 def _resume(claimed_before) -> None:
-    from . import ticket_mail
+    from . import digest_outbox, ticket_mail
 
     with _app_context():
         for event_id, attendee_ids in ticket_mail.recover(claimed_before).items():
             send_tickets(event_id, attendee_ids)
+        digest_outbox.recover(claimed_before)
+        for event_id in digest_outbox.due_events():
+            send_digests(event_id)
 
 
 @contextmanager

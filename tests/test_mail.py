@@ -3,6 +3,7 @@
 
 import ssl
 import time
+from email.headerregistry import Address
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -70,6 +71,7 @@ def test_a_refused_recipient_fails_alone(app, ctx, inbox, smtp_url):
     assert [o.ok for o in outcomes] == [True, False, True]
     assert outcomes[1].recipient == "gone@example.org"
     assert "550" in outcomes[1].error and "No such user here" in outcomes[1].error
+    assert outcomes[1].code == 550 and not outcomes[1].temporary  # refused for good
     assert [str(m["To"].addresses[0].addr_spec) for m in inbox.messages] == [
         "a@example.org",
         "b@example.org",
@@ -88,6 +90,7 @@ def test_a_dead_server_fails_every_message_clearly_and_fast(app, ctx):
     for outcome in outcomes:
         assert not outcome.ok
         assert f"Could not reach the mail server at 127.0.0.1:{port}" in outcome.error
+        assert outcome.temporary  # worth trying again once the server is back
 
 
 def test_starttls_and_login(app, ctx, tmp_path, monkeypatch):
@@ -163,3 +166,24 @@ def test_a_folder_must_be_an_event_slug(app, ctx):
     """Mail is kept per event; a folder name with a path in it is refused."""
     with pytest.raises(ValueError):
         mail.Mailer("../../etc")
+
+
+def test_a_4xx_answer_is_temporary(app, ctx, inbox, smtp_url):
+    """A 451 for one recipient is reported as temporary, with its code."""
+
+    async def busy(server, session, envelope, address, rcpt_options):
+        return "451 4.3.0 Try again later"
+
+    inbox.handle_RCPT = busy
+    outcome = mail.send([message("a@example.org")], "fall-reunion")[0]
+    assert not outcome.ok and outcome.temporary and outcome.code == 451
+    assert "451" in outcome.error
+
+
+def test_a_fixed_message_id_and_reply_to(app, ctx):
+    """new_message takes a fixed Message-ID and a Reply-To that overrides the config."""
+    made = mail.new_message(
+        Address("A", "a", "example.org"), "Hi", message_id="digest.x@localhost", reply_to="o@x.org"
+    )
+    assert made["Message-ID"] == "<digest.x@localhost>"
+    assert made["Reply-To"] == "o@x.org"

@@ -19,7 +19,10 @@ from checkin.models import Attendee, DoorPass, Event, utcnow
 
 # Blueprints anyone may reach without an organizer session (each guards itself another way:
 # sign-in is the way in, door pages and the API need a door pass, tickets need the code).
-PUBLIC_BLUEPRINTS = {"auth", "door", "api", "tickets", "attendee", "cards_api", "links"}
+PUBLIC_BLUEPRINTS = {
+    *("auth", "door", "api", "tickets", "attendee", "cards_api", "links"),
+    "digest_links",  # the digest's links: each carries a signed token for its reader
+}
 PUBLIC_ENDPOINTS = {"static"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 HTMX = {"HX-Request": "true"}

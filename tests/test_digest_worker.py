@@ -1,0 +1,146 @@
+"""The real worker sends the digests: a `huey_consumer checkin.tasks.huey` subprocess, the
+periodic send_due task, a real SMTP server; on huey's SQLite file and on Redis.
+
+The consumer and its queue are test_worker.py's fixtures (`worker`, `queue`), pointed at this
+module's `inbox`. The periodic task fires on the minute; to not wait for it, the test enqueues
+it as the scheduler would (calling a periodic task enqueues it). The test's clock does not move:
+the event's times do.
+"""
+
+import signal
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+import test_worker
+from digest_helpers import ScriptedInbox, card, make_party, start_on, statuses
+from sqlalchemy import select, update
+from test_worker import WAIT, wait_for
+
+from checkin import tasks
+from checkin.extensions import db
+from checkin.models import Event, Outbox, utcnow
+
+queue = test_worker.queue  # the consumer's queue: huey's SQLite file, or Redis
+worker = test_worker.worker  # starts a consumer process; it sends to this module's inbox
+
+
+@pytest.fixture
+def inbox():
+    """A running SMTP server on 127.0.0.1 that answers as scripted (and can stall)."""
+    box = ScriptedInbox()
+    controller = start_on(box)
+    yield box
+    box.release.set()
+    controller.stop()
+
+
+@pytest.fixture
+def party(app, inbox, make_event, make_attendee, set_attendee):
+    """The party of digest_helpers: its digest time is tomorrow morning."""
+    return make_party(make_event, make_attendee, set_attendee, app)
+
+
+def move_to_the_past(app, event_id: int) -> None:
+    """The event ended two days ago, so its default digest time (9:00 local the morning after)
+    has passed, well within digest_times.LATE."""
+    ended = utcnow() - timedelta(days=2)
+    with app.app_context():
+        db.session.execute(
+            update(Event)
+            .where(Event.id == event_id)
+            .values(starts_at=ended - timedelta(hours=5), ends_at=ended, digest_at=None)
+        )
+        db.session.commit()
+
+
+@pytest.fixture
+def breakfast(app, make_event, make_attendee, set_attendee):
+    """Another event whose digest is due now: Early, whom the host recorded. When Early has a
+    digest, the periodic run that sent it has looked at every event."""
+    slug = make_event("Early Breakfast")
+    early, _ = make_attendee(slug, "Early Bird", email="early@example.org")
+    host, _ = make_attendee(slug, "Host Person", email="host@example.org")
+    set_attendee(early, consent_digest=True)
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.slug == slug))
+        event.digest_at = utcnow() - timedelta(minutes=1)
+        card(event.id, host, early, "")
+        db.session.commit()
+    return early
+
+
+def digests(inbox) -> Counter:
+    """How many digests each address received (ticket emails left out)."""
+    return Counter(
+        m["To"].addresses[0].addr_spec
+        for m in inbox.messages
+        if not m["Subject"].startswith("Your ticket")
+    )
+
+
+def settle(inbox, party_id: int, tmp_path) -> None:
+    """Wait until the worker has done every task queued so far: it runs one at a time, in
+    order, so once a ticket email queued now has arrived, the tasks before it are done."""
+    tickets = len(inbox.to("bob@example.org"))
+    tasks.send_link_again("bob@example.org", party_id)
+    wait_for(lambda: len(inbox.to("bob@example.org")) > tickets, "the worker to settle", tmp_path)
+
+
+def final(app, event_id: int) -> bool:
+    """Every digest row of the event is sent or skipped (and there are rows)."""
+    found = statuses(app, event_id)
+    return bool(found) and set(found.values()) <= {"sent", "skipped"}
+
+
+def test_the_worker_sends_each_reader_one_digest_once_the_time_has_come(
+    app, party, breakfast, inbox, worker, tmp_path
+):
+    """Before the digest time the periodic run sends the party nothing (it does send the
+    breakfast, which is due); after it, every opted-in reader with something to say receives
+    exactly one digest, and the others are skipped with a reason."""
+    worker()
+    tasks.send_due_digests()
+    wait_for(lambda: inbox.to("early@example.org"), "the breakfast digest", tmp_path)
+    assert [m["To"].addresses[0].addr_spec for m in inbox.messages] == ["early@example.org"]
+    with app.app_context():
+        assert db.session.get(Event, party.event_id).digest_queued_at is None
+    move_to_the_past(app, party.event_id)
+    tasks.send_due_digests()
+    wait_for(lambda: final(app, party.event_id), "the party's digests", tmp_path)
+    assert inbox.copies() == dict.fromkeys([*party.readers, "early@example.org"], 1)
+    assert statuses(app, party.event_id) == {
+        **dict.fromkeys(party.readers, "sent"),
+        "bob@example.org": "skipped",
+        "eve@example.org": "skipped",
+    }
+    tasks.send_due_digests()  # the next minute's run, and a retried task, send nothing
+    tasks.send_digests(party.event_id)
+    settle(inbox, party.event_id, tmp_path)
+    assert digests(inbox) == dict.fromkeys([*party.readers, "early@example.org"], 1)
+
+
+@pytest.mark.parametrize("queue", ["file"], indirect=True)
+def test_a_worker_killed_mid_batch_and_restarted_sends_no_one_a_second_digest(
+    app, party, inbox, worker, tmp_path
+):
+    """The worker sends Ada's digest, is SIGKILLed while the server holds Zoe's; a new worker
+    marks Zoe's row uncertain (it may have gone), sends Grace hers, and resends nothing."""
+    inbox.stall_at = 2
+    move_to_the_past(app, party.event_id)
+    first = worker()
+    tasks.send_due_digests()
+    assert inbox.stalled.wait(WAIT), "the worker never reached the second digest"
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    assert statuses(app, party.event_id)["zoe@example.org"] == "sending"
+    worker()
+    done = {"ada@example.org": "sent", "zoe@example.org": "uncertain", "grace@example.org": "sent"}
+    wait_for(lambda: statuses(app, party.event_id).items() >= done.items(), "recovery", tmp_path)
+    tasks.send_due_digests()  # later periodic runs and a retried task change nothing
+    tasks.send_digests(party.event_id)
+    settle(inbox, party.event_id, tmp_path)
+    assert digests(inbox) == {"ada@example.org": 1, "grace@example.org": 1}
+    with app.app_context():
+        zoe = db.session.scalar(select(Outbox).where(Outbox.recipient == "zoe@example.org"))
+        assert zoe.status == "uncertain" and "may or may not have gone out" in zoe.reason
