@@ -65,6 +65,9 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--send", type=int, default=1000, help="digests to send")
     parser.add_argument("--build", type=int, default=5000, help="attendees to build for, 0: no")
     parser.add_argument("--limit", type=float, default=15.0, help="seconds allowed to send")
+    parser.add_argument(
+        "--build-workers", type=int, default=2, help="processes building (this machine: 2 cores)"
+    )
     return parser.parse_args()
 
 
@@ -90,7 +93,7 @@ def _run(options) -> dict:
         figures = {"sent": counts.sent, "line": counts.line(), "seconds": seconds}
         figures |= {"rss_before": memory, "rss_after": _rss_mb()}
         if options.build:
-            figures["build"] = build_all(make_event(options.build))
+            figures["build"] = build_all(make_event(options.build), options.build_workers)
         db.session.remove()
         db.engine.dispose()
     return figures
@@ -183,7 +186,8 @@ def _print(f: dict, options) -> None:
     if build := f.get("build"):
         print(
             f"build: {build['attendees']:,} attendees, {build['built']:,} digests built in "
-            f"{build['total']:.2f} s (Builder {build['prepare']:.2f} s), "
+            f"{build['total']:.2f} s by {build['workers']} process(es) "
+            f"(Builder {build['prepare']:.2f} s), "
             f"{build['bytes'] / max(build['built'], 1) / 1024:.1f} KB each"
         )
 

@@ -68,6 +68,7 @@ def _readable(info: dict) -> str:
         f"  Organizer page: {info['event']['url']}",
         f"  Sign in as {info['organizer']['email']} with password {info['organizer']['password']}",
         f"  Door link (open it on a phone): {info['door']['url']}",
+        f"  Next-morning digest (preview, send now): {info['event']['url']}/digest",
         f"  {len(info['attendees'])} attendees.",
     ]
     if first:

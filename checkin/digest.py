@@ -320,8 +320,15 @@ def _in_room(fresh: dict, attendee_id: int) -> bool:
     return row is not None and bool(row.consent_findable) and row.checked_in_at is not None
 
 
-def skip_reason(reader: Attendee, suppressed: bool = False) -> str:
+def skip_reason(reader: Attendee, suppressed: bool = False, unsubscribed: bool = False) -> str:
     """Why this reader gets no digest, in a sentence for the organizer; "" when they may."""
+    if not reader.consent_digest and mail_problem(reader, False, False) == "":
+        return "Did not ask for the digest."
+    return mail_problem(reader, suppressed, unsubscribed)
+
+
+def mail_problem(reader: Attendee, suppressed: bool, unsubscribed: bool) -> str:
+    """Why no digest or introduction may go to this reader's address ("" when it may)."""
     from . import emails
 
     if not (reader.email or "").strip():
@@ -330,10 +337,8 @@ def skip_reason(reader: Attendee, suppressed: bool = False) -> str:
         emails.recipient(reader)
     except ValueError:
         return f"The email address {reader.email!r} is not usable."
-    if not reader.consent_digest:
-        return "Did not ask for the digest."
-    if reader.unsubscribed_at is not None:
-        return "Unsubscribed from this event's emails."
+    if unsubscribed or reader.unsubscribed_at is not None:
+        return "Unsubscribed from the organizer's digests and introductions."
     if suppressed:
         return "The address was refused by its mail server before, so it is not tried again."
     return ""

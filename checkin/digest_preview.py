@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from . import digest, emails
+from . import digest, emails, subscriptions
 from .digest_sending import NOTHING_TO_SAY, is_suppressed
 from .models import Attendee, Event
 
@@ -21,7 +21,9 @@ class Preview:
 def preview(event: Event, attendee: Attendee) -> Preview:
     """Build the attendee's digest now (their private notes left out), and say whether it would
     be sent and why not."""
-    skip = digest.skip_reason(attendee, is_suppressed(attendee.email))
+    skip = digest.skip_reason(
+        attendee, is_suppressed(attendee.email), subscriptions.is_unsubscribed(attendee)
+    )
     built = digest.Builder(event).build(attendee)
     if built is None:
         return Preview(attendee, "", "", "", skip or NOTHING_TO_SAY)

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import digest, emails, mail
+from . import digest, emails, mail, subscriptions
 from .database import writing, writing_rows
 from .extensions import db
 from .models import Attendee, Event, Outbox, Suppression, utcnow
@@ -74,14 +74,15 @@ class Batch:
         reader, suppressed = _fresh(attendee_id)
         if reader is None or reader.event_id != self.event_id:
             return None, None, "The attendee is no longer on the guest list."
+        unsubscribed = subscriptions.is_unsubscribed(reader)  # here, or at another event
         if kind == DIGEST:
-            if skip := digest.skip_reason(reader, suppressed):
+            if skip := digest.skip_reason(reader, suppressed, unsubscribed):
                 return reader, None, skip
             built = self.builder.build(reader)
             if built is None:
                 return reader, None, NOTHING_TO_SAY
             return reader, emails.digest(built), ""
-        if skip := introduction_skip_reason(reader, suppressed):
+        if skip := introduction_skip_reason(reader, suppressed, unsubscribed):
             return reader, None, skip
         other, _ = _fresh(int(kind.removeprefix(MATCH)))
         if other is None or other.event_id != self.event_id:
@@ -124,19 +125,9 @@ def due(now: datetime):
     return or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now)
 
 
-def introduction_skip_reason(reader: Attendee, suppressed: bool) -> str:
+def introduction_skip_reason(reader: Attendee, suppressed: bool, unsubscribed: bool) -> str:
     """Why an introduction may not go to the reader ("" when it may)."""
-    if not (reader.email or "").strip():
-        return "No email address."
-    try:
-        emails.recipient(reader)
-    except ValueError:
-        return f"The email address {reader.email!r} is not usable."
-    if reader.unsubscribed_at is not None:
-        return "Unsubscribed from this event's emails."
-    if suppressed:
-        return "The mail server refused this address before."
-    return ""
+    return digest.mail_problem(reader, suppressed, unsubscribed)
 
 
 def is_suppressed(email: str) -> bool:

@@ -33,9 +33,14 @@ ROOM_LIST = 40  # people shown at once in the pick list: enough to scroll, small
 def update(me: Attendee, values: dict) -> Attendee:
     """Save my profile: tags normalized, lists tidied, the LinkedIn address in its usual form."""
     changes = {name: clean(name, values[name]) for name in FIELDS if name in values}
+    asks_again = changes.get("consent_digest") and not me.consent_digest
     with writing():
         for name, value in changes.items():
             setattr(me, name, value)
+    if asks_again:  # ticking the box again is an opt-in: it undoes an unsubscribe
+        from . import subscriptions
+
+        subscriptions.resubscribe(me)
     return me
 
 

@@ -13,13 +13,14 @@ from datetime import timedelta
 
 import pytest
 import test_worker
-from digest_helpers import ScriptedInbox, card, make_party, start_on, statuses
+import vobject
+from digest_helpers import Party, ScriptedInbox, card, make_party, start_on, statuses
 from sqlalchemy import select, update
 from test_worker import WAIT, wait_for
 
-from checkin import tasks
+from checkin import emails, tasks
 from checkin.extensions import db
-from checkin.models import Event, Outbox, utcnow
+from checkin.models import Attendee, Event, Outbox, utcnow
 
 queue = test_worker.queue  # the consumer's queue: huey's SQLite file, or Redis
 worker = test_worker.worker  # starts a consumer process; it sends to this module's inbox
@@ -144,3 +145,91 @@ def test_a_worker_killed_mid_batch_and_restarted_sends_no_one_a_second_digest(
     with app.app_context():
         zoe = db.session.scalar(select(Outbox).where(Outbox.recipient == "zoe@example.org"))
         assert zoe.status == "uncertain" and "may or may not have gone out" in zoe.reason
+
+
+def parts(message) -> tuple[str, str, list]:
+    """A received digest's plain text, HTML and parsed vCards (none without an attachment)."""
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    cards = [
+        card
+        for part in message.iter_attachments()
+        if part.get_content_type() == "text/vcard"
+        for card in vobject.readComponents(part.get_content())
+    ]
+    return text, html, cards
+
+
+def test_what_the_worker_sends_says_the_right_things_to_each_reader(
+    app, party, inbox, worker, tmp_path
+):
+    """Through the real worker and SMTP server: names, reasons and each reader's own note in
+    both parts, never another's note; contact details and a parseable .vcf only for the
+    mutual, consented pair; one-click unsubscribe headers and a stable Message-ID."""
+    move_to_the_past(app, party.event_id)
+    worker()
+    tasks.send_due_digests()
+    wait_for(lambda: final(app, party.event_id), "the party's digests", tmp_path)
+    [ada], [zoe], [grace] = (inbox.to(party.email(n)) for n in ("ada", "zoe", "grace"))
+    notes = {
+        "ada": "Ada's note: Zoe knows the Lisbon office",
+        "zoe": "Zoe's note: Ada hires PMs",
+        "grace": "Grace's note: ask Ada about Watson",
+    }
+    for name, message in (("ada", ada), ("zoe", zoe), ("grace", grace)):
+        text, html, _ = parts(message)
+        for body in (text, html.replace("&#39;", "'").replace("&#x27;", "'")):
+            assert notes[name] in body
+            assert not [n for who, n in notes.items() if who != name and n in body]
+            assert "Watson Hall" in body  # a reason the matching engine gave
+        unsubscribe = message["List-Unsubscribe"]
+        assert unsubscribe.startswith("<http://127.0.0.1:5000/mail/unsubscribe/")
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        with app.app_context():
+            event = db.session.get(Event, party.event_id)
+            reader = db.session.get(Attendee, party.ids[name])
+            assert message["Message-ID"] == f"<{emails.message_id(event, reader)}>"
+    ada_text, ada_html, ada_cards = parts(ada)
+    assert "Zoe Example" in ada_text and "zoe@example.org" in ada_text
+    assert "zoe@example.org" in ada_html and "Grace Example" in ada_text  # connect back
+    assert [c.fn.value for c in ada_cards] == ["Zoe Example"]
+    assert ada_cards[0].email.value == "zoe@example.org"
+    grace_text, grace_html, grace_cards = parts(grace)
+    assert "Ada Example" in grace_text  # met, but not mutual: no address, no card
+    assert "ada@example.org" not in grace_text + grace_html and grace_cards == []
+
+
+def test_a_post_to_the_unsubscribe_url_stops_the_next_digest_a_get_does_not(
+    app, party, inbox, worker, tmp_path, make_event, make_attendee, set_attendee
+):
+    """Ada's List-Unsubscribe URL from the party's digest: after a GET, the organizer's next
+    event still sends her its digest; after a one-click POST (no session, no CSRF token), the
+    one after that skips her, saying why."""
+
+    def next_event(name: str) -> Party:
+        later = make_party(make_event, make_attendee, set_attendee, app, name=name)
+        move_to_the_past(app, later.event_id)
+        tasks.send_due_digests()
+        wait_for(lambda: final(app, later.event_id), f"the {name} digests", tmp_path)
+        return later
+
+    move_to_the_past(app, party.event_id)
+    worker()
+    tasks.send_due_digests()
+    wait_for(lambda: final(app, party.event_id), "the party's digests", tmp_path)
+    [ada] = inbox.to(party.email("ada"))
+    path = ada["List-Unsubscribe"].strip("<>").removeprefix("http://127.0.0.1:5000")
+    client = app.test_client()
+
+    assert client.get(path).status_code == 200
+    next_event("Spring Gala")
+    assert digests(inbox)[party.email("ada")] == 2
+    answer = client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert answer.status_code == 200 and "unsubscribed" in answer.get_data(as_text=True)
+    summer = next_event("Summer Picnic")
+    assert digests(inbox)[party.email("ada")] == 2
+    assert digests(inbox)[party.email("zoe")] == 3  # the others still get theirs
+    assert statuses(app, summer.event_id)[party.email("ada")] == "skipped"
+    with app.app_context():
+        row = db.session.scalar(select(Outbox).where(Outbox.attendee_id == summer.ids["ada"]))
+        assert "Unsubscribed" in row.reason

@@ -47,7 +47,7 @@ def confirm_unsubscribe(token: str):
 @_per_link
 @_per_ip_unsubscribe
 def unsubscribe(token: str):
-    """Stop this event's emails to the reader (RFC 8058 one-click, or the confirm button)."""
+    """Stop digests and introductions to the reader (RFC 8058 one-click, or the button)."""
     if request.form.get("List-Unsubscribe") != "One-Click":
         abort(400, "An unsubscribe request says List-Unsubscribe=One-Click (RFC 8058).")
     reader = _reader(token)

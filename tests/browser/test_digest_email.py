@@ -2,7 +2,6 @@
 with no network request at all, no horizontal scrolling and no serious axe-core finding."""
 
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,9 @@ from checkin.extensions import db
 from checkin.models import Attendee, Event
 
 from .axe import serious_violations
+from .conftest import SCREENSHOTS
 
-SHOTS = Path("/tmp/digest-shots")
+SHOTS = SCREENSHOTS  # test-results/screenshots/digest-*.png
 PEOPLE = [  # name, class year, profile
     ("Maya Chen", 2011, {"role": "Product Manager", "employer": "Stripe", "can_help_with": "PM"}),
     ("Tomás Ó Súilleabháin", 2009, {"role": "Partner", "employer": "Arbor Ventures"}),
