@@ -391,7 +391,11 @@ def test_another_events_people_never_appear(ctx, party):
         ({"email": ""}, False, "No email address."),
         ({"email": "not an address"}, False, "The email address 'not an address' is not usable."),
         ({"consent_digest": False}, False, "Did not ask for the digest."),
-        ({"unsubscribed_at": utcnow()}, False, "Unsubscribed from the organizer's digests and introductions."),
+        (
+            {"unsubscribed_at": utcnow()},
+            False,
+            "Unsubscribed from the organizer's digests and introductions.",
+        ),
         ({}, True, "The address was refused by its mail server before, so it is not tried again."),
     ],
 )
