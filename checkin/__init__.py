@@ -35,15 +35,17 @@ def create_app(config: object | None = None) -> Flask:
         digest,
         digest_links,
         door,
+        exports,
         imports,
         links,
         mail,
         organizer,
+        pwa,
         tickets,
     )
 
     blueprints = (auth, organizer, door, tickets, api, imports, attendee, cards_api, links, mail)
-    for module in (*blueprints, digest, digest_links):
+    for module in (*blueprints, digest, digest_links, exports, pwa):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard
 

@@ -22,6 +22,8 @@ from checkin.models import Attendee, DoorPass, Event, utcnow
 PUBLIC_BLUEPRINTS = {
     *("auth", "door", "api", "tickets", "attendee", "cards_api", "links"),
     "digest_links",  # the digest's links: each carries a signed token for its reader
+    "exports",  # an attendee's own export 404s like /e/ pages (organizer ones: test_exports)
+    "pwa",  # the manifest, the service worker and the offline page: the same for everyone
 }
 PUBLIC_ENDPOINTS = {"static"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
