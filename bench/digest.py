@@ -38,7 +38,9 @@ def main() -> int:
     port, ready = _free_port(), multiprocessing.Event()
     server = multiprocessing.Process(target=_serve, args=(port, received, greetings, ready))
     server.start()
-    url, drop = _database(options.database, workdir)
+    from digest_build import throwaway_database
+
+    url, drop = throwaway_database(options.database, workdir)
     os.environ.update(CHECKIN_INSTANCE=str(workdir), DATABASE_URL=url, SECRET_KEY=uuid.uuid4().hex)
     os.environ.update(BASE_URL="https://alumni.example.edu", SMTP_URL=f"smtp://127.0.0.1:{port}")
     try:
@@ -151,26 +153,6 @@ def _free_port() -> int:
 def _rss_mb() -> float:
     """This process's peak resident memory so far, in MB (Linux reports KB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _database(choice: str, workdir: Path):
-    """A database URL for this run, and a function that removes it."""
-    if choice == "sqlite":
-        return f"sqlite:///{workdir / 'bench.sqlite'}", lambda: None
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(choice.replace("postgresql+psycopg://", "postgresql://"))
-    name = f"checkin_bench_{uuid.uuid4().hex[:10]}"
-    admin = url.set(database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def _print(f: dict, options) -> None:

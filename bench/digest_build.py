@@ -48,7 +48,7 @@ def main() -> int:
     """Set up a database, measure each size, print the figures; 1 if over the limit."""
     options = _options()
     workdir = Path(tempfile.mkdtemp(prefix="checkin-bench-digest-"))
-    url, drop = _database(options.database, workdir)
+    url, drop = throwaway_database(options.database, workdir)
     os.environ.update(CHECKIN_INSTANCE=str(workdir), DATABASE_URL=url)
     os.environ.update(BASE_URL="https://alumni.example.edu", SECRET_KEY=uuid.uuid4().hex)
     try:
@@ -208,7 +208,7 @@ def _options() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _database(choice: str, workdir: Path):
+def throwaway_database(choice: str, workdir: Path):
     """A database URL for this run, and a function that removes it."""
     if choice == "sqlite":
         return f"sqlite:///{workdir / 'bench.sqlite'}", lambda: None
