@@ -83,7 +83,9 @@ def make_event(attendees: int, cards_per_attendee: int = 5, seed: int | None = N
     room = [(i, at) for i, at in db.session.execute(query) if at is not None]
     pairs = select(Card.author_id, Card.subject_id).where(Card.event_id == event.id)
     made = set(db.session.execute(pairs).tuples())  # the demo records a few cards itself
-    rng, rows, wanted = random.Random(seed), [], attendees * cards_per_attendee - len(made)
+    possible = len(room) * (len(room) - 1) // 2  # a small room caps it (sampling stays quick)
+    wanted = min(attendees * cards_per_attendee, possible) - len(made)
+    rng, rows = random.Random(seed), []
     tags = list(cards.QUICK_TAGS)
     while len(rows) < wanted:
         (author, at), (subject, _) = rng.sample(room, 2)
