@@ -4,8 +4,9 @@ import unicodedata
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import false
 from sqlalchemy.types import DateTime, TypeDecorator
 
 from .extensions import db
@@ -106,6 +107,7 @@ class Attendee(UserMixin, db.Model):
     external_ref: Mapped[str] = mapped_column(String(100), default="")  # e.g. Eventbrite attendee #
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("door_passes.id"))
+    badge_printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last badge sheet
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     event: Mapped[Event] = relationship()
@@ -197,6 +199,10 @@ class CheckInAttempt(db.Model):
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answer: Mapped[dict] = mapped_column(JSON)  # the exact reply, replayed for the same nonce
+    # A phone that could not reach the server decided by itself and sent the scan later:
+    # `offline` marks such attempts, `shown` is what that phone showed ("admitted", ...).
+    offline: Mapped[bool] = mapped_column(default=False, server_default=false())
+    shown: Mapped[str | None] = mapped_column(String(20))
 
     door_pass: Mapped[DoorPass | None] = relationship()
     attendee: Mapped[Attendee | None] = relationship()
@@ -317,3 +323,24 @@ class MeetRequest(db.Model):
     requester_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
     wanted_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BadgeJob(db.Model):
+    """A badge sheet asked for by an organizer, rendered by the worker, kept for download."""
+
+    __tablename__ = "badge_jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    layout: Mapped[str] = mapped_column(String(30))
+    selection: Mapped[str] = mapped_column(String(30))  # everyone, walk_ins, attendee
+    attendee_ids: Mapped[list] = mapped_column(JSON, default=list)  # fixed when asked for
+    # queued, rendering, done, failed
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship()
