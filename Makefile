@@ -52,6 +52,7 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python bench/door.py
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/digest.py
+	$(BIN)/python bench/badges.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

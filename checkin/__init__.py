@@ -31,10 +31,12 @@ def create_app(config: object | None = None) -> Flask:
         api,
         attendee,
         auth,
+        badges,
         cards_api,
         digest,
         digest_links,
         door,
+        door_badges,
         exports,
         imports,
         links,
@@ -45,7 +47,7 @@ def create_app(config: object | None = None) -> Flask:
     )
 
     blueprints = (auth, organizer, door, tickets, api, imports, attendee, cards_api, links, mail)
-    for module in (*blueprints, digest, digest_links, exports, pwa):
+    for module in (*blueprints, digest, digest_links, exports, pwa, badges, door_badges):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard
 

@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_guests)
     app.cli.add_command(links_command)
     app.cli.add_command(send_digests)
+    app.cli.add_command(badges_command)
 
 
 @click.command("create-organizer")
@@ -181,3 +182,37 @@ def send_digests(slug: str | None, at_once: bool) -> None:
     counts = digest_outbox.send_now(event) if at_once else digest_outbox.send_due(event=event)
     counts.uncertain += uncertain
     click.echo(counts.line())
+
+
+@click.command("badges")
+@with_appcontext
+@click.argument("slug")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The PDF to write.")
+@click.option("--layout", default="letter-6", show_default=True, help="letter-6, a6-4 or label.")
+def badges_command(slug: str, out: str, layout: str) -> None:
+    """Write a badge for everyone on the event SLUG's guest list to a PDF."""
+    import time
+
+    from . import badges
+
+    event = events.by_slug(slug)
+    if event is None:
+        raise click.ClickException(f"No event with the slug {slug!r}.")
+    try:
+        sheet = badges.layout_of(layout)
+    except badges.UnknownLayout as error:
+        raise click.ClickException(str(error)) from error
+    started = time.perf_counter()
+    people = badges.guest_list(event)
+    if not people:
+        raise click.ClickException(f"{event.name} has nobody on its guest list yet.")
+    pdf = badges.render_badges(people, event, layout)
+    try:
+        with open(out, "wb") as file:
+            file.write(pdf)
+    except OSError as error:
+        raise click.ClickException(f"Could not write {out}: {error.strerror}.") from error
+    click.echo(
+        f"Wrote {len(people)} badges on {sheet.pages_for(len(people))} pages ({layout}) "
+        f"to {out} in {time.perf_counter() - started:.1f} s."
+    )

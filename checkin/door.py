@@ -5,6 +5,21 @@ attempt with its answer; a repeat of the nonce finds the nonce taken when it rec
 own decision back and replays the first answer. Admission is one conditional UPDATE, so exactly
 one of any number of racing scans admits. The statements on the scan path are built once, with
 bind parameters, so a check-in costs SQLAlchemy a cache lookup rather than a compile.
+
+Scans a phone decided offline arrive later, as facts: the server decides them by the same rules
+(it judges the ticket; `shown`, what the phone showed, is kept beside the answer) at the time
+they were made (scan_times.effective, which is also the attempt's recorded scanned_at). The
+earliest scan wins: a scan that finds its guest admitted later than it was made moves the
+admission to itself, with a second conditional UPDATE (`... WHERE checked_in_at > :now`), so
+racing scans still leave one admission, at the earliest time among them. Only a time the phone
+sent (and that was trusted) can move an admission: a scan without one happened when it arrived,
+and the conditional UPDATE has already put arrivals in order. Its answer stays
+"already_admitted" (the guest was in when it arrived) with admitted_at/admitted_by naming
+itself. Nothing in the attempt log changes.
+
+An undo applies to the admission as it stands when the undo arrives. A scan that arrives after
+it admits again, even one made before it: a later-arriving scan of the guest's own ticket is
+new evidence that they came in.
 """
 
 from datetime import UTC, datetime
@@ -13,7 +28,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import tickets
+from . import scan_times, tickets
 from .database import writing, writing_rows
 from .extensions import db
 from .models import Attendee, CheckInAttempt, DoorPass, Ticket, UTCDateTime, fold, utcnow
@@ -24,6 +39,7 @@ passes = DoorPass.__table__
 ticket_rows = Ticket.__table__
 
 RESULTS = ("admitted", "already_admitted", "unknown", "revoked")
+SHOWN = ("admitted", "already_admitted", "unknown")  # what a phone offline can show
 
 
 class _Replayed(Exception):
@@ -48,16 +64,22 @@ def active_pass(token: str | None, now: datetime | None = None) -> DoorPass | No
     return door_pass if door_pass and door_pass.is_active(now or utcnow()) else None
 
 
-def check_in_scan(door_pass, text: str, nonce: str, scanned_at=None, device="") -> dict:
-    """Decide on a scanned code (a ticket URL or bare code) and record the attempt."""
+def check_in_scan(
+    door_pass, text: str, nonce: str, scanned_at=None, device="", shown: str | None = None
+) -> dict:
+    """Decide on a scanned code (a ticket URL or bare code) and record the attempt.
+
+    `shown` is what a phone that decided offline showed; its scan is recorded as offline.
+    """
     code = tickets.parse_scan(text)
 
-    def decide(connection, door, now):
+    def decide(connection, door, moment):
         if code is None:
             return None, answer("unknown")
-        return _admit(connection, door, now, _SCANNED, {"code": tickets.digest(code)})
+        moves = scanned_at is not None and moment == scanned_at  # the phone's time was trusted
+        return _admit(connection, door, moment, _SCANNED, {"code": tickets.digest(code)}, moves)
 
-    return _attempt(door_pass, nonce, "scan", decide, scanned_at, device)
+    return _attempt(door_pass, nonce, "scan", decide, scanned_at, device, shown)
 
 
 def check_in_attendee(door_pass, attendee_id: int, nonce: str, device="") -> dict:
@@ -86,7 +108,10 @@ def walk_in(door_pass, name: str, email: str, class_year: int | None, nonce: str
 
 
 def undo(door_pass, attendee_id: int, nonce: str) -> dict:
-    """Take back a check-in made by mistake; the attempt log keeps both."""
+    """Take back a check-in made by mistake; the attempt log keeps both.
+
+    It applies to the admission as it stands now; scans that arrive later are decided afresh.
+    """
 
     def decide(connection, door, now):
         params = {"attendee": attendee_id, "event": door.event_id}
@@ -171,16 +196,22 @@ def answer(result, person=None, admitted_at=None, admitted_by=None) -> dict:
     }
 
 
-def _attempt(door_pass, nonce, action, decide, scanned_at, device, transaction=writing_rows):
-    """Decide and record the attempt in one write transaction, or replay a known nonce."""
+def _attempt(
+    door_pass, nonce, action, decide, scanned_at, device, shown=None, transaction=writing_rows
+):
+    """Decide and record the attempt in one write transaction, or replay a known nonce.
+
+    decide() gets the moment the attempt counts as made: the phone's scan time if it sent a
+    plausible one, else now.
+    """
     door = _Door(door_pass.id, door_pass.event_id, door_pass.name)  # read before the write lock
     try:
         with transaction() as connection:
             now = utcnow()
-            attendee_id, reply = decide(connection, door, now)
-            _record(
-                connection, door, nonce, action, attendee_id, reply, scanned_at or now, now, device
-            )
+            moment = scan_times.effective(connection, door.event_id, scanned_at, now)
+            attendee_id, reply = decide(connection, door, moment)
+            row = _row(door, nonce, action, attendee_id, reply, moment, now, device, shown)
+            _record(connection, row)
     except _Replayed as replayed:  # the transaction rolled back whatever this attempt decided
         known = _replay(door.event_id, nonce)
         if known is None:
@@ -199,13 +230,23 @@ _LIVE_TICKET = (
     )
     .scalar_subquery()
 )
+_NOW = bindparam("now", type_=UTCDateTime())
 _ADMIT = (
     update(attendees)
-    .values(
-        checked_in_at=bindparam("now", type_=UTCDateTime()), checked_in_by_id=bindparam("pass_id")
-    )
+    .values(checked_in_at=_NOW, checked_in_by_id=bindparam("pass_id"))
     .where(attendees.c.checked_in_at.is_(None), attendees.c.event_id == bindparam("event"))
     .returning(attendees.c.id, attendees.c.name, attendees.c.class_year)
+)
+# Earliest scan wins: move an admission made later than this scan to this scan.
+_EARLIER = (
+    update(attendees)
+    .values(checked_in_at=_NOW, checked_in_by_id=bindparam("pass_id"))
+    .where(
+        attendees.c.id == bindparam("attendee"),
+        attendees.c.event_id == bindparam("event"),
+        attendees.c.checked_in_at > _NOW,
+    )
+    .returning(attendees.c.id)
 )
 _SCANNED = _ADMIT.where(attendees.c.id == _LIVE_TICKET)
 _PICKED = _ADMIT.where(attendees.c.id == bindparam("attendee"))
@@ -237,8 +278,11 @@ _UNDO = (
 )
 
 
-def _admit(connection, door, now: datetime, admit, params: dict, tries: int = 2) -> tuple:
-    """Admit unless already in: exactly one caller wins the conditional update."""
+def _admit(connection, door, now: datetime, admit, params, moves=False, tries=3) -> tuple:
+    """Admit unless already in: exactly one caller wins the conditional update.
+
+    With `moves`, a scan made before the admission it finds takes the admission over.
+    """
     params = {**params, "event": door.event_id}
     won = connection.execute(admit, {**params, "now": now, "pass_id": door.id}).first()
     if won is not None:
@@ -249,8 +293,14 @@ def _admit(connection, door, now: datetime, admit, params: dict, tries: int = 2)
         return None, answer("unknown")
     if person.revoked_at is not None:
         return person.id, answer("revoked", person._mapping)
-    if person.checked_in_at is None and tries > 1:  # undone since our update: try once more
-        return _admit(connection, door, now, admit, params, tries - 1)
+    if person.checked_in_at is None and tries > 1:  # undone since our update: try again
+        return _admit(connection, door, now, admit, params, moves, tries - 1)
+    if moves and person.checked_in_at is not None and now < person.checked_in_at:
+        earlier = {"attendee": person.id, "event": door.event_id, "now": now, "pass_id": door.id}
+        if connection.execute(_EARLIER, earlier).first() is not None:
+            return person.id, answer("already_admitted", person._mapping, now, door.name)
+        if tries > 1:  # moved earlier still, or undone, since we read it: read again
+            return _admit(connection, door, now, admit, params, moves, tries - 1)
     return person.id, answer(
         "already_admitted", person._mapping, person.checked_in_at, person.checked_in_by
     )
@@ -264,9 +314,9 @@ _REPLAY = select(attempts.c.answer).where(
 )
 
 
-def _record(connection, door, nonce, action, attendee_id, reply, scanned_at, now, device) -> None:
-    """Keep the attempt; raise _Replayed if this nonce was already recorded."""
-    row = {
+def _row(door, nonce, action, attendee_id, reply, scanned_at, now, device, shown) -> dict:
+    """The attempt as it will be kept."""
+    return {
         "event_id": door.event_id,
         "nonce": nonce,
         "door_pass_id": door.id,
@@ -277,7 +327,13 @@ def _record(connection, door, nonce, action, attendee_id, reply, scanned_at, now
         "scanned_at": scanned_at,
         "received_at": now,
         "answer": reply,
+        "offline": shown is not None,
+        "shown": shown,
     }
+
+
+def _record(connection, row: dict) -> None:
+    """Keep the attempt; raise _Replayed if this nonce was already recorded."""
     try:
         connection.execute(_RECORD, row)
     except IntegrityError as error:

@@ -127,12 +127,38 @@ def _check_in_operation() -> dict:
                 "pattern": "^[A-Za-z0-9_-]{8,64}$",
                 "description": "A UUID made by the device; the same nonce replays the answer",
             },
-            "scanned_at": {"type": "string", "format": "date-time"},
+            "scanned_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": (
+                    "When the phone scanned (without a zone: UTC); required with 'shown'. More "
+                    "than 5 minutes ahead of the server: 422. A time up to that far ahead, or "
+                    "before the event's first door pass existed (a phone clock that is behind), "
+                    "counts as the time the server received the scan; any other past time is "
+                    "taken as sent"
+                ),
+            },
             "device": {"type": "string", "maxLength": 100},
+            "shown": {
+                "enum": ["admitted", "already_admitted", "unknown"],
+                "description": (
+                    "Present only when the phone decided by itself while offline: what it "
+                    "showed. The server records the scan as offline and decides it by the same "
+                    "rules as any scan, at 'scanned_at'. The earliest scan of a guest is their "
+                    "admission, and two phones that both showed 'admitted' for one guest are "
+                    "listed for the organizer"
+                ),
+            },
         },
     }
     return {
-        "summary": "Check in a scanned code (idempotent per nonce)",
+        "summary": "Check in a scanned code, now or made offline (idempotent per nonce)",
+        "description": (
+            "The same nonce again replays the first answer and records nothing. A scan made "
+            "before the guest's recorded admission (earliest scan wins) takes the admission "
+            "over: its answer is 'already_admitted' with admitted_at and admitted_by naming "
+            "itself."
+        ),
         "parameters": [SLUG],
         "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
         "responses": {
@@ -147,10 +173,20 @@ def _result_schema() -> dict:
         "type": "object",
         "required": ["result", "attendee", "admitted_at", "admitted_by"],
         "properties": {
-            "result": {"enum": ["admitted", "already_admitted", "unknown", "revoked"]},
+            "result": {
+                "enum": ["admitted", "already_admitted", "unknown", "revoked"],
+                "description": "What the server found when the scan arrived",
+            },
             "attendee": PERSON,
-            "admitted_at": {"type": ["string", "null"], "format": "date-time"},
-            "admitted_by": {"type": ["string", "null"], "description": "The door pass's name"},
+            "admitted_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "When the guest's admission was scanned, this scan considered",
+            },
+            "admitted_by": {
+                "type": ["string", "null"],
+                "description": "The name of the door pass whose scan is the admission",
+            },
         },
     }
 

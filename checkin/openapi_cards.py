@@ -78,6 +78,22 @@ NEW_CARD = {
         "tags": TAGS,
         "starred": {"type": "boolean"},
         "via": {"enum": list(VIA)},
+        "author_id": {
+            "type": "integer",
+            "description": "Whose card a phone queued it as (in another's session: 409)",
+        },
+    },
+}
+ROOM_PERSON = {
+    "type": "object",
+    "description": "A findable, checked-in attendee; the SHA-256 (hex) of their uppercase ticket "
+    "code, never the code",
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "class_year": {"type": ["integer", "null"]},
+        "code_hash": {"type": "string"},
+        "met": {"type": "boolean", "description": "You already recorded them"},
     },
 }
 EDIT_CARD = {
@@ -104,7 +120,7 @@ def paths() -> dict:
                     "201": card | {"description": "Recorded"},
                     "200": card | {"description": "Already recorded: that card"},
                 },
-                (400, 401, 404, 422),
+                (400, 401, 404, 409, 422),
                 body=NEW_CARD,
             ),
             "get": _op(
@@ -149,6 +165,24 @@ def paths() -> dict:
                 (400, 401, 404),
             ),
         },
+        "/events/{slug}/me": {
+            "get": _op(
+                "Who is signed in, and this session's current CSRF token",
+                READ,
+                [SLUG],
+                {"200": _json(_object(id="integer", first_name="string", csrf_token="string"))},
+                (401, 404),
+            ),
+        },
+        "/events/{slug}/people": {
+            "get": _op(
+                "The room list a phone keeps to name scanned badges offline",
+                READ,
+                [SLUG],
+                {"200": _json(_object(people={"type": "array", "items": ROOM_PERSON}))},
+                (401, 404),
+            ),
+        },
         "/events/{slug}/suggestions": {
             "get": _op(
                 "Up to five checked-in, findable people to meet, with reasons",
@@ -189,6 +223,7 @@ def paths() -> dict:
 ERRORS = {
     400: "CSRF token missing or wrong",
     401: "No attendee session: sign in with your personal link",
+    409: "The card was queued by another attendee on this phone: it waits for them",
     404: "Not found: another event, another's card, an unknown code or person",
     422: "Malformed body; the message says what is wrong",
 }
@@ -212,6 +247,12 @@ def _op(summary, security, parameters, responses, errors, body=None) -> dict:
 def _error(code: int) -> dict:
     schema = {"$ref": "#/components/schemas/Error"}
     return {"description": ERRORS[code], "content": {"application/json": {"schema": schema}}}
+
+
+def _object(**properties) -> dict:
+    """An object schema from name=type (a type name or a schema)."""
+    props = {k: v if isinstance(v, dict) else {"type": v} for k, v in properties.items()}
+    return {"type": "object", "properties": props}
 
 
 def _json(schema: dict) -> dict:

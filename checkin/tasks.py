@@ -6,6 +6,7 @@ HUEY_IMMEDIATE runs each task at once, in the caller (the tests do that).
 """
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -46,6 +47,7 @@ def _make_huey() -> Huey:
 
 huey = _make_huey()
 _PROCESS_STARTED = datetime.now(UTC)
+_BADGES_RECOVERY, _BADGES_RECOVERED = threading.Lock(), threading.Event()
 _worker_app: Flask | None = None
 
 
@@ -88,6 +90,31 @@ def send_due_digests() -> None:
 
     with _app_context():
         digest_outbox.send_due()
+
+
+@huey.task()
+def render_badge_job(job_id: int) -> None:
+    """Render a big badge sheet (progress, PDF, printed marks); at a worker's start, what a
+    stopped one left rendering or queued is sent again (badge_rendering.recover says how)."""
+    from . import badge_rendering
+
+    with _app_context():
+        badge_rendering.run(job_id)
+
+
+@huey.on_startup()
+def _recover_badges_at_start() -> None:
+    # Once per process, before any of its threads takes a job: jobs have no claim time, so a
+    # second thread's pass could take a sibling's fresh claim for an abandoned one.
+    from . import badge_rendering
+
+    with _BADGES_RECOVERY:
+        if _BADGES_RECOVERED.is_set():
+            return
+        _BADGES_RECOVERED.set()
+        with _app_context():
+            for job_id in badge_rendering.recover(_PROCESS_STARTED):
+                render_badge_job(job_id)
 
 
 @huey.on_startup()

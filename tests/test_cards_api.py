@@ -320,6 +320,20 @@ def test_signed_out_callers_get_401(client, room):
         assert "personal link" in reply.get_json()["error"]
 
 
+@pytest.mark.parametrize("method, suffix", [("POST", "cards"), ("DELETE", "cards/1")])
+def test_signed_out_changes_get_401_before_any_token_check(client, room, method, suffix):
+    """A phone whose session ended (its CSRF token now stale) hears 401 in JSON, not a redirect."""
+    reply = client.open(
+        f"/api/v1/events/{room['slug']}/{suffix}",
+        method=method,
+        json={"attendee_id": room["grace"], "nonce": nonce()},
+        headers={"X-CSRFToken": "a-token-of-an-ended-session"},
+    )
+    assert reply.status_code == 401
+    assert reply.mimetype == "application/json"
+    assert "personal link" in reply.get_json()["error"]
+
+
 def test_another_events_slug_is_not_found(api, room):
     """Signed in for one event, another event's cards API answers 404."""
     assert api("GET", "cards", slug=room["other_slug"]).status_code == 404

@@ -239,17 +239,23 @@ def test_stats_and_roster(client, door, make_attendee):
 
 def test_scanned_at_is_kept(app, client, door):
     """The phone's scan time is kept beside the time the server received it."""
-    post(
+    from datetime import timedelta
+
+    from checkin.models import utcnow
+
+    scanned = (utcnow() - timedelta(minutes=2)).replace(microsecond=0)
+    reply = post(
         client,
         door["slug"],
         door["token"],
         {
             "code": door["code"],
             "nonce": "n-123456789",
-            "scanned_at": "2026-11-26T23:01:02+00:00",
+            "scanned_at": scanned.isoformat(),
             "device": "Pixel",
         },
     )
+    assert reply.get_json()["admitted_at"] == scanned.isoformat().replace("+00:00", "Z")
     with app.app_context():
         from sqlalchemy import select
 
@@ -257,9 +263,11 @@ def test_scanned_at_is_kept(app, client, door):
         from checkin.models import CheckInAttempt
 
         attempt = db.session.scalar(select(CheckInAttempt))
-        assert attempt.scanned_at.isoformat() == "2026-11-26T23:01:02+00:00"
+        assert attempt.scanned_at == scanned
+        assert attempt.received_at > scanned
         assert attempt.device == "Pixel"
         assert attempt.result == "admitted"
+        assert attempt.offline is False and attempt.shown is None
 
 
 def test_openapi_document(client):
@@ -268,3 +276,17 @@ def test_openapi_document(client):
     assert spec["openapi"].startswith("3.")
     assert "/events/{slug}/checkins" in spec["paths"]
     assert "already_admitted" in str(spec)
+
+
+def test_roster_answers_304_while_the_phone_copy_is_current(client, door, make_attendee):
+    """A door phone refreshing its roster downloads it again only when something changed."""
+    headers = {"Authorization": f"Bearer {door['token']}"}
+    url = f"/api/v1/events/{door['slug']}/roster"
+    first = client.get(url, headers=headers)
+    etag = first.headers["ETag"]
+    again = client.get(url, headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    make_attendee(door["slug"], "Katherine Johnson", 1937)
+    changed = client.get(url, headers={**headers, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert "Katherine Johnson" in {r["name"] for r in changed.get_json()["attendees"]}

@@ -4,7 +4,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from checkin import door_passes
+from checkin.extensions import db
+from checkin.models import DoorPass
 from checkin.views import pwa
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -110,3 +114,64 @@ def test_offline_page_carries_nothing_from_a_session(client):
     assert "You are offline" in response.text
     assert "csrf" not in response.text.lower()
     assert "Set-Cookie" not in response.headers
+
+
+def test_door_page_asks_to_be_kept_for_offline(client, make_event, make_attendee, make_pass):
+    """The door page carries X-Offline-Page (the worker keeps it); its fragments and API do not."""
+    slug = make_event()
+    make_attendee(slug)
+    token = make_pass(slug)
+    page = client.get(f"/door/{token}/")
+    assert page.status_code == 200 and page.headers["X-Offline-Page"] == "1"
+    headers = {"HX-Request": "true"}
+    for path in ("counter", "search?q=ada"):
+        assert "X-Offline-Page" not in client.get(f"/door/{token}/{path}", headers=headers).headers
+    roster = client.get(
+        f"/api/v1/events/{slug}/roster", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert roster.status_code == 200 and "X-Offline-Page" not in roster.headers
+
+
+def test_ended_door_pass_page_is_not_kept(app, client, make_event, make_pass):
+    """A revoked pass's 401 page has no X-Offline-Page: the worker forgets the door it kept."""
+    slug = make_event()
+    token = make_pass(slug)
+    with app.app_context():
+        door_passes.revoke(db.session.scalar(select(DoorPass)))
+    reply = client.get(f"/door/{token}/")
+    assert reply.status_code == 401 and "X-Offline-Page" not in reply.headers
+
+
+@pytest.mark.parametrize("path", ["/sign-in", "/offline", "/events"])
+def test_other_pages_are_not_kept_for_offline(client, path):
+    """Only pages that ask for it are kept: never the sign-in page or an organizer's pages."""
+    assert "X-Offline-Page" not in client.get(path).headers
+
+
+@pytest.mark.parametrize(
+    "needle",
+    [
+        'const PAGES = "checkin-pages";',
+        'response.headers.get("X-Offline-Page") === "1"',
+        'type === "FORGET_PAGES"',
+        'type === "KEEP_PAGE"',
+        'event.tag === "checkin-outbox"',
+        '{ type: "OUTBOX_FLUSH" }',
+    ],
+)
+def test_service_worker_keeps_marked_pages_and_relays_background_sync(client, needle):
+    """The worker keeps X-Offline-Page pages apart, forgets them on request, relays syncs."""
+    assert needle in client.get("/sw.js").text
+
+
+def test_service_worker_never_deletes_kept_pages_on_update(client):
+    """A new version deletes old shell caches only: a door kept for offline survives updates."""
+    body = client.get("/sw.js").text
+    assert 'name.startsWith("checkin-shell-") && name !== CACHE' in body
+    assert "caches.delete(PAGES)" in body.split('type === "FORGET_PAGES"')[1].split("\n")[0]
+
+
+@pytest.mark.parametrize("name", ["js/outbox.js", "js/door-offline.js"])
+def test_offline_scripts_are_part_of_the_shell(app, name):
+    """The outbox and the door's offline half are precached with the rest of the shell."""
+    assert name in app.config["SHELL_FILES"]

@@ -24,6 +24,7 @@ PUBLIC_BLUEPRINTS = {
     "digest_links",  # the digest's links: each carries a signed token for its reader
     "exports",  # an attendee's own export 404s like /e/ pages (organizer ones: test_exports)
     "pwa",  # the manifest, the service worker and the offline page: the same for everyone
+    "door_badges",  # the door's "Print badge": a door pass, like the door pages
 }
 PUBLIC_ENDPOINTS = {"static"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}

@@ -1,12 +1,13 @@
-"""The versioned JSON API the door page (and, later, offline phones) use; bearer door passes."""
+"""The versioned JSON API door phones use, online and when sending scans made offline."""
 
 import re
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
-from .. import api_passes, door, openapi
+from .. import api_passes, door, openapi, scan_times
 from ..extensions import limiter
+from ..models import utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -35,11 +36,11 @@ def spec():
 
 @bp.post("/events/<slug>/checkins")
 def check_in(slug: str):
-    """Decide on one scan; the same nonce again replays the same answer."""
+    """Decide on one scan, made now or offline earlier; the same nonce replays the same answer."""
     _authorize(slug)
     body = _body()
     answer = door.check_in_scan(
-        g.door_pass, body["code"], body["nonce"], body["scanned_at"], body["device"]
+        g.door_pass, body["code"], body["nonce"], body["scanned_at"], body["device"], body["shown"]
     )
     return jsonify(answer)
 
@@ -53,9 +54,12 @@ def stats(slug: str):
 
 @bp.get("/events/<slug>/roster")
 def roster(slug: str):
-    """What a door phone needs to decide offline."""
+    """What a door phone needs to decide offline; 304 when the phone's copy (ETag) is current."""
     _authorize(slug)
-    return jsonify({"attendees": door.roster(g.door_pass.event_id)})
+    response = jsonify({"attendees": door.roster(g.door_pass.event_id)})
+    response.headers["Cache-Control"] = "no-store"  # the phone keeps it in IndexedDB itself
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def _authorize(slug: str) -> None:
@@ -70,7 +74,7 @@ def _authorize(slug: str) -> None:
 
 
 def _body() -> dict:
-    """The check-in body, validated: code, nonce, optional scanned_at and device."""
+    """The check-in body, validated: code, nonce, optional scanned_at, device and shown."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise Invalid("Send a JSON object with 'code' and 'nonce'.")
@@ -82,21 +86,34 @@ def _body() -> dict:
     device = body.get("device") or ""
     if not isinstance(device, str):
         raise Invalid("'device' must be a string.")
+    scanned_at, shown = _when_and_shown(body)
     return {
         "code": code,
         "nonce": nonce,
         "device": device[:100],
-        "scanned_at": _moment(body.get("scanned_at")),
+        "scanned_at": scanned_at,
+        "shown": shown,
     }
+
+
+def _when_and_shown(body: dict) -> tuple[datetime | None, str | None]:
+    """scanned_at (not far in the future) and, for a scan decided offline, what was shown."""
+    scanned_at, shown = _moment(body.get("scanned_at")), body.get("shown")
+    if shown is not None and shown not in door.SHOWN:
+        raise Invalid("'shown' must be one of " + ", ".join(map(repr, door.SHOWN)) + ".")
+    if shown is not None and scanned_at is None:
+        raise Invalid("A scan decided offline ('shown') needs 'scanned_at', when it was made.")
+    if scan_times.too_far_ahead(scanned_at, utcnow()):
+        minutes = int(scan_times.SKEW.total_seconds() // 60)
+        raise Invalid(f"'scanned_at' is over {minutes} minutes ahead of the server's clock.")
+    return scanned_at, shown
 
 
 def _moment(value) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise Invalid("'scanned_at' must be an ISO 8601 date and time.")
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(value)
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):  # not a string, not a date, year 1 in UTC-5
+        raise Invalid("'scanned_at' must be an ISO 8601 date and time.") from None

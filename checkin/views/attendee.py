@@ -3,6 +3,12 @@
 Every view starts from attendee_of_event(slug): another event's pages, and everyone who is
 not signed in as one of its attendees, get a 404. Polled and searched parts are fragments that
 their page includes, so the first render and the htmx swap share markup.
+
+The pages a phone needs in a room with no signal (my code, scan, people I met) carry
+`X-Offline-Page: 1`: the service worker keeps the last copy of each, per URL, and shows it when
+the network fails, so a reload offline still scans. Those copies are the signed-in attendee's own
+pages; the attendee pages' script asks the worker to forget them when someone signs out or
+another attendee signs in on the same browser (static/js/cards-offline.js).
 """
 
 import uuid
@@ -24,7 +30,7 @@ SCAN_VIA = ("scan", "link")  # a card made from a code: scanned in the app, or b
 @bp.get("/")
 def home(slug: str):
     """My QR code, the people I met and who is waiting for me, and who to meet here."""
-    return _home(attendee_of_event(slug))
+    return _kept_offline(_home(attendee_of_event(slug)))
 
 
 @bp.get("/suggestions")
@@ -86,7 +92,8 @@ def tag_options(slug: str, field: str):
 @bp.get("/scan")
 def scan(slug: str):
     """Scan someone's QR code with the camera; their card form opens in place."""
-    return _page("attendee/scan.html", attendee_of_event(slug))
+    me = attendee_of_event(slug)
+    return _kept_offline(_page("attendee/scan.html", me, quick_tags=cards.QUICK_TAGS))
 
 
 @bp.get("/people")
@@ -144,7 +151,7 @@ def my_cards(slug: str):
     mutual = cards.mutual_ids(me)
     found = [(card, card.subject_id in mutual) for card in cards.mine(me)]
     contacts = {card.id: cards.contact(me, card.subject, is_mutual) for card, is_mutual in found}
-    return _page(
+    page = _page(
         "attendee/cards.html",
         me,
         cards=found,
@@ -153,6 +160,7 @@ def my_cards(slug: str):
         new_nonce=_nonce,
         quick_tags=cards.QUICK_TAGS,
     )
+    return _kept_offline(page)
 
 
 @bp.get("/cards/<int:card_id>")
@@ -282,7 +290,7 @@ def _subject(me):
 def _scan_problem(me, message: str):
     """A scanned code that is no one here (or mine): say so, and keep scanning."""
     template = "attendee/_scan_problem.html" if htmx else "attendee/scan.html"
-    return _page(template, me, problem=message), 422
+    return _page(template, me, problem=message, quick_tags=cards.QUICK_TAGS), 422
 
 
 def _on_cards(me) -> dict[int, int]:
@@ -299,6 +307,11 @@ def _to_card(slug: str, card_id: int):
 def _page(template: str, me, **context) -> str:
     """Render a template of mine with me and my event."""
     return render_template(template, me=me, event=me.event, **context)
+
+
+def _kept_offline(page: str):
+    """A page the service worker may keep for this browser and show offline."""
+    return make_response(page, {"X-Offline-Page": "1"})
 
 
 def _nonce() -> str:

@@ -8,10 +8,15 @@ from .. import door
 from ..extensions import htmx
 from ..forms import NonceForm, ScanForm, WalkInForm
 
-bp = Blueprint("door", __name__, url_prefix="/door/<token>")
+
+def door_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint under /door/<token>, opened only by an active door pass (g.door_pass)."""
+    blueprint = Blueprint(name, import_name, url_prefix="/door/<token>")
+    blueprint.url_value_preprocessor(_open_pass)
+    blueprint.url_defaults(_keep_token)
+    return blueprint
 
 
-@bp.url_value_preprocessor
 def _open_pass(_endpoint, values):
     g.door_token = values.pop("token")
     g.door_pass = door.active_pass(g.door_token)
@@ -19,15 +24,21 @@ def _open_pass(_endpoint, values):
         abort(401, "This door link has expired or was revoked. Ask the organizer for a new one.")
 
 
-@bp.url_defaults
 def _keep_token(_endpoint, values):
     values.setdefault("token", g.get("door_token"))
 
 
+bp = door_blueprint("door", __name__)
+
+
 @bp.get("/")
 def page():
-    """The door: camera, code field, search, walk-in, live counter."""
-    return render_template("door/page.html", **_context())
+    """The door: camera, code field, search, walk-in, live counter; kept by the service worker.
+
+    X-Offline-Page tells the service worker to keep this page for when the network is gone, so a
+    reload at a venue with no Wi-Fi still opens the door (it decides from its saved guest list).
+    """
+    return render_template("door/page.html", **_context()), {"X-Offline-Page": "1"}
 
 
 @bp.post("/check-in")
@@ -42,7 +53,7 @@ def check_in():
         g.door_pass,
         form.code.data,
         form.nonce.data,
-        device=request.headers.get("User-Agent", "")[:100],
+        device=_device(),
     )
     return _show(answer)
 
@@ -53,7 +64,8 @@ def check_in_attendee(attendee_id: int):
     form = NonceForm()
     if not form.validate_on_submit():
         abort(400, "The form was incomplete; reload the page and try again.")
-    return _show_or_404(door.check_in_attendee(g.door_pass, attendee_id, form.nonce.data))
+    answer = door.check_in_attendee(g.door_pass, attendee_id, form.nonce.data, device=_device())
+    return _show_or_404(answer)
 
 
 @bp.post("/attendees/<int:attendee_id>/undo")
@@ -127,6 +139,11 @@ def _context(**extra) -> dict:
     }
     context.update(extra)
     return context
+
+
+def _device() -> str:
+    """Which phone sent this: door.js names each phone (X-Door-Device), else the browser."""
+    return (request.headers.get("X-Door-Device") or request.headers.get("User-Agent", ""))[:100]
 
 
 def _nonce() -> str:

@@ -3,7 +3,7 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import attendees, door_passes, tickets
+from .. import attendees, door_conflicts, door_passes, tickets
 from .. import events as event_domain
 from ..accounts import organizer_required
 from ..extensions import htmx
@@ -218,6 +218,7 @@ def _event_page(event, guests=None, pass_form=None, status=200):
         arrivals=attendees.arrivals(event),
         guests=guests or attendees.guest_page(event),
         attempts=attendees.recent_attempts(event),
+        conflicts=door_conflicts.conflicts_of(event),
         passes=door_passes.passes_of(event),
         last_used=door_passes.last_used(event),
         now=utcnow(),

@@ -1,12 +1,22 @@
 /* The door page: scan QR codes with the camera, show each answer full screen with a beep and a
  * buzz, then go back to scanning. Every check-in path (camera, keyboard-wedge scanner, typing)
  * goes through the same server-rendered scan form; this file only drives it. It watches the DOM
- * for results rather than listening to htmx events, so it keeps working across htmx versions. */
+ * for results rather than listening to htmx events, so it keeps working across htmx versions.
+ *
+ * Offline: a scan (and a "Check in" picked from the search) is sent by this file itself, not by
+ * htmx, so it can wait SERVER_MS at most. With no usable answer by then (no connection, a timeout,
+ * a server error) door-offline.js decides on the phone from the saved guest list and queues the
+ * scan with the same nonce; the result looks the same, marked "Offline". An expired or revoked
+ * pass is an answer, not an outage: the phone says so and decides nothing (scans it queued before
+ * are kept for the next pass). Search
+ * falls back to the saved list when the server has not answered within SEARCH_MS. */
 (() => {
   "use strict";
 
   const RETURN_MS = 2000; // rapid mode: back to the camera after this long
   const NO_ANSWER_MS = 4000;
+  const SERVER_MS = 2500; // no answer by then: decide on the phone
+  const SEARCH_MS = 1200; // no search results by then: search the saved list
   const TONES = {
     admitted: [[880, 0.09], [1320, 0.16]],
     already_admitted: [[660, 0.12], [0, 0.08], [660, 0.12]],
@@ -29,12 +39,14 @@
   };
 
   const el = {};
-  const state = { paused: false, timer: 0, watchdog: 0, pending: null };
+  const state = { paused: false, timer: 0, watchdog: 0, pending: null, form: null, search: 0,
+    swaps: 0 };
+  const offline = window.DoorOffline;
   let audio = null;
 
   function init() {
     for (const id of ["scanner", "camera", "torch", "sound", "camera-status", "door-alert",
-      "scan-form", "code", "q"]) {
+      "scan-form", "code", "q", "result", "results", "sync", "offline-result"]) {
       el[id] = document.getElementById(id);
     }
     if (!el["scan-form"]) return;
@@ -43,8 +55,13 @@
     document.addEventListener("pointerdown", onPointerDown, true);
     document.addEventListener("keydown", onKeyDown, true);
     new MutationObserver(onMutations).observe(document.body, { childList: true, subtree: true });
+    if (el.q) {
+      el.q.addEventListener("input", onSearchInput);
+      el.q.addEventListener("search", onSearchInput);
+    }
     const shown = document.querySelector("#result .result");
     if (shown) showResult(shown);
+    if (offline && window.CheckinOutbox && el.sync) offline.start(el.sync);
     startCamera();
   }
 
@@ -52,26 +69,191 @@
 
   function onSubmit(event) {
     const form = event.target;
+    const takeOver = offline && window.CheckinOutbox && (form === el["scan-form"] || form.dataset.pick);
+    if (takeOver) {
+      event.preventDefault();
+      event.stopImmediatePropagation(); // this file sends it, not htmx
+    }
     if (form === el["scan-form"]) {
       form.elements.nonce.value = freshNonce();
       state.pending = { value: el.code.value, focused: document.activeElement === el.code };
     }
-    if (form.hasAttribute("hx-post")) {
+    if (takeOver) {
+      checkIn(form);
+    } else if (form.hasAttribute("hx-post")) {
+      state.form = form;
       clearTimeout(state.watchdog);
       state.watchdog = setTimeout(noAnswer, NO_ANSWER_MS);
     }
   }
 
+  /** Send a check-in form; show the server's answer, or decide on the phone without one. */
+  async function checkIn(form) {
+    const scannedAt = new Date().toISOString();
+    const nonce = form.elements.nonce.value;
+    const text = form === el["scan-form"] ? el.code.value : "";
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), SERVER_MS);
+    let reply = null;
+    let html = null;
+    try {
+      reply = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "HX-Request": "true", "X-Door-Device": offline.device() },
+        signal: abort.signal,
+      });
+      if (reply.ok || reply.status === 422) html = await reply.text(); // within SERVER_MS too
+    } catch (error) {
+      reply = null;
+      offline.noteOffline();
+    } finally {
+      clearTimeout(timer);
+    }
+    const status = reply ? reply.status : 0;
+    if (html !== null) {
+      offline.noteReached();
+      return showServerAnswer(html);
+    } else if (status === 401 || status === 403) {
+      // An answer, not an outage: this pass no longer works here, so nothing is decided.
+      offline.noteExpired();
+      state.pending = null; // the code stays in the field
+      return alertText("This door link has expired or was revoked. Ask the organizer for a new one.");
+    } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      offline.noteReached(); // the server refused this form (a 404, say): say so, decide nothing
+      return alertText("That didn't go through. Reload the page and try again.");
+    }
+    if (form.dataset.pick) form.elements.nonce.value = freshNonce(); // the used one is queued now
+    const answer = form.dataset.pick
+      ? await offline.decidePick(form.dataset.pick, nonce, scannedAt)
+      : await offline.decideScan(text, nonce, scannedAt);
+    el.result.replaceChildren(offlineResult(answer, nonce));
+  }
+
+  function showServerAnswer(html) {
+    el.result.innerHTML = html;
+    if (window.htmx) window.htmx.process(el.result); // the Undo form in the answer
+  }
+
+  /** The full-screen answer for a decision made on the phone, marked "Offline". */
+  function offlineResult(answer, nonce) {
+    const result = el["offline-result"].content.firstElementChild.cloneNode(true);
+    const who = answer.person;
+    const name = who ? who.name + (who.class_year ? " ’" + String(who.class_year % 100).padStart(2, "0") : "") : "";
+    result.classList.add("result-" + answer.result);
+    result.dataset.result = answer.result;
+    result.dataset.nonce = nonce;
+    result.querySelector(".result-icon").textContent =
+      { admitted: "✓", already_admitted: "!" }[answer.result] || "✕";
+    const parts = [];
+    if (answer.result === "admitted") {
+      parts.push(node("h2", "result-title", "Welcome, ", node("span", "result-name", name)));
+      result.querySelector("[data-offline-undo]").hidden = false;
+    } else if (answer.result === "already_admitted") {
+      const when = offline.time(answer.at);
+      const detail = (when ? "at " + when : "earlier") + (answer.here ? " on this phone" : "");
+      parts.push(node("h2", "result-title", "Already checked in ", node("span", "result-detail", detail)));
+      parts.push(node("p", "result-name", name));
+    } else if (answer.noList) {
+      parts.push(node("h2", "result-title", "Can't check this ticket"));
+      parts.push(node("p", "result-detail", "No guest list is saved on this phone yet. The scan is "
+        + "kept and will be checked when the connection is back."));
+    } else {
+      parts.push(node("h2", "result-title", "Not on the list"));
+      parts.push(node("p", "result-detail", "Not on the guest list saved on this phone. Find them "
+        + "by name, or register a walk-in when the connection is back."));
+    }
+    result.querySelector(".result-offline").after(...parts);
+    return result;
+  }
+
+  function node(tag, className, ...children) {
+    const made = document.createElement(tag);
+    made.className = className;
+    made.append(...children);
+    return made;
+  }
+
+  async function undoOffline(button) {
+    const result = button.closest(".result");
+    const taken = await offline.undo(result.dataset.nonce);
+    const undone = el["offline-result"].content.firstElementChild.cloneNode(true);
+    undone.classList.add("result-undone");
+    undone.dataset.result = "undone";
+    undone.querySelector(".result-icon").textContent = "↺";
+    undone.querySelector(".result-offline").after(
+      node("h2", "result-title", taken ? "Check-in undone" : "Already sent"),
+      node("p", "result-detail", taken ? "Nothing about this scan will be sent."
+        : "Undo it from the search when the connection is back."));
+    el.result.replaceChildren(undone);
+  }
+
+  /* ---- Search: the server's results, or the saved list when the server is slow or gone. ---- */
+
+  function onSearchInput() {
+    clearTimeout(state.search);
+    const query = el.q.value;
+    if (!offline || !query.trim()) return;
+    const swaps = state.swaps;
+    state.search = setTimeout(async () => {
+      if (el.q.value !== query || state.swaps !== swaps) return; // the server answered
+      showLocalResults(query, await offline.search(query));
+    }, offline.isOffline ? 300 : SEARCH_MS);
+  }
+
+  function showLocalResults(query, people) {
+    const parts = [];
+    if (query.trim() && !people.length) {
+      parts.push(node("p", "muted no-match", "No one on the saved list matches “" + query + "”."));
+    }
+    if (people.length) {
+      parts.push(node("ul", "results", ...people.map((person) => localRow(person))));
+      parts.push(node("p", "muted results-offline", "Offline: from the guest list saved on this phone."));
+    }
+    for (const part of parts) part.dataset.local = "1"; // not a server answer (onMutations)
+    el.results.replaceChildren(...parts);
+  }
+
+  function localRow(person) {
+    const year = person.class_year ? " ’" + String(person.class_year % 100).padStart(2, "0") : "";
+    const about = node("p", "person", node("span", "person-name", person.name + year));
+    if (person.in_at) about.append(node("span", "person-in", "In since " + offline.time(person.in_at)));
+    const row = node("li", "", about);
+    if (!person.in_at) {
+      const form = document.createElement("form");
+      form.method = "post";
+      form.action = el.sync.dataset.door + "attendees/" + person.id + "/check-in";
+      form.dataset.pick = String(person.id);
+      const nonce = document.createElement("input");
+      nonce.type = "hidden";
+      nonce.name = "nonce";
+      nonce.value = freshNonce();
+      const csrf = document.createElement("input");
+      csrf.type = "hidden";
+      csrf.name = "csrf_token";
+      csrf.value = document.querySelector('meta[name="csrf-token"]').content;
+      const button = node("button", "button primary", "Check in");
+      button.type = "submit";
+      button.setAttribute("aria-label", "Check in " + person.name);
+      form.append(csrf, nonce, button);
+      row.append(form);
+    }
+    return row;
+  }
+
   async function noAnswer() {
     // No result came back: ask the server why, so the volunteer knows what to do next.
     let text = "That didn't go through. Try again, or reload the page.";
+    const walkIn = state.form && state.form.closest("#walk-in");
     try {
       const reply = await fetch(el.scanner.dataset.ping, { cache: "no-store" });
       if (reply.status === 401) {
         text = "This door link has expired or was revoked. Ask the organizer for a new one.";
       }
     } catch (error) {
-      text = "No connection to the server. Check the Wi-Fi or mobile data, then try again.";
+      text = walkIn
+        ? "Registering a walk-in needs a connection. Note their name and add them when it is back."
+        : "No connection to the server. Check the Wi-Fi or mobile data, then try again.";
     }
     alertText(text);
   }
@@ -95,6 +277,8 @@
 
   function onMutations(records) {
     for (const record of records) {
+      if (record.target === el.results && !Array.from(record.addedNodes).some((n) => n.dataset
+        && n.dataset.local)) state.swaps += 1;
       for (const node of record.addedNodes) {
         if (node.nodeType !== Node.ELEMENT_NODE) continue;
         const result = node.matches(".result") ? node : node.querySelector(".result");
@@ -105,6 +289,7 @@
 
   function onResult(result) {
     clearTimeout(state.watchdog);
+    if (result.dataset.attendee && offline) offline.seen(result.dataset.attendee, result.dataset.result);
     alertText("");
     cue(result.dataset.result);
     showResult(result);
@@ -138,6 +323,8 @@
   function onClick(event) {
     const dismiss = event.target.closest("[data-dismiss]");
     if (dismiss) collapse(dismiss.closest(".result"));
+    const undo = event.target.closest("[data-offline-undo]");
+    if (undo) undoOffline(undo);
     if (event.target === el.sound) el.sound.hidden = true;
   }
 

@@ -1,8 +1,26 @@
 /* Registers the service worker (root scope) and, when a new version of the app has installed and
    waits, offers "New version ready: reload": the click tells the new worker to take over, and the
-   page reloads once it controls the page. */
+   page reloads once it controls the page.
+
+   window.CheckinPwa.forgetPages() asks the worker to drop the pages it keeps for offline use
+   (X-Offline-Page); submitting a form marked data-forget-pages (sign-out) does it too. Queued
+   offline items (outbox.js) are not touched: they are sent after the next sign-in. */
 (() => {
   if (!("serviceWorker" in navigator)) return;
+
+  function forgetPages() {
+    const worker = navigator.serviceWorker.controller;
+    if (worker) worker.postMessage({ type: "FORGET_PAGES" });
+    return navigator.serviceWorker.ready.then((registration) => {
+      if (registration.active && registration.active !== worker) {
+        registration.active.postMessage({ type: "FORGET_PAGES" });
+      }
+    });
+  }
+  window.CheckinPwa = { forgetPages };
+  document.addEventListener("submit", (event) => {
+    if (event.target.matches("form[data-forget-pages]")) forgetPages();
+  }, true);
   const workerUrl = document.currentScript.dataset.worker;
   let accepted = false;
 
@@ -38,6 +56,12 @@
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (accepted) window.location.reload();
   });
+  if (!navigator.serviceWorker.controller) {
+    // This page loaded before a worker controlled it: let the worker keep it if it is for offline.
+    navigator.serviceWorker.ready.then((registration) => {
+      registration.active.postMessage({ type: "KEEP_PAGE", url: window.location.href });
+    });
+  }
   navigator.serviceWorker.register(workerUrl, { scope: "/" }).then(watch).catch(() => {
     // Offline, or the browser refuses workers here: the app works without one.
   });

@@ -1,12 +1,19 @@
-/* The attendee's scan page: read someone's QR with the camera, open their card form in place
- * (the server renders it, through the page's own "type their code" form), and save it with one
- * tap through the cards API. The form also works without this file, as a plain form. It watches
- * the DOM for the card form rather than listening to htmx events, so it keeps working across
- * htmx versions. */
+/* The attendee's scan page: read someone's QR with the camera, open their card form in place,
+ * and save it with one tap through the cards API. Without this file the page still works, as
+ * plain forms.
+ *
+ * Online, the card form comes from the server: the page's "type their code" form is fetched as a
+ * fragment (the same markup an htmx request gets) and put in the card slot. This file fetches it
+ * itself, rather than through htmx, to give up after 2.5 s: with no answer (or no network) the
+ * phone names the code from the room list kept on it (window.CheckinCards, cards-offline.js) and
+ * opens the card form from the page's <template>. A card saved with no answer in 2.5 s, or in an
+ * ended session, is kept in the outbox under the same nonce, so it is recorded once whichever copy
+ * reaches the server first, and the page says it is saved on this phone and how many wait. */
 (() => {
   "use strict";
 
   const PROBLEM_MS = 2500; // how long a "not a ticket here" answer pauses the camera
+  const ANSWER_MS = 2500; // no answer by then: treat it as offline
   const MESSAGES = {
     ready: "Point the camera at someone\u2019s QR code.",
     starting: "Starting the camera\u2026",
@@ -16,19 +23,26 @@
     decoder: "The QR reader didn\u2019t load. Reload the page, or find them by name.",
     offline: "No connection. Check the Wi-Fi or mobile data and tap Save again: it won\u2019t be saved twice.",
     failed: "That didn\u2019t save. Tap Save again.",
+    notTicket: "That QR code is not a ticket for this event.",
+    unknown: "No connection, and this phone can name only people who are checked in and findable here. Scan this code again when you\u2019re back online.",
+    noList: "No connection, and the room list isn\u2019t on this phone yet. Scan again when you\u2019re back online.",
+    signedOut: "Your session has ended. Open your personal link again, then scan again.",
   };
 
   const el = {};
   const state = { paused: false, timer: 0 };
 
   function init() {
-    for (const id of ["scanner", "camera", "camera-status", "card-slot", "scan-code", "code"]) {
+    for (const id of ["scanner", "camera", "camera-status", "card-slot", "scan-code", "code",
+      "offline-card", "offline-saved"]) {
       el[id] = document.getElementById(id);
     }
-    if (!el.scanner || !window.QrCamera) return;
+    if (!el.scanner) return;
     document.addEventListener("submit", onSubmit, true);
     document.addEventListener("click", onClick);
+    window.addEventListener("outbox:change", showWaiting);
     new MutationObserver(onSlotChange).observe(el["card-slot"], { childList: true, subtree: true });
+    if (!window.QrCamera) return;
     window.QrCamera.start({
       scanner: el.scanner,
       video: el.camera,
@@ -45,7 +59,7 @@
     el["camera-status"].classList.toggle("is-error", Boolean(isError));
   }
 
-  /* ---- A code seen: look the person up through the page's own form. ---- */
+  /* ---- A code seen or typed: the server's card form, or the phone's own when offline. ---- */
 
   function onSighting(text) {
     state.paused = true;
@@ -53,9 +67,69 @@
     el["scan-code"].requestSubmit();
   }
 
+  async function lookUp(text) {
+    state.paused = true;
+    const url = new URL(el["scan-code"].action, location.href);
+    url.searchParams.set("code", text);
+    let reply;
+    let html;
+    try {
+      [reply, html] = await answerOf(url, { headers: { "HX-Request": "true" }, cache: "no-store" });
+    } catch (error) {
+      return lookUpHere(text);
+    }
+    const redirect = reply.headers.get("HX-Redirect") || (reply.redirected && reply.url);
+    if (redirect) {
+      location.assign(redirect);
+    } else if (reply.ok || reply.status === 422) {
+      el["card-slot"].innerHTML = html; // our own server's fragment, as htmx would swap it
+      if (window.htmx) window.htmx.process(el["card-slot"]);
+    } else {
+      lookUpHere(text); // signed out (404) or a server in trouble: the phone can still record
+    }
+  }
+
+  /** fetch() that gives up after ANSWER_MS, body included; resolves [response, text]. */
+  async function answerOf(url, options) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), ANSWER_MS);
+    try {
+      const reply = await fetch(url, { credentials: "same-origin", ...options, signal: controller.signal });
+      return [reply, await reply.text()];
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function lookUpHere(text) {
+    const cards = window.CheckinCards;
+    const found = cards ? await cards.lookup(text) : { status: "no-list" };
+    if (found.status === "found") return showOfflineForm(found.person);
+    if (found.status === "met") {
+      return showProblem(`${cards.label(found.person)} is already on your cards. Scan someone else.`);
+    }
+    showProblem({ "not-ticket": MESSAGES.notTicket, unknown: MESSAGES.unknown }[found.status] || MESSAGES.noList);
+  }
+
+  function showProblem(text) {
+    const shown = document.createElement("p");
+    shown.className = "notice bad scan-problem";
+    shown.setAttribute("role", "alert");
+    shown.textContent = text;
+    el["card-slot"].replaceChildren(shown);
+  }
+
+  function showOfflineForm(person) {
+    const form = el["offline-card"].content.firstElementChild.cloneNode(true);
+    form.querySelector(".card-name").textContent = window.CheckinCards.label(person);
+    form.person = person; // whom it is for, as the room list named them
+    el["card-slot"].replaceChildren(form);
+  }
+
   function onSlotChange() {
-    const form = el["card-slot"].querySelector("form[data-api]");
-    document.body.classList.toggle("has-card", Boolean(form));
+    const slot = el["card-slot"];
+    const form = slot.querySelector("form[data-api], form[data-offline]");
+    document.body.classList.toggle("has-card", Boolean(form || slot.querySelector(".saved-offline")));
     clearTimeout(state.timer);
     if (form) {
       state.paused = true;
@@ -65,7 +139,7 @@
       form.scrollIntoView({ block: "start" });
       return;
     }
-    if (el["card-slot"].querySelector(".scan-problem")) {
+    if (slot.querySelector(".scan-problem")) {
       state.timer = setTimeout(() => { state.paused = false; }, PROBLEM_MS);
     }
   }
@@ -78,13 +152,30 @@
     el.scanner.scrollIntoView({ block: "start" });
   }
 
-  /* ---- Save: one tap, through the cards API. ---- */
+  /* ---- Save: one tap, through the cards API, or onto this phone. ---- */
 
   function onSubmit(event) {
     const form = event.target;
-    if (!form.matches("form[data-api]")) return;
-    event.preventDefault();
-    save(form);
+    if (form === el["scan-code"]) {
+      event.preventDefault();
+      event.stopPropagation();
+      if (el.code.value.trim()) lookUp(el.code.value.trim());
+    } else if (form.matches("form[data-api]")) {
+      event.preventDefault();
+      save(form);
+    } else if (form.matches("form[data-offline]")) {
+      event.preventDefault();
+      keep(form, form.person);
+    }
+  }
+
+  function cardOf(form) {
+    return {
+      note: form.elements.note.value,
+      tags: Array.from(form.querySelectorAll("input[name=tags]:checked"), (input) => input.value),
+      starred: form.elements.starred.checked,
+      nonce: form.elements.nonce.value,
+    };
   }
 
   async function save(form) {
@@ -92,30 +183,59 @@
     const shown = form.querySelector("#card-error");
     button.disabled = true;
     shown.hidden = true;
-    const body = {
-      code: form.dataset.code,
-      note: form.elements.note.value,
-      tags: Array.from(form.querySelectorAll("input[name=tags]:checked"), (input) => input.value),
-      starred: form.elements.starred.checked,
-      nonce: form.elements.nonce.value,
-      via: "scan",
-    };
+    const body = { code: form.dataset.code, ...cardOf(form), via: "scan" };
+    let reply;
+    let answer = {};
     try {
-      const reply = await fetch(form.dataset.api, {
+      let text;
+      [reply, text] = await answerOf(form.dataset.api, {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
         body: JSON.stringify(body),
       });
-      const answer = await reply.json().catch(() => ({}));
-      if (reply.ok && answer.id) {
-        location.assign(`${form.dataset.cards}/${answer.id}`);
-        return;
-      }
-      problem(shown, answer.error || MESSAGES.failed);
+      answer = JSON.parse(text || "{}");
     } catch (error) {
-      problem(shown, MESSAGES.offline);
+      reply = reply || null; // no answer in time, or no network
     }
+    if (reply && reply.ok && answer.id) {
+      location.assign(`${form.dataset.cards}/${answer.id}`);
+      return;
+    }
+    // No answer, no session (or not its token), or a server in trouble: keep it on the phone.
+    const offline = !reply || [400, 401, 403].includes(reply.status) || reply.status >= 500;
+    const person = offline && window.CheckinCards && window.CheckinCards.person(Number(form.dataset.attendee));
+    if (person) {
+      keep(form, person);
+      return;
+    }
+    const why = !reply ? MESSAGES.offline : reply.status === 401 ? MESSAGES.signedOut : answer.error;
+    problem(shown, why || MESSAGES.failed);
     button.disabled = false;
+  }
+
+  async function keep(form, person) {
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const waiting = await window.CheckinCards.queue(cardOf(form), person);
+      showSaved(person, waiting);
+    } catch (error) {
+      problem(form.querySelector(".card-error"), MESSAGES.failed);
+      button.disabled = false;
+    }
+  }
+
+  function showSaved(person, waiting) {
+    const panel = el["offline-saved"].content.firstElementChild.cloneNode(true);
+    panel.querySelector("[data-name]").textContent = window.CheckinCards.label(person);
+    panel.querySelector("[data-waiting]").textContent = String(waiting);
+    el["card-slot"].replaceChildren(panel);
+    panel.scrollIntoView({ block: "start" });
+  }
+
+  async function showWaiting() {
+    const shown = el["card-slot"].querySelector(".saved-offline [data-waiting]");
+    if (shown && window.CheckinCards) shown.textContent = String(await window.CheckinCards.count());
   }
 
   function problem(shown, text) {
