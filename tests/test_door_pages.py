@@ -238,6 +238,18 @@ def test_walk_in_registers_checks_in_and_brings_a_fresh_form(app, door, post):
     assert 'value="Katherine Johnson"' not in html  # the form comes back empty
     assert count(app, Attendee, name="Katherine Johnson", source="walk_in") == 1
     assert "3 of 3 checked in" not in text(reply)  # no counter in the fragment; it polls
+    assert "Print badge" in text(reply)
+
+
+def test_walk_in_without_javascript_offers_the_badge_too(app, door, post):
+    """The plain form post answers the whole page, with the new guest's "Print badge"."""
+    reply = post("/walk-in", {"name": "Mary Jackson", "email": "mj@example.org"})
+    assert reply.status_code == 200
+    assert "Welcome, Mary Jackson" in text(reply) and "Print badge" in text(reply)
+    with app.app_context():
+        person = db.session.scalars(select(Attendee).filter_by(name="Mary Jackson")).one()
+    assert f"/attendees/{person.id}/badge.pdf" in reply.get_data(as_text=True)
+    assert "Print badge" not in text(post("/check-in", code="NOT-A-CODE"))
 
 
 def test_walk_in_double_tap_adds_one_guest(app, door, post):

@@ -93,7 +93,7 @@ def walk_in():
     )
     if htmx:
         return render_template("door/_walk_in_done.html", **_context(answer=answer))
-    return _show(answer)
+    return render_template("door/page.html", **_context(answer=answer, printable=True))
 
 
 @bp.get("/search")
