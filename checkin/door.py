@@ -82,13 +82,16 @@ def check_in_scan(
     return _attempt(door_pass, nonce, "scan", decide, scanned_at, device, shown)
 
 
-def check_in_attendee(door_pass, attendee_id: int, nonce: str, device="") -> dict:
-    """Check in someone picked from the list (the guest with no phone)."""
+def check_in_attendee(
+    door_pass, attendee_id: int, nonce: str, scanned_at=None, device="", shown: str | None = None
+) -> dict:
+    """Check in someone picked from the list (the guest with no phone), now or offline earlier."""
 
-    def decide(connection, door, now):
-        return _admit(connection, door, now, _PICKED, {"attendee": attendee_id})
+    def decide(connection, door, moment):
+        moves = scanned_at is not None and moment == scanned_at  # the phone's time was trusted
+        return _admit(connection, door, moment, _PICKED, {"attendee": attendee_id}, moves)
 
-    return _attempt(door_pass, nonce, "search", decide, None, device)
+    return _attempt(door_pass, nonce, "search", decide, scanned_at, device, shown)
 
 
 def walk_in(door_pass, name: str, email: str, class_year: int | None, nonce: str) -> dict:

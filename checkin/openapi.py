@@ -115,12 +115,18 @@ def document(base_url: str) -> dict:
 def _check_in_operation() -> dict:
     body = {
         "type": "object",
-        "required": ["code", "nonce"],
+        "required": ["nonce"],
+        "description": "Exactly one of code (a scan) or attendee_id (a guest picked by name).",
         "properties": {
             "code": {
                 "type": "string",
                 "maxLength": 4096,
                 "description": "The text scanned from the QR",
+            },
+            "attendee_id": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "A guest picked by name from the roster (an unknown id: unknown)",
             },
             "nonce": {
                 "type": "string",

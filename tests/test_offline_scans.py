@@ -396,3 +396,48 @@ def test_two_outboxes_sent_at_once_leave_one_admission_at_the_earliest_scan(app,
             earliest = "A" if times["A"][i] < times["B"][i] else "B"
             assert person.checked_in_at == min(times["A"][i], times["B"][i])
             assert person.checked_in_by.name == ("Door 1" if earliest == "A" else "Door 2")
+
+
+def test_a_guest_picked_by_name_offline_counts_from_when_they_were_picked(app, client, door):
+    """The roster id stands in for the code; the earlier pick moves a later admission to it."""
+    online = post(client, door["slug"], door["two"], scan(door["ada"])).get_json()
+    earlier = ago(30)
+    body = {"attendee_id": door["ada_id"], "nonce": str(uuid.uuid4()), "device": "Phone A"}
+    picked = {**body, "scanned_at": iso(earlier), "shown": "admitted"}
+    reply = post(client, door["slug"], door["one"], picked)
+    assert reply.status_code == 200
+    assert reply.get_json()["admitted_at"] == iso(earlier) != online["admitted_at"]
+    assert admission(app, door["ada_id"]) == (earlier, "Door 1")
+    again = post(client, door["slug"], door["one"], picked)
+    assert again.get_json() == reply.get_json()
+    kept = attempts(app, offline=True)
+    assert [(a.action, a.shown) for a in kept] == [("search", "admitted")]
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        ({"attendee_id": 0}, "'attendee_id'"),
+        ({"attendee_id": "7"}, "'attendee_id'"),
+        ({"attendee_id": True}, "'attendee_id'"),
+        ({"attendee_id": 7, "code": "x"}, "not both"),
+    ],
+)
+def test_a_bad_attendee_id_is_422(client, door, extra, message):
+    """A roster id must be a positive whole number, and never sent along with a code."""
+    reply = post(client, door["slug"], door["one"], {"nonce": str(uuid.uuid4()), **extra})
+    assert reply.status_code == 422 and message in reply.get_json()["error"]
+
+
+def test_an_attendee_id_of_another_event_is_unknown(client, door, make_event, make_attendee):
+    """A door pass cannot check in (or learn about) a guest of another event by id."""
+    other_id, _ = make_attendee(make_event(), "Someone Else", 2001)
+    body = {"attendee_id": other_id, "nonce": str(uuid.uuid4())}
+    reply = post(client, door["slug"], door["one"], body)
+    assert reply.status_code == 200
+    assert reply.get_json() == {
+        "result": "unknown",
+        "attendee": None,
+        "admitted_at": None,
+        "admitted_by": None,
+    }

@@ -39,9 +39,11 @@ def check_in(slug: str):
     """Decide on one scan, made now or offline earlier; the same nonce replays the same answer."""
     _authorize(slug)
     body = _body()
-    answer = door.check_in_scan(
-        g.door_pass, body["code"], body["nonce"], body["scanned_at"], body["device"], body["shown"]
-    )
+    when = (body["scanned_at"], body["device"], body["shown"])
+    if body["attendee_id"] is not None:  # picked by name from the roster (offline, say)
+        answer = door.check_in_attendee(g.door_pass, body["attendee_id"], body["nonce"], *when)
+    else:
+        answer = door.check_in_scan(g.door_pass, body["code"], body["nonce"], *when)
     return jsonify(answer)
 
 
@@ -74,12 +76,18 @@ def _authorize(slug: str) -> None:
 
 
 def _body() -> dict:
-    """The check-in body, validated: code, nonce, optional scanned_at, device and shown."""
+    """The check-in body, validated: code or attendee_id, nonce, optional scanned_at, device
+    and shown."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise Invalid("Send a JSON object with 'code' and 'nonce'.")
-    code, nonce = body.get("code"), body.get("nonce")
-    if not isinstance(code, str) or not code or len(code) > 4096:
+    code, attendee_id, nonce = body.get("code"), body.get("attendee_id"), body.get("nonce")
+    if attendee_id is not None:
+        if code is not None:
+            raise Invalid("Send 'code' (a scan) or 'attendee_id' (a guest picked), not both.")
+        if type(attendee_id) is not int or attendee_id < 1:
+            raise Invalid("'attendee_id' must be a guest's id from the roster.")
+    elif not isinstance(code, str) or not code or len(code) > 4096:
         raise Invalid("'code' must be the scanned text, a non-empty string.")
     if not isinstance(nonce, str) or not NONCE_RE.match(nonce):
         raise Invalid("'nonce' must be 8 to 64 letters, digits, '-' or '_' (a UUID works).")
@@ -89,6 +97,7 @@ def _body() -> dict:
     scanned_at, shown = _when_and_shown(body)
     return {
         "code": code,
+        "attendee_id": attendee_id,
         "nonce": nonce,
         "device": device[:100],
         "scanned_at": scanned_at,

@@ -11,9 +11,8 @@
  * What it sends: a scan goes to the JSON API (POST /api/v1/events/<slug>/checkins) with the nonce
  * the phone first tried online, the scan time and what the phone showed ("shown"), so a scan that
  * did reach the server is not counted twice, and the server takes the earliest scan as the
- * admission. A guest checked in by name offline goes to the door page's own "check in" form for
- * that guest (the API takes codes and the phone has none), also with its first nonce; the server
- * then records it at the time it arrives. Items belong to the event ("door:<slug>"), not to the
+ * admission. A guest checked in by name offline goes to the same API with their roster id
+ * ("attendee_id") instead of a code, its own scan time and what was shown. Items belong to the event ("door:<slug>"), not to the
  * pass: after "this door link expired" they are sent with the next pass for the same event.
  * Walk-ins are not decided offline: registering someone needs the server.
  *
@@ -168,7 +167,8 @@
   /** Decide on a guest picked by name offline and queue it. */
   async function decidePick(attendeeId, nonce, scannedAt) {
     const answer = await verdict(roster.byId.get(Number(attendeeId)));
-    const body = { attendee_id: Number(attendeeId), nonce, scanned_at: scannedAt, shown: answer.result };
+    const body = { attendee_id: Number(attendeeId), nonce, scanned_at: scannedAt, shown: answer.result,
+      device: device() };
     if (answer.person) await queue(nonce, null, body, answer, scannedAt);
     return answer;
   }
@@ -238,7 +238,9 @@
   }
 
   async function send(item) {
-    const reply = item.body.attendee_id ? await sendPick(item) : await sendScan(item);
+    // Scans carry the code, guests picked by name their roster id; both go to the JSON API with
+    // the time the phone decided, so the earliest of them counts as the admission.
+    const reply = await sendScan(item);
     if (!reply || reply.status === 401 || reply.status === 403) return "keep";
     if (reply.ok) return "sent";
     if (reply.status === 404 || reply.status === 422) {
@@ -258,18 +260,6 @@
       if (answer.attendee) seen(answer.attendee.id, answer.result, answer.admitted_at);
     }
     return reply;
-  }
-
-  function sendPick(item) {
-    // The door page's own form for that guest, with this page's pass and CSRF token.
-    const form = new FormData();
-    form.set("csrf_token", document.querySelector('meta[name="csrf-token"]').content);
-    form.set("nonce", item.body.nonce);
-    return request(conf.door + "attendees/" + item.body.attendee_id + "/check-in", {
-      method: "POST",
-      headers: { "HX-Request": "true", "X-Door-Device": device() },
-      body: form,
-    });
   }
 
   async function reason(reply) {

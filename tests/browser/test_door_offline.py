@@ -298,7 +298,9 @@ def test_search_and_check_in_by_name_work_offline(door, browser):
     page.context.set_offline(False)
     expect(page.locator("#sync-status")).to_have_text("All synced.", timeout=20_000)
     assert admitted(door["app"]) == 1
-    assert count(door["app"], action="search", result="admitted") == 1
+    assert (
+        count(door["app"], action="search", result="admitted", offline=True, shown="admitted") == 1
+    )
     assert_clean_offline(page)
 
 
