@@ -70,6 +70,7 @@ def _readable(info: dict) -> str:
         f"  Sign in as {info['organizer']['email']} with password {info['organizer']['password']}",
         f"  Door link (open it on a phone): {info['door']['url']}",
         f"  Next-morning digest (preview, send now): {info['event']['url']}/digest",
+        f"  Badges and the door poster (PDF): {info['event']['url']}/badges",
         f"  {len(info['attendees'])} attendees.",
     ]
     if first:

@@ -73,6 +73,18 @@ def test_demo_readable_output(runner):
     assert "Door link" in result.output and "password" in result.output
 
 
+def test_demo_readable_output_links_the_badges_page_an_organizer_can_open(client, runner, sign_in):
+    """The printed badges link is the organizer's "Badges and poster" page."""
+    output = runner.invoke(args=["demo", "--attendees", "3"]).output
+    line = next(x for x in output.splitlines() if "Badges" in x)
+    path = line.rsplit(": ", 1)[1].replace("http://127.0.0.1:5000", "")
+    email = next(x for x in output.splitlines() if "Sign in as" in x).split()[3]
+    password = output.split("with password ")[1].split()[0]
+    assert client.get(path).status_code in (302, 401)  # organizers only
+    sign_in(email, password)
+    assert "Badges and door poster" in client.get(path).get_data(as_text=True)
+
+
 def test_demo_readable_output_offers_a_guests_personal_link_that_opens(client, runner):
     """The printed personal link opens "Continue as <first name>" for a findable guest."""
     output = runner.invoke(args=["demo", "--attendees", "6", "--seed", "3"]).output
