@@ -143,10 +143,15 @@
     return oldestFirst(await run([WAITING], "readonly", (items) => items.index("scope").getAll(scope)));
   }
 
-  async function remove(nonce) {
-    const item = await run([WAITING], "readonly", (items) => items.get(nonce));
+  function remove(nonce) {
+    return deleteFrom(WAITING, nonce);
+  }
+
+  /** Delete an item from a store, and tell the pages of its scope. */
+  async function deleteFrom(store, nonce) {
+    const item = await run([store], "readonly", (items) => items.get(nonce));
     if (!item) return;
-    await run([WAITING], "readwrite", (items) => items.delete(nonce));
+    await run([store], "readwrite", (items) => items.delete(nonce));
     changed(item.scope);
   }
 
@@ -163,11 +168,8 @@
     return oldestFirst(await run([DROPPED], "readonly", (d) => d.index("scope").getAll(scope)));
   }
 
-  async function dismiss(nonce) {
-    const item = await run([DROPPED], "readonly", (d) => d.get(nonce));
-    if (!item) return;
-    await run([DROPPED], "readwrite", (d) => d.delete(nonce));
-    changed(item.scope);
+  function dismiss(nonce) {
+    return deleteFrom(DROPPED, nonce);
   }
 
   /** Send each waiting item of a scope, oldest first, until one says "keep". */

@@ -10,7 +10,9 @@ from conftest import fresh_app
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
-from checkin import accounts, events
+from checkin import accounts, events, links, tickets
+from checkin.extensions import db
+from checkin.models import Attendee, utcnow
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -112,6 +114,29 @@ def create_event(
     """A five-hour event owned by a new organizer (ORGANIZER, PASSWORD); call in an app context."""
     organizer = accounts.create_organizer(ORGANIZER, PASSWORD)
     return events.create_event(organizer, name, venue, start, start + timedelta(hours=5), timezone)
+
+
+def guests_in_the_room(event, guests) -> dict:
+    """Checked-in guests (name, year, extra columns), each with their ticket URL and personal
+    link, keyed by first name; call in an app context."""
+    people = {}
+    for name, year, extra in guests:
+        person = Attendee(
+            event_id=event.id,
+            name=name,
+            class_year=year,
+            email=f"{name.split()[0].lower()}@example.org",
+            checked_in_at=utcnow(),
+            **extra,
+        )
+        db.session.add(person)
+        db.session.flush()
+        ticket = tickets.ticket_url(tickets.code_of(tickets.issue(person)))
+        people[name.split()[0]] = {"id": person.id, "ticket": ticket}
+    db.session.commit()
+    for who in people.values():
+        who["link"] = links.url_of(links.ensure(db.session.get(Attendee, who["id"])))
+    return people
 
 
 def sign_in_organizer(page, base_url: str, next_path: str = "/events") -> None:

@@ -11,13 +11,12 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from checkin import links, tickets
 from checkin.extensions import db
-from checkin.models import Attendee, Card, utcnow
+from checkin.models import Card, utcnow
 
 from .axe import serious_violations
 from .camera import empty_frame, qr_frame, write_y4m
-from .conftest import SCREENSHOTS, create_event
+from .conftest import SCREENSHOTS, create_event, guests_in_the_room
 from .door_phone import assert_clean, camera_flags, new_phone
 
 NOTE = "Offline at the bar: intro to the rowing coach, note-7f3a"
@@ -36,28 +35,15 @@ def room(live_app):
     with live_app.app_context():
         now = utcnow().astimezone(ZoneInfo("Europe/Dublin"))
         event = create_event(now - timedelta(hours=1), "Alumni Reunion 2026", "Trinity Hall")
-        people = {}
-        for name, year, findable in [
+        guests = [
             ("Ada Lovelace", 2009, True),
             ("Grace Hopper", 2010, True),
             ("Maya Iyer", 2011, True),
             ("Alan Turing", 2008, False),
-        ]:
-            person = Attendee(
-                event_id=event.id,
-                name=name,
-                class_year=year,
-                email=f"{name.split()[0].lower()}@example.org",
-                checked_in_at=utcnow(),
-                consent_findable=findable,
-            )
-            db.session.add(person)
-            db.session.flush()
-            ticket = tickets.ticket_url(tickets.code_of(tickets.issue(person)))
-            people[name.split()[0]] = {"id": person.id, "ticket": ticket}
-        db.session.commit()
-        for who in people.values():
-            who["link"] = links.url_of(links.ensure(db.session.get(Attendee, who["id"])))
+        ]
+        people = guests_in_the_room(
+            event, [(name, year, {"consent_findable": f}) for name, year, f in guests]
+        )
         slug = event.slug
     return {"app": live_app, "slug": slug, "people": people, "base": live_app.base_url}
 

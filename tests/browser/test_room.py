@@ -8,13 +8,13 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from checkin import cards, links, tickets
+from checkin import cards
 from checkin.extensions import db
 from checkin.models import Attendee, Card, utcnow
 
 from .axe import serious_violations
 from .camera import qr_frame, write_y4m
-from .conftest import SCREENSHOTS, create_event
+from .conftest import SCREENSHOTS, create_event, guests_in_the_room
 from .door_phone import assert_clean, camera_flags, new_phone
 
 NOTE = "Ask about the compiler team, A-only-7c1d"
@@ -83,24 +83,8 @@ def room(live_app):
         event = create_event(
             now - timedelta(hours=1), "Alumni Reunion 2026", "Trinity Hall", "Europe/Dublin"
         )
-        people = {}
-        for name, year, profile in GUESTS:
-            person = Attendee(
-                event_id=event.id,
-                name=name,
-                class_year=year,
-                email=f"{name.split()[0].lower()}@example.org",
-                checked_in_at=utcnow(),
-                consent_findable=True,
-                **profile,
-            )
-            db.session.add(person)
-            db.session.flush()
-            ticket = tickets.ticket_url(tickets.code_of(tickets.issue(person)))
-            people[name.split()[0]] = {"id": person.id, "ticket": ticket}
-        db.session.commit()
-        for who in people.values():
-            who["link"] = links.url_of(links.ensure(db.session.get(Attendee, who["id"])))
+        guests = [(name, year, {"consent_findable": True, **p}) for name, year, p in GUESTS]
+        people = guests_in_the_room(event, guests)
         slug = event.slug
     return {"app": live_app, "slug": slug, "people": people}
 
