@@ -326,13 +326,19 @@ def _row(door, nonce, action, attendee_id, reply, scanned_at, now, device, shown
         "attendee_id": attendee_id,
         "action": action,
         "result": reply["result"],
-        "device": (device or "")[:100],
+        "device": _label(device),
         "scanned_at": scanned_at,
         "received_at": now,
         "answer": reply,
         "offline": shown is not None,
         "shown": shown,
     }
+
+
+def _label(device: str | None) -> str:
+    """A device label fit to store: no NUL, control characters or lone surrogates (PostgreSQL
+    and SQLite refuse them), at most 100 characters."""
+    return "".join(c for c in (device or "")[:100] if c.isprintable())
 
 
 def _record(connection, row: dict) -> None:

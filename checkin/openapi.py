@@ -4,6 +4,7 @@ from . import openapi_cards
 
 PERSON = {
     "type": ["object", "null"],
+    "required": ["id", "name", "class_year"],
     "properties": {
         "id": {"type": "integer"},
         "name": {"type": "string"},
@@ -12,12 +13,31 @@ PERSON = {
 }
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+ROSTER_ENTRY = {
+    "type": "object",
+    "required": ["id", "name", "class_year", "code_hash", "checked_in", "checked_in_at"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "class_year": {"type": ["integer", "null"]},
+        "code_hash": {
+            "type": ["string", "null"],
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "SHA-256 (hex) of the code; null without a live ticket",
+        },
+        "checked_in": {"type": "boolean"},
+        "checked_in_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
 
 
 def _errors(*codes: int) -> dict:
     text = {
         401: "Missing, expired or revoked door pass",
         403: "The pass is for another event",
+        413: "A body over 10 MB",
         422: "Malformed body; the message says what is wrong",
     }
     return {
@@ -53,60 +73,8 @@ def document(base_url: str) -> dict:
         },
         "paths": {
             "/events/{slug}/checkins": {"post": _check_in_operation()},
-            "/events/{slug}/stats": {
-                "get": {
-                    "summary": "Expected and admitted counts",
-                    "parameters": [SLUG],
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "expected": {"type": "integer"},
-                                    "admitted": {"type": "integer"},
-                                },
-                            }
-                        ),
-                        **_errors(401, 403),
-                    },
-                }
-            },
-            "/events/{slug}/roster": {
-                "get": {
-                    "summary": "What a door phone needs to decide offline",
-                    "parameters": [SLUG],
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "attendees": {
-                                        "type": "array",
-                                        "items": {
-                                            "type": "object",
-                                            "properties": {
-                                                "id": {"type": "integer"},
-                                                "name": {"type": "string"},
-                                                "class_year": {"type": ["integer", "null"]},
-                                                "code_hash": {
-                                                    "type": ["string", "null"],
-                                                    "description": "SHA-256 (hex) of the code",
-                                                },
-                                                "checked_in": {"type": "boolean"},
-                                                "checked_in_at": {
-                                                    "type": ["string", "null"],
-                                                    "format": "date-time",
-                                                },
-                                            },
-                                        },
-                                    }
-                                },
-                            }
-                        ),
-                        **_errors(401, 403),
-                    },
-                }
-            },
+            "/events/{slug}/stats": {"get": _stats_operation()},
+            "/events/{slug}/roster": {"get": _roster_operation()},
             **openapi_cards.paths(),
         },
     }
@@ -117,15 +85,19 @@ def _check_in_operation() -> dict:
         "type": "object",
         "required": ["nonce"],
         "description": "Exactly one of code (a scan) or attendee_id (a guest picked by name).",
+        "oneOf": [{"required": ["code"]}, {"required": ["attendee_id"]}],
+        "dependentRequired": {"shown": ["scanned_at"]},
         "properties": {
             "code": {
                 "type": "string",
+                "minLength": 1,
                 "maxLength": 4096,
                 "description": "The text scanned from the QR",
             },
             "attendee_id": {
                 "type": "integer",
                 "minimum": 1,
+                "maximum": MAX_ID,
                 "description": "A guest picked by name from the roster (an unknown id: unknown)",
             },
             "nonce": {
@@ -144,7 +116,11 @@ def _check_in_operation() -> dict:
                     "taken as sent"
                 ),
             },
-            "device": {"type": "string", "maxLength": 100},
+            "device": {
+                "type": "string",
+                "maxLength": 100,
+                "description": "A label for the phone; control characters are dropped",
+            },
             "shown": {
                 "enum": ["admitted", "already_admitted", "unknown"],
                 "description": (
@@ -169,7 +145,46 @@ def _check_in_operation() -> dict:
         "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
         "responses": {
             "200": _json({"$ref": "#/components/schemas/CheckInResult"}),
-            **_errors(401, 403, 422),
+            **_errors(401, 403, 413, 422),
+        },
+    }
+
+
+def _stats_operation() -> dict:
+    counts = {"type": "integer", "minimum": 0}
+    return {
+        "summary": "Expected and admitted counts",
+        "parameters": [SLUG],
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "required": ["expected", "admitted"],
+                    "additionalProperties": False,
+                    "properties": {"expected": counts, "admitted": counts},
+                }
+            ),
+            **_errors(401, 403),
+        },
+    }
+
+
+def _roster_operation() -> dict:
+    return {
+        "summary": "What a door phone needs to decide offline",
+        "description": "Every guest of the event, and nothing more than this about each.",
+        "parameters": [SLUG],
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "required": ["attendees"],
+                    "additionalProperties": False,
+                    "properties": {"attendees": {"type": "array", "items": ROSTER_ENTRY}},
+                }
+            ),
+            "304": {"description": "The phone's copy (If-None-Match: its ETag) is current"},
+            **_errors(401, 403),
         },
     }
 

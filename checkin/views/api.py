@@ -10,7 +10,7 @@ from ..extensions import limiter
 from ..models import utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+NONCE_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 class Invalid(Exception):
@@ -78,18 +78,23 @@ def _authorize(slug: str) -> None:
 def _body() -> dict:
     """The check-in body, validated: code or attendee_id, nonce, optional scanned_at, device
     and shown."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # JSON nested thousands deep
+        body = None
     if not isinstance(body, dict):
-        raise Invalid("Send a JSON object with 'code' and 'nonce'.")
+        raise Invalid(
+            "Send a JSON object with 'code' and 'nonce' (Content-Type: application/json)."
+        )
     code, attendee_id, nonce = body.get("code"), body.get("attendee_id"), body.get("nonce")
     if attendee_id is not None:
         if code is not None:
             raise Invalid("Send 'code' (a scan) or 'attendee_id' (a guest picked), not both.")
-        if type(attendee_id) is not int or attendee_id < 1:
+        if type(attendee_id) is not int or not 1 <= attendee_id <= openapi.MAX_ID:
             raise Invalid("'attendee_id' must be a guest's id from the roster.")
     elif not isinstance(code, str) or not code or len(code) > 4096:
-        raise Invalid("'code' must be the scanned text, a non-empty string.")
-    if not isinstance(nonce, str) or not NONCE_RE.match(nonce):
+        raise Invalid("'code' must be the scanned text, 1 to 4096 characters.")
+    if not isinstance(nonce, str) or not NONCE_RE.fullmatch(nonce):
         raise Invalid("'nonce' must be 8 to 64 letters, digits, '-' or '_' (a UUID works).")
     device = body.get("device") or ""
     if not isinstance(device, str):
@@ -99,7 +104,7 @@ def _body() -> dict:
         "code": code,
         "attendee_id": attendee_id,
         "nonce": nonce,
-        "device": device[:100],
+        "device": device,
         "scanned_at": scanned_at,
         "shown": shown,
     }
@@ -122,7 +127,7 @@ def _moment(value) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value.upper())  # RFC 3339 allows a lowercase t and z
         return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    except (TypeError, ValueError, OverflowError):  # not a string, not a date, year 1 in UTC-5
+    except (AttributeError, TypeError, ValueError, OverflowError):  # year 1 east of UTC too
         raise Invalid("'scanned_at' must be an ISO 8601 date and time.") from None
