@@ -84,9 +84,9 @@ def preview(event: Event, pending: Pending, choices: dict[int, str]) -> guests.P
 
 
 def confirm(
-    event: Event, organizer: Organizer, token: str, choices: dict[int, str]
+    event: Event, organizer: Organizer, token: str, choices: dict[int, str], expected: str
 ) -> Outcome | None:
-    """Import a pending file once; None if the token is not this organizer's for this event."""
+    """Import a pending file once, exactly as previewed; None if the token is not theirs here."""
     pending = find(event, organizer, token)
     if pending is None or pending.table is None:
         return Outcome(pending.created, already_done=True) if pending else None
@@ -96,9 +96,8 @@ def confirm(
     except FileNotFoundError:  # another request claimed it a moment ago
         return Outcome(0, already_done=True)
     try:
-        result = guests.commit(
-            event, pending.table, guests.choose_mapping(pending.table.headers, choices)
-        )
+        mapping = guests.choose_mapping(pending.table.headers, choices)
+        result = guests.commit(event, pending.table, mapping, expected)
     except BaseException:
         os.rename(claimed, _data_path(token))
         raise
@@ -117,7 +116,9 @@ def import_file(event: Event, data: bytes, maps: list[str], commit: bool = False
     if commit:
         if result.problems:
             raise guests.ImportRefused(" ".join(result.problems))
-        report["created"] = guests.commit(event, table, mapping).valid if result.valid else 0
+        # Exactly what was just previewed and will be printed, or nothing.
+        created = guests.commit(event, table, mapping, result.fingerprint) if result.valid else None
+        report["created"] = created.valid if created else 0
     return report
 
 

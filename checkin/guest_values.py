@@ -70,6 +70,7 @@ BLANK = {  # every row sets every column, so the rows insert as one batch (same 
     "consent_profile": None,
     "external_ref": "",
 }
+ONE_LINE = {"name", "first_name", "last_name", "email", "class_year", "external_ref"}
 SKIP_STATUSES = {"refunded", "transferred", "cancelled", "canceled", "not attending", "deleted"}
 YES = {"yes", "y", "true", "1", "x", "oui", "si", "ja", "sure", "definitely", "absolutely"}
 NO = {"no", "n", "false", "0", "non", "nein", "nope"}
@@ -122,6 +123,12 @@ def read_row(headers, mapping, cells, reference_year) -> tuple[dict, str | None,
 
 def _apply(values: dict, header: str, target: str, cell: str, reference_year: int) -> None:
     """Put one cell's value where its target field says; raise ValueError with the reason."""
+    if target in ONE_LINE and ("\n" in cell or "\r" in cell):
+        values[target] = cell  # the row is refused anyway; this keeps "No name." out of it
+        raise ValueError(
+            f"{FIELDS[target]} “{clip(cell.splitlines()[0])}…” runs over several lines: a quote "
+            "in this row may not be closed, so the rows below it were read into this cell."
+        )
     if target in ("name", "first_name", "last_name"):
         values[target] = " ".join(cell.split())  # checked once joined, in read_row
     elif target in ("extra", "status"):

@@ -5,6 +5,8 @@ its header, changeable), each row becomes an attendee or a reported problem, and
 the attendees and their tickets in one transaction after checking everything again.
 """
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -69,6 +71,15 @@ class Preview:
         return 0 if self.problems else len(self.guests)
 
     @property
+    def fingerprint(self) -> str:
+        """A digest of exactly what a commit would write: the mapping and every guest's values."""
+        if self.problems:
+            return ""
+        written = [self.mapping, [(g["row"], g["values"]) for g in self.guests]]
+        encoded = json.dumps(written, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(encoded.encode()).hexdigest()[:32]
+
+    @property
     def examples(self) -> list[str]:
         """A sample value per column (the first filled one near the top), to help map it."""
         found = [""] * len(self.table.headers)
@@ -90,6 +101,16 @@ class Preview:
 
 class ImportRefused(Exception):
     """The import cannot go ahead as mapped; the message says what to change."""
+
+
+class PreviewChanged(ImportRefused):
+    """What the import would write now differs from the preview the organizer confirmed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Nothing was imported: the columns or the guest list changed since this preview. "
+            "Check the preview again, then confirm."
+        )
 
 
 def guess_field(header: str) -> str:
@@ -148,8 +169,8 @@ def preview(event: Event, table: Table, mapping: list[str]) -> Preview:
     return result
 
 
-def commit(event: Event, table: Table, mapping: list[str]) -> Preview:
-    """Add the previewed guests with tickets in one transaction, re-checked against the list."""
+def commit(event: Event, table: Table, mapping: list[str], expected: str | None = None) -> Preview:
+    """Add the guests with tickets in one transaction; with expected, only if still as previewed."""
     with writing():
         # PostgreSQL: one import per event at a time, so two never both add the same people.
         db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
@@ -158,6 +179,8 @@ def commit(event: Event, table: Table, mapping: list[str]) -> Preview:
             raise ImportRefused(" ".join(result.problems))
         if not result.guests:
             raise ImportRefused("There is no one new to import from this file.")
+        if expected is not None and result.fingerprint != expected:
+            raise PreviewChanged()
         ids = _new_ids(len(result.guests))
         db.session.execute(
             insert(Attendee.__table__),

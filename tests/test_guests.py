@@ -378,6 +378,18 @@ def test_emails_are_stored_lower_case_and_compared_without_case(event):
     assert [(i.row, i.message) for i in result.duplicates] == [(3, "Same email as row 2.")]
 
 
+def test_an_email_already_on_the_list_in_another_case_is_a_duplicate(event):
+    """Someone added by hand as Ada@Example.ORG is already there when the file says ada@…."""
+    db.session.add(Attendee(event_id=event.id, name="Ada", email="Ada@Example.ORG"))
+    db.session.commit()
+    data = csv_bytes([["name", "email"], ["Ada Lovelace", "ada@example.org"], ["Bob", ""]])
+    result = preview_of(event, data)
+    assert [(i.row, i.message) for i in result.duplicates] == [
+        (2, "Already on the guest list (same email).")
+    ]
+    assert result.valid == 1
+
+
 def test_guests_without_email_are_told_apart_by_name(event):
     """With no email, the same name twice is a duplicate; re-importing them adds nobody."""
     data = csv_bytes([["name", "email"], ["Ada Lovelace", ""], ["ada lovelace", ""], ["Bob", ""]])
@@ -419,15 +431,55 @@ NAMES = [
         ("utf-8", "utf-8"),
         ("utf-8-sig", "utf-8 (with BOM)"),
         ("utf-16", "utf-16 (with BOM)"),
+        ("utf-16-le", "utf_16_le"),
+        ("utf-16-be", "utf_16_be"),
+        ("utf-32", "utf-32 (with BOM)"),
         ("cp1252", "cp1252"),
         ("latin-1", "cp1252"),
     ],
 )
 def test_encodings_are_detected(event, encoding, detected):
-    """UTF-8 with or without BOM, UTF-16 with BOM, Windows-1252 and Latin-1 all read the same."""
+    """UTF-8 (BOM or not), UTF-16 (BOM or not), UTF-32, Windows-1252, Latin-1 all read the same."""
     table = read_table(csv_bytes(NAMES, encoding=encoding))
     assert table.encoding == detected
     assert [cells[0] for _, cells in table.rows] == [row[0] for row in NAMES[1:]]
+
+
+JAPANESE = [
+    ["氏名", "メールアドレス", "卒業年"],
+    ["山田 太郎", "taro@example.jp", "2010"],
+    ["鈴木 花子", "hanako@example.jp", "2012"],
+    ["佐藤 一", "hajime@example.jp", "2015"],
+]
+
+
+RUSSIAN = [
+    ["ФИО", "Email", "Факультет"],
+    ["Иван Петров", "ivan@example.ru", "Физика"],
+    ["Мария Иванова", "maria@example.ru", "Физика"],
+]
+
+
+@pytest.mark.parametrize(
+    "encoding, detected, rows",
+    [
+        ("shift_jis", "cp932", JAPANESE),
+        ("cp1251", "cp1251", RUSSIAN),
+    ],
+)
+def test_non_western_code_pages_are_detected(event, encoding, detected, rows):
+    """A Japanese Excel's Shift-JIS and a Russian one's Windows-1251 read as what was typed."""
+    table = read_table(csv_bytes(rows, encoding=encoding))
+    assert table.encoding == detected and table.headers == rows[0]
+    assert [cells for _, cells in table.rows] == rows[1:]
+
+
+def test_a_guessed_encoding_says_so_and_how_to_avoid_guessing(event):
+    """Legacy code pages are guesses (a one-line file can fool them): the preview says so."""
+    guessed = read_table(csv_bytes(RUSSIAN, encoding="cp1251")).warnings
+    assert guessed[0].startswith("This file is not UTF-8, so its encoding was guessed: cp1251.")
+    assert "“CSV UTF-8”" in guessed[0]
+    assert read_table(csv_bytes(RUSSIAN)).warnings == []
 
 
 def test_whole_plain_export_in_windows_1252_reads_the_same_as_utf8(event):
@@ -493,11 +545,75 @@ def test_ragged_rows(event):
     ]
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"name,email\rAda,ada@example.org\rBob,bob@example.org\r",  # old Mac Excel: CR only
+        b"name,email\r\nAda,ada@example.org\nBob,bob@example.org\r",  # mixed
+        b"name;email\rAda;ada@example.org\rBob;bob@example.org",  # CR only, no final line end
+    ],
+)
+def test_any_line_endings_read_the_same(event, data):
+    """CR, LF and CRLF line ends, even mixed in one file, give the same two guests."""
+    result = preview_of(event, data)
+    assert [g["values"]["name"] for g in result.guests] == ["Ada", "Bob"]
+    assert [g["row"] for g in result.guests] == [2, 3]
+
+
+@pytest.mark.parametrize(
+    "data, row",
+    [
+        (b'name,email\n"Ada,ada@example.org\nBob,bob@example.org\n', 2),
+        (b'name,email\nAda,ada@example.org\nBob,"bob@example.org\nCy,cy@example.org\n', 3),
+        (
+            b'name,email\nAda,ada@example.org\n"Bob,bob@example.org\n'
+            + b"".join(b"G%d,g%d@example.org\n" % (i, i) for i in range(20_000)),
+            3,
+        ),
+    ],
+)
+def test_a_quote_that_never_closes_is_a_file_problem_naming_its_row(data, row):
+    """Every row after an unclosed quote would be one cell: refused, saying which row."""
+    with pytest.raises(FileProblem, match=f"row {row}") as problem:
+        read_table(data)
+    assert "quote" in str(problem.value)
+
+
+def test_a_quote_closed_rows_later_makes_that_row_an_error(event):
+    """A stray quote swallowing rows up to the next quote: the swallowed row is an error."""
+    data = b'name,email,clubs\n"Ada,ada@example.org,\nBob,bob@example.org,"Rowing"\nCy,cy@x.org,\n'
+    result = preview_of(event, data)
+    assert [g["values"]["name"] for g in result.guests] == ["Cy"]
+    assert result.errors[0].row == 2
+    assert result.errors[0].message.startswith("Name “Ada,ada@example.org,…” runs over several")
+
+
+def test_a_stray_quote_inside_a_cell_is_just_a_character(event):
+    """Ada "the" Lovelace (quotes not at the start of a cell) imports as typed."""
+    result = preview_of(event, b'name,email\nAda "the" Lovelace,ada@example.org\n')
+    assert result.guests[0]["values"]["name"] == 'Ada "the" Lovelace'
+
+
+def test_quote_heavy_files_are_read_in_well_under_a_second():
+    """csv.Sniffer took 20 s on this 90 KB shape; the delimiter guess must stay linear."""
+    started = time.perf_counter()
+    read_table(b"name,email\n" + b'a,"b\n' * 15_000)
+    assert time.perf_counter() - started < 1
+
+
 def test_nul_bytes_are_removed_and_reported(event):
     """NUL bytes inside cells are dropped, with a warning saying so."""
     result = preview_of(event, b"name,email\nAda\x00 Lovelace,ada@example.org\x00\n")
     assert result.guests[0]["values"]["name"] == "Ada Lovelace"
     assert result.guests[0]["values"]["email"] == "ada@example.org"
+    assert result.table.warnings == ["Removed 2 invisible control character(s), such as NUL bytes."]
+
+
+def test_bidi_overrides_and_stray_byte_order_marks_are_removed(event):
+    """A right-to-left override could show a name as another; files joined keep a BOM inside."""
+    data = "name,email\nAda\u202e ecalevoL,ada@example.org\n\ufeffBob,bob@example.org\n"
+    result = preview_of(event, data.encode())
+    assert [g["values"]["name"] for g in result.guests] == ["Ada ecalevoL", "Bob"]
     assert result.table.warnings == ["Removed 2 invisible control character(s), such as NUL bytes."]
 
 
@@ -562,6 +678,20 @@ def test_thousands_of_columns_are_refused():
     """A first row of 5,000 cells is not a guest list's header."""
     with pytest.raises(FileProblem, match="5,000 columns"):
         read_table(",".join(f"c{i}" for i in range(5000)).encode() + b"\nAda\n")
+
+
+def test_a_first_row_of_guest_data_is_reported_as_no_header(event):
+    """A list without a header row: the first guest would be taken for column names; said so."""
+    result = preview_of(event, b"Ada Lovelace,ada@example.org\nBob,bob@example.org\n")
+    assert result.table.warnings[0].startswith("The first row looks like a guest, not column names")
+    assert result.problems == ["Choose the column that holds the name (or first and last name)."]
+    assert result.valid == 0
+
+
+def test_overlong_headers_are_shortened():
+    """A header cell of thousands of characters is cut to 300 for the mapping form."""
+    headers = read_table(b"name," + b"Q" * 5000 + b"\nAda,x\n").headers
+    assert headers[1] == "Q" * 299 + "…"
 
 
 def test_blank_headers_get_column_numbers():
@@ -670,6 +800,36 @@ def test_a_failure_while_writing_leaves_nothing_behind(event, monkeypatch):
     with pytest.raises(RuntimeError):
         commit_of(event, PLAIN.read_bytes())
     assert attendee_count() == 0
+
+
+def test_commit_writes_exactly_the_preview_it_is_given(event):
+    """The fingerprint of a preview lets the commit through; the same file and mapping match."""
+    table = read_table(PLAIN.read_bytes())
+    mapping = guests.choose_mapping(table.headers)
+    shown = guests.preview(event, table, mapping).fingerprint
+    assert len(shown) == 32
+    assert guests.commit(event, table, mapping, shown).valid == 25 and attendee_count() == 25
+
+
+@pytest.mark.parametrize("change", ["mapping", "list", "file"])
+def test_commit_refuses_when_anything_differs_from_the_preview(event, change):
+    """Another mapping, someone added meanwhile, or other file contents: nothing is written."""
+    table = read_table(PLAIN.read_bytes())
+    mapping = guests.choose_mapping(table.headers)
+    shown = guests.preview(event, table, mapping).fingerprint
+    if change == "mapping":
+        mapping = ["name", "extra"]
+    elif change == "list":
+        db.session.add(
+            Attendee(event_id=event.id, name="Early", email="Gokhan.Smith67@example.org")
+        )
+        db.session.commit()
+    else:
+        table.rows[0][1][0] = "Mallory"
+    before = attendee_count()
+    with pytest.raises(guests.PreviewChanged, match="changed since this preview"):
+        guests.commit(event, table, mapping, shown)
+    assert attendee_count() == before
 
 
 def test_preview_writes_nothing(event):

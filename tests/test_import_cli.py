@@ -133,3 +133,47 @@ def test_a_mapping_problem_refuses_to_commit(app, runner, slug):
     result = run(runner, slug, GOOGLE_FORMS, "--map", "Full name=extra", "--commit")
     assert result.exit_code == 1 and "Choose the column that holds the name" in result.output
     assert count(app) == 0
+
+
+HOSTILE = (
+    "Name;Email;Class year\r"  # semicolons, old-Mac CR line ends, Windows-1252
+    "Zoë Çelik;zoe@example.org;2009\r"
+    '=HYPERLINK("http://evil.example");formula@example.org;\'12\r'
+    "<script>alert(1)</script>;script@example.org;\r"
+    "Bob;not-an-email;2010\r"
+    "Cy;cy@example.org;nineteen\r"
+    "Zoe Again;ZOE@example.org;\r"
+    "Dee;dee@example.org;2011;extra cell\r"
+).encode("cp1252")
+
+
+def test_json_reports_row_errors_and_created_for_a_hostile_file(app, runner, slug, tmp_path):
+    """--json: valid, errors as {row, message}, duplicates; --commit adds exactly valid."""
+    path = tmp_path / "guests.csv"
+    path.write_bytes(HOSTILE)
+    preview = json.loads(run(runner, slug, str(path), "--json").output)
+    assert (preview["encoding"], preview["delimiter"]) == ("cp1252", "semicolon")
+    assert preview["valid"] == 3 and "created" not in preview and count(app) == 0
+    assert [e["row"] for e in preview["errors"]] == [5, 6, 8]
+    assert preview["errors"][0] == {
+        "row": 5,
+        "message": "Email “not-an-email” is not valid: An email address must have an @-sign.",
+    }
+    assert preview["duplicates"] == [{"row": 7, "message": "Same email as row 2."}]
+    report = json.loads(run(runner, slug, str(path), "--commit", "--json").output)
+    assert report["created"] == report["valid"] == 3 and count(app) == 3
+    with runner.app.app_context():
+        names = set(db.session.scalars(select(Attendee.name)))
+    assert names == {"Zoë Çelik", '=HYPERLINK("http://evil.example")', "<script>alert(1)</script>"}
+
+
+def test_readable_preview_lists_each_problem_row(app, runner, slug, tmp_path):
+    """Without --json the same report is printed for a person, and nothing is written."""
+    path = tmp_path / "guests.csv"
+    path.write_bytes(HOSTILE)
+    output = run(runner, slug, str(path)).output
+    assert "7 rows (cp1252, semicolon-separated)." in output
+    assert "  error: row 6: Class year “nineteen” is not a year." in output
+    assert "  error: row 8: This row has 4 cells but the header has 3" in output
+    assert "Would import 3; 3 with errors, 1 duplicates" in output
+    assert "Nothing written" in output and count(app) == 0

@@ -5,6 +5,7 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ HTMX = {"HX-Request": "true"}
 
 def text(response) -> str:
     """What a person reads: the HTML without tags, whitespace collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
+    return unescape(" ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split()))
 
 
 def count(app, model=Attendee) -> int:
@@ -55,6 +56,16 @@ class Organizer:
 
     def post(self, path, data=None, **kw):
         return self.client.post(path, data={"csrf_token": self.token, **(data or {})}, **kw)
+
+    def previewed(self, preview_url, mapping=None) -> str:
+        """The fingerprint the preview under this mapping gives its confirm button."""
+        html = self.post(preview_url, mapping).get_data(as_text=True)
+        return re.search(r'name="preview" value="([0-9a-f]*)"', html).group(1)
+
+    def confirm(self, preview_url, mapping=None):
+        """Confirm the import exactly as the preview under this mapping shows it."""
+        fingerprint = self.previewed(preview_url, mapping)
+        return self.post(preview_url + "/confirm", {**(mapping or {}), "preview": fingerprint})
 
 
 @pytest.fixture
@@ -104,14 +115,16 @@ def test_upload_shows_the_preview_and_writes_nothing(app, org):
 
 
 def test_the_browser_holds_only_the_token_and_the_mapping(org):
-    """The preview form carries no guest data: just the CSRF token and a select per column."""
+    """The preview form carries no guest data: the CSRF token, the preview's digest, selects."""
     html = org.client.get(org.start(PLAIN.read_bytes())).get_data(as_text=True)
     form = html[
         html.index('<form id="import-preview"') : html.index(
             "</form>", html.index('id="import-preview"')
         )
     ]
-    assert re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"', form) == ["csrf_token"]
+    hidden = re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"', form)
+    assert hidden == ["csrf_token", "preview"]
+    assert re.search(r'name="preview" value="[0-9a-f]{32}"', form)
     assert re.findall(r'<select[^>]*name="([^"]+)"', form) == ["column-0", "column-1"]
 
 
@@ -161,7 +174,7 @@ def test_update_preview_without_javascript_renders_the_whole_page(org):
 def test_confirm_imports_and_flashes_on_the_event_page(app, org):
     """Confirming imports the guests with tickets and says how many on the event page."""
     preview_url = org.start(EVENTBRITE.read_bytes())
-    response = org.post(preview_url + "/confirm")
+    response = org.confirm(preview_url)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/events/{org.slug}"
     assert "Imported 228 guests." in text(org.client.get(response.headers["Location"]))
@@ -171,16 +184,16 @@ def test_confirm_imports_and_flashes_on_the_event_page(app, org):
 def test_confirm_uses_the_mapping_it_is_sent(app, org):
     """The confirm POST's mapping is the one imported: status as extra imports all 240."""
     preview_url = org.start(EVENTBRITE.read_bytes())
-    mapping = {"column-9": "extra"}
-    org.post(preview_url + "/confirm", mapping)
+    assert org.confirm(preview_url, {"column-9": "extra"}).status_code == 303
     assert count(app) == 240
 
 
 def test_double_confirm_imports_once(app, org):
     """The same token confirmed twice adds the guests once and says so the second time."""
     preview_url = org.start(PLAIN.read_bytes())
-    first = org.post(preview_url + "/confirm")
-    second = org.post(preview_url + "/confirm")
+    fingerprint = {"preview": org.previewed(preview_url)}
+    first = org.post(preview_url + "/confirm", fingerprint)
+    second = org.post(preview_url + "/confirm", fingerprint)
     assert first.status_code == second.status_code == 303
     assert count(app) == 25
     assert "already imported" in text(org.client.get(second.headers["Location"]))
@@ -189,6 +202,7 @@ def test_double_confirm_imports_once(app, org):
 def test_racing_confirms_import_once(app, org):
     """Two confirms of the same token at the same moment (a double tap) import the file once."""
     preview_url = org.start(EVENTBRITE.read_bytes())
+    form = {"csrf_token": org.token, "preview": org.previewed(preview_url)}
     browsers = [app.test_client() for _ in range(4)]
     for browser in browsers:
         browser.set_cookie("session", org.client.get_cookie("session").value)
@@ -196,7 +210,7 @@ def test_racing_confirms_import_once(app, org):
 
     def confirm(browser):
         barrier.wait()
-        return browser.post(preview_url + "/confirm", data={"csrf_token": org.token}).status_code
+        return browser.post(preview_url + "/confirm", data=form).status_code
 
     with ThreadPoolExecutor(len(browsers)) as pool:
         statuses = list(pool.map(confirm, browsers))
@@ -207,24 +221,26 @@ def test_racing_confirms_import_once(app, org):
 def test_two_uploads_of_one_file_confirmed_at_once_add_each_guest_once(app, org):
     """Two tabs, two tokens, one file, confirmed together: the second finds them all there."""
     urls = [org.start(PLAIN.read_bytes()) for _ in range(2)]
+    fingerprints = [org.previewed(url) for url in urls]  # both previews: 25 to import
     browsers = [app.test_client() for _ in urls]
     for browser in browsers:
         browser.set_cookie("session", org.client.get_cookie("session").value)
     barrier = threading.Barrier(len(browsers))
 
-    def confirm(browser, url):
+    def confirm(browser, url, fingerprint):
         barrier.wait()
-        return browser.post(url + "/confirm", data={"csrf_token": org.token}).status_code
+        form = {"csrf_token": org.token, "preview": fingerprint}
+        return browser.post(url + "/confirm", data=form).status_code
 
     with ThreadPoolExecutor(len(browsers)) as pool:
-        statuses = sorted(pool.map(confirm, browsers, urls))
+        statuses = sorted(pool.map(confirm, browsers, urls, fingerprints))
     assert statuses == [303, 422]  # the later one has no one new to import
     assert count(app) == 25
 
 
 def test_the_uploaded_file_is_deleted_after_the_import(app, org):
     """Once imported, the kept copy of the file is gone; only a small marker remains."""
-    org.post(org.start(PLAIN.read_bytes()) + "/confirm")
+    org.confirm(org.start(PLAIN.read_bytes()))
     folder = Path(app.config["INSTANCE_DIR"]) / "imports"
     assert not list(folder.glob("*.csv")) and not list(folder.glob("*.claimed"))
     assert "@" not in "".join(path.read_text() for path in folder.glob("*.json"))
@@ -232,7 +248,7 @@ def test_the_uploaded_file_is_deleted_after_the_import(app, org):
 
 def test_a_second_upload_of_the_same_file_reports_everyone_as_already_there(app, org):
     """Importing a file twice never duplicates people; the preview says why."""
-    org.post(org.start(PLAIN.read_bytes()) + "/confirm")
+    org.confirm(org.start(PLAIN.read_bytes()))
     page = text(org.client.get(org.start(PLAIN.read_bytes())))
     assert "0 to import" in page and "25 duplicates" in page
     assert "Already on the guest list (same email)." in page
@@ -248,7 +264,67 @@ def test_a_mapping_problem_refuses_to_confirm(app, org):
     assert response.status_code == 422
     assert "Only one column can be Email" in text(response)
     assert count(app) == 0
-    assert org.post(preview_url + "/confirm").status_code == 303  # the file is still there
+    assert org.confirm(preview_url).status_code == 303  # the file is still there
+
+
+# The confirm writes what the preview showed, or nothing
+
+
+CHANGED = "Nothing was imported: the columns or the guest list changed since this preview."
+
+
+def test_a_confirm_without_the_previews_fingerprint_imports_nothing(app, org):
+    """A bare POST to confirm (no preview seen) is refused with a fresh preview to check."""
+    preview_url = org.start(PLAIN.read_bytes())
+    response = org.post(preview_url + "/confirm")
+    assert response.status_code == 422 and CHANGED in text(response)
+    assert "Import 25 guests" in text(response) and count(app) == 0
+    assert org.confirm(preview_url).status_code == 303 and count(app) == 25
+
+
+def test_a_mapping_changed_after_the_preview_imports_nothing(app, org):
+    """Previewed 228; a confirm sent with status as extra (240) is refused and re-previewed."""
+    preview_url = org.start(EVENTBRITE.read_bytes())
+    shown = org.previewed(preview_url)
+    response = org.post(preview_url + "/confirm", {"column-9": "extra", "preview": shown})
+    assert response.status_code == 422 and CHANGED in text(response)
+    assert "Import 240 guests" in text(response) and count(app) == 0
+    assert '<option value="extra" selected>' in response.get_data(as_text=True)
+
+
+def test_guests_added_after_the_preview_make_the_confirm_refuse(app, org, make_attendee):
+    """Someone added by hand meanwhile (email in another case): the old preview's 25 is stale."""
+    preview_url = org.start(PLAIN.read_bytes())
+    shown = org.previewed(preview_url)
+    make_attendee(org.slug, "Gökhan Smith", email="Gokhan.Smith67@Example.ORG")
+    response = org.post(preview_url + "/confirm", {"preview": shown})
+    page = text(response)
+    assert response.status_code == 422 and CHANGED in page
+    assert "24 to import" in page and "1 duplicate " in page
+    assert "Already on the guest list (same email)." in page and count(app) == 1
+    assert org.confirm(preview_url).status_code == 303 and count(app) == 25
+
+
+def test_the_kept_file_changed_after_the_preview_imports_nothing(app, org):
+    """Even if the server's copy of the file were swapped, the confirm writes nothing."""
+    preview_url = org.start(PLAIN.read_bytes())
+    shown = org.previewed(preview_url)
+    token = preview_url.rsplit("/", 1)[1]
+    kept = Path(app.config["INSTANCE_DIR"]) / "imports" / f"{token}.csv"
+    kept.write_bytes(b"name,email\nMallory,mallory@example.org\n")
+    response = org.post(preview_url + "/confirm", {"preview": shown})
+    assert response.status_code == 422 and CHANGED in text(response)
+    assert "Mallory" in text(response) and count(app) == 0
+
+
+def test_another_upload_meanwhile_does_not_change_what_a_token_imports(app, org):
+    """Each upload keeps its own file: confirming the first imports the first file's guests."""
+    first = org.start(PLAIN.read_bytes())
+    org.start(b"name,email\nMallory,mallory@example.org\n")
+    assert org.confirm(first).status_code == 303
+    with app.app_context():
+        names = set(db.session.scalars(select(Attendee.name)))
+    assert len(names) == 25 and "Mallory" not in names
 
 
 @pytest.mark.parametrize(
@@ -258,6 +334,9 @@ def test_a_mapping_problem_refuses_to_confirm(app, org):
         (b"PK\x03\x04" + bytes(100), "This looks like an Excel file (.xlsx), not a CSV."),
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "This is an image (PNG), not a CSV."),
         (b"name\n" + b"Guest\n" * 50_001, "more than 50,000 guests"),
+        (b'name,email\n"Ada,ada@example.org\nBob,bob@example.org\n', 'A quote (") in row 2'),
+        (b"\x1f\x8b\x08\x00" + bytes(300), "compressed file (gzip)"),
+        (bytes(range(32)) * 50, "binary data"),
     ],
 )
 def test_a_bad_file_is_explained_and_changes_nothing(app, org, data, message):
@@ -275,9 +354,37 @@ def test_no_file_chosen_is_a_form_error(org):
 
 
 def test_an_oversized_upload_gets_the_413_page(app, org):
-    """Over MAX_CONTENT_LENGTH (10 MB) the upload is refused before it is read."""
+    """Over MAX_CONTENT_LENGTH (10 MB) the upload is refused before it is read, saying why."""
     response = org.upload(b"name\n" + b"x" * (11 * 1024 * 1024))
-    assert response.status_code == 413 and "File too large" in text(response)
+    page = text(response)
+    assert response.status_code == 413 and "File too large" in page
+    assert "The file is over 10 MB, so it was not read and nothing was imported." in page
+    assert f'href="/events/{org.slug}/import">Choose another file' in response.get_data(
+        as_text=True
+    )
+    assert count(app) == 0
+    assert not list((Path(app.config["INSTANCE_DIR"]) / "imports").glob("*.csv"))
+
+
+@pytest.mark.parametrize(
+    "data, report",
+    [
+        (b"name,email\rAda,ada@example.org\rBob,bob@example.org\r", "2 to import"),
+        (b"name,email\r\nAda,ada@example.org\nBob,bob@example.org\r", "2 to import"),
+        ("Name;Email\nZoë;zoe@example.org\n".encode("cp1252"), "cp1252 · semicolon-separated"),
+        ("Name\tEmail\nZoë\tzoe@example.org\n".encode("utf-16"), "utf-16 (with BOM) · tab"),
+        (b"name,email\nAda\x00,ada@example.org\n", "Removed 1 invisible control character"),
+        (b"Ada,ada@example.org\nBob,bob@example.org\n", "The first row looks like a guest"),
+        (b"name,name\nAda,Ada\n", "Two columns are called \u201cname\u201d"),
+        (b"name,email\nAda,ada@example.org,2009\n", "Row 2 This row has 3 cells"),
+        (b"name,email\nAda,not-an-email\n", "Row 2 Email \u201cnot-an-email\u201d is not valid"),
+        (b"name,email\nAda,a@example.org\nAda L,A@EXAMPLE.ORG\n", "Row 3 Same email as row 2."),
+    ],
+)
+def test_hostile_but_readable_files_preview_clearly_and_write_nothing(app, org, data, report):
+    """Odd line ends, encodings, NULs, no header, ragged or bad rows: a preview that says so."""
+    response = org.client.get(org.start(data))
+    assert response.status_code == 200 and report in text(response)
     assert count(app) == 0
 
 
@@ -300,12 +407,13 @@ def test_another_organizer_cannot_see_or_use_your_import(app, org, rival):
     """Someone else's event is 404, and so is your token on their own event."""
     preview_url = org.start(PLAIN.read_bytes())
     token = preview_url.rsplit("/", 1)[1]
+    seen = {"preview": org.previewed(preview_url)}
     assert rival.client.get(preview_url).status_code == 404
-    assert rival.post(preview_url + "/confirm").status_code == 404
+    assert rival.post(preview_url + "/confirm", seen).status_code == 404
     assert rival.upload(PLAIN.read_bytes(), slug=org.slug).status_code == 404
     theirs = f"/events/{rival.slug}/import/{token}"
     assert rival.client.get(theirs).status_code == 404
-    assert rival.post(theirs + "/confirm").status_code == 404
+    assert rival.post(theirs + "/confirm", seen).status_code == 404
     assert count(app) == 0
     assert org.client.get(preview_url).status_code == 200
 
@@ -315,6 +423,25 @@ def test_unknown_or_malformed_tokens_are_404(org, token):
     """Made-up tokens find nothing, and never reach outside the imports folder."""
     assert org.client.get(f"/events/{org.slug}/import/{token}").status_code == 404
     assert org.post(f"/events/{org.slug}/import/{token}/confirm").status_code == 404
+
+
+def test_twenty_thousand_rows_preview_briefly_and_import_in_one_go(app, org):
+    """20,000 rows, 400 bad emails: a bounded page listing 200 of them; 19,600 confirmed."""
+    lines = [b"name,email"] + [
+        b"Guest %d,%s" % (i, b"broken" if i % 50 == 0 else b"g%d@example.org" % i)
+        for i in range(20_000)
+    ]
+    preview_url = org.start(b"\n".join(lines))
+    started = time.perf_counter()
+    response = org.client.get(preview_url)
+    page = text(response)
+    assert time.perf_counter() - started < 10
+    assert "19,600 to import" in page and "400 with errors" in page
+    assert "20,000 rows" in page and "Import 19,600 guests" in page
+    assert "Rows with errors (400)" in page and "… and 200 more." in page
+    assert len(response.get_data()) < 250_000
+    assert org.confirm(preview_url).status_code == 303
+    assert count(app) == 19_600 and count(app, Ticket) == 19_600
 
 
 def test_a_token_on_another_of_your_events_is_404(app, org, make_event):

@@ -1,6 +1,6 @@
 """Guest-list import pages: upload a CSV, check the preview and mapping, confirm."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import events as event_domain
@@ -50,14 +50,15 @@ def preview(slug: str, token: str):
 @bp.post("/events/<slug>/import/<token>/confirm")
 @organizer_required
 def confirm(slug: str, token: str):
-    """Import the previewed guests, once, then go back to the event."""
+    """Import exactly the previewed guests, once, then go back to the event."""
     event = event_domain.event_of(current_user, slug)
     pending = _pending(event, token, allow_done=True)
     choices = (
         guest_imports.choices_from(request.form, pending.table.headers) if pending.table else {}
     )
+    previewed = request.form.get("preview", "")
     try:
-        outcome = guest_imports.confirm(event, current_user, token, choices)
+        outcome = guest_imports.confirm(event, current_user, token, choices, previewed)
     except guests.ImportRefused as refused:
         result = guest_imports.preview(event, pending, choices)
         return _render(event, pending, result, refused=str(refused), status=422)
@@ -68,6 +69,14 @@ def confirm(slug: str, token: str):
     else:
         flash(f"Imported {outcome.created} guest{'s' if outcome.created != 1 else ''}.")
     return redirect(url_for("organizer.event", slug=slug), code=303)
+
+
+@bp.errorhandler(413)
+def too_large(error):
+    """A file over the upload limit: say so plainly, with the way back to the upload form."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    slug = (request.view_args or {}).get("slug", "")
+    return render_template("organizer/import_too_large.html", limit=limit, slug=slug), 413
 
 
 def _pending(event, token: str, allow_done: bool = False) -> guest_imports.Pending:
