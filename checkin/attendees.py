@@ -197,6 +197,7 @@ def recent_attempts(event: Event, limit: int = 50) -> list[CheckInAttempt]:
 
 BUCKET_MINUTES = (10, 15, 30, 60, 120, 180, 360, 720, 1440)
 MAX_BARS = 48
+TICK_MINUTES = (10, 15, 30, 60, 120, 180, 240, 360, 720)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -240,8 +241,9 @@ class Arrivals:
             for i, count in enumerate(self.counts)
             if count
         ]
-        every = math.ceil(n / 5)
-        ticks = [{"x": round(left + i * slot, 1), "label": labels[i]} for i in range(0, n, every)]
+        ticks = [
+            {"x": round(left + i * slot, 1), "label": labels[i]} for i in self._tick_buckets(event)
+        ]
         return {
             "width": width,
             "height": height,
@@ -253,6 +255,17 @@ class Arrivals:
             "bars": bars,
             "ticks": ticks,
         }
+
+    def _tick_buckets(self, event: Event) -> list[int]:
+        """Buckets to label: at most six, on round times of the wall clock (18:00, 19:00, 20:00)."""
+        n = len(self.counts)
+        step = next(
+            (t for t in TICK_MINUTES if t % self.minutes == 0 and n * self.minutes / t <= 6), None
+        )
+        if step is None:  # buckets of days: every so many days
+            return list(range(0, n, math.ceil(n / 5)))
+        wall = [events.local(event, s) for s in self.starts()]
+        return [i for i, w in enumerate(wall) if (w.hour * 60 + w.minute) % step == 0]
 
 
 def arrivals(event: Event) -> Arrivals:

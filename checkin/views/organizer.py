@@ -41,6 +41,7 @@ def new_event():
             form.ends_at.data,
             form.timezone.data,
         )
+        flash("Event created. Next: import the guest list, then make a door pass.")
         return redirect(url_for("organizer.event", slug=event.slug))
     return _event_form(form, None)
 

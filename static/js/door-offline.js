@@ -338,13 +338,15 @@
     button.hidden = waiting === 0;
     button.disabled = state.sending;
     button.textContent = state.sending ? "Sending…" : "Sync now (" + waiting + " waiting)";
-    ui["sync-expired"].hidden = !state.expired;
-    ui["sync-expired"].textContent = !state.expired ? "" : "This door link expired. Ask the organizer "
-      + "for a new door pass" + (waiting ? "; " + scans + (waiting === 1 ? " is" : " are")
-      + " kept on this phone and will be sent when you open the new link." : ".");
+    // With nothing kept, the door's own alert already says the link expired: one banner is enough.
+    const keptForNewLink = state.expired && waiting > 0;
+    ui["sync-expired"].hidden = !keptForNewLink;
+    ui["sync-expired"].textContent = !keptForNewLink ? "" : "This door link expired. Ask the "
+      + "organizer for a new door pass; " + scans + (waiting === 1 ? " is" : " are")
+      + " kept on this phone and will be sent when you open the new link.";
     paintFailed(failed);
     if (state.offline) paintCounter();
-    document.getElementById("sync").classList.toggle("is-quiet", !status && !waiting && !state.expired
+    document.getElementById("sync").classList.toggle("is-quiet", !status && !waiting
       && !failed.length);
   }
 

@@ -30,6 +30,9 @@
     blocked: "Camera blocked. Allow the camera for this page in the browser's settings, or type the code below.",
     decoder: "The QR reader didn't load. Reload the page, or type the code below.",
   };
+  // What a keyboard-wedge scanner types: a ticket URL (…/t/CODE), maybe after what the field
+  // held already, or a bare 32-character code.
+  const TICKET = /(?:https?:\/\/\S*\/t\/[A-Z2-7]{32}|^[A-Z2-7]{32})\/?$/i;
   const BUZZ = {
     admitted: [60],
     already_admitted: [80, 60, 80],
@@ -283,6 +286,7 @@
         if (node.nodeType !== Node.ELEMENT_NODE) continue;
         const result = node.matches(".result") ? node : node.querySelector(".result");
         if (result && result.closest("#result")) onResult(result);
+        if (node.id === "walk-in") focusFirstError(node);
       }
     }
   }
@@ -312,6 +316,11 @@
     state.paused = false;
   }
 
+  function focusFirstError(form) {
+    const invalid = form.querySelector('[aria-invalid="true"]');
+    if (invalid) invalid.focus(); // the walk-in came back with errors: start at the first
+  }
+
   function restoreCodeField() {
     const pending = state.pending;
     state.pending = null;
@@ -338,6 +347,28 @@
     unlockAudio();
     const full = document.querySelector(".result.is-full");
     if (full && event.key === "Escape") collapse(full);
+    if (event.key === "Enter" && scanTypedElsewhere(event.target)) event.preventDefault();
+    else if (strayTyping(event)) el.code.focus(); // this key and the rest land in the code field
+  }
+
+  /** A scan typed into another field (search, walk-in) checks in, not searches or registers. */
+  function scanTypedElsewhere(field) {
+    const scanned = field !== el.code && field.matches("input") && field.value.trim().match(TICKET);
+    if (!scanned) return false;
+    el.code.value = scanned[0];
+    field.value = "";
+    field.dispatchEvent(new Event("input", { bubbles: true })); // the search rows follow
+    el.code.focus();
+    el["scan-form"].requestSubmit();
+    return true;
+  }
+
+  /** A character typed with no field focused: a scanner, after a tap on a button. */
+  function strayTyping(event) {
+    if (event.key.length !== 1 || event.key === " ") return false;
+    if (event.ctrlKey || event.metaKey || event.altKey) return false;
+    const active = document.activeElement;
+    return !active || !active.matches("input, textarea, select, [contenteditable]");
   }
 
   function cue(result) {

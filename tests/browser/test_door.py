@@ -3,6 +3,7 @@
 import re
 import time
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -106,9 +107,64 @@ def test_keyboard_wedge_scans_clear_the_field_and_keep_focus(door, browser):
     expect(page.locator("#code")).to_have_value("")
     expect(page.locator("#code")).to_be_focused()
     wedge_scan(page, ada_ticket)
-    expect(page.locator("#result")).to_contain_text("Already checked in")
+    admitted = _local_clock(door["app"], ada_id)  # the event's zone, not the server's or phone's
+    expect(page.locator("#result")).to_contain_text(f"Already checked in at {admitted} by Door 1")
     assert count(door["app"]) == 2 and count(door["app"], result="admitted") == 1
     assert is_in(door["app"], ada_id)
+    assert_clean(page)
+
+
+def test_a_scan_into_the_search_field_checks_in_instead_of_searching(door, browser):
+    """A scanner firing while the search field has focus (and text) admits; no search page."""
+    ada_id, ada_ticket = door["people"]["Ada Lovelace"]
+    page = new_phone(browser)
+    page.goto(door["url"])
+    page.locator("#q").press_sequentially("hop", delay=60)
+    expect(page.locator("#results li", has_text="Grace Hopper")).to_be_visible()
+    page.keyboard.type(ada_ticket)  # still in the search field, after "hop"
+    page.keyboard.press("Enter")
+    expect(page.locator("#result")).to_contain_text(WELCOME_ADA)
+    assert urlsplit(page.url).path == urlsplit(door["url"]).path  # not the search page
+    expect(page.locator("#q")).to_have_value("")
+    expect(page.locator("#results li")).to_have_count(0)
+    expect(page.locator("#code")).to_be_focused()  # ready for the next scan
+    assert is_in(door["app"], ada_id) and count(door["app"]) == 1
+    assert_clean(page)
+
+
+def test_a_scan_after_tapping_a_button_is_not_lost(door, browser):
+    """With no field focused (a button was tapped), what a scanner types goes to the code field."""
+    ada_id, ada_ticket = door["people"]["Ada Lovelace"]
+    page = new_phone(browser)
+    page.goto(door["url"])
+    page.locator("#q").press_sequentially("hop", delay=60)
+    page.get_by_role("button", name="Check in Grace Hopper").tap()
+    expect(page.locator(".result.is-full")).to_contain_text("Welcome, Grace Hopper")
+    page.get_by_role("button", name="Next scan").tap()
+    assert page.evaluate("document.activeElement.tagName") != "INPUT"
+    page.keyboard.type(ada_ticket)
+    page.keyboard.press("Enter")
+    expect(page.locator("#result")).to_contain_text(WELCOME_ADA)
+    assert is_in(door["app"], ada_id)
+    assert_clean(page)
+
+
+def test_each_answer_sounds_and_buzzes_its_own_way(door, browser):
+    """Welcome, already in and not on the list each beep and vibrate with their own pattern."""
+    page = new_phone(browser)
+    page.context.add_init_script(CUE_SPY)
+    page.goto(door["url"])
+    ada_ticket = door["people"]["Ada Lovelace"][1]
+    cues = []
+    for text, expected in ((ada_ticket, WELCOME_ADA), (ada_ticket, "Already"), ("HELLO", "Not on")):
+        wedge_scan(page, text)  # a key press: the browser now lets the page make sound
+        expect(page.locator(".result.is-full")).to_contain_text(expected)
+        cues.append(page.evaluate("window.cues.splice(0)"))
+    assert cues == [
+        [["buzz", [60]], ["tone", 880], ["tone", 1320]],
+        [["buzz", [80, 60, 80]], ["tone", 660], ["tone", 660]],
+        [["buzz", [250, 100, 250]], ["tone", 180]],
+    ]
     assert_clean(page)
 
 
@@ -146,6 +202,21 @@ def test_walk_in_registers_and_checks_in(door, browser):
         person = db.session.scalar(select(Attendee).where(Attendee.name == "Katherine Johnson"))
         assert person.source == "walk_in" and person.checked_in_at is not None
     expect(page.get_by_label("Name", exact=True)).to_have_value("")
+    assert_clean(page)
+
+
+def test_walk_in_errors_are_shown_and_focused(door, browser):
+    """A walk-in without a name comes back with the error, the cursor in the name field."""
+    page = new_phone(browser)
+    page.goto(door["url"])
+    page.get_by_text("Walk-in: not on the list").click()
+    page.get_by_label("Class year").fill("1999")
+    page.get_by_role("button", name="Register and check in").click()
+    expect(page.locator("#name-errors")).to_have_text("This field is required.")
+    expect(page.get_by_label("Name", exact=True)).to_be_focused()
+    expect(page.get_by_label("Class year")).to_have_value("1999")  # nothing typed is lost
+    shot(page, "walk-in-errors")
+    assert count(door["app"]) == 0
     assert_clean(page)
 
 
@@ -187,6 +258,7 @@ def test_a_pass_revoked_mid_evening_says_so_and_keeps_the_code(door, browser):
         "This door link has expired or was revoked. Ask the organizer for a new one.", timeout=8_000
     )
     expect(page.locator("#code")).to_have_value(ada_ticket)  # nothing typed is lost
+    expect(page.locator("#sync-expired")).to_be_hidden()  # nothing kept: one banner, not two
     assert count(door["app"]) == 0
 
 
@@ -201,3 +273,24 @@ def test_counter_reaches_another_phone_within_five_seconds(door, browser):
     expect(second.locator("#counter")).to_have_text("1 of 6 checked in", timeout=5_000)
     assert_clean(first)
     assert_clean(second)
+
+
+CUE_SPY = """
+window.cues = [];
+const vibrate = navigator.vibrate.bind(navigator);
+navigator.vibrate = (pattern) => { window.cues.push(["buzz", pattern]); return vibrate(pattern); };
+const oscillator = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () {
+  const made = oscillator.call(this);
+  const start = made.start.bind(made);
+  made.start = (at) => { window.cues.push(["tone", made.frequency.value]); return start(at); };
+  return made;
+};
+"""
+
+
+def _local_clock(app, attendee_id) -> str:
+    """When the attendee was admitted, on the event's wall clock (the fixture's New York)."""
+    with app.app_context():
+        moment = db.session.get(Attendee, attendee_id).checked_in_at
+        return moment.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")

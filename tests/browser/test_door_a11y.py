@@ -86,3 +86,25 @@ def test_narrow_phone_has_nothing_cramped(door, browser):
     hold(page)
     shot(page, "welcome-360")
     assert_clean(page)
+
+
+def test_a_long_name_wraps_inside_a_narrow_phone(door, browser):
+    """A long walk-in name wraps on a 360 px screen, clear of the buttons, nothing sideways."""
+    page = new_phone(browser, width=360, height=740)
+    page.goto(door["url"])
+    page.get_by_text("Walk-in: not on the list").click()
+    page.get_by_label("Name", exact=True).fill("Maximilian Oberhauser-Wittgenstein")
+    page.get_by_label("Class year").fill("2009")
+    page.get_by_role("button", name="Register and check in").click()
+    show(page, "Welcome, Maximilian Oberhauser-Wittgenstein ’09")
+    shot(page, "long-name-360")
+    name = page.locator(".result.is-full .result-name").bounding_box()
+    buttons = page.locator(".result.is-full .result-actions").bounding_box()
+    assert name["x"] >= 0 and name["x"] + name["width"] <= 360
+    assert name["y"] + name["height"] <= buttons["y"]  # the name is not hidden behind Undo
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    font = page.locator(".result.is-full .result-title").evaluate(
+        "e => getComputedStyle(e).fontSize"
+    )
+    assert float(font.removesuffix("px")) >= 30  # readable at arm's length
+    assert_clean(page)
