@@ -32,12 +32,12 @@ def create_organizer(email: str, name: str, password: str) -> None:
     """Create an organizer account."""
     try:
         email = validate_email(email.strip(), check_deliverability=False).normalized
-        accounts.create_organizer(email, password, name)
+        organizer = accounts.create_organizer(email, password, name)
     except EmailNotValidError as error:
         raise click.ClickException(f"That is not an email address: {error}") from error
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"Created organizer {email}.")
+    click.echo(f"Created organizer {organizer.email}.")
 
 
 @click.command("demo")
@@ -74,7 +74,10 @@ def _readable(info: dict) -> str:
         f"  {len(info['attendees'])} attendees.",
     ]
     if first:
-        lines.append(f"  A ticket to try at the door: {first['name']}: {first['ticket_url']}")
+        lines.append(
+            f"  A ticket to try at the door (its QR shows to the signed-in organizer; or type the "
+            f"code into the door page): {first['name']}: {first['ticket_url']}"
+        )
     guest = next((a for a in info["attendees"] if a["consents"]["findable"]), first)
     if guest:
         lines.append(
@@ -103,6 +106,8 @@ def import_guests(slug: str, path: str, maps: tuple[str, ...], commit: bool, as_
 
     event = events.by_slug(slug)
     if event is None:
+        if as_json:
+            click.echo(json.dumps({"error": f"No event with the slug {slug!r}."}))
         raise click.ClickException(f"No event with the slug {slug!r}.")
     try:
         with open(path, "rb") as file:

@@ -218,12 +218,13 @@ def create_demo(attendees: int = 120, seed: int | None = None) -> dict:
     rng = random.Random(seed)
     organizer, password = _demo_organizer()
     now = utcnow()
+    hour = now.replace(minute=0, second=0, microsecond=0)  # on the hour, as real events are
     event = events.create_event(
         organizer,
         "Fall Reunion 2026",
         "Alumni Hall, 1 College Green",
-        (now - timedelta(hours=1)).astimezone(ZoneInfo(TIMEZONE)),
-        (now + timedelta(hours=4)).astimezone(ZoneInfo(TIMEZONE)),
+        (hour - timedelta(hours=1)).astimezone(ZoneInfo(TIMEZONE)),
+        (hour + timedelta(hours=4)).astimezone(ZoneInfo(TIMEZONE)),
         TIMEZONE,
     )
     doors = [door_passes.create(event, "Door 1"), door_passes.create(event, "Door 2")]
