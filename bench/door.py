@@ -3,6 +3,7 @@
     .venv/bin/python bench/door.py                   # SQLite, 1/8/32 clients, 10 s per row
     .venv/bin/python bench/door.py --database postgresql://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/door.py --workers 4 --pin-wrk 1 --quiet-wait 120
+    .venv/bin/python bench/door.py --forged --clients 8   # also forged and garbled codes
 
 It makes its own database (a temporary SQLite file, or a new PostgreSQL database that it drops
 after), migrates it (`flask db upgrade`), creates a demo event with --attendees guests
@@ -13,11 +14,15 @@ row, so most scans are first admissions and the rest repeats. Each row is paired
 `GET /api/v1/openapi.json` (same app and request hooks, no database) at the same concurrency, the
 floor the framework sets, and the table gives the ratio. The CPU column says how the two CPUs were
 shared between gunicorn, wrk and anything else running (a busy machine shows up there).
+With --forged, each client count also gets a row of codes that are no ticket (random ones,
+real ones with one character changed, real ones cut short), which must answer `unknown` as fast
+as a real scan is answered.
 """
 
 import argparse
 import json
 import os
+import random
 import resource
 import shutil
 import socket
@@ -131,6 +136,9 @@ def _options() -> argparse.Namespace:
         help="before each row, wait up to this many seconds for idle CPUs",
     )
     parser.add_argument("--json", dest="json_out", default=None, help="also write results here")
+    parser.add_argument(
+        "--forged", action="store_true", help="also time codes that are no ticket (unknown)"
+    )
     return parser.parse_args()
 
 
@@ -184,12 +192,32 @@ def _prepare(env: dict, attendees: int, workdir: Path) -> dict:
         text=True,
     )
     demo = json.loads(made.stdout)
-    (workdir / "codes.txt").write_text("\n".join(a["code"] for a in demo["attendees"]) + "\n")
+    codes = [a["code"] for a in demo["attendees"]]
+    (workdir / "codes.txt").write_text("\n".join(codes) + "\n")
+    (workdir / "forged.txt").write_text("\n".join(_forged(codes, 10_000)) + "\n")
     print(
         f"demo event with {attendees} guests made in {time.perf_counter() - started:.0f} s",
         file=sys.stderr,
     )
     return demo
+
+
+def _forged(codes: list[str], count: int) -> list[str]:
+    """Codes that open no ticket: random, one character changed, or cut short (seeded)."""
+    rng, alphabet = random.Random(7), "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    forged = []
+    for i in range(count):
+        real = rng.choice(codes)
+        head, tail = real[:-32], real[-32:]
+        if i % 3 == 0:
+            forged.append(head + "".join(rng.choice(alphabet) for _ in range(32)))
+        elif i % 3 == 1:
+            at = rng.randrange(32)
+            swap = rng.choice(alphabet.replace(tail[at], ""))
+            forged.append(head + tail[:at] + swap + tail[at + 1 :])
+        else:
+            forged.append(real[: rng.randrange(1, len(real))])
+    return forged
 
 
 def _serve(env: dict, options) -> tuple[subprocess.Popen, int]:
@@ -235,17 +263,18 @@ def _measure(options, port: int, demo: dict, workdir: Path, env: dict) -> list[d
     args = [str(workdir / "codes.txt"), demo["door"]["token"], demo["event"]["slug"]]
     _wrk(options, port, check_in, 8, 3, [*args, "warm"])
     _wrk(options, port, baseline, 8, 2, [*args, "warm"])
+    forged = [str(workdir / "forged.txt"), *args[1:]]
+    runs = [("GET openapi.json (baseline)", baseline, args), ("POST checkins", check_in, args)]
+    if options.forged:
+        runs.append(("POST checkins, forged codes", check_in, forged))
     rows = []
     for clients in [int(c) for c in options.clients.split(",")]:
-        for name, script in (
-            ("GET openapi.json (baseline)", baseline),
-            ("POST checkins", check_in),
-        ):
+        for name, script, run_args in runs:
             tag = f"r{len(rows)}"
             if script is check_in:
                 _reopen_the_door(env)
             _wait_quiet(options)
-            result = _wrk(options, port, script, clients, options.duration, [*args, tag])
+            result = _wrk(options, port, script, clients, options.duration, [*run_args, tag])
             result.update(endpoint=name, clients=clients)
             if script is check_in:
                 result["results"] = dict(_sql(env, RESULT_MIX, {"tag": f"{tag}-%"}))
