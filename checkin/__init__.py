@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, events, security, tasks
+from . import cli, events, local_disk, security, tasks
 from .config import Config
 from .database import tune
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate
@@ -56,4 +56,5 @@ def create_app(config: object | None = None) -> Flask:
     security.init_app(app)
     tasks.init_app(app)
     cli.init_app(app)
+    local_disk.warn_at_start(app)
     return app
