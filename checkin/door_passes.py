@@ -10,6 +10,10 @@ from .database import writing
 from .extensions import db
 from .models import CheckInAttempt, DoorPass, Event, utcnow
 
+# Sent with every 401 a door link or the door API answers: the phone then deletes the guest list
+# it saved. A 401 without it (a proxy's, a captive portal's) deletes nothing.
+ENDED_HEADER = {"X-Door-Pass": "ended"}
+
 
 def create(event: Event, name: str, hours: int | None = None) -> DoorPass:
     """A new pass for one volunteer at one event."""
@@ -42,6 +46,17 @@ def revoke(door_pass: DoorPass) -> None:
     with writing():
         if door_pass.revoked_at is None:
             door_pass.revoked_at = utcnow()
+
+
+def event_slug_of(token: str | None) -> str | None:
+    """The slug of the event a door link was made for, whether or not the link still works."""
+    if not token or len(token) > 200:
+        return None
+    return db.session.scalar(
+        select(Event.slug)
+        .join(DoorPass, DoorPass.event_id == Event.id)
+        .where(DoorPass.token_hash == tickets.digest(token))
+    )
 
 
 def passes_of(event: Event) -> list[DoorPass]:

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json."""
 
-from . import openapi_cards
+from . import door_passes, openapi_cards
 
 PERSON = {
     "type": ["object", "null"],
@@ -40,13 +40,22 @@ def _errors(*codes: int) -> dict:
         413: "A body over 10 MB",
         422: "Malformed body; the message says what is wrong",
     }
-    return {
+    errors = {
         str(code): {
             "description": text[code],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
         for code in codes
     }
+    if 401 in codes:  # the phone forgets its saved roster on this header, not on any 401
+        errors["401"]["headers"] = {
+            name: {
+                "description": "'ended': this pass opens nothing any more",
+                "schema": {"type": "string", "enum": [value]},
+            }
+            for name, value in door_passes.ENDED_HEADER.items()
+        }
+    return errors
 
 
 def document(base_url: str) -> dict:

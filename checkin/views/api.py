@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
-from .. import api_passes, door, openapi, scan_times
+from .. import api_passes, door, door_passes, openapi, scan_times
 from ..models import utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -19,6 +19,12 @@ class Invalid(Exception):
 @bp.errorhandler(Invalid)
 def _invalid(error):
     return jsonify(error=str(error)), 422
+
+
+@bp.errorhandler(401)
+def _pass_ended(error):
+    """No live pass: say so in a header the phone acts on (it deletes its saved roster)."""
+    return jsonify(error=error.description), 401, door_passes.ENDED_HEADER
 
 
 @bp.get("/openapi.json")

@@ -4,7 +4,7 @@ import uuid
 
 from flask import Blueprint, abort, g, render_template, request
 
-from .. import door
+from .. import door, door_passes
 from ..extensions import htmx
 from ..forms import NonceForm, ScanForm, WalkInForm
 
@@ -14,6 +14,7 @@ def door_blueprint(name: str, import_name: str) -> Blueprint:
     blueprint = Blueprint(name, import_name, url_prefix="/door/<token>")
     blueprint.url_value_preprocessor(_open_pass)
     blueprint.url_defaults(_keep_token)
+    blueprint.register_error_handler(401, _pass_ended)
     return blueprint
 
 
@@ -22,6 +23,13 @@ def _open_pass(_endpoint, values):
     g.door_pass = door.active_pass(g.door_token)
     if g.door_pass is None:
         abort(401, "This door link has expired or was revoked. Ask the organizer for a new one.")
+
+
+def _pass_ended(error):
+    """The 401 page for a link that opens nothing; it deletes the guest list this phone saved."""
+    slug = door_passes.event_slug_of(g.get("door_token"))
+    page = render_template("door/ended.html", error=error, code=401, slug=slug)
+    return page, 401, door_passes.ENDED_HEADER
 
 
 def _keep_token(_endpoint, values):

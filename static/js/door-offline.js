@@ -18,24 +18,36 @@
  *
  * When it sends: on page load, every FLUSH_EVERY_MS, on "online", on focus and when the page
  * becomes visible, when the service worker relays a Background Sync ("outbox:flush"), and from the
- * "Sync now" button. navigator.onLine is never trusted: only a failed request means offline. */
+ * "Sync now" button. navigator.onLine is never trusted: only a failed request means offline.
+ *
+ * When the pass is over: any answer with "X-Door-Pass: ended" (the roster refresh, a scan, the
+ * counter's poll through htmx, a sync) or, even offline, the pass's expiry time (data-expires) by
+ * this phone's clock ends it for this page: the saved guest list is deleted from IndexedDB
+ * (door-rosters.js) and memory, the worker forgets the page it kept for this link, nothing more is
+ * decided on the phone, and "door:ended" is fired on window for the page to say so. The queue
+ * stays: the next pass for the event sends it. */
 (() => {
   "use strict";
 
   const FLUSH_EVERY_MS = 15000;
   const ROSTER_EVERY_MS = 60000;
+  const EXPIRY_EVERY_MS = 10000;
+  const ENDED = ["X-Door-Pass", "ended"]; // door_passes.ENDED_HEADER
   const SEND_TIMEOUT_MS = 10000;
   const box = window.CheckinOutbox;
+  const rosters = window.DoorRosters;
 
   const conf = {};
   const ui = {};
   const roster = { byHash: new Map(), byId: new Map(), etag: "" };
-  const state = { expired: false, offline: false, synced: false, sending: false, shownLeft: -1 };
+  const state = { expired: false, ended: false, offline: false, synced: false, sending: false,
+    shownLeft: -1 };
   let clock = null;
 
   function start(section) {
     Object.assign(conf, section.dataset);
     conf.scope = "door:" + conf.event;
+    conf.expiresAt = Date.parse(conf.expires || "");
     for (const id of ["sync-status", "sync-now", "sync-expired", "sync-failed", "sync-failed-list"]) {
       ui[id] = document.getElementById(id);
     }
@@ -50,38 +62,21 @@
     window.addEventListener("online", () => flush());
     window.addEventListener("focus", () => flush());
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") flush();
+      if (document.visibilityState === "visible") { checkExpiry(); flush(); }
     });
+    // The counter polls through htmx; its 401 says the pass ended too (htmx 2 and htmx 4 names).
+    document.addEventListener("htmx:responseError", onHtmxError);
+    document.addEventListener("htmx:response:error", onHtmxError);
     setInterval(flush, FLUSH_EVERY_MS);
     setInterval(refreshRoster, ROSTER_EVERY_MS);
-    loadRoster().then(refreshRoster);
+    setInterval(checkExpiry, EXPIRY_EVERY_MS);
+    if (rosters) rosters.sweep().catch(() => {}); // lists of other passes that expired meanwhile
+    if (!checkExpiry()) loadRoster().then(refreshRoster);
     render();
     flush();
   }
 
   /* ---- The guest list, kept in IndexedDB. ---- */
-
-  let opening = null;
-  function db() {
-    if (!opening) {
-      opening = new Promise((resolve, reject) => {
-        const request = indexedDB.open("checkin-door", 1);
-        request.onupgradeneeded = () => request.result.createObjectStore("rosters", { keyPath: "slug" });
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => { opening = null; reject(request.error); };
-      });
-    }
-    return opening;
-  }
-
-  async function stored(mode, fn) {
-    const store = (await db()).transaction("rosters", mode).objectStore("rosters");
-    return new Promise((resolve, reject) => {
-      const request = fn(store);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-  }
 
   function useRoster(attendees, etag) {
     roster.byHash.clear();
@@ -95,26 +90,65 @@
 
   async function loadRoster() {
     try {
-      const saved = await stored("readonly", (s) => s.get(conf.event));
-      if (saved) useRoster(saved.attendees, saved.etag);
+      const saved = rosters ? await rosters.get(conf.event) : null;
+      if (saved && !state.ended) useRoster(saved.attendees, saved.etag);
     } catch (error) { /* no IndexedDB: the list lives in memory only */ }
   }
 
   function saveRoster() {
+    if (state.ended || !rosters) return Promise.resolve();
     const record = { slug: conf.event, etag: roster.etag, saved_at: new Date().toISOString(),
+      expires_at: Number.isNaN(conf.expiresAt) ? null : conf.expiresAt,
       attendees: Array.from(roster.byId.values()) };
-    return stored("readwrite", (s) => s.put(record)).catch(() => {});
+    return rosters.put(record).catch(() => {});
   }
 
   async function refreshRoster() {
+    if (state.ended) return;
     const headers = { Authorization: "Bearer " + conf.token };
     if (roster.etag && roster.byId.size) headers["If-None-Match"] = roster.etag;
     const reply = await request(conf.roster, { headers, cache: "no-store" });
-    if (!reply || reply.status === 304) return;
-    if (!reply.ok) return;
+    if (reply && reply.status === 304) {
+      // Another tab whose pass ended may have deleted the list this page still holds.
+      if (rosters && !(await rosters.has(conf.event).catch(() => true))) await saveRoster();
+      return;
+    }
+    if (!reply || !reply.ok) return;
     const body = await reply.json();
+    if (state.ended) return; // the pass ended while the list was on its way
     useRoster(body.attendees, reply.headers.get("ETag"));
     await saveRoster();
+  }
+
+  /* ---- When the pass is over. ---- */
+
+  /** True (and the pass ended here) once the pass's expiry time has passed on this phone's clock. */
+  function checkExpiry() {
+    if (!state.ended && conf.expiresAt <= Date.now()) end();
+    return state.ended;
+  }
+
+  function endedBy(reply) {
+    return Boolean(reply && reply.headers && reply.headers.get(ENDED[0]) === ENDED[1]);
+  }
+
+  function onHtmxError(event) {
+    const detail = event.detail || {};
+    const response = detail.ctx && detail.ctx.response; // htmx 4; htmx 2 hands over the XHR
+    const said = detail.xhr ? detail.xhr.getResponseHeader(ENDED[0])
+      : response && response.headers ? response.headers.get(ENDED[0]) : null;
+    if (said === ENDED[1]) end();
+  }
+
+  /** This pass opens nothing any more: forget the guest list and the kept page; keep the queue. */
+  function end() {
+    if (state.ended) return;
+    state.ended = true;
+    useRoster([], "");
+    if (rosters) rosters.forget(conf.event).catch(() => {});
+    if (window.CheckinPwa && window.CheckinPwa.forgetPage) window.CheckinPwa.forgetPage(conf.door);
+    noteExpired();
+    window.dispatchEvent(new CustomEvent("door:ended"));
   }
 
   /** What the server said about someone on this page (data-attendee on a result): remember it. */
@@ -226,7 +260,7 @@
     const timer = setTimeout(() => abort.abort(), timeout || SEND_TIMEOUT_MS);
     try {
       const reply = await fetch(url, { ...options, signal: abort.signal });
-      if (reply.status === 401 || reply.status === 403) noteExpired();
+      if (reply.status === 401 || reply.status === 403) noteExpired(reply);
       else noteReached();
       return reply;
     } catch (error) {
@@ -298,16 +332,18 @@
 
   function noteReached() {
     state.offline = false;
-    if (state.expired) { state.expired = false; render(); }
+    if (state.expired && !state.ended) { state.expired = false; render(); }
   }
 
   function noteOffline() {
     if (!state.offline) { state.offline = true; render(); }
   }
 
-  function noteExpired() {
+  /** The server refused this pass (401/403); with "X-Door-Pass: ended" the pass is over. */
+  function noteExpired(reply) {
     state.offline = false;
     if (!state.expired) { state.expired = true; render(); }
+    if (endedBy(reply)) end();
   }
 
   let rendering = Promise.resolve();
@@ -390,5 +426,6 @@
   }
 
   window.DoorOffline = { start, decideScan, decidePick, undo, search, seen, flush, time, device,
-    noteReached, noteOffline, noteExpired, get isOffline() { return state.offline; } };
+    noteReached, noteOffline, noteExpired, get isOffline() { return state.offline; },
+    get hasEnded() { return state.ended; } };
 })();

@@ -8,11 +8,14 @@
  * a server error) door-offline.js decides on the phone from the saved guest list and queues the
  * scan with the same nonce; the result looks the same, marked "Offline". An expired or revoked
  * pass is an answer, not an outage: the phone says so and decides nothing (scans it queued before
- * are kept for the next pass). Search
+ * are kept for the next pass); once door-offline.js knows the pass is over ("door:ended": the
+ * server said so, or its expiry time passed), it deletes the saved list and a scan that gets no
+ * answer is not decided either. Search
  * falls back to the saved list when the server has not answered within SEARCH_MS. */
 (() => {
   "use strict";
 
+  const ENDED = "This door link has expired or was revoked. Ask the organizer for a new one.";
   const RETURN_MS = 2000; // rapid mode: back to the camera after this long
   const NO_ANSWER_MS = 4000;
   const SERVER_MS = 2500; // no answer by then: decide on the phone
@@ -64,6 +67,7 @@
     }
     const shown = document.querySelector("#result .result");
     if (shown) showResult(shown);
+    window.addEventListener("door:ended", () => alertText(ENDED));
     if (offline && window.CheckinOutbox && el.sync) offline.start(el.sync);
     startCamera();
   }
@@ -117,11 +121,11 @@
     if (html !== null) {
       offline.noteReached();
       return showServerAnswer(html);
-    } else if (status === 401 || status === 403) {
+    } else if (status === 401 || status === 403 || offline.hasEnded) {
       // An answer, not an outage: this pass no longer works here, so nothing is decided.
-      offline.noteExpired();
+      if (reply) offline.noteExpired(reply);
       state.pending = null; // the code stays in the field
-      return alertText("This door link has expired or was revoked. Ask the organizer for a new one.");
+      return alertText(ENDED);
     } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
       offline.noteReached(); // the server refused this form (a 404, say): say so, decide nothing
       return alertText("That didn't go through. Reload the page and try again.");
@@ -251,7 +255,8 @@
     try {
       const reply = await fetch(el.scanner.dataset.ping, { cache: "no-store" });
       if (reply.status === 401) {
-        text = "This door link has expired or was revoked. Ask the organizer for a new one.";
+        if (offline) offline.noteExpired(reply);
+        text = ENDED;
       }
     } catch (error) {
       text = walkIn

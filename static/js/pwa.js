@@ -3,21 +3,24 @@
    page reloads once it controls the page.
 
    window.CheckinPwa.forgetPages() asks the worker to drop the pages it keeps for offline use
-   (X-Offline-Page); submitting a form marked data-forget-pages (sign-out) does it too. Queued
-   offline items (outbox.js) are not touched: they are sent after the next sign-in. */
+   (X-Offline-Page); submitting a form marked data-forget-pages (sign-out) does it too.
+   CheckinPwa.forgetPage(url) drops one of them (a door link whose pass ended). Queued offline
+   items (outbox.js) are not touched: they are sent after the next sign-in or door pass. */
 (() => {
   if (!("serviceWorker" in navigator)) return;
 
-  function forgetPages() {
+  function tell(message) {
     const worker = navigator.serviceWorker.controller;
-    if (worker) worker.postMessage({ type: "FORGET_PAGES" });
+    if (worker) worker.postMessage(message);
     return navigator.serviceWorker.ready.then((registration) => {
       if (registration.active && registration.active !== worker) {
-        registration.active.postMessage({ type: "FORGET_PAGES" });
+        registration.active.postMessage(message);
       }
     });
   }
-  window.CheckinPwa = { forgetPages };
+  const forgetPages = () => tell({ type: "FORGET_PAGES" });
+  const forgetPage = (url) => tell({ type: "FORGET_PAGE", url: new URL(url, location.href).href });
+  window.CheckinPwa = { forgetPages, forgetPage };
   document.addEventListener("submit", (event) => {
     if (event.target.matches("form[data-forget-pages]")) forgetPages();
   }, true);

@@ -8,7 +8,8 @@
      cards), in PAGES, keyed by URL: fetched from the network first, and served from PAGES only when
      the network fails. A page whose link stopped working (401, 403, 404, 410) is forgotten. PAGES
      survives new versions (a door must reopen offline after an update) and is emptied by the
-     message {type: "FORGET_PAGES"} (sign-out). A page opened before the worker controlled it is
+     message {type: "FORGET_PAGES"} (sign-out); {type: "FORGET_PAGE", url} drops one page (a door
+     whose pass the API or the clock says ended). A page opened before the worker controlled it is
      fetched once more on {type: "KEEP_PAGE", url} (pwa.js sends it), so even a door opened once,
      on the first visit, reopens offline.
    Nothing else is stored: API answers, fragments and every other page pass straight through.
@@ -48,6 +49,7 @@ self.addEventListener("message", (event) => {
   const type = event.data && event.data.type;
   if (type === "SKIP_WAITING") self.skipWaiting();
   if (type === "FORGET_PAGES") event.waitUntil(caches.delete(PAGES));
+  if (type === "FORGET_PAGE" && typeof event.data.url === "string") event.waitUntil(forgetUrl(event.data.url));
   if (type === "KEEP_PAGE" && typeof event.data.url === "string") event.waitUntil(keep(event.data.url));
 });
 
@@ -101,6 +103,13 @@ async function keep(url) {
   try {
     await remember(target.href, await fetch(target.href, { credentials: "same-origin" }));
   } catch (error) { /* offline already: nothing to keep */ }
+}
+
+async function forgetUrl(url) {
+  const target = new URL(url);
+  if (target.origin !== self.location.origin) return;
+  target.hash = "";
+  await forget(target.href);
 }
 
 async function forget(url) {

@@ -1,5 +1,6 @@
 """The door page on a phone, for the browser tests: a live event, a watched phone, a scanner."""
 
+import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -118,3 +119,23 @@ def wedge_scan(page, text: str) -> None:
 def hold(page) -> None:
     """Touch the full-screen result, as a volunteer reading it does: it stays up."""
     page.locator(".result.is-full").dispatch_event("pointerdown")
+
+
+def wait_for_async(page, function: str, arg=None, timeout: float | None = None) -> None:
+    """page.wait_for_function for an async predicate (IndexedDB, caches).
+
+    Playwright takes the Promise an async function returns for a truthy answer and returns at
+    once; this runs the predicate over and over in the page and waits on its latest settled result.
+    """
+    key = "__probe_" + uuid.uuid4().hex
+    probe = f"""(arg) => {{
+      const p = window.{key} || (window.{key} = {{ busy: false, value: false }});
+      if (!p.busy) {{
+        p.busy = true;
+        Promise.resolve().then(() => ({function})(arg))
+          .then((value) => {{ p.value = value; }}, () => {{ p.value = false; }})
+          .finally(() => {{ p.busy = false; }});
+      }}
+      return p.value;
+    }}"""
+    page.wait_for_function(probe, arg=arg, timeout=timeout)

@@ -11,7 +11,16 @@ from checkin.models import Attendee, CheckInAttempt, DoorPass, Event
 
 from .axe import serious_violations
 from .conftest import PHONE, sign_in_organizer
-from .door_phone import GUESTS, assert_clean, count, door, hold, new_phone, shot
+from .door_phone import (
+    GUESTS,
+    assert_clean,
+    count,
+    door,
+    hold,
+    new_phone,
+    shot,
+    wait_for_async,
+)
 
 __all__ = ["door"]  # the fixture
 
@@ -82,8 +91,8 @@ def open_door(page, url, guests=6):
     """Open the door online and wait until it can work offline (worker, kept page, saved list)."""
     page.goto(url)
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    page.wait_for_function(PAGE_KEPT, arg=url)
-    page.wait_for_function(ROSTER_SAVED, arg=guests)
+    wait_for_async(page, PAGE_KEPT, url)
+    wait_for_async(page, ROSTER_SAVED, guests)
 
 
 def scan(page, text):
@@ -136,7 +145,7 @@ def test_door_keeps_scanning_offline_and_sends_each_scan_once(door, browser):
 
     sent = len([u for u in page.seen["requests"] if u.endswith("/checkins")])
     page.reload()
-    page.wait_for_function(ROSTER_SAVED, arg=len(GUESTS))
+    wait_for_async(page, ROSTER_SAVED, len(GUESTS))
     page.wait_for_timeout(500)
     assert len([u for u in page.seen["requests"] if u.endswith("/checkins")]) == sent
     assert count(door["app"]) == attempts + 5
@@ -365,11 +374,11 @@ def test_repeat_visit_loads_the_shell_from_the_worker(door, browser, live_app):
     page = new_phone(browser)
     open_door(page, door["url"])
     page.reload()
-    page.wait_for_function(ROSTER_SAVED, arg=len(GUESTS))
+    wait_for_async(page, ROSTER_SAVED, len(GUESTS))
     hits.clear()
     page.reload()
     expect(page.locator("#camera-status")).not_to_have_text("")
-    page.wait_for_function(ROSTER_SAVED, arg=len(GUESTS))
+    wait_for_async(page, ROSTER_SAVED, len(GUESTS))
     page.wait_for_timeout(300)
     assert [h for h in hits if h.startswith("/static/")] == []
     assert hits.count(door["url"].replace(live_app.base_url, "")) == 1
@@ -382,7 +391,7 @@ def test_pages_kept_for_offline_are_forgotten_on_request(door, browser):
     page = new_phone(browser)
     open_door(page, door["url"])
     page.evaluate("() => CheckinPwa.forgetPages()")
-    page.wait_for_function("async () => !(await caches.has('checkin-pages'))")
+    wait_for_async(page, "async () => !(await caches.has('checkin-pages'))")
     assert any(name.startswith("checkin-shell-") for name in page.evaluate("caches.keys()"))
 
 
