@@ -72,6 +72,12 @@ class Config:
             for s in os.environ.get("DIGEST_RETRY_DELAYS", "60,300,900,3600,10800,21600").split(",")
         )
 
+        # How long a write waits for SQLite's write lock, and PostgreSQL's limits, in seconds;
+        # past them the request answers 503 with Retry-After (a door phone then queues the scan).
+        self.DATABASE_WRITE_WAIT = float(os.environ.get("DATABASE_WRITE_WAIT", "10"))
+        self.DATABASE_LOCK_TIMEOUT = float(os.environ.get("DATABASE_LOCK_TIMEOUT", "5"))
+        self.DATABASE_STATEMENT_TIMEOUT = float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "30"))
+
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
