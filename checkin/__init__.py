@@ -4,9 +4,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, events, local_disk, rate_limits, security, tasks
+from . import cli, events, local_disk, rate_limits, security, tasks, unavailable
 from .config import Config
-from .database import tune
+from .database import engine_options, tune
 from .extensions import csrf, db, htmx, login_manager, migrate
 
 
@@ -16,6 +16,10 @@ def create_app(config: object | None = None) -> Flask:
         __name__, instance_path=None, template_folder="../templates", static_folder="../static"
     )
     app.config.from_object(config or Config())
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **engine_options(app.config),
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
     app.config["INSTANCE_DIR"].mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
@@ -37,6 +41,7 @@ def create_app(config: object | None = None) -> Flask:
         door,
         door_badges,
         exports,
+        health,
         imports,
         links,
         mail,
@@ -46,7 +51,7 @@ def create_app(config: object | None = None) -> Flask:
     )
 
     blueprints = (auth, organizer, door, tickets, api, imports, attendee, cards_api, links, mail)
-    for module in (*blueprints, digest, digest_links, exports, pwa, badges, door_badges):
+    for module in (*blueprints, digest, digest_links, exports, pwa, badges, door_badges, health):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard
 
@@ -54,6 +59,7 @@ def create_app(config: object | None = None) -> Flask:
     app.add_template_filter(events.clock, "clock")
     security.init_app(app)
     rate_limits.init_app(app)  # after the blueprints (it wraps their views) and the error pages
+    unavailable.init_app(app)
     tasks.init_app(app)
     cli.init_app(app)
     local_disk.warn_at_start(app)

@@ -25,6 +25,7 @@ PUBLIC_BLUEPRINTS = {
     "exports",  # an attendee's own export 404s like /e/ pages (organizer ones: test_exports)
     "pwa",  # the manifest, the service worker and the offline page: the same for everyone
     "door_badges",  # the door's "Print badge": a door pass, like the door pages
+    "health",  # /healthz: "ok" or which part fails, nothing more (test_health)
 }
 PUBLIC_ENDPOINTS = {"static"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
