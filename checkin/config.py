@@ -42,6 +42,8 @@ class Config:
             int(s)
             for s in os.environ.get("DIGEST_RETRY_DELAYS", "60,300,900,3600,10800,21600").split(",")
         )
+        # How many proxies in front may set X-Forwarded-*: 0 trusts none, 1 behind Caddy.
+        self.TRUSTED_PROXIES = _proxy_count(os.environ.get("TRUSTED_PROXIES", "0"))
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SESSION_COOKIE_HTTPONLY = True
@@ -68,6 +70,13 @@ class TestConfig(Config):
         self.BASE_URL = "http://127.0.0.1:5000"
         self.SMTP_URL = ""
         self.HUEY_IMMEDIATE = True  # tasks run at once, in the request
+
+
+def _proxy_count(text: str) -> int:
+    """TRUSTED_PROXIES as a count of proxies, or a clear error."""
+    if not text.strip().isdigit():
+        raise ValueError(f"TRUSTED_PROXIES must be a number of proxies (0, 1, 2...), not {text!r}")
+    return int(text)
 
 
 def _database_url(url: str) -> str:

@@ -344,13 +344,37 @@ def test_no_page_has_inline_styles_or_scripts(app, client, sign_in, world):
     assert any('class="qr"' in r.get_data(as_text=True) for _, r in pages)  # a QR drawn
 
 
-def test_every_response_sends_no_referrer(app, client, sign_in, world):
-    """Links carry secrets, so no page, fragment, JSON or error leaks them in a Referer."""
+def test_every_response_keeps_referrers_on_this_site(app, client, sign_in, world):
+    """Links carry secrets, so no page, fragment, JSON or error leaks them in a Referer to
+    another site; this site gets one (Flask-WTF refuses an https POST without it)."""
     replies = every_response(app, client, sign_in, world)
     replies.append(("static", client.get("/static/css/app.css")))
     for what, reply in replies:
-        assert reply.headers.get("Referrer-Policy") == "no-referrer", what
+        assert reply.headers.get("Referrer-Policy") == "same-origin", what
         assert reply.headers.get("X-Content-Type-Options") == "nosniff", what
+
+
+# The same for everyone, so a browser or proxy may keep them: static files and the app shell.
+CACHEABLE = ("/static/", "/sw.js", "/manifest.webmanifest", "/offline")
+
+
+def test_every_page_but_static_files_and_the_shell_is_no_store(app, client, sign_in, world):
+    """Every route of the map (organizer, attendee, ticket, door, API, mail links, errors,
+    signed in or not) says Cache-Control: no-store; static files and the app shell do not."""
+    replies = every_response(app, client, sign_in, world)
+    again = f"/e/{world['a']['slug']}/link-again"
+    replies.append((f"signed out {again}", app.test_client().get(again)))
+    replies.append(("GET /static/css/app.css", client.get("/static/css/app.css")))
+    checked = cacheable = 0
+    for what, reply in replies:
+        path = what.rsplit(" ", 1)[-1]
+        if path.startswith(CACHEABLE):
+            assert "no-store" not in reply.headers.get("Cache-Control", ""), what
+            cacheable += 1
+        else:
+            assert reply.headers.get("Cache-Control") == "no-store", what
+            checked += 1
+    assert checked >= 40 and cacheable >= 4
 
 
 # Door passes stay at their own event
