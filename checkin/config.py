@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 INSTANCE_DIR = Path(
@@ -10,16 +11,44 @@ INSTANCE_DIR = Path(
 
 
 def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept under instance/."""
+    """SECRET_KEY from the environment; over plain http, one generated once under instance/."""
     if key := os.environ.get("SECRET_KEY"):
         return key
+    if os.environ.get("BASE_URL", "").startswith("https://"):
+        refuse_to_start(
+            "SECRET_KEY is not set. With an https:// BASE_URL (production) it must come from "
+            "the environment: it derives every ticket code and link (README: Backups)."
+        )
     # Ticket codes are derived from this key, so it must survive restarts: keep it on disk.
-    path = INSTANCE_DIR / "secret_key"
+    return _kept_key(INSTANCE_DIR / "secret_key")
+
+
+def _kept_key(path: Path) -> str:
+    """The key in path, written once with owner-only permissions; racing starts agree on one."""
     if not path.exists():
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)  # appears whole, or not at all if another process won
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()
+
+
+def require_secret_key() -> None:
+    """Stop here, with one line on stderr, when production has no SECRET_KEY."""
+    _secret_key()
+
+
+def refuse_to_start(message: str) -> None:
+    """One line on stderr and exit status 4 (gunicorn then halts: "App failed to load")."""
+    print(f"checkin: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(4)
 
 
 class Config:

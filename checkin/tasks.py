@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, has_app_context
-from huey import Huey, RedisHuey, crontab
-from huey.storage import SqliteStorage
+from huey import Huey, crontab
+from huey.storage import RedisStorage, SqliteStorage
 
-from .config import INSTANCE_DIR
+from .config import INSTANCE_DIR, require_secret_key
 
 
 class QueueFile(SqliteStorage):
@@ -33,11 +33,20 @@ class QueueFile(SqliteStorage):
         return connection
 
 
+class Queue(Huey):
+    """huey whose worker, as it starts, refuses production without SECRET_KEY."""
+
+    def create_consumer(self, **options):
+        """The consumer `huey_consumer checkin.tasks.huey` runs, once the key is there."""
+        require_secret_key()
+        return super().create_consumer(**options)
+
+
 def _make_huey() -> Huey:
     # Read from the environment, not the app config: the worker imports this module directly.
     if url := os.environ.get("REDIS_URL"):
-        return RedisHuey("checkin", url=url, results=False)
-    return Huey(
+        return Queue("checkin", url=url, results=False, storage_class=RedisStorage)
+    return Queue(
         "checkin",
         results=False,
         storage_class=QueueFile,

@@ -1,6 +1,5 @@
 """The job queue: a SQLite file made on first use (no Redis needed), or Redis with REDIS_URL."""
 
-from huey import RedisHuey
 from huey.storage import RedisStorage
 
 from checkin import tasks
@@ -22,7 +21,7 @@ def test_redis_url_picks_redis(monkeypatch):
     """With REDIS_URL the queue lives in Redis (nothing connects until a job is queued)."""
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6399/3")
     queue = tasks._make_huey()
-    assert isinstance(queue, RedisHuey) and isinstance(queue.storage, RedisStorage)
+    assert isinstance(queue, tasks.Queue) and isinstance(queue.storage, RedisStorage)
     assert queue.storage.pool.connection_kwargs["db"] == 3
 
 
