@@ -1,25 +1,33 @@
-"""An import in progress: the uploaded file kept server-side, by token, from preview to confirm.
+"""An import in progress: the uploaded file kept in the database, by token, from preview to confirm.
 
-The browser only ever holds the token and the chosen mapping. A token belongs to one event and
-one organizer, lives a day, and is claimed by an atomic rename so a double confirm imports once.
+The browser only ever holds the token and the chosen mapping; the database holds the token's
+SHA-256, so any web node can serve the next step. A token belongs to one event and one organizer
+and lives a day. The confirm locks the row and imports in the same transaction, so a double
+confirm imports once.
 """
 
-import json
-import os
+import hashlib
 import re
 import secrets
-import time
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime, timedelta
 
-from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.orm import undefer
 
 from . import guests
+from .database import writing
+from .extensions import db
 from .guest_files import Table, read_table
-from .models import Event, Organizer
+from .models import Event, GuestImport, Organizer, utcnow
 
-LIFETIME_SECONDS = 24 * 3600
+LIFETIME = timedelta(hours=24)
+KEPT_PER_ORGANIZER = 10  # uploads waiting for a confirm; an eleventh drops the oldest
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+class ImportExpired(Exception):
+    """The token was the organizer's, but its day is over: the upload is gone."""
 
 
 @dataclass
@@ -28,7 +36,7 @@ class Pending:
 
     token: str
     filename: str
-    table: Table | None  # None once the import is done (or under way)
+    table: Table | None  # None once the import is done
     created: int | None = None  # how many were imported, once done
 
 
@@ -43,33 +51,37 @@ class Outcome:
 def start(event: Event, organizer: Organizer, data: bytes, filename: str) -> str:
     """Check the file reads as a guest list, keep it, and return its token (FileProblem if not)."""
     read_table(data)
-    purge()
     token = secrets.token_urlsafe(24)
-    _data_path(token).write_bytes(data)
-    _write_meta(
-        token,
-        {
-            "event_id": event.id,
-            "organizer_id": organizer.id,
-            "filename": filename[:200],
-            "created_at": time.time(),
-        },
+    row = GuestImport(
+        token_hash=_hash(token),
+        event_id=event.id,
+        organizer_id=organizer.id,
+        filename=filename[:200],
+        data=data,
     )
+    with writing():
+        _delete_older_than(utcnow() - LIFETIME)
+        db.session.add(row)
+        db.session.flush()
+        _keep_newest(row.organizer_id)
     return token
 
 
 def find(event: Event, organizer: Organizer, token: str) -> Pending | None:
-    """The organizer's pending import for this event, or None (unknown, expired or not theirs)."""
-    meta = _meta(event, organizer, token)
-    if meta is None:
+    """The organizer's pending import for this event, or None (unknown or not theirs).
+
+    An import past its day is deleted and raises ImportExpired.
+    """
+    row = _row(event, organizer, token)
+    if row is None:
         return None
-    if meta.get("done"):
-        return Pending(token, meta["filename"], None, meta["created"])
-    try:
-        data = _data_path(token).read_bytes()
-    except FileNotFoundError:  # claimed by a confirm that is importing it right now
-        return Pending(token, meta["filename"], None, 0)
-    return Pending(token, meta["filename"], read_table(data))
+    if row.created_at < utcnow() - LIFETIME:
+        with writing():
+            db.session.execute(delete(GuestImport).where(GuestImport.id == row.id))
+        raise ImportExpired()
+    if row.data is None:
+        return Pending(token, row.filename, None, row.imported)
+    return Pending(token, row.filename, read_table(row.data))
 
 
 def choices_from(form, headers: list[str]) -> dict[int, str]:
@@ -87,23 +99,17 @@ def confirm(
     event: Event, organizer: Organizer, token: str, choices: dict[int, str], expected: str
 ) -> Outcome | None:
     """Import a pending file once, exactly as previewed; None if the token is not theirs here."""
-    pending = find(event, organizer, token)
-    if pending is None or pending.table is None:
-        return Outcome(pending.created, already_done=True) if pending else None
-    claimed = _data_path(token).with_suffix(f".{secrets.token_hex(4)}.claimed")
-    try:
-        os.rename(_data_path(token), claimed)  # atomic: a second confirm finds nothing to claim
-    except FileNotFoundError:  # another request claimed it a moment ago
-        return Outcome(0, already_done=True)
-    try:
-        mapping = guests.choose_mapping(pending.table.headers, choices)
-        result = guests.commit(event, pending.table, mapping, expected)
-    except BaseException:
-        os.rename(claimed, _data_path(token))
-        raise
-    meta = json.loads(_meta_path(token).read_text())
-    _write_meta(token, {**meta, "done": True, "created": result.valid})
-    claimed.unlink()
+    with writing():
+        # Locked until this transaction ends: a second confirm waits, then finds it done.
+        row = _row(event, organizer, token, for_update=True)
+        if row is None or row.created_at < utcnow() - LIFETIME:
+            return None
+        if row.data is None:
+            return Outcome(row.imported or 0, already_done=True)
+        table = read_table(row.data)
+        mapping = guests.choose_mapping(table.headers, choices)
+        result = guests.add(event, table, mapping, expected)
+        row.data, row.imported = None, result.valid
     return Outcome(result.valid)
 
 
@@ -164,50 +170,42 @@ def summary(result: guests.Preview, rows: int = guests.PREVIEW_ROWS) -> dict:
     }
 
 
-def purge(now: float | None = None) -> int:
-    """Delete pending imports (and done markers) older than a day; how many went."""
-    now = now or time.time()
-    gone = 0
-    for meta_path in _folder().glob("*.json"):
-        try:
-            created = json.loads(meta_path.read_text()).get("created_at", 0)
-        except (OSError, ValueError):
-            created = 0
-        if now - created > LIFETIME_SECONDS:
-            token = meta_path.stem
-            for path in _folder().glob(f"{token}.*"):
-                path.unlink(missing_ok=True)
-            gone += 1
-    return gone
+def purge(now: datetime | None = None) -> int:
+    """Delete imports (pending or done) older than a day; how many went."""
+    with writing():
+        return _delete_older_than((now or utcnow()) - LIFETIME)
 
 
-def _meta(event: Event, organizer: Organizer, token: str) -> dict | None:
+def _delete_older_than(cutoff: datetime) -> int:
+    gone = db.session.execute(delete(GuestImport).where(GuestImport.created_at < cutoff))
+    return gone.rowcount
+
+
+def _keep_newest(organizer_id: int) -> None:
+    """Drop the organizer's oldest waiting uploads beyond KEPT_PER_ORGANIZER."""
+    surplus = (
+        select(GuestImport.id)
+        .where(GuestImport.organizer_id == organizer_id, GuestImport.data.is_not(None))
+        .order_by(GuestImport.id.desc())
+        .offset(KEPT_PER_ORGANIZER)
+    )
+    db.session.execute(delete(GuestImport).where(GuestImport.id.in_(surplus)))
+
+
+def _row(event: Event, organizer: Organizer, token: str, for_update=False) -> GuestImport | None:
+    """The import this token names, if it is this organizer's for this event."""
     if not TOKEN.match(token or ""):
         return None
-    try:
-        meta = json.loads(_meta_path(token).read_text())
-    except (OSError, ValueError):
-        return None
-    mine = meta.get("event_id") == event.id and meta.get("organizer_id") == organizer.id
-    fresh = time.time() - meta.get("created_at", 0) <= LIFETIME_SECONDS
-    return meta if mine and fresh else None
+    query = select(GuestImport).where(
+        GuestImport.token_hash == _hash(token),
+        GuestImport.event_id == event.id,
+        GuestImport.organizer_id == organizer.id,
+    )
+    if for_update:
+        query = query.with_for_update()
+    options = {"populate_existing": True}  # what is stored now, not what this session saw
+    return db.session.scalar(query.options(undefer(GuestImport.data)).execution_options(**options))
 
 
-def _write_meta(token: str, meta: dict) -> None:
-    partial = _folder() / f"{token}.json.partial"
-    partial.write_text(json.dumps(meta))
-    os.replace(partial, _meta_path(token))  # readers see the old or the new file, never half
-
-
-def _folder() -> Path:
-    folder = Path(current_app.config["INSTANCE_DIR"]) / "imports"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
-
-
-def _data_path(token: str) -> Path:
-    return _folder() / f"{token}.csv"
-
-
-def _meta_path(token: str) -> Path:
-    return _folder() / f"{token}.json"
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -172,32 +172,37 @@ def preview(event: Event, table: Table, mapping: list[str]) -> Preview:
 def commit(event: Event, table: Table, mapping: list[str], expected: str | None = None) -> Preview:
     """Add the guests with tickets in one transaction; with expected, only if still as previewed."""
     with writing():
-        # PostgreSQL: one import per event at a time, so two never both add the same people.
-        db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
-        result = preview(event, table, mapping)
-        if result.problems:
-            raise ImportRefused(" ".join(result.problems))
-        if not result.guests:
-            raise ImportRefused("There is no one new to import from this file.")
-        if expected is not None and result.fingerprint != expected:
-            raise PreviewChanged()
-        ids = _new_ids(len(result.guests))
-        db.session.execute(
-            insert(Attendee.__table__),
-            [
-                {
-                    **guest["values"],
-                    "id": id_,
-                    "event_id": event.id,
-                    "source": "import",
-                    # A yes to the registration's consent question prefills "findable".
-                    "consent_findable": guest["values"]["consent_profile"] is True,
-                    "search_key": search_key(guest["values"]["name"], guest["values"]["email"]),
-                }
-                for id_, guest in zip(ids, result.guests, strict=True)
-            ],
-        )
-        tickets.issue_first(event.id, ids)
+        return add(event, table, mapping, expected)
+
+
+def add(event: Event, table: Table, mapping: list[str], expected: str | None = None) -> Preview:
+    """commit's work inside the caller's write transaction (database.writing)."""
+    # PostgreSQL: one import per event at a time, so two never both add the same people.
+    db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    result = preview(event, table, mapping)
+    if result.problems:
+        raise ImportRefused(" ".join(result.problems))
+    if not result.guests:
+        raise ImportRefused("There is no one new to import from this file.")
+    if expected is not None and result.fingerprint != expected:
+        raise PreviewChanged()
+    ids = _new_ids(len(result.guests))
+    db.session.execute(
+        insert(Attendee.__table__),
+        [
+            {
+                **guest["values"],
+                "id": id_,
+                "event_id": event.id,
+                "source": "import",
+                # A yes to the registration's consent question prefills "findable".
+                "consent_findable": guest["values"]["consent_profile"] is True,
+                "search_key": search_key(guest["values"]["name"], guest["values"]["email"]),
+            }
+            for id_, guest in zip(ids, result.guests, strict=True)
+        ],
+    )
+    tickets.issue_first(event.id, ids)
     return result
 
 

@@ -344,3 +344,24 @@ class BadgeJob(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
+
+
+class GuestImport(db.Model):
+    """An uploaded guest list between its preview and its confirm, kept whole as bytes.
+
+    The browser holds the token; only its SHA-256 is stored. Once imported, the file is dropped
+    and the row stays (with how many were imported) until it is a day old, so a second confirm
+    says "already imported".
+    """
+
+    __tablename__ = "guest_imports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    organizer_id: Mapped[int] = mapped_column(
+        ForeignKey("organizers.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # None once imported
+    imported: Mapped[int | None] = mapped_column()  # how many guests, once imported
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -101,6 +101,15 @@ def send_due_digests() -> None:
         digest_outbox.send_due()
 
 
+@huey.periodic_task(crontab(minute="17"))
+def purge_imports() -> None:
+    """Every hour: delete guest-list uploads (and import markers) older than a day."""
+    from . import guest_imports
+
+    with _app_context():
+        guest_imports.purge()
+
+
 @huey.task()
 def render_badge_job(job_id: int) -> None:
     """Render a big badge sheet (progress, PDF, printed marks); at a worker's start, what a

@@ -5,16 +5,17 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
 import pytest
 from conftest import csrf_token
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from checkin import guest_imports
 from checkin.extensions import db
-from checkin.models import Attendee, Ticket
+from checkin.models import Attendee, GuestImport, Ticket, utcnow
 
 DATA = Path(__file__).parent / "data"
 EVENTBRITE = DATA / "eventbrite-attendee-summary.csv"
@@ -25,6 +26,13 @@ HTMX = {"HX-Request": "true"}
 def text(response) -> str:
     """What a person reads: the HTML without tags, whitespace collapsed."""
     return unescape(" ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split()))
+
+
+def kept_files(app) -> list[bytes]:
+    """The uploaded files the database still keeps."""
+    with app.app_context():
+        kept = select(GuestImport.data).where(GuestImport.data.is_not(None))
+        return list(db.session.scalars(kept))
 
 
 def count(app, model=Attendee) -> int:
@@ -241,9 +249,10 @@ def test_two_uploads_of_one_file_confirmed_at_once_add_each_guest_once(app, org)
 def test_the_uploaded_file_is_deleted_after_the_import(app, org):
     """Once imported, the kept copy of the file is gone; only a small marker remains."""
     org.confirm(org.start(PLAIN.read_bytes()))
-    folder = Path(app.config["INSTANCE_DIR"]) / "imports"
-    assert not list(folder.glob("*.csv")) and not list(folder.glob("*.claimed"))
-    assert "@" not in "".join(path.read_text() for path in folder.glob("*.json"))
+    assert kept_files(app) == []
+    with app.app_context():
+        marker = db.session.scalars(select(GuestImport)).one()
+        assert marker.imported == 25 and "@" not in marker.filename
 
 
 def test_a_second_upload_of_the_same_file_reports_everyone_as_already_there(app, org):
@@ -309,9 +318,9 @@ def test_the_kept_file_changed_after_the_preview_imports_nothing(app, org):
     """Even if the server's copy of the file were swapped, the confirm writes nothing."""
     preview_url = org.start(PLAIN.read_bytes())
     shown = org.previewed(preview_url)
-    token = preview_url.rsplit("/", 1)[1]
-    kept = Path(app.config["INSTANCE_DIR"]) / "imports" / f"{token}.csv"
-    kept.write_bytes(b"name,email\nMallory,mallory@example.org\n")
+    with app.app_context():
+        db.session.execute(update(GuestImport).values(data=b"name,email\nMallory,m@example.org\n"))
+        db.session.commit()
     response = org.post(preview_url + "/confirm", {"preview": shown})
     assert response.status_code == 422 and CHANGED in text(response)
     assert "Mallory" in text(response) and count(app) == 0
@@ -344,7 +353,7 @@ def test_a_bad_file_is_explained_and_changes_nothing(app, org, data, message):
     response = org.upload(data)
     assert response.status_code == 422 and message in text(response)
     assert count(app) == 0
-    assert not list((Path(app.config["INSTANCE_DIR"]) / "imports").glob("*.csv"))
+    assert kept_files(app) == []
 
 
 def test_no_file_chosen_is_a_form_error(org):
@@ -363,7 +372,7 @@ def test_an_oversized_upload_gets_the_413_page(app, org):
         as_text=True
     )
     assert count(app) == 0
-    assert not list((Path(app.config["INSTANCE_DIR"]) / "imports").glob("*.csv"))
+    assert kept_files(app) == []
 
 
 @pytest.mark.parametrize(
@@ -456,6 +465,6 @@ def test_expired_imports_are_purged(app, org):
     """After a day the kept file is deleted and its token stops working."""
     preview_url = org.start(PLAIN.read_bytes())
     with app.app_context():
-        assert guest_imports.purge(time.time() + 2 * 24 * 3600) == 1
+        assert guest_imports.purge(utcnow() + timedelta(days=2)) == 1
     assert org.client.get(preview_url).status_code == 404
-    assert not list((Path(app.config["INSTANCE_DIR"]) / "imports").iterdir())
+    assert count(app, GuestImport) == 0

@@ -79,8 +79,16 @@ def too_large(error):
     return render_template("organizer/import_too_large.html", limit=limit, slug=slug), 413
 
 
+@bp.errorhandler(guest_imports.ImportExpired)
+def expired(error):
+    """A preview past its day: its file is gone, so say so and offer a new upload."""
+    slug = (request.view_args or {}).get("slug", "")
+    hours = int(guest_imports.LIFETIME.total_seconds() // 3600)
+    return render_template("organizer/import_expired.html", hours=hours, slug=slug), 410
+
+
 def _pending(event, token: str, allow_done: bool = False) -> guest_imports.Pending:
-    """The organizer's pending import, or 404 (unknown, expired, someone else's, or done)."""
+    """The organizer's pending import, or 404 (unknown, someone else's, or done); 410 expired."""
     pending = guest_imports.find(event, current_user, token)
     if pending is None or (pending.table is None and not allow_done):
         abort(404)
