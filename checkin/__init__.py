@@ -4,9 +4,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, events, security, tasks
+from . import cli, events, security, tasks, unavailable
 from .config import Config
-from .database import tune
+from .database import engine_options, tune
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 
 
@@ -16,6 +16,10 @@ def create_app(config: object | None = None) -> Flask:
         __name__, instance_path=None, template_folder="../templates", static_folder="../static"
     )
     app.config.from_object(config or Config())
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **engine_options(app.config),
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
     app.config["INSTANCE_DIR"].mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
@@ -38,6 +42,7 @@ def create_app(config: object | None = None) -> Flask:
         door,
         door_badges,
         exports,
+        health,
         imports,
         links,
         mail,
@@ -47,13 +52,14 @@ def create_app(config: object | None = None) -> Flask:
     )
 
     blueprints = (auth, organizer, door, tickets, api, imports, attendee, cards_api, links, mail)
-    for module in (*blueprints, digest, digest_links, exports, pwa, badges, door_badges):
+    for module in (*blueprints, digest, digest_links, exports, pwa, badges, door_badges, health):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard
 
     app.add_template_filter(events.when, "local")
     app.add_template_filter(events.clock, "clock")
     security.init_app(app)
+    unavailable.init_app(app)
     tasks.init_app(app)
     cli.init_app(app)
     return app

@@ -74,6 +74,12 @@ class Config:
         # How many proxies in front may set X-Forwarded-*: 0 trusts none, 1 behind Caddy.
         self.TRUSTED_PROXIES = _proxy_count(os.environ.get("TRUSTED_PROXIES", "0"))
 
+        # How long a write waits for SQLite's write lock, and PostgreSQL's limits, in seconds;
+        # past them the request answers 503 with Retry-After (a door phone then queues the scan).
+        self.DATABASE_WRITE_WAIT = float(os.environ.get("DATABASE_WRITE_WAIT", "10"))
+        self.DATABASE_LOCK_TIMEOUT = float(os.environ.get("DATABASE_LOCK_TIMEOUT", "5"))
+        self.DATABASE_STATEMENT_TIMEOUT = float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "30"))
+
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

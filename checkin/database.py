@@ -3,19 +3,38 @@
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from .extensions import db
 
 _immediate: ContextVar[bool] = ContextVar("immediate", default=False)
 _thread_lock = threading.Lock()
 _lock_files: dict[tuple[int, str], object] = {}
+_POLL = 0.001  # seconds between tries of a write lock another process holds
+
+
+class WriteBusy(Exception):
+    """The write lock was not free within DATABASE_WRITE_WAIT; nothing was written."""
+
+
+def engine_options(config) -> dict:
+    """Pre-ping pooled connections (they survive a database restart); PostgreSQL timeouts."""
+    options = {"pool_pre_ping": True}
+    if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql":
+        lock_ms = int(config["DATABASE_LOCK_TIMEOUT"] * 1000)
+        statement_ms = int(config["DATABASE_STATEMENT_TIMEOUT"] * 1000)
+        options["connect_args"] = {
+            "options": f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}"
+        }
+    return options
 
 
 def tune(engine: Engine) -> None:
@@ -84,15 +103,33 @@ def _serialized(engine: Engine) -> Iterator[None]:
     if engine.dialect.name != "sqlite" or not engine.url.database:
         yield
         return
-    # SQLite's busy handler polls with growing sleeps, which makes a long tail under load.
-    # A file lock wakes the next writer (thread or process) as soon as the last one commits.
+    # SQLite's busy handler polls with growing sleeps (up to 100 ms), which makes a long tail
+    # under load. Here a thread lock wakes the next thread at once and other processes try the
+    # file lock every millisecond, up to DATABASE_WRITE_WAIT: then WriteBusy (a 503), not a hang.
     lock_file = _lock_file(engine.url.database)
-    with _thread_lock:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
+    deadline = time.monotonic() + current_app.config.get("DATABASE_WRITE_WAIT", 10)
+    if not _thread_lock.acquire(timeout=max(deadline - time.monotonic(), 0)):
+        raise WriteBusy
+    try:
+        _lock_before(lock_file, deadline)
         try:
             yield
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
+    finally:
+        _thread_lock.release()
+
+
+def _lock_before(lock_file, deadline: float) -> None:
+    """Take the file lock, trying every millisecond, or raise WriteBusy at the deadline."""
+    while True:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise WriteBusy from None
+            time.sleep(_POLL)
 
 
 def _lock_file(database: str):
