@@ -4,10 +4,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, events, security, tasks, unavailable
+from . import cli, events, rate_limits, security, tasks, unavailable
 from .config import Config
 from .database import engine_options, tune
-from .extensions import csrf, db, htmx, limiter, login_manager, migrate
+from .extensions import csrf, db, htmx, login_manager, migrate
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -27,7 +27,6 @@ def create_app(config: object | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     htmx.init_app(app)
-    limiter.init_app(app)
     with app.app_context():
         tune(db.engine)
 
@@ -60,6 +59,7 @@ def create_app(config: object | None = None) -> Flask:
     app.add_template_filter(events.clock, "clock")
     security.init_app(app)
     unavailable.init_app(app)
+    rate_limits.init_app(app)  # after the blueprints (it wraps their views) and the error pages
     tasks.init_app(app)
     cli.init_app(app)
     return app

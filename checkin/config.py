@@ -65,6 +65,8 @@ class Config:
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "checkin <no-reply@localhost>")
         self.MAIL_REPLY_TO = os.environ.get("MAIL_REPLY_TO", "")
         self.HUEY_IMMEDIATE = os.environ.get("HUEY_IMMEDIATE", "") in ("1", "true", "yes")
+        # Rate limits are counted where every worker and machine sees the same count.
+        self.RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
         # Seconds between tries of a digest the mail server refused for now (4xx, no server),
         # e.g. "60,300,900"; after the last, it fails.
         self.DIGEST_RETRY_DELAYS = tuple(
@@ -86,8 +88,12 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a door phone stays open all evening
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # guest lists of 100,000 rows fit; bigger uploads get 413
-    RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on a 429
+    RATELIMIT_KEY_PREFIX = "checkin"
+    # Redis gone: count in this process's memory until it is back, and never fail a request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     DOOR_PASS_HOURS = 24
 
 
@@ -105,6 +111,7 @@ class TestConfig(Config):
         self.BASE_URL = "http://127.0.0.1:5000"
         self.SMTP_URL = ""
         self.HUEY_IMMEDIATE = True  # tasks run at once, in the request
+        self.RATELIMIT_STORAGE_URI = "memory://"
 
 
 def _proxy_count(text: str) -> int:

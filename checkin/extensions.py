@@ -1,8 +1,6 @@
 """Flask extensions, created unbound and attached in create_app()."""
 
 from flask_htmx import HTMX
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -32,4 +30,3 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
 login_manager.login_message = "Sign in to see that page."
 htmx = HTMX()
-limiter = Limiter(key_func=get_remote_address)

@@ -1,20 +1,32 @@
 """Organizer sign-in and sign-out."""
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
 from .. import accounts
-from ..extensions import limiter
 from ..forms import SignInForm
+from ..rate_limits import Rule, account, account_from_here, limited, refused
 
 bp = Blueprint("auth", __name__)
-TOO_MANY = "Too many sign-in attempts from here. Wait a minute, then try again."
+log = logging.getLogger("checkin.auth")
+
+# Only refused sign-ins count, and every window ends: a guesser is slowed, the organizer who
+# typed the password right is never counted, and at worst waits out the window.
+TOO_MANY = "Too many failed sign-ins for this account."
+PER_ACCOUNT_HERE = Rule(
+    "5 per 15 minutes", "sign-in-account-ip", TOO_MANY, account_from_here, refused
+)
+PER_ACCOUNT = Rule("10 per 15 minutes", "sign-in-account", TOO_MANY, account, refused)
+PER_ADDRESS = Rule(
+    "30 per 15 minutes", "sign-in-ip", "Too many failed sign-ins from here.", counts=refused
+)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"], error_message=TOO_MANY)
+@limited(PER_ACCOUNT_HERE, PER_ACCOUNT, PER_ADDRESS)
 def sign_in():
     """Show the sign-in form; on POST, sign the organizer in."""
     if accounts.signed_in_organizer() and request.method == "GET":
@@ -26,6 +38,7 @@ def sign_in():
         if organizer:
             login_user(organizer, remember=True)
             return redirect(safe_next(request.args.get("next")) or url_for("organizer.events"))
+        log.warning("Failed sign-in for %r from %s", form.email.data[:100], request.remote_addr)
         failed = True
     status = 422 if form.is_submitted() else 200
     return render_template("auth/sign_in.html", form=form, failed=failed), status

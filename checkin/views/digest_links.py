@@ -7,13 +7,14 @@ link would do and a button; the POST acts, and a repeat changes nothing more.
 from flask import Blueprint, abort, make_response, render_template, request
 
 from .. import cards, links, mail_links, meetings, subscriptions
-from ..extensions import csrf, limiter
+from ..extensions import csrf
 from ..models import Attendee
+from ..rate_limits import Rule, limited
 
 bp = Blueprint("digest_links", __name__)
 
 UNSUBSCRIBE, CONNECT, MEET = (mail_links.PATHS[p] for p in ("unsubscribe", "connect", "meet"))
-TOO_MANY = "Too many requests from this link. Wait a minute, then try again."
+TOO_MANY = "Too many requests from this link."
 
 
 def _token() -> str:
@@ -21,17 +22,11 @@ def _token() -> str:
     return "mail-link:" + (request.view_args or {}).get("token", "")[:200]
 
 
-_per_link = limiter.shared_limit(
-    "10 per minute", scope="mail-link", key_func=_token, methods=["POST"], error_message=TOO_MANY
-)
+PER_LINK = Rule("10 per minute", "mail-link", TOO_MANY, _token)
 # Mail providers send one-click unsubscribes for all their users from a few addresses, so
 # the unsubscribe POST has a generous budget per address; the people-facing ones a modest one.
-_per_ip_unsubscribe = limiter.shared_limit(
-    "600 per hour", scope="mail-unsubscribe-ip", methods=["POST"], error_message=TOO_MANY
-)
-_per_ip = limiter.shared_limit(
-    "30 per minute;300 per hour", scope="mail-link-ip", methods=["POST"], error_message=TOO_MANY
-)
+PER_IP_UNSUBSCRIBE = Rule("600 per hour", "mail-unsubscribe-ip", TOO_MANY)
+PER_IP = Rule("30 per minute;300 per hour", "mail-link-ip", TOO_MANY)
 
 
 @bp.get(UNSUBSCRIBE)
@@ -44,8 +39,7 @@ def confirm_unsubscribe(token: str):
 
 @bp.post(UNSUBSCRIBE)
 @csrf.exempt  # RFC 8058 one-click: the mail client POSTs with no session and no CSRF token
-@_per_link
-@_per_ip_unsubscribe
+@limited(PER_LINK, PER_IP_UNSUBSCRIBE)
 def unsubscribe(token: str):
     """Stop digests and introductions to the reader (RFC 8058 one-click, or the button)."""
     if request.form.get("List-Unsubscribe") != "One-Click":
@@ -56,8 +50,7 @@ def unsubscribe(token: str):
 
 
 @bp.post(UNSUBSCRIBE + "/undo")
-@_per_link
-@_per_ip
+@limited(PER_LINK, PER_IP)
 def subscribe_again(token: str):
     """Undo the unsubscribe: the event's emails come again."""
     reader = _reader(token)
@@ -75,8 +68,7 @@ def confirm_connect(token: str):
 
 
 @bp.post(CONNECT)
-@_per_link
-@_per_ip
+@limited(PER_LINK, PER_IP)
 def connect(token: str):
     """Record the other person as met (once), and show the way into the event app."""
     reader, other = _pair("connect", token)
@@ -96,8 +88,7 @@ def confirm_meet(token: str):
 
 
 @bp.post(MEET)
-@_per_link
-@_per_ip
+@limited(PER_LINK, PER_IP)
 def meet(token: str):
     """Record the wish; the answer is the same whether or not the other person asked too."""
     reader, other = _pair("meet", token)

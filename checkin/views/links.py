@@ -4,13 +4,13 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 
 from .. import events, links, tasks
 from ..accounts import sign_in_attendee, signed_in_attendee
-from ..extensions import limiter
 from ..forms import ContinueForm, LinkAgainForm
 from ..models import Event
+from ..rate_limits import Rule, limited
 
 bp = Blueprint("links", __name__)
 
-TOO_MANY = "Too many requests for a link. Wait a few minutes, then try again."
+TOO_MANY = "Too many requests for a link."
 
 
 def _address() -> str:
@@ -45,29 +45,21 @@ def sign_in(token: str):
 
 
 # Both forms share one budget per address and per IP: asking at two URLs gives no more tries.
-_per_ip = limiter.shared_limit(
-    "5 per minute;20 per hour", scope="link-again-ip", methods=["POST"], error_message=TOO_MANY
-)
-_per_address = limiter.shared_limit(
-    "3 per hour",
-    scope="link-again-address",
-    key_func=_address,
-    methods=["POST"],
-    error_message=TOO_MANY,
-)
+# A venue's guests share one public IP and the door poster sends them all here, so the IP's
+# budget fits a room; what stops one inbox being flooded is the budget per email address.
+PER_IP = Rule("60 per minute;600 per hour", "link-again-ip", TOO_MANY)
+PER_ADDRESS = Rule("3 per hour;10 per day", "link-again-address", TOO_MANY, _address)
 
 
 @bp.route("/e/<slug>/link-again", methods=["GET", "POST"])
-@_per_ip
-@_per_address
+@limited(PER_IP, PER_ADDRESS)
 def again(slug: str):
     """Send an event's ticket email again: the same answer for known and unknown addresses."""
     return _again(_event(slug))
 
 
 @bp.route("/link-again", methods=["GET", "POST"])
-@_per_ip
-@_per_address
+@limited(PER_IP, PER_ADDRESS)
 def again_anywhere():
     """The same, for any event still to come (from a link too old to name its event)."""
     return _again(None)
