@@ -22,6 +22,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -116,10 +117,12 @@ class Cluster:
         self.node_urls: list[str] = []
         self.direct_urls: list[str] = []
         self.env: dict[str, str] = {}
+        self._sigterm = None
 
     # --- the context manager -------------------------------------------------------------
 
     def __enter__(self) -> "Cluster":
+        self._stop_on_sigterm()
         try:
             self.start()
         except BaseException:
@@ -161,6 +164,18 @@ class Cluster:
         self.processes.clear()
         self._drop_database()
         shutil.rmtree(self.directory, ignore_errors=True)
+        if self._sigterm is not None:
+            signal.signal(signal.SIGTERM, self._sigterm)
+            self._sigterm = None
+
+    def _stop_on_sigterm(self) -> None:
+        """A SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so stop() still runs."""
+        self._sigterm = None
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            self._sigterm = signal.SIG_DFL
+            signal.signal(signal.SIGTERM, _interrupt)
 
     # --- commands and logs ----------------------------------------------------------------
 
@@ -299,6 +314,10 @@ class Cluster:
         self._database_name = ""
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def _status(url: str) -> int | None:
     """The HTTP status of a GET (certificates not checked: Caddy's are its own), or None."""
     context = ssl.create_default_context()
@@ -328,5 +347,5 @@ if __name__ == "__main__":
         try:
             while True:
                 time.sleep(3600)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM
             pass
