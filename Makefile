@@ -34,7 +34,8 @@ run: $(VENV)/.installed
 	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
-## make test: the whole suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set.
+## make test: the whole suite on SQLite over http, and again on PostgreSQL when TEST_DATABASE_URL
+## is set, with the live servers over TLS (TEST_SCHEME=https), so every browser test sees both.
 test: $(VENV)/.test-installed
 	@test -x "$(CHROMIUM)" || { echo "Chromium is missing at $(CHROMIUM)."; \
 	  echo "Install it with: sudo apt-get install chromium   (the browser tests need it)"; exit 1; }
@@ -43,9 +44,10 @@ test: $(VENV)/.test-installed
 	  echo "(tests/deploy) behind it. Install it with: sudo apt-get install caddy"; exit 1; fi
 	@test -n "$$TEST_REDIS_URL" || echo "TEST_REDIS_URL is not set: the worker-on-Redis and two-node tests are skipped (.ci/run sets it)."
 	@echo "== on SQLite"
-	TEST_DATABASE_URL= $(BIN)/pytest -q
+	TEST_DATABASE_URL= TEST_SCHEME=http $(BIN)/pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; $(BIN)/pytest -q; \
+	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL), served over https"; \
+	  TEST_SCHEME=https $(BIN)/pytest -q; \
 	else echo "TEST_DATABASE_URL is not set: PostgreSQL run skipped (.ci/run sets it)."; fi
 
 lint: $(VENV)/.test-installed

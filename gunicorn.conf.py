@@ -12,3 +12,8 @@ def post_worker_init(worker):
     """
     gc.collect()
     gc.freeze()
+
+# Which proxy may say the request came over https is the app's decision (TRUSTED_PROXIES, through
+# Werkzeug's ProxyFix), not gunicorn's: by default gunicorn believes X-Forwarded-Proto from any
+# process on 127.0.0.1.
+forwarded_allow_ips = ""

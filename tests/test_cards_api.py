@@ -1,6 +1,5 @@
 """The cards API as a phone uses it: session cookie, X-CSRFToken header, JSON in and out."""
 
-import http.client
 import json
 import threading
 import uuid
@@ -368,14 +367,16 @@ def test_the_api_document_describes_the_cards_api(client):
 # Racing phones against a real threaded server (the `server` fixture, from conftest.py)
 
 
-def race(port, client, token, path, bodies) -> list[tuple[int, dict]]:
-    """Post each body on its own connection and thread, all released at once."""
+def race(server, client, token, path, bodies) -> list[tuple[int, dict]]:
+    """Post each body on its own connection and thread, all released at once (with the
+    Referer the page's fetch sends, which Flask-WTF wants over https)."""
     cookie = f"session={client.get_cookie('session').value}"
     headers = {"Content-Type": "application/json", "X-CSRFToken": token, "Cookie": cookie}
+    headers["Referer"] = f"{server.origin}/"
     barrier = threading.Barrier(len(bodies))
 
     def post(body):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        connection = server.connect(timeout=20)
         barrier.wait()
         connection.request("POST", path, json.dumps(body), headers)
         response = connection.getresponse()

@@ -2,7 +2,6 @@
 only what its attendee may see; the pages kept for offline use say so."""
 
 import hashlib
-import http.client
 import json
 import threading
 import uuid
@@ -102,14 +101,15 @@ def test_the_queued_copy_of_a_save_that_did_reach_the_server_records_nothing(app
     assert len(cards_of(app, room["ids"]["ada"])) == 1
 
 
-def race(port, client, token, path, body, senders=8) -> list[int]:
+def race(server, client, token, path, body, senders=8) -> list[int]:
     """The same queued card posted by several tabs at the same moment; their statuses."""
     cookie = f"session={client.get_cookie('session').value}"
     headers = {"Content-Type": "application/json", "X-CSRFToken": token, "Cookie": cookie}
+    headers["Referer"] = f"{server.origin}/"  # what the page's fetch sends; https wants it
     barrier = threading.Barrier(senders)
 
     def post(_):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        connection = server.connect(timeout=20)
         barrier.wait()
         connection.request("POST", path, json.dumps(body), headers)
         return connection.getresponse().status

@@ -1,7 +1,6 @@
 """The digest's links: unsubscribe (RFC 8058 one-click), connect back, "I'd like to meet".
 A GET only asks; a POST acts once; a forged token or another event's people is a 404."""
 
-import http.client
 import re
 import threading
 import urllib.parse
@@ -321,9 +320,10 @@ def test_a_mutual_wish_sends_each_the_others_contact(app, people, inbox, smtp_ur
 class Reader:
     """One person's browser: its own connection and cookie, a CSRF token from the page."""
 
-    def __init__(self, port: int, url: str):
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    def __init__(self, server, url: str):
+        self.connection = server.connect(timeout=30)
         self.url = url
+        self.referer = server.origin + url  # the form posts back to its own page
         self.connection.request("GET", url)
         response = self.connection.getresponse()
         html = response.read().decode()
@@ -334,6 +334,7 @@ class Reader:
         """POST the page's form; the status."""
         body = urllib.parse.urlencode({"csrf_token": self.token})
         headers = {"Cookie": self.cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        headers["Referer"] = self.referer
         self.connection.request("POST", self.url, body, headers)
         response = self.connection.getresponse()
         response.read()

@@ -1,6 +1,5 @@
 """Racing door phones against a real threaded HTTP server: one admission each, no 500s, no locks."""
 
-import http.client
 import json
 import subprocess
 import sys
@@ -37,8 +36,8 @@ def guests(app, make_event, make_pass):
 class Phone:
     """A door phone: one keep-alive connection to the server, posting check-ins."""
 
-    def __init__(self, port: int, slug: str, token: str):
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    def __init__(self, server, slug: str, token: str):
+        self.connection = server.connect(timeout=20)
         self.path = f"/api/v1/events/{slug}/checkins"
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 

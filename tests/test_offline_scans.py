@@ -1,6 +1,5 @@
 """Scans door phones decided offline, sent later: recorded as facts, earliest scan wins."""
 
-import http.client
 import json
 import threading
 import uuid
@@ -332,8 +331,8 @@ def crowd(app, make_event, make_pass):
 class Phone:
     """A door phone on one keep-alive connection."""
 
-    def __init__(self, port: int, slug: str, token: str):
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    def __init__(self, server, slug: str, token: str):
+        self.connection = server.connect(timeout=30)
         self.path = f"/api/v1/events/{slug}/checkins"
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 

@@ -1,14 +1,12 @@
 """Browser fixtures: the app served on loopback, and Debian's Chromium driven by Playwright."""
 
 import os
-import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import fresh_app
+from conftest import SCHEME, fresh_app, serve
 from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
 
 from checkin import accounts, events, links, tickets
 from checkin.extensions import db
@@ -41,17 +39,27 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture
-def live_app(database_url, tmp_path):
-    """The app on a fresh database, served by a real HTTP server on 127.0.0.1."""
-    server = make_server("127.0.0.1", 0, None, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
+def live_app(database_url, tmp_path, certificate):
+    """The app on a fresh database, served by a real HTTP server on 127.0.0.1: over TLS, with
+    an https BASE_URL (Secure __Host- cookies, HSTS), when TEST_SCHEME=https."""
+    server = serve(None, certificate if SCHEME == "https" else None)
+    base_url = f"{SCHEME}://127.0.0.1:{server.server_port}"
     with fresh_app(database_url, tmp_path / "instance", BASE_URL=base_url) as app:
         server.app = app
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
         app.base_url = base_url
         yield app
         server.shutdown()
+
+
+@pytest.fixture
+def chromium_args(certificate) -> list[str]:
+    """Chromium's flags, trusting the session's throwaway certificate by its public key.
+
+    ignore_https_errors alone lets pages load, but Chromium still refuses to register a
+    service worker from an origin whose certificate failed ("An unknown error occurred when
+    fetching the script"). The SPKI list makes this one key trusted, nothing else.
+    """
+    return [*FLAGS, f"--ignore-certificate-errors-spki-list={certificate.spki}"]
 
 
 @pytest.fixture(scope="session")
@@ -64,13 +72,13 @@ def playwright_instance():
 
 
 @pytest.fixture
-def launch(playwright_instance):
+def launch(playwright_instance, chromium_args):
     """Launch Chromium with extra flags (a fake camera, say); closed after the test."""
     browsers = []
 
     def start(*extra_flags):
         browser = playwright_instance.chromium.launch(
-            executable_path=CHROMIUM, args=FLAGS + list(extra_flags)
+            executable_path=CHROMIUM, args=chromium_args + list(extra_flags)
         )
         browsers.append(browser)
         return browser
@@ -93,6 +101,7 @@ def open_phone(browser, width=PHONE["width"], height=PHONE["height"]):
         device_scale_factor=2,
         is_mobile=True,
         has_touch=True,
+        ignore_https_errors=True,
     )
     return context.new_page()
 

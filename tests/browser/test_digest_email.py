@@ -91,7 +91,10 @@ def show(browser, html: str, width: int, scheme: str):
     """The HTML in a fresh page of that width and color scheme; every request is counted and
     refused. Returns the page and the list of requested URLs."""
     context = browser.new_context(
-        viewport={"width": width, "height": 900}, color_scheme=scheme, device_scale_factor=1
+        viewport={"width": width, "height": 900},
+        color_scheme=scheme,
+        device_scale_factor=1,
+        ignore_https_errors=True,
     )
     page = context.new_page()
     requests: list[str] = []

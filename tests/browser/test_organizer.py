@@ -39,6 +39,7 @@ def open_page(browser, size="phone"):
         device_scale_factor=2 if mobile else 1,
         is_mobile=mobile,
         has_touch=mobile,
+        ignore_https_errors=True,
     )
     page = context.new_page()
     page.trouble = []

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .axe import serious_violations
-from .conftest import CHROMIUM, FLAGS, PHONE, create_event, screenshot, sign_in_organizer
+from .conftest import CHROMIUM, PHONE, create_event, screenshot, sign_in_organizer
 
 WASM = "/static/vendor/barcode-detector/zxing_reader.wasm"
 CACHED_URLS = """async () => {
@@ -24,13 +24,14 @@ CACHED_URLS = """async () => {
 
 
 @pytest.fixture
-def installed(playwright_instance, live_app, tmp_path):
+def installed(playwright_instance, live_app, tmp_path, chromium_args):
     """A phone-sized page in a persistent Chromium profile, controlled by the service worker."""
     context = playwright_instance.chromium.launch_persistent_context(
         str(tmp_path / "profile"),
         executable_path=CHROMIUM,
-        args=FLAGS,
+        args=chromium_args,
         viewport=PHONE,
+        ignore_https_errors=True,
         device_scale_factor=2,
         is_mobile=True,
         has_touch=True,
