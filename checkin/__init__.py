@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, events, rate_limits, security, tasks, unavailable
+from . import cli, events, local_disk, rate_limits, security, tasks, unavailable
 from .config import Config
 from .database import engine_options, tune
 from .extensions import csrf, db, htmx, login_manager, migrate
@@ -62,4 +62,5 @@ def create_app(config: object | None = None) -> Flask:
     rate_limits.init_app(app)  # after the blueprints (it wraps their views) and the error pages
     tasks.init_app(app)
     cli.init_app(app)
+    local_disk.warn_at_start(app)
     return app
