@@ -1,6 +1,7 @@
 """Command-line entry points: thin wrappers around the domain functions."""
 
 import json
+from pathlib import Path
 
 import click
 from email_validator import EmailNotValidError, validate_email
@@ -8,7 +9,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from . import accounts, demo, events
+from . import accounts, backups, demo, events
 from .extensions import db
 from .models import Event
 
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(links_command)
     app.cli.add_command(send_digests)
     app.cli.add_command(badges_command)
+    app.cli.add_command(backup_command)
 
 
 @click.command("create-organizer")
@@ -222,3 +224,16 @@ def badges_command(slug: str, out: str, layout: str) -> None:
         f"Wrote {len(people)} badges on {sheet.pages_for(len(people))} pages ({layout}) "
         f"to {out} in {time.perf_counter() - started:.1f} s."
     )
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Copy the database to FILE while the app runs (SQLite online backup, or pg_dump)."""
+    try:
+        how = backups.back_up(db.engine.url, file)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backed up the database to {file} ({how}).")
+    click.echo("Keep SECRET_KEY with it: without that key no ticket or link in it works.")

@@ -13,6 +13,7 @@ PERSON = {
 }
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+RETRY_AFTER = {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 0}}
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 ROSTER_ENTRY = {
     "type": "object",
@@ -39,11 +40,14 @@ def _errors(*codes: int) -> dict:
         403: "The pass is for another event",
         413: "A body over 10 MB",
         422: "Malformed body; the message says what is wrong",
+        503: "The database was too busy to answer in time; nothing was recorded. Send the same "
+        "body (same nonce) again after Retry-After seconds",
     }
     return {
         str(code): {
             "description": text[code],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            **({"headers": {"Retry-After": RETRY_AFTER}} if code == 503 else {}),
         }
         for code in codes
     }
@@ -145,7 +149,7 @@ def _check_in_operation() -> dict:
         "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
         "responses": {
             "200": _json({"$ref": "#/components/schemas/CheckInResult"}),
-            **_errors(401, 403, 413, 422),
+            **_errors(401, 403, 413, 422, 503),
         },
     }
 
