@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app checkin
 CHROMIUM ?= /usr/bin/chromium
+CADDY ?= /usr/bin/caddy
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -38,7 +39,10 @@ run: $(VENV)/.installed
 test: $(VENV)/.test-installed
 	@test -x "$(CHROMIUM)" || { echo "Chromium is missing at $(CHROMIUM)."; \
 	  echo "Install it with: sudo apt-get install chromium   (the browser tests need it)"; exit 1; }
-	@test -n "$$TEST_REDIS_URL" || echo "TEST_REDIS_URL is not set: the worker-on-Redis test is skipped (.ci/run sets it)."
+	@if [ -n "$$TEST_DATABASE_URL" ] && [ ! -x "$(CADDY)" ]; then \
+	  echo "Caddy is missing at $(CADDY): the PostgreSQL pass runs the two-node deployment test"; \
+	  echo "(tests/deploy) behind it. Install it with: sudo apt-get install caddy"; exit 1; fi
+	@test -n "$$TEST_REDIS_URL" || echo "TEST_REDIS_URL is not set: the worker-on-Redis and two-node tests are skipped (.ci/run sets it)."
 	@echo "== on SQLite"
 	TEST_DATABASE_URL= TEST_SCHEME=http $(BIN)/pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
