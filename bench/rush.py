@@ -35,7 +35,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from cluster import Cluster  # noqa: E402
-from rush_users import Attendee, Browser, Log, attendee, door_phone, organizer  # noqa: E402
+from rush_users import (  # noqa: E402
+    Attendee,
+    Browser,
+    Log,
+    Rush,
+    attendee,
+    door_phone,
+    organizer,
+)
 
 PHONES = 8
 COMEBACKS, FORGED = 0.04, 0.01  # shares of arrivals: scanned again, a code that is no ticket
@@ -89,25 +97,22 @@ def _run(mode: str, options) -> dict:
         base = cluster.base_url if mode == "proxy" else cluster.direct_urls[0]
         before = _snapshot(cluster.database_url)
         _wait_quiet(options.quiet_wait)
-        cpu_before = _cpu(cluster)
-        wall = time.perf_counter()
-        log = asyncio.run(_rush(base, demo, before, options))
-        wall = time.perf_counter() - wall
+        log, rush = asyncio.run(_rush(base, demo, before, options, lambda: _cpu(cluster)))
+        wall = rush.seconds
         cpu = {
-            k: (v - cpu_before[k]) / (wall * (os.cpu_count() or 1))
-            for k, v in _cpu(cluster).items()
+            k: (v - rush.cpu[k]) / (wall * (os.cpu_count() or 1)) for k, v in _cpu(cluster).items()
         }
         after = _snapshot(cluster.database_url)
         checks = _check(log, demo, before, after, cluster.database_url)
     return _summary(log, checks, cpu, wall, base)
 
 
-async def _rush(base: str, demo: dict, before: dict, options) -> Log:
-    """Everyone at once for --duration seconds; the door phones then empty the line."""
+async def _rush(base: str, demo: dict, before: dict, options, cpu) -> tuple[Log, Rush]:
+    """Everyone signs in, then the rush: --duration seconds, and the door phones empty the line."""
     rng = random.Random(options.seed)
     log = Log()
     slug = demo["event"]["slug"]
-    until = time.monotonic() + options.duration
+    rush = Rush(PHONES + options.room + 1, options.duration, log, cpu)
     connector = aiohttp.TCPConnector(limit=200, ssl=False)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(
@@ -115,28 +120,29 @@ async def _rush(base: str, demo: dict, before: dict, options) -> Log:
     ) as http:
         line: asyncio.Queue = asyncio.Queue()
         tasks = [
-            door_phone(Browser(http, base, log, f"phone {n}"), demo["door"], slug, line, until, rng)
+            door_phone(Browser(http, base, log, f"phone {n}"), demo["door"], slug, line, rush, rng)
             for n in range(1, PHONES + 1)
         ]
         people = _room(demo, before, options, rng)
         tasks += [
-            attendee(Browser(http, base, log, f"attendee {n}"), who, until, random.Random(n))
+            attendee(Browser(http, base, log, f"attendee {n}"), who, rush, random.Random(n))
             for n, who in enumerate(people)
         ]
         tasks.append(
-            organizer(Browser(http, base, log, "organizer"), demo, until, options.speed, rng)
+            organizer(Browser(http, base, log, "organizer"), demo, rush, options.speed, rng)
         )
-        tasks.append(_arrivals(line, _guests(demo, before, rng), options, rng))
+        tasks.append(_arrivals(line, _guests(demo, before, rng), rush, options.arrivals, rng))
         await asyncio.gather(*tasks)
-    return log
+    rush.seconds = time.monotonic() - rush.began_at
+    return log, rush
 
 
-async def _arrivals(line: asyncio.Queue, guests, options, rng) -> None:
-    """Guests join the line at random, --arrivals a second on average; then the doors close."""
-    deadline = time.monotonic() + options.duration
-    while time.monotonic() < deadline:
+async def _arrivals(line: asyncio.Queue, guests, rush, rate: float, rng) -> None:
+    """Guests join the line at random, `rate` a second on average; then the doors close."""
+    await rush.began.wait()
+    while time.monotonic() < rush.until:
         line.put_nowait((next(guests), time.monotonic()))
-        await asyncio.sleep(rng.expovariate(options.arrivals))
+        await asyncio.sleep(rng.expovariate(rate))
     for _ in range(PHONES):
         line.put_nowait(None)
 
@@ -326,7 +332,8 @@ def _pids_named(name: str) -> list[int]:
 
 def _summary(log: Log, checks: dict, cpu: dict, wall: float, base: str) -> dict:
     """Percentiles per route (ms), the errors, the CPU shares, the checks, the targets."""
-    routes = {route: _percentiles(times, wall) for route, times in sorted(log.times.items())}
+    ordered = sorted(log.times.items(), key=lambda item: (item[0].startswith("before"), item[0]))
+    routes = {route: _percentiles(times, wall) for route, times in ordered}
     door = routes.get("door: check-in (POST)", {})
     people = [
         t

@@ -43,6 +43,7 @@ class Log:
     scans: list = field(default_factory=list)  # (code, nonce, result, attendee id)
     cards: list = field(default_factory=list)  # (author, subject, nonce, status, card id)
     waits: list = field(default_factory=list)  # seconds a guest waited in line before the scan
+    prefix: str = "before: "  # routes are named "before: …" until everyone is signed in
 
     def error(self, route: str, what: str) -> None:
         self.errors[route].append(what)
@@ -64,6 +65,7 @@ class Browser:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if method != "GET":
             sent.setdefault("Referer", self.base + self.page)  # Flask-WTF's HTTPS check
+        route = self.log.prefix + route
         started = time.perf_counter()
         try:
             async with self.http.request(
@@ -103,6 +105,28 @@ def path_of(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+class Rush:
+    """The start line: everyone signs in first (a few at a time), then the rush begins at once."""
+
+    def __init__(self, people: int, duration: float, log: Log, cpu, at_once: int = 8):
+        self.people, self.duration, self.log, self.measure_cpu = people, duration, log, cpu
+        self.signing_in = asyncio.Semaphore(at_once)
+        self.began = asyncio.Event()
+        self.began_at = self.until = self.seconds = 0.0
+        self.cpu: dict = {}
+
+    async def ready(self) -> None:
+        """This one is signed in; the last one starts the rush. Wait for it."""
+        self.people -= 1
+        if self.people == 0:
+            self.log.prefix = ""
+            self.cpu = self.measure_cpu()
+            self.began_at = time.monotonic()
+            self.until = self.began_at + self.duration
+            self.began.set()
+        await self.began.wait()
+
+
 async def every(seconds: float, until: float, action, rng: random.Random) -> None:
     """Run action every `seconds` (first after a random part of it) until the deadline."""
     await asyncio.sleep(rng.uniform(0, seconds))
@@ -111,10 +135,11 @@ async def every(seconds: float, until: float, action, rng: random.Random) -> Non
         await asyncio.sleep(seconds)
 
 
-async def door_phone(phone: Browser, door: dict, slug: str, line: asyncio.Queue, until, rng):
+async def door_phone(phone: Browser, door: dict, slug: str, line: asyncio.Queue, rush, rng):
     """Scan whoever is next in line, as fast as they come; poll the counter and the roster."""
     token = door["token"]
-    await phone.open("door: page", f"/door/{token}/")
+    async with rush.signing_in:
+        await phone.open("door: page", f"/door/{token}/")
     etag = {"value": ""}
 
     async def counter():
@@ -129,11 +154,13 @@ async def door_phone(phone: Browser, door: dict, slug: str, line: asyncio.Queue,
         if answer and answer[0] == 200:
             etag["value"] = answer[2].get("ETag", "")
 
+    async with rush.signing_in:
+        await roster()
+    await rush.ready()
     pollers = [
-        asyncio.create_task(every(COUNTER_EVERY, until, counter, rng)),
-        asyncio.create_task(every(ROSTER_EVERY, until, roster, rng)),
+        asyncio.create_task(every(COUNTER_EVERY, rush.until, counter, rng)),
+        asyncio.create_task(every(ROSTER_EVERY, rush.until, roster, rng)),
     ]
-    await roster()
     while (guest := await line.get()) is not None:
         code, arrived = guest
         phone.log.waits.append(time.monotonic() - arrived)
@@ -164,18 +191,15 @@ class Attendee:
     speed: float
 
 
-async def attendee(phone: Browser, who: Attendee, until: float, rng: random.Random) -> None:
+async def attendee(phone: Browser, who: Attendee, rush: Rush, rng: random.Random) -> None:
     """Sign in with the personal link, keep the home page polling, and meet people."""
-    link = path_of(who.me["login_url"])
     home = f"/e/{who.slug}/"
-    if not await phone.open("attendee: link page", link):
+    async with rush.signing_in:
+        signed_in = await _sign_in(phone, path_of(who.me["login_url"]), home)
+    await rush.ready()
+    if not signed_in:
         return
-    answer = await phone.call(
-        "attendee: sign in (POST)", "POST", link, (302, 303), data={"csrf_token": phone.csrf}
-    )
-    if not answer or not await phone.open("attendee: home", home):
-        return
-    speed = who.speed
+    speed, until = who.speed, rush.until
 
     async def polls():
         await phone.call("attendee: suggestions (30 s)", "GET", home + "suggestions", headers=HTMX)
@@ -205,6 +229,16 @@ async def attendee(phone: Browser, who: Attendee, until: float, rng: random.Rand
         await asyncio.sleep(rng.expovariate(speed / THINK))
     for poller in pollers:
         poller.cancel()
+
+
+async def _sign_in(phone: Browser, link: str, home: str) -> bool:
+    """Open the personal link, tap "Continue", land on the home page."""
+    if not await phone.open("attendee: link page", link):
+        return False
+    form = {"csrf_token": phone.csrf}
+    if not await phone.call("attendee: sign in (POST)", "POST", link, (302, 303), data=form):
+        return False
+    return bool(await phone.open("attendee: home", home))
 
 
 async def _meet(phone: Browser, who: Attendee, other: dict, rng: random.Random) -> None:
@@ -239,17 +273,19 @@ def _json_id(text: str):
         return None
 
 
-async def organizer(phone: Browser, demo: dict, until: float, speed: float, rng) -> None:
+async def organizer(phone: Browser, demo: dict, rush: Rush, speed: float, rng) -> None:
     """Sign in and watch the event page: arrivals and attempts poll every 10 s."""
-    await phone.open("organizer: sign-in page", "/sign-in")
-    form = {"csrf_token": phone.csrf, **demo["organizer"]}
-    if not await phone.call("organizer: sign in (POST)", "POST", "/sign-in", (302, 303), data=form):
-        return
     event = f"/events/{demo['event']['slug']}"
-    await phone.open("organizer: event page", event)
+    async with rush.signing_in:
+        await phone.open("organizer: sign-in page", "/sign-in")
+        form = {"csrf_token": phone.csrf, **demo["organizer"]}
+        path, done = "/sign-in", (302, 303)
+        if await phone.call("organizer: sign in (POST)", "POST", path, done, data=form):
+            await phone.open("organizer: event page", event)
+    await rush.ready()
 
     async def live():
         await phone.call("organizer: arrivals (10 s)", "GET", event + "/arrivals", headers=HTMX)
         await phone.call("organizer: attempts (10 s)", "GET", event + "/attempts", headers=HTMX)
 
-    await every(ORGANIZER_EVERY / speed, until, live, rng)
+    await every(ORGANIZER_EVERY / speed, rush.until, live, rng)
