@@ -88,7 +88,8 @@ def _options() -> argparse.Namespace:
 
 def _run(mode: str, options) -> dict:
     """One run on a fresh cluster: seed, snapshot, load, snapshot, check."""
-    with Cluster(nodes=1, workers=options.workers, huey_workers=1) as cluster:
+    cluster = Cluster(nodes=1, workers=options.workers, huey_workers=1, ready_seconds=900)
+    with cluster:
         started = time.perf_counter()
         demo = json.loads(
             cluster.flask("demo", "--json", "--attendees", str(options.attendees), "--seed", "1")
