@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import sys
 import time
 from collections import Counter
@@ -53,6 +54,8 @@ TARGETS = {"door": 0.100, "attendee": 0.300}  # p99, seconds
 def main() -> None:
     """Run the rush through the proxy and without it; print both and the proxy's cost."""
     options = _options()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # leave the cluster's `with` cleanly
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in background
     runs = {}
     for mode in ("proxy", "direct"):
         if options.only in (None, mode):
@@ -206,27 +209,38 @@ def _snapshot(database_url: str) -> dict:
 
 
 def _check(log: Log, demo: dict, before: dict, after: dict, database_url: str) -> dict:
-    """Every admission and every card recorded once: nothing lost, nothing twice."""
+    """Every admission and every card recorded once: nothing lost, nothing twice.
+
+    A request the phone gave up on (no answer in 30 s) may or may not have been recorded; it
+    is counted apart, and with none of those every set below must be equal."""
     ids = before["id_of"]
     email_of = {a["code"]: a["email"] for a in demo["attendees"]}
     answered = [s for s in log.scans if s[2] is not None]
-    first_time = {
-        ids[email_of[code]]
-        for code, _, _, _ in answered
-        if code in email_of and ids[email_of[code]] not in before["admitted"]
-    }
+    unanswered = [s for s in log.scans if s[2] is None]
+
+    def first_time(scans):
+        return {
+            ids[email_of[code]]
+            for code, _, _, _ in scans
+            if code in email_of and ids[email_of[code]] not in before["admitted"]
+        }
+
+    fresh, maybe = first_time(answered), first_time(unanswered)
     admitted = Counter(who for _, _, result, who in answered if result == "admitted")
     newly = after["admitted"] - before["admitted"]
     attempts = after["attempts"]
     lost_attempts = [n for _, n, _, _ in answered if n not in attempts]
     twice_attempts = [n for n, (count, _, _) in attempts.items() if count > 1]
     door_ok = (
-        newly == first_time == set(admitted)
+        fresh <= newly <= fresh | maybe
+        and set(admitted) <= newly
+        and newly - set(admitted) <= maybe
         and all(count == 1 for count in admitted.values())
         and not lost_attempts
         and not twice_attempts
-        and len(attempts) == len(log.scans)
+        and len(answered) <= len(attempts) <= len(log.scans)
     )
+    tried = {(ids[a], ids[s]) for a, s, _, _, _ in log.cards}
     sent = {}
     resent_same = True
     for author, subject, nonce, status, card in log.cards:
@@ -242,10 +256,12 @@ def _check(log: Log, demo: dict, before: dict, after: dict, database_url: str) -
             "SELECT count(*) FROM (SELECT author_id, subject_id FROM cards "
             "GROUP BY author_id, subject_id HAVING count(*) > 1) AS twins"
         ).fetchone()[0]
+    unsure = tried - set(sent)
     cards_ok = (
-        new_pairs == created == set(sent)
+        created <= new_pairs <= tried
+        and set(sent) - created <= unsure
         and all(after["cards"][pair] == (nonce, card) for pair, (nonce, card, _) in sent.items())
-        and after["card_rows"] == before["card_rows"] + len(created)
+        and after["card_rows"] == before["card_rows"] + len(new_pairs)
         and not twins
         and resent_same
     )
@@ -254,7 +270,9 @@ def _check(log: Log, demo: dict, before: dict, after: dict, database_url: str) -
         "scans": len(log.scans),
         "answered": len(answered),
         "results": dict(Counter(s[2] for s in log.scans)),
-        "first_time": len(first_time),
+        "first_time": len(fresh),
+        "scans_unanswered": len(unanswered),
+        "unanswered_recorded": sum(1 for _, n, _, _ in unanswered if n in attempts),
         "admitted_answers": sum(admitted.values()),
         "newly_admitted": len(newly),
         "attempts_recorded": len(attempts),
@@ -262,6 +280,8 @@ def _check(log: Log, demo: dict, before: dict, after: dict, database_url: str) -
         "attempts_twice": len(twice_attempts),
         "door_ok": door_ok,
         "cards_sent": len(sent),
+        "cards_unanswered": len(unsure),
+        "cards_unanswered_recorded": len(unsure & new_pairs),
         "cards_resent": len(log.cards) - len(sent),
         "cards_new_rows": after["card_rows"] - before["card_rows"],
         "card_twins": twins,
@@ -348,6 +368,9 @@ def _summary(log: Log, checks: dict, cpu: dict, wall: float, base: str) -> dict:
         and routes["all attendee requests"]["p99"] <= TARGETS["attendee"] * 1000
     )
     errors = {route: len(found) for route, found in log.errors.items()}
+    errors["all attendee requests"] = sum(
+        n for route, n in errors.items() if route.startswith(("attendee", "cards"))
+    )
     samples = {route: found[:3] for route, found in log.errors.items()}
     waits = sorted(log.waits)
     return {
@@ -412,14 +435,16 @@ def _print_run(mode: str, run: dict, options) -> None:
         f"\nDoor: {c['scans']:,} scans, {c['answered']:,} answered {c['results']}; "
         f"{c['first_time']:,} guests scanned for the first time, {c['admitted_answers']:,} "
         f"answered admitted, {c['newly_admitted']:,} recorded admitted; attempts recorded "
-        f"{c['attempts_recorded']:,} (lost {c['attempts_lost']}, twice {c['attempts_twice']}): "
+        f"{c['attempts_recorded']:,} (lost {c['attempts_lost']}, twice {c['attempts_twice']}); "
+        f"no answer in 30 s: {c['scans_unanswered']} ({c['unanswered_recorded']} recorded): "
         f"{'OK' if c['door_ok'] else 'MISMATCH'}. Longest waits in line: p99 "
         f"{run['line_wait_p99_ms']:.0f} ms."
     )
     print(
         f"Cards: {c['cards_sent']:,} sent ({c['cards_resent']} sent again with the same nonce, "
         f"same card: {c['resent_same_card']}), {c['cards_new_rows']:,} new rows, "
-        f"{c['card_twins']} duplicates: {'OK' if c['cards_ok'] else 'MISMATCH'}."
+        f"{c['card_twins']} duplicates; no answer in 30 s: {c['cards_unanswered']} "
+        f"({c['cards_unanswered_recorded']} recorded): {'OK' if c['cards_ok'] else 'MISMATCH'}."
     )
     print(
         f"CPU, share of both cores: gunicorn {cpu['gunicorn']:.0%}, Caddy {cpu['caddy']:.0%}, "
