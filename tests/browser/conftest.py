@@ -2,11 +2,11 @@
 
 import os
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import fresh_app
+from conftest import REUNION_START, fresh_app
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -27,7 +27,6 @@ FLAGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 ORGANIZER, PASSWORD = "organizer@example.org", "correct horse battery"
-REUNION_START = datetime(2026, 11, 26, 18, 0)
 
 # A loaded two-core CI machine can take more than Playwright's default 5 s to render a step.
 expect.set_options(timeout=15_000)
