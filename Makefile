@@ -7,8 +7,9 @@ CHROMIUM ?= /usr/bin/chromium
 CADDY ?= /usr/bin/caddy
 HOST ?= 127.0.0.1
 PORT ?= 5000
+FUTURE ?= +365d
 
-.PHONY: run test test-sqlite test-postgres lint bench clean
+.PHONY: run test test-future test-sqlite test-postgres lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,18 @@ test: $(VENV)/.test-installed
 	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL), served over https"; \
 	  TEST_SCHEME=https $(BIN)/pytest -q; \
 	else echo "TEST_DATABASE_URL is not set: PostgreSQL run skipped (.ci/run sets it)."; fi
+
+## make test-future: the cross-check that no test depends on today's date: the suite on SQLite
+## with the clock moved FUTURE ahead for the whole process tree (libfaketime). Not part of
+## `make test`. Python's monotonic clock stays real (faked, threaded waits hang) and
+## tests/future puts back the time.sleep libfaketime then breaks; Chromium, started through
+## tests/future/chromium, has both clocks moved. ARGS picks tests: make test-future ARGS=tests/x.py
+test-future: $(VENV)/.test-installed
+	@command -v faketime >/dev/null || { echo "faketime is missing: sudo apt-get install faketime"; exit 1; }
+	@echo "== on SQLite, the clock $(FUTURE) ahead"
+	TEST_DATABASE_URL= PYTHONPATH=$(CURDIR)/tests/future FAKETIME_DONT_FAKE_MONOTONIC=1 \
+	  CHROMIUM=$(CURDIR)/tests/future/chromium REAL_CHROMIUM=$(CHROMIUM) \
+	  faketime -f $(FUTURE) $(BIN)/pytest -q -p no:cacheprovider $(ARGS)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check checkin tests bench

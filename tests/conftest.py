@@ -10,7 +10,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import psycopg
@@ -80,6 +80,19 @@ def serve(app, certificate: Certificate | None):
     httpd = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=tls)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
+
+
+def reunion_day(now: datetime | None = None) -> date:
+    """26 November of the first year in which it is at least 30 days ahead of now: the fixtures'
+    event is always to come, and late November is EST in New York and CET in Europe every
+    year, so only the year and the weekday move with the clock."""
+    now = now or datetime.now(UTC)
+    year = now.year if date(now.year, 11, 26) - now.date() >= timedelta(days=30) else now.year + 1
+    return date(year, 11, 26)
+
+
+REUNION_DAY = reunion_day()  # expected dates and strings are computed from this one day
+REUNION_START = datetime.combine(REUNION_DAY, time(18, 0))  # wall-clock time at the venue
 
 
 @pytest.fixture(scope="session")
@@ -194,15 +207,14 @@ def make_organizer(app):
 
 @pytest.fixture
 def make_event(app, make_organizer):
-    """Create an event owned by a (new or given) organizer; returns its slug."""
+    """Create an event owned by a (new or given) organizer, 18:00 to 23:00 on REUNION_DAY at
+    the venue; returns its slug."""
 
     def make(name="Fall Reunion", email="organizer@example.org", timezone="America/New_York"):
         with app.app_context():
             organizer = accounts.find_by_email(email) or accounts.create_organizer(email, PASSWORD)
-            start = datetime(2026, 11, 26, 18, 0)
-            event = events.create_event(
-                organizer, name, "Alumni Hall", start, start + timedelta(hours=5), timezone
-            )
+            start, end = REUNION_START, REUNION_START + timedelta(hours=5)
+            event = events.create_event(organizer, name, "Alumni Hall", start, end, timezone)
             return event.slug
 
     return make

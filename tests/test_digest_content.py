@@ -3,9 +3,10 @@ only where allowed and read fresh, who waits for you, your promises, who to stil
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from conftest import REUNION_DAY
 from sqlalchemy import update
 
 from checkin import cards, digest, emails, links, mail_links
@@ -308,9 +309,11 @@ def test_the_opening_line_names_only_what_is_there(met, waiting, promises, to_me
 
 
 def test_when_we_met_is_in_the_events_own_time(ctx, party):
-    """A card made at 23:42 UTC on 26 November shows as 18:42 in New York (a one-day event)."""
+    """A card made at 23:42 UTC on the party's day shows as 18:42 in New York (a one-day
+    event)."""
     meet(party, "ada", "grace")
-    db.session.execute(update(Card).values(created_at=datetime(2026, 11, 26, 23, 42)))
+    made = datetime.combine(REUNION_DAY, time(23, 42))
+    db.session.execute(update(Card).values(created_at=made))
     db.session.commit()
     assert build(party).met[0].met_at == "18:42"
 
@@ -318,11 +321,12 @@ def test_when_we_met_is_in_the_events_own_time(ctx, party):
 def test_a_multi_day_event_says_which_day(ctx, party):
     """When the event spans days, the time says the day too."""
     event = db.session.get(Event, person(party["ada"]).event_id)
-    event.ends_at = datetime(2026, 11, 28, 23, 0, tzinfo=UTC)
+    day_after = REUNION_DAY + timedelta(days=1)
+    event.ends_at = datetime.combine(REUNION_DAY + timedelta(days=2), time(23, 0), tzinfo=UTC)
     meet(party, "ada", "grace")
-    db.session.execute(update(Card).values(created_at=datetime(2026, 11, 27, 15, 5)))
+    db.session.execute(update(Card).values(created_at=datetime.combine(day_after, time(15, 5))))
     db.session.commit()
-    assert build(party).met[0].met_at == "Fri 27 Nov, 10:05"
+    assert build(party).met[0].met_at == f"{day_after:%a} 27 Nov, 10:05"
 
 
 def test_the_readers_cards_are_found_through_indexes(ctx, party):

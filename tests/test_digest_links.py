@@ -5,10 +5,9 @@ import re
 import threading
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 
 import pytest
-from conftest import PASSWORD, csrf_token, fresh_app
+from conftest import PASSWORD, REUNION_START, csrf_token, fresh_app
 from sqlalchemy import func, select
 
 from checkin import accounts, cards, events, mail_links
@@ -387,7 +386,7 @@ def test_pressing_a_link_too_often_is_limited(limited):
     """The eleventh POST to one link in a minute answers 429; another link still works."""
     with limited.app_context():
         organizer = accounts.create_organizer("o@example.org", PASSWORD)
-        start = datetime(2026, 11, 26, 18, 0)
+        start = REUNION_START
         event = events.create_event(organizer, "Fall Reunion", "Hall", start, start, "UTC")
         people = [Attendee(event_id=event.id, name=name) for name in ("Ada Lovelace", "Grace")]
         db.session.add_all(people)

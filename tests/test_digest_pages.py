@@ -2,22 +2,35 @@
 to the organizer, send now (once), the status list with send again, and who may see any of it."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import csrf_token
+from conftest import REUNION_DAY, csrf_token
 from digest_helpers import make_party
 from mailserver import free_port
 from sqlalchemy import func, select, update
 
 from checkin import links
 from checkin.extensions import db
-from checkin.models import Attendee, Event, Outbox, PersonalLink
+from checkin.models import Attendee, Event, Outbox, PersonalLink, utcnow
 from checkin.views.mail import PREVIEW_CSP
 
 pytest_plugins = ["mail_fixtures"]  # the inbox and smtp_url fixtures
 
 HTMX = {"HX-Request": "true"}
+DAY_AFTER = REUNION_DAY + timedelta(days=1)  # the party ends 23:00 on 26 November in New York
+TWO_DAYS_AFTER = REUNION_DAY + timedelta(days=2)
+
+
+def sunday(year: int, month: int, nth: int) -> date:
+    """The nth Sunday of a month (New York's clocks change on the 2nd of March, 1st of November)."""
+    first = date(year, month, 1)
+    return first + timedelta(days=(6 - first.weekday()) % 7 + 7 * (nth - 1))
+
+
+SPRING_FORWARD = sunday(REUNION_DAY.year + 1, 3, 2)  # after the party: only the gap is wrong
+FALL_BACK = sunday(REUNION_DAY.year + 1, 11, 1)
 
 
 @pytest.fixture
@@ -71,11 +84,11 @@ def send_now(client, party):
 
 
 def test_the_page_shows_the_default_time_in_the_events_zone(client, party):
-    """9:00 the morning after (the event ends 23:00 Thursday in New York), marked default."""
+    """9:00 the morning after (the event ends 23:00 on 26 November in New York), marked default."""
     page = text(client.get(party.base))
-    assert "Friday 27 November, 9:00 (America/New_York)" in page
+    assert f"{DAY_AFTER:%A} 27 November, 9:00 (America/New_York)" in page
     assert ">Default<" in page and "Back to the default" not in page
-    assert 'value="2026-11-27"' in page and 'value="09:00"' in page
+    assert f'value="{DAY_AFTER.isoformat()}"' in page and 'value="09:00"' in page
 
 
 def test_the_page_as_an_htmx_fragment_is_the_counts_alone(client, party):
@@ -87,22 +100,32 @@ def test_the_page_as_an_htmx_fragment_is_the_counts_alone(client, party):
 
 
 def test_a_new_time_is_stored_in_utc_and_shown_local(app, client, party):
-    """Saturday 8:30 in New York is 13:30 UTC; the page says so, as the organizer's choice."""
-    reply = post(client, party, "/time", day="2026-11-28", time="08:30")
+    """8:30 on 28 November in New York (EST) is 13:30 UTC; the page says so, as the
+    organizer's choice."""
+    reply = post(client, party, "/time", day=TWO_DAYS_AFTER.isoformat(), time="08:30")
     assert reply.status_code == 302
-    assert event_row(app, party).digest_at == datetime(2026, 11, 28, 13, 30, tzinfo=UTC)
+    expected = datetime.combine(TWO_DAYS_AFTER, time(13, 30), tzinfo=UTC)
+    assert event_row(app, party).digest_at == expected
     page = text(client.get(party.base))
-    assert "Saturday 28 November, 8:30 (America/New_York)" in page
+    assert f"{TWO_DAYS_AFTER:%A} 28 November, 8:30 (America/New_York)" in page
     assert "Your choice" in page and "Back to the default" in page
 
 
 @pytest.mark.parametrize(
     ("day", "clock", "message"),
     [
-        ("2027-03-14", "02:30", "2:30 does not exist on 14 March in America/New_York"),
-        ("2026-11-26", "22:00", "Choose a time after the event ends"),
-        ("2026-11-25", "09:00", "Choose a time after the event ends"),
-        ("2026-11-28", "", "Choose a time."),
+        (
+            SPRING_FORWARD.isoformat(),
+            "02:30",
+            f"2:30 does not exist on {SPRING_FORWARD.day} March in America/New_York",
+        ),
+        (REUNION_DAY.isoformat(), "22:00", "Choose a time after the event ends"),
+        (
+            (REUNION_DAY - timedelta(days=1)).isoformat(),
+            "09:00",
+            "Choose a time after the event ends",
+        ),
+        (TWO_DAYS_AFTER.isoformat(), "", "Choose a time."),
         ("", "09:00", "Choose a date."),
     ],
 )
@@ -116,18 +139,37 @@ def test_an_impossible_time_is_refused_clearly(app, client, party, day, clock, m
     assert event_row(app, party).digest_at is None
 
 
+def test_a_time_that_has_passed_is_refused(app, client, party):
+    """For an event that ended three days ago, 9:00 yesterday is after it ended but gone: 422,
+    pointing to Send now, and the default kept."""
+    ended = utcnow() - timedelta(days=3)
+    with app.app_context():
+        db.session.execute(
+            update(Event)
+            .where(Event.id == party.event_id)
+            .values(starts_at=ended - timedelta(hours=5), ends_at=ended)
+        )
+        db.session.commit()
+    yesterday = (utcnow() - timedelta(days=1)).astimezone(ZoneInfo("America/New_York")).date()
+    reply = post(client, party, "/time", day=yesterday.isoformat(), time="09:00")
+    assert reply.status_code == 422
+    assert "That time has passed: use Send now to send at once." in text(reply)
+    assert event_row(app, party).digest_at is None
+
+
 def test_a_repeated_hour_means_the_first_of_the_two(app, client, party):
-    """1:30 on the night clocks go back (7 November 2027) is the EDT one, 05:30 UTC."""
-    assert post(client, party, "/time", day="2027-11-07", time="01:30").status_code == 302
-    assert event_row(app, party).digest_at == datetime(2027, 11, 7, 5, 30, tzinfo=UTC)
+    """1:30 on the night clocks go back (the first Sunday of November) is the EDT one, 05:30
+    UTC."""
+    assert post(client, party, "/time", day=FALL_BACK.isoformat(), time="01:30").status_code == 302
+    assert event_row(app, party).digest_at == datetime.combine(FALL_BACK, time(5, 30), tzinfo=UTC)
 
 
 def test_back_to_the_default(app, client, party):
     """ "Back to the default" clears the choice; the default time shows again."""
-    post(client, party, "/time", day="2026-11-28", time="08:30")
+    post(client, party, "/time", day=TWO_DAYS_AFTER.isoformat(), time="08:30")
     assert post(client, party, "/time/default").status_code == 302
     assert event_row(app, party).digest_at is None
-    assert "Friday 27 November, 9:00" in text(client.get(party.base))
+    assert f"{DAY_AFTER:%A} 27 November, 9:00" in text(client.get(party.base))
 
 
 def test_the_time_cannot_change_once_queued(app, client, party, inbox, smtp_url):
@@ -135,7 +177,7 @@ def test_the_time_cannot_change_once_queued(app, client, party, inbox, smtp_url)
     send_now(client, party)
     page = text(client.get(party.base))
     assert "the time no longer matters" in page and "Save the time" not in page
-    reply = post(client, party, "/time", day="2026-11-28", time="08:30")
+    reply = post(client, party, "/time", day=TWO_DAYS_AFTER.isoformat(), time="08:30")
     assert reply.status_code == 422 and "already queued" in text(reply)
     assert event_row(app, party).digest_at is None
 
@@ -371,7 +413,7 @@ def gets(party) -> list[str]:
 def posts(party) -> list[tuple[str, dict]]:
     """Every POST of the digest pages, with data that would change something."""
     return [
-        ("/time", {"day": "2026-11-28", "time": "08:30"}),
+        ("/time", {"day": TWO_DAYS_AFTER.isoformat(), "time": "08:30"}),
         ("/time/default", {}),
         ("/details", {"postal_address": "Forged", "reply_to": "x@example.org"}),
         ("/send", {"confirm": "y"}),

@@ -38,7 +38,8 @@ def inbox():
 
 @pytest.fixture
 def party(app, inbox, make_event, make_attendee, set_attendee):
-    """The party of digest_helpers: its digest time is tomorrow morning."""
+    """The party of digest_helpers: its digest time is weeks ahead (the morning after
+    REUNION_DAY)."""
     return make_party(make_event, make_attendee, set_attendee, app)
 
 

@@ -4,10 +4,11 @@ opened as a spreadsheet would (BOM, CSV reader), hostile text defused, each kept
 import csv
 import io
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
 import vobject
+from conftest import REUNION_DAY
 from sqlalchemy import event, select
 
 from checkin import cards, door_passes
@@ -57,7 +58,7 @@ def world(app, make_event, make_attendee, set_attendee):
         event = db.session.scalar(select(Event).where(Event.slug == alpha))
         north = door_passes.create(event, "North door", 24)
         ada = db.session.get(Attendee, ids["a"])
-        ada.checked_in_at = datetime(2026, 11, 26, 23, 3, tzinfo=UTC)  # 18:03 in New York
+        ada.checked_in_at = datetime.combine(REUNION_DAY, time(23, 3), tzinfo=UTC)  # 18:03 EST
         ada.checked_in_by_id = north.id
         db.session.commit()
     for author, subject, note, starred in (
@@ -125,7 +126,7 @@ def test_attendance_lists_every_guest_by_name(world, organizer):
         "Name": "Ada Lovelace",
         "Email": "a@example.org",
         "Class year": "2009",
-        "Checked in at": "2026-11-26 18:03",
+        "Checked in at": f"{REUNION_DAY} 18:03",
         "Door": "North door",
     }
     assert rows[1]["Checked in at"] == "" and rows[1]["Door"] == ""
@@ -137,7 +138,7 @@ def test_a_download_is_an_uncached_attachment(world, organizer):
     assert reply.status_code == 200
     assert reply.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert reply.headers["Cache-Control"] == "no-store"
-    name = f"{world['alpha']}-2026-11-26-attendance.csv"
+    name = f"{world['alpha']}-{REUNION_DAY}-attendance.csv"
     assert reply.headers["Content-Disposition"] == f"attachment; filename={name}"
     assert reply.data.count(b"\r\n") == 5 and b"\n" not in reply.data.replace(b"\r\n", b"")
 

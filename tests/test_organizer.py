@@ -2,10 +2,10 @@
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from conftest import csrf_token
+from conftest import REUNION_DAY, csrf_token
 from sqlalchemy import func, insert, select
 
 from checkin import attendees, door, tickets
@@ -13,7 +13,8 @@ from checkin.extensions import db
 from checkin.models import Attendee, DoorPass, Event, Ticket
 
 HTMX = {"HX-Request": "true"}
-NEW_YORK_18H = datetime(2026, 11, 26, 23, 0, tzinfo=UTC)  # 18:00 in New York that day
+# make_event's start: 18:00 in New York (EST, UTC-5, every late November)
+NEW_YORK_18H = datetime.combine(REUNION_DAY, time(23, 0), tzinfo=UTC)
 
 
 def text(response) -> str:
@@ -76,8 +77,8 @@ def admit(app, attendee_id, at, pass_name="Door 2"):
 EVENT = {
     "name": "Spring Gala",
     "venue": "Boathouse",
-    "starts_at": "2026-11-26T18:00",
-    "ends_at": "2026-11-26T23:00",
+    "starts_at": f"{REUNION_DAY}T18:00",
+    "ends_at": f"{REUNION_DAY}T23:00",
     "timezone": "America/New_York",
 }
 
@@ -102,7 +103,7 @@ def test_create_event_stores_local_times_in_utc(app, client, org):
     assert stored.starts_at == NEW_YORK_18H
     assert stored.timezone == "America/New_York"
     page = text(client.get(f"/events/{slug}"))
-    assert "Thu 26 Nov, 18:00 – 23:00" in page
+    assert f"{REUNION_DAY:%a} 26 Nov, 18:00 – 23:00" in page
     assert "Event created. Next: import the guest list" in page
 
 
@@ -111,7 +112,7 @@ def test_create_event_stores_local_times_in_utc(app, client, org):
     [
         ({"timezone": "Mars/Olympus_Mons"}, "Use an IANA time zone name"),
         ({"timezone": "EST5EDT; DROP TABLE events"}, "Use an IANA time zone name"),
-        ({"ends_at": "2026-11-26T17:00"}, "The end must be after the start."),
+        ({"ends_at": f"{REUNION_DAY}T17:00"}, "The end must be after the start."),
         ({"name": ""}, "This field is required."),
         ({"starts_at": "tomorrow evening"}, "Not a valid datetime value."),
         (
@@ -131,7 +132,7 @@ def test_bad_event_form_is_shown_again_with_the_reason(app, client, org, change,
 def test_edit_form_shows_local_times(client, org):
     """The edit form shows the start as the wall-clock time at the venue."""
     html = client.get(org.url + "/edit").get_data(as_text=True)
-    assert 'value="2026-11-26T18:00"' in html
+    assert f'value="{REUNION_DAY}T18:00"' in html
     assert 'value="America/New_York"' in html
 
 
@@ -141,7 +142,7 @@ def test_editing_the_time_zone_keeps_the_wall_clock_times(app, client, org):
     assert reply.status_code == 302
     stored = event_row(app, org.slug)
     assert stored.name == "Spring Gala"
-    assert stored.starts_at == datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
+    assert stored.starts_at == datetime.combine(REUNION_DAY, time(18, 0), tzinfo=UTC)
 
 
 def test_failed_edit_changes_nothing(app, client, org):
@@ -184,7 +185,7 @@ def test_arrivals_fragment_for_htmx_and_full_page_without(client, org):
 def test_arrivals_count_per_ten_minutes_on_the_local_clock(app, ctx, make_event, make_attendee):
     """Buckets start on the venue's clock (18:00, 18:10 ...) and count each check-in once."""
     slug = make_event(timezone="Asia/Kolkata")  # UTC+05:30: local and UTC minutes differ
-    start = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)  # 18:00 in Kolkata
+    start = datetime.combine(REUNION_DAY, time(12, 30), tzinfo=UTC)  # 18:00 in Kolkata
     for minutes in (1, 5, 9, 25):
         admit(app, make_attendee(slug)[0], start + timedelta(minutes=minutes))
     make_attendee(slug)

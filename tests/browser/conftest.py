@@ -1,11 +1,11 @@
 """Browser fixtures: the app served on loopback, and Debian's Chromium driven by Playwright."""
 
 import os
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import SCHEME, fresh_app, serve
+from conftest import REUNION_START, SCHEME, fresh_app, serve
 from playwright.sync_api import expect, sync_playwright
 
 from checkin import accounts, events, links, tickets
@@ -25,7 +25,6 @@ FLAGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 ORGANIZER, PASSWORD = "organizer@example.org", "correct horse battery"
-REUNION_START = datetime(2026, 11, 26, 18, 0)
 
 # A loaded two-core CI machine can take more than Playwright's default 5 s to render a step.
 expect.set_options(timeout=15_000)

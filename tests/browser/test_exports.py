@@ -5,6 +5,7 @@ import re
 import uuid
 
 import vobject
+from conftest import REUNION_DAY
 from playwright.sync_api import expect
 
 from checkin import cards, links, tickets
@@ -77,7 +78,7 @@ def test_organizer_downloads_attendance_from_the_event_page(live_app, browser, t
         assert serious_violations(page) == []
         download = downloaded(page, "Export attendance (CSV)")
         assert re.fullmatch(
-            rf"{found['slug']}-2026-11-26-attendance\.csv", download.suggested_filename
+            rf"{found['slug']}-{REUNION_DAY}-attendance\.csv", download.suggested_filename
         )
         path = tmp_path / download.suggested_filename
         download.save_as(path)

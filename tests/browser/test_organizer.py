@@ -8,6 +8,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import REUNION_DAY
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -153,8 +154,8 @@ def create_event(page) -> str:
     check(page, "new-event")
     page.get_by_label("Event name").fill("Fall Reunion 2026")
     page.get_by_label("Venue").fill("Alumni Hall, 1 College Green")
-    page.get_by_label("Starts").fill("2026-11-26T18:00")
-    page.get_by_label("Ends").fill("2026-11-26T23:00")
+    page.get_by_label("Starts").fill(f"{REUNION_DAY}T18:00")
+    page.get_by_label("Ends").fill(f"{REUNION_DAY}T23:00")
     page.get_by_label("Time zone").fill("America/New_York")
     page.get_by_role("button", name="Create event").click()
     expect(page.get_by_role("heading", name="Fall Reunion 2026")).to_be_visible()
