@@ -115,9 +115,9 @@ class TestConfig(Config):
 
 
 def _proxy_count(text: str) -> int:
-    """TRUSTED_PROXIES as a count of proxies, or a clear error."""
+    """TRUSTED_PROXIES as a count of proxies, or one line saying what is wrong."""
     if not text.strip().isdigit():
-        raise ValueError(f"TRUSTED_PROXIES must be a number of proxies (0, 1, 2...), not {text!r}")
+        refuse_to_start(f"TRUSTED_PROXIES must be a number of proxies (0, 1, 2...), not {text!r}")
     return int(text)
 
 
