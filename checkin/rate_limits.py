@@ -99,7 +99,7 @@ def _seconds_left() -> int:
         reset_at = current_app.extensions[EXTENSION].current_limit.reset_at
     except Exception:  # storage gone since the check: a minute is a fair guess
         return 60
-    return max(1, math.ceil(reset_at - time.time()))
+    return max(1, int(reset_at - time.time()))  # as Flask-Limiter computes Retry-After
 
 
 def _in(seconds: int) -> str:
