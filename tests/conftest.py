@@ -24,6 +24,7 @@ from checkin.extensions import db
 from checkin.models import Attendee
 
 PASSWORD = "correct horse battery staple"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Live servers (the `server` fixture, the browser tests' `live_app`) speak plain http, or TLS
 # with a throwaway certificate when TEST_SCHEME=https (the Makefile's PostgreSQL pass).
 SCHEME = os.environ.get("TEST_SCHEME", "http")
@@ -93,6 +94,18 @@ def reunion_day(now: datetime | None = None) -> date:
 
 REUNION_DAY = reunion_day()  # expected dates and strings are computed from this one day
 REUNION_START = datetime.combine(REUNION_DAY, time(18, 0))  # wall-clock time at the venue
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    """One Playwright driver for the run, shared by the browser and the deployment tests (a
+    second sync driver cannot start while one is running)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: sudo apt-get install chromium")
+    with sync_playwright() as playwright:
+        yield playwright
 
 
 @pytest.fixture(scope="session")

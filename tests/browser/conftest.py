@@ -1,18 +1,16 @@
 """Browser fixtures: the app served on loopback, and Debian's Chromium driven by Playwright."""
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import REUNION_START, SCHEME, fresh_app, serve
-from playwright.sync_api import expect, sync_playwright
+from conftest import CHROMIUM, REUNION_START, SCHEME, fresh_app, serve
+from playwright.sync_api import expect
 
 from checkin import accounts, events, links, tickets
 from checkin.extensions import db
 from checkin.models import Attendee, utcnow
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -59,15 +57,6 @@ def chromium_args(certificate) -> list[str]:
     fetching the script"). The SPKI list makes this one key trusted, nothing else.
     """
     return [*FLAGS, f"--ignore-certificate-errors-spki-list={certificate.spki}"]
-
-
-@pytest.fixture(scope="session")
-def playwright_instance():
-    """One Playwright driver for the run."""
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: sudo apt-get install chromium")
-    with sync_playwright() as playwright:
-        yield playwright
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from browser.conftest import CHROMIUM, FLAGS, PHONE
 from cluster import CADDY, Cluster
 from limits import parse
 from mailserver import Inbox, start
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy.engine import make_url
 
 from checkin.views.auth import PER_ACCOUNT_HERE, PER_ADDRESS
@@ -70,12 +70,11 @@ def cluster(inbox):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(playwright_instance):
     """Debian's Chromium, closed after the module."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
+    chromium = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    yield chromium
+    chromium.close()
 
 
 def phone(browser):
