@@ -17,7 +17,7 @@ from checkin.models import Card, utcnow
 from .axe import serious_violations
 from .camera import empty_frame, qr_frame, write_y4m
 from .conftest import SCREENSHOTS, create_event, guests_in_the_room
-from .door_phone import assert_clean, camera_flags, new_phone
+from .door_phone import assert_clean, camera_flags, new_phone, wait_for_async
 
 NOTE = "Offline at the bar: intro to the rowing coach, note-7f3a"
 SAVED = "Saved on this phone; it will be sent when you’re back online (1 waiting)"
@@ -80,7 +80,7 @@ def ready_offline(page, room, who: dict) -> str:
     page.wait_for_function(LIST_KEPT, arg=f"checkin:people:{room['slug']}:{who['id']}")
     scan = f"{room['base']}/e/{room['slug']}/scan"
     page.goto(scan)
-    page.wait_for_function(PAGE_KEPT, arg=scan)
+    wait_for_async(page, PAGE_KEPT, scan)  # an async predicate: wait_for_function would not wait
     return scan
 
 

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from .axe import serious_violations
 from .conftest import CHROMIUM, PHONE, create_event, screenshot, sign_in_organizer
+from .door_phone import wait_for_async
 
 WASM = "/static/vendor/barcode-detector/zxing_reader.wasm"
 CACHED_URLS = """async () => {
@@ -128,5 +129,5 @@ def test_new_version_offers_a_reload_that_switches_worker(installed, live_app):
         button.click()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     expect(page.get_by_role("button", name="New version ready: reload")).to_have_count(0)
-    page.wait_for_function("async () => (await caches.keys()).length === 1")
+    wait_for_async(page, "async () => (await caches.keys()).length === 1")
     assert shell_cache(page) == "checkin-shell-0123456789abcdef" != old
