@@ -141,6 +141,13 @@ def fresh_app(database_url, instance, **settings):
     with app.app_context():
         db.drop_all()
         db.create_all()
+    with closing(app):
+        yield app
+
+
+@contextmanager
+def closing(app):
+    """Yield the app; then end its session and close its database connections."""
     try:
         yield app
     finally:

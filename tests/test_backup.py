@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import closing
 from digest_helpers import make_party
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -53,14 +54,11 @@ def restored_database(backup: Path, server_url: str):
 @contextmanager
 def restored(backup: Path, database_url: str, instance: Path):
     """The app on a fresh database made from the backup, with the same SECRET_KEY."""
-    with restored_database(backup, database_url) as url:
-        app = create_app(RestoredConfig(url, instance))
-        try:
-            yield app
-        finally:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+    with (
+        restored_database(backup, database_url) as url,
+        closing(create_app(RestoredConfig(url, instance))) as app,
+    ):
+        yield app
 
 
 def test_a_restored_backup_admits_records_cards_and_sends_digests(
