@@ -3,10 +3,10 @@
 from flask import current_app
 from sqlalchemy import insert, select, update
 
-from . import tickets
-from .database import writing
-from .extensions import db
-from .models import Attendee, PersonalLink, utcnow
+from ..database import writing
+from ..events import tickets
+from ..extensions import db
+from ..models import Attendee, PersonalLink, utcnow
 
 
 def issue(attendee: Attendee) -> PersonalLink:

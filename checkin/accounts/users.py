@@ -12,8 +12,8 @@ from flask_login import current_user, login_url, login_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db, htmx, login_manager
-from .models import Attendee, Organizer, PersonalLink
+from ..extensions import db, htmx, login_manager
+from ..models import Attendee, Organizer, PersonalLink
 
 # Compared against when the email is unknown, so both paths take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")

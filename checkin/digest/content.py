@@ -4,7 +4,7 @@ A Builder is made once per event per batch: it indexes the event for matching an
 the room. build() then reads what is personal FRESH, in two queries on a connection of its own
 (so a consent withdrawn a moment ago counts, whatever transaction the caller has open): the
 cards the reader wrote or is the subject of, with the other side's current consents, and the
-reader's own row with the people suggested to them. Pure data out; emails.py renders it.
+reader's own row with the people suggested to them. Pure data out; mail/messages.py renders it.
 """
 
 import weakref
@@ -15,9 +15,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.engine import Connection
 
-from . import cards, links, mail_links, matching
-from .extensions import db
-from .models import Attendee, Card, Event, PersonalLink
+from ..accounts import personal_links
+from ..extensions import db
+from ..mail import links
+from ..matching import engine
+from ..models import Attendee, Card, Event, PersonalLink
+from ..room import cards
 
 TO_MEET = 5  # people to still meet, at most (three to five when the room allows)
 PROMISES = ("intro", "send-link", "coffee", "job-lead", "mentoring", "hiring")
@@ -92,7 +95,7 @@ class Digest:
     promises: list[Entry]
     to_meet: list[Entry]
     contacts: list[Entry]
-    manage_url: str = ""  # the reader's personal link ("" if none yet: emails.digest makes it)
+    manage_url: str = ""  # the reader's personal link ("" if none yet: messages.digest makes it)
     unsubscribe_url: str = ""
     event_date: str = ""  # "Thursday 26 November"
     vcard_cache: dict = field(default_factory=dict, repr=False)  # shared by a Builder's digests
@@ -150,7 +153,7 @@ class Builder:
 
     def __init__(self, event: Event):
         self.event = event
-        self.matcher = matching.Matcher(matching.load_profiles(event.id))
+        self.matcher = engine.Matcher(engine.load_profiles(event.id))
         self.room = frozenset(
             db.session.scalars(
                 select(Attendee.id).where(
@@ -204,8 +207,10 @@ class Builder:
             promises=[e for e in met if e.actions],
             to_meet=to_meet,
             contacts=[e for e in met if e.contact],
-            manage_url=links.url_of(PersonalLink(salt=me.link_salt)) if me.link_salt else "",
-            unsubscribe_url=mail_links.unsubscribe_url(reader),
+            manage_url=personal_links.url_of(PersonalLink(salt=me.link_salt))
+            if me.link_salt
+            else "",
+            unsubscribe_url=links.unsubscribe_url(reader),
             event_date=self.event_date,
             vcard_cache=self.vcards,
         )
@@ -254,12 +259,12 @@ class Builder:
     def _waiting(self, reader: Attendee, row) -> Entry:
         entry = self._entry(reader, row, reasons=[])  # the button says enough; reasons cost
         entry.met_at = self._when(row.created_at)
-        entry.connect_url = mail_links.connect_url(reader, row)
+        entry.connect_url = links.connect_url(reader, row)
         return entry
 
     def _suggested(self, reader: Attendee, row, reasons: list[str]) -> Entry:
         entry = self._entry(reader, row, reasons)
-        entry.meet_url = mail_links.meet_url(reader, row)
+        entry.meet_url = links.meet_url(reader, row)
         return entry
 
     def _entry(self, reader: Attendee, row, reasons=None) -> Entry:
@@ -329,12 +334,12 @@ def skip_reason(reader: Attendee, suppressed: bool = False, unsubscribed: bool =
 
 def mail_problem(reader: Attendee, suppressed: bool, unsubscribed: bool) -> str:
     """Why no digest or introduction may go to this reader's address ("" when it may)."""
-    from . import emails
+    from ..mail import messages
 
     if not (reader.email or "").strip():
         return "No email address."
     try:
-        emails.recipient(reader)
+        messages.recipient(reader)
     except ValueError:
         return f"The email address {reader.email!r} is not usable."
     if unsubscribed or reader.unsubscribed_at is not None:

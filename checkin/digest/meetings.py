@@ -3,15 +3,17 @@
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import cards, digest_outbox, mail_links, tasks
-from .database import writing
-from .extensions import db
-from .models import Attendee, MeetRequest
+from .. import tasks
+from ..database import writing
+from ..extensions import db
+from ..mail import digest_outbox, links
+from ..models import Attendee, MeetRequest
+from ..room import cards
 
 
 def pair(purpose: str, token: str) -> tuple[Attendee, Attendee] | None:
     """The reader and the other person a "connect" or "meet" link names, both of one event."""
-    ids = mail_links.read(purpose, token)
+    ids = links.read(purpose, token)
     if ids is None or ids[1] is None or ids[0] == ids[1]:
         return None
     reader, other = db.session.get(Attendee, ids[0]), db.session.get(Attendee, ids[1])

@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 
-from . import digest, emails, subscriptions
-from .digest_sending import NOTHING_TO_SAY, is_suppressed
-from .models import Attendee, Event
+from ..mail import messages, subscriptions
+from ..mail.digest_sending import NOTHING_TO_SAY, is_suppressed
+from ..models import Attendee, Event
+from . import content
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,11 @@ class Preview:
 def preview(event: Event, attendee: Attendee) -> Preview:
     """Build the attendee's digest now (their private notes left out), and say whether it would
     be sent and why not."""
-    skip = digest.skip_reason(
+    skip = content.skip_reason(
         attendee, is_suppressed(attendee.email), subscriptions.is_unsubscribed(attendee)
     )
-    built = digest.Builder(event).build(attendee)
+    built = content.Builder(event).build(attendee)
     if built is None:
         return Preview(attendee, "", "", "", skip or NOTHING_TO_SAY)
-    text, html = emails.render_digest(digest.without_notes(built))
+    text, html = messages.render_digest(content.without_notes(built))
     return Preview(attendee, built.subject, text, html, skip)

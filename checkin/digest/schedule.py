@@ -10,7 +10,7 @@ with zoneinfo and converting to UTC keeps 9:00 at 9:00 across daylight-saving ch
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .models import Event
+from ..models import Event
 
 DIGEST_HOUR = time(9, 0)
 EARLY_MORNING = time(5, 0)  # an event ending before this (local) gets its digest the same day

@@ -1,7 +1,7 @@
 """The organizer's digest settings: when it goes out, and the footer's postal address and Reply-To.
 
 The organizer types a wall-clock time in the event's own zone; it is stored in UTC
-(Event.digest_at), and None means the default (digest_times.default_time). A time the zone
+(Event.digest_at), and None means the default (schedule.default_time). A time the zone
 skips when its clocks go forward is refused; a time it repeats when they go back is read as
 the first of the two.
 """
@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 
-from . import digest_times, events
-from .database import writing
-from .models import Event, utcnow
+from ..database import writing
+from ..events import events
+from ..models import Event, utcnow
+from . import schedule
 
 
 class SettingError(ValueError):
@@ -42,10 +43,10 @@ class DigestTime:
 
 def digest_time(event: Event) -> DigestTime:
     """The event's digest time, local, and whether it is the default."""
-    moment = digest_times.digest_time(event)
+    moment = schedule.digest_time(event)
     return DigestTime(
         moment,
-        digest_times.local(moment, event),
+        schedule.local(moment, event),
         event.digest_at is None,
         event.digest_queued_at,
     )

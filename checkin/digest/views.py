@@ -12,13 +12,17 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import attendees, digest_outbox, digest_preview, digest_settings, mail, tasks
-from .. import events as event_domain
-from ..accounts import organizer_required
-from ..digest_forms import ActionForm, DigestTimeForm, MailDetailsForm, RetryForm, SendNowForm
+from .. import tasks
+from ..accounts.users import organizer_required
+from ..events import events as event_domain
+from ..events import guests
 from ..extensions import htmx
+from ..mail import digest_outbox, transport
+from ..mail.messages import PREVIEW_CSP
 from ..models import Event
-from .mail import PREVIEW_CSP
+from . import preview as digest_preview
+from . import settings
+from .forms import ActionForm, DigestTimeForm, MailDetailsForm, RetryForm, SendNowForm
 
 bp = Blueprint("digest", __name__)
 
@@ -43,9 +47,9 @@ def set_time(slug: str):
     event = event_domain.event_of(current_user, slug)
     form = DigestTimeForm()
     if form.validate_on_submit() and _saved(
-        form, digest_settings.set_time, event, form.day.data, form.time.data
+        form, settings.set_time, event, form.day.data, form.time.data
     ):
-        flash(f"The digest goes out {digest_settings.digest_time(event).text}.")
+        flash(f"The digest goes out {settings.digest_time(event).text}.")
         return redirect(url_for("digest.page", slug=slug))
     return _page(event, time_form=form, status=422)
 
@@ -56,8 +60,8 @@ def default_time(slug: str):
     """Back to the default time: 9:00 the morning after the event."""
     event = event_domain.event_of(current_user, slug)
     form = ActionForm()
-    if form.validate_on_submit() and _saved(form, digest_settings.reset_time, event):
-        flash(f"Back to the default: {digest_settings.digest_time(event).text}.")
+    if form.validate_on_submit() and _saved(form, settings.reset_time, event):
+        flash(f"Back to the default: {settings.digest_time(event).text}.")
     return redirect(url_for("digest.page", slug=slug))
 
 
@@ -68,7 +72,7 @@ def mail_details(slug: str):
     event = event_domain.event_of(current_user, slug)
     form = MailDetailsForm()
     if form.validate_on_submit() and _saved(
-        form, digest_settings.set_mail_details, event, form.postal_address.data, form.reply_to.data
+        form, settings.set_mail_details, event, form.postal_address.data, form.reply_to.data
     ):
         flash("Saved the postal address and Reply-To.")
         return redirect(url_for("digest.page", slug=slug))
@@ -98,7 +102,7 @@ def send_now(slug: str):
 def people(slug: str):
     """Pick an attendee whose digest to preview (htmx active search swaps the list)."""
     event = event_domain.event_of(current_user, slug)
-    found = attendees.guest_page(
+    found = guests.guest_page(
         event,
         request.args.get("q", "")[:200],
         request.args.get("status", "all"),
@@ -113,7 +117,7 @@ def people(slug: str):
 def preview(slug: str, attendee_id: int):
     """One attendee's digest as it would go now: subject, text, HTML, or why it would not."""
     event = event_domain.event_of(current_user, slug)
-    person = attendees.attendee_of(event, attendee_id)
+    person = guests.attendee_of(event, attendee_id)
     shown = digest_preview.preview(event, person)
     return render_template(
         "digest/preview.html", event=event, shown=shown, test_form=ActionForm(formdata=None)
@@ -125,7 +129,7 @@ def preview(slug: str, attendee_id: int):
 def preview_html(slug: str, attendee_id: int):
     """The digest's HTML alone, for the sandboxed frame of the preview page."""
     event = event_domain.event_of(current_user, slug)
-    shown = digest_preview.preview(event, attendees.attendee_of(event, attendee_id))
+    shown = digest_preview.preview(event, guests.attendee_of(event, attendee_id))
     if not shown.html:
         abort(404)
     response = make_response(shown.html)
@@ -139,7 +143,7 @@ def preview_html(slug: str, attendee_id: int):
 def send_test(slug: str, attendee_id: int):
     """Send this attendee's digest to the signed-in organizer's own address."""
     event = event_domain.event_of(current_user, slug)
-    person = attendees.attendee_of(event, attendee_id)
+    person = guests.attendee_of(event, attendee_id)
     if ActionForm().validate_on_submit():
         outcome = digest_outbox.send_test(event, person, current_user.email)
         flash(_test_result(person, outcome))
@@ -176,7 +180,9 @@ def _test_result(person, outcome) -> str:
     """Where the test went, or why it did not."""
     if not outcome.ok:
         return f"The test did not go to {current_user.email}: {outcome.error}"
-    kept = " (kept on the Sent mail page: no mail server is set up)" if mail.files_only() else ""
+    kept = (
+        " (kept on the Sent mail page: no mail server is set up)" if transport.files_only() else ""
+    )
     return f"Sent a test of {person.name}'s digest to {outcome.recipient}{kept}."
 
 
@@ -184,7 +190,7 @@ def _saved(form, action, *args) -> bool:
     """Run a settings change; a SettingError becomes an error on its form field."""
     try:
         action(*args)
-    except digest_settings.SettingError as error:
+    except settings.SettingError as error:
         form[error.field].errors.append(str(error))
         return False
     return True
@@ -207,7 +213,7 @@ def _listing(event: Event, shown: str | None, page_number: int) -> dict:
 
 
 def _page(event: Event, time_form=None, details_form=None, send_form=None, status: int = 200):
-    when = digest_settings.digest_time(event)
+    when = settings.digest_time(event)
     if time_form is None:
         time_form = DigestTimeForm(formdata=None, day=when.local.date(), time=when.local.time())
     details_form = details_form or MailDetailsForm(formdata=None, obj=event)

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
-from .. import api_passes, door, door_passes, openapi, scan_times
 from ..models import utcnow
+from . import api_passes, openapi, passes, scan_times
+from . import check_in as door
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 NONCE_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -24,7 +25,7 @@ def _invalid(error):
 @bp.errorhandler(401)
 def _pass_ended(error):
     """No live pass: say so in a header the phone acts on (it deletes its saved roster)."""
-    return jsonify(error=error.description), 401, door_passes.ENDED_HEADER
+    return jsonify(error=error.description), 401, passes.ENDED_HEADER
 
 
 @bp.get("/openapi.json")

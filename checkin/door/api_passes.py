@@ -12,9 +12,9 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import bindparam, select
 
-from . import tickets
-from .extensions import db
-from .models import DoorPass, Event, utcnow
+from ..events import tickets
+from ..extensions import db
+from ..models import DoorPass, Event, utcnow
 
 PASS_CACHE_SECONDS = 1.0  # a revoked pass keeps working on the API for at most this long
 PASS_CACHE_SIZE = 1000  # forget everything when this many tokens were seen (bad ones included)

@@ -28,10 +28,11 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import scan_times, tickets
-from .database import writing, writing_rows
-from .extensions import db
-from .models import Attendee, CheckInAttempt, DoorPass, Ticket, UTCDateTime, fold, utcnow
+from ..database import writing, writing_rows
+from ..events import tickets
+from ..extensions import db
+from ..models import Attendee, CheckInAttempt, DoorPass, Ticket, UTCDateTime, fold, utcnow
+from . import scan_times
 
 attendees = Attendee.__table__
 attempts = CheckInAttempt.__table__

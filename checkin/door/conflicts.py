@@ -2,7 +2,7 @@
 
 A phone that is offline decides from its own copy of the guest list, so two phones can each wave
 the same guest in: two phones offline, or one offline while another admitted the guest online.
-The server keeps one admission (the earliest scan, see door.py); the rest are facts worth a look,
+The server keeps one admission (the earliest scan: check_in.py); the rest are facts worth a look,
 since a shared ticket or screenshot looks exactly like this.
 
 What a phone showed is `shown` for a scan decided offline and the server's answer otherwise.
@@ -17,8 +17,8 @@ from itertools import groupby
 
 from sqlalchemy import and_, func, or_, select
 
-from .extensions import db
-from .models import Attendee, CheckInAttempt, DoorPass, Event
+from ..extensions import db
+from ..models import Attendee, CheckInAttempt, DoorPass, Event
 
 attempts = CheckInAttempt.__table__
 attendees = Attendee.__table__

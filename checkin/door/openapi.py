@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json."""
 
-from . import door_passes, openapi_cards
+from ..room import openapi_cards
+from . import passes
 
 PERSON = {
     "type": ["object", "null"],
@@ -57,7 +58,7 @@ def _errors(*codes: int) -> dict:
                 "description": "'ended': this pass opens nothing any more",
                 "schema": {"type": "string", "enum": [value]},
             }
-            for name, value in door_passes.ENDED_HEADER.items()
+            for name, value in passes.ENDED_HEADER.items()
         }
     return errors
 

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 from flask import abort, current_app
 from sqlalchemy import func, select
 
-from . import tickets
-from .database import writing
-from .extensions import db
-from .models import CheckInAttempt, DoorPass, Event, utcnow
+from ..database import writing
+from ..events import tickets
+from ..extensions import db
+from ..models import CheckInAttempt, DoorPass, Event, utcnow
 
 # Sent with every 401 a door link or the door API answers: the phone then deletes the guest list
 # it saved. A 401 without it (a proxy's, a captive portal's) deletes nothing.

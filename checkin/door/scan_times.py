@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
-from .models import DoorPass
+from ..models import DoorPass
 
 SKEW = timedelta(minutes=5)
 

@@ -1,12 +1,24 @@
-"""The door page a volunteer opens from their pass link: scan, search, walk-in, undo, counter."""
+"""The door page a volunteer opens from their pass link: scan, search, walk-in, undo, counter,
+and "Print badge".
+
+"Print badge" makes a single label for a guest (a walk-in, say) as a PDF download; a guest of
+another event is not found. A POST with a CSRF token, since making the label marks the guest's
+badge printed (GET changes nothing); it answers with the PDF as an attachment, so the door page
+stays where it is while the phone saves or prints the file.
+"""
 
 import uuid
 
 from flask import Blueprint, abort, g, render_template, request
 
-from .. import door, door_passes
+from ..events import exports
 from ..extensions import htmx
-from ..forms import NonceForm, ScanForm, WalkInForm
+from ..forms import NonceForm
+from ..print import jobs
+from ..print.forms import BadgeActionForm
+from . import check_in as door
+from . import passes
+from .forms import ScanForm, WalkInForm
 
 
 def door_blueprint(name: str, import_name: str) -> Blueprint:
@@ -27,9 +39,9 @@ def _open_pass(_endpoint, values):
 
 def _pass_ended(error):
     """The 401 page for a link that opens nothing; it deletes the guest list this phone saved."""
-    slug = door_passes.event_slug_of(g.get("door_token"))
+    slug = passes.event_slug_of(g.get("door_token"))
     page = render_template("door/ended.html", error=error, code=401, slug=slug)
-    return page, 401, door_passes.ENDED_HEADER
+    return page, 401, passes.ENDED_HEADER
 
 
 def _keep_token(_endpoint, values):
@@ -117,6 +129,17 @@ def search():
 def counter():
     """The live "N of M checked in" counter (polled)."""
     return render_template("door/_counter.html", stats=door.stats(g.door_pass.event_id))
+
+
+@bp.post("/attendees/<int:attendee_id>/badge.pdf")
+def print_label(attendee_id: int):
+    """A 4″ × 3″ label for one of this event's guests, made now."""
+    if not BadgeActionForm().validate_on_submit():
+        abort(400, "The form was incomplete; reload the page and try again.")
+    job = jobs.door_label(g.door_pass, attendee_id)
+    if job.status != "done":
+        abort(500, job.error or "The badge could not be made. Try again.")
+    return exports.attachment(jobs.pdf_of(job), "application/pdf", jobs.filename(job))
 
 
 def _show(answer: dict, status: int = 200):

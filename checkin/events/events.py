@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo, available_timezones
 from flask import abort
 from sqlalchemy import select
 
-from .database import writing
-from .extensions import db
-from .models import Event, Organizer
+from ..database import writing
+from ..extensions import db
+from ..models import Event, Organizer
 
 
 def slugify(name: str) -> str:

@@ -6,12 +6,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from flask import Response
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from . import cards, csv_safe, vcards
-from .extensions import db
-from .models import Attendee, Card, DoorPass, Event
+from ..digest import vcards
+from ..extensions import db
+from ..models import Attendee, Card, DoorPass, Event
+from ..room import cards
+from . import csv_safe
 
 BATCH = 500  # rows fetched from the database at a time
 ATTENDANCE = ("Name", "Email", "Class year", "Checked in at", "Door")
@@ -194,3 +197,11 @@ def _yes(flag: bool) -> str:
 
 def _contact_cells(contact: dict | None) -> tuple[str, str]:
     return (contact or {}).get("email", ""), (contact or {}).get("linkedin", "")
+
+
+def attachment(body, mimetype: str, name: str) -> Response:
+    """A download no browser or proxy keeps (exports carry personal data)."""
+    response = Response(body, mimetype=mimetype)  # charset=utf-8 is added for text/*
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response

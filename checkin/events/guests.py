@@ -9,10 +9,11 @@ from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from . import events, links, tickets
-from .database import writing
-from .extensions import db
-from .models import Attendee, CheckInAttempt, Event, PersonalLink, Ticket, fold
+from ..accounts import personal_links as links
+from ..database import writing
+from ..extensions import db
+from ..models import Attendee, CheckInAttempt, Event, PersonalLink, Ticket, fold
+from . import events, tickets
 
 PROFILE = (
     "name",

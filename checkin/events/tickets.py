@@ -14,8 +14,8 @@ from flask import current_app
 from markupsafe import escape
 from sqlalchemy import insert, select, update
 
-from .extensions import db
-from .models import Attendee, Ticket, utcnow
+from ..extensions import db
+from ..models import Attendee, Ticket, utcnow
 
 CODE_BYTES = 20  # 160 bits: unguessable
 CODE_RE = re.compile(r"^[A-Z2-7]{32}$")

@@ -1,30 +1,33 @@
-"""Organizer pages: events, arrivals, the guest list, attendees by hand, door passes."""
+"""Organizer pages: events, arrivals, the guest list, attendees by hand, door passes, and the
+attendance and networking CSVs (GET only, streamed, never cached: they carry personal data)."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import attendees, door_conflicts, door_passes, tickets
-from .. import events as event_domain
-from ..accounts import organizer_required
+from ..accounts.users import organizer_required
+from ..door import conflicts, passes
 from ..extensions import htmx
-from ..forms import AttendeeForm, DoorPassForm, EventForm, ReissueForm, RelinkForm
 from ..models import utcnow
+from . import events as event_domain
+from . import exports, tickets
+from . import guests as attendees
+from .forms import AttendeeForm, DoorPassForm, EventForm, ReissueForm, RelinkForm
 
-bp = Blueprint("organizer", __name__)
+bp = Blueprint("events", __name__)
 
 
 @bp.get("/")
 @organizer_required
 def home():
     """Send organizers to their events (and everyone else to sign in)."""
-    return redirect(url_for("organizer.events"))
+    return redirect(url_for("events.events"))
 
 
 @bp.get("/events")
 @organizer_required
 def events():
     """The organizer's events."""
-    return render_template("organizer/events.html", events=event_domain.events_of(current_user))
+    return render_template("events/events.html", events=event_domain.events_of(current_user))
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -42,7 +45,7 @@ def new_event():
             form.timezone.data,
         )
         flash("Event created. Next: import the guest list, then make a door pass.")
-        return redirect(url_for("organizer.event", slug=event.slug))
+        return redirect(url_for("events.event", slug=event.slug))
     return _event_form(form, None)
 
 
@@ -65,7 +68,7 @@ def edit_event(slug: str):
             form.timezone.data,
         )
         flash("Event saved.")
-        return redirect(url_for("organizer.event", slug=event.slug))
+        return redirect(url_for("events.event", slug=event.slug))
     return _event_form(form, event)
 
 
@@ -80,14 +83,14 @@ def event(slug: str):
 @organizer_required
 def arrivals(slug: str):
     """The arrivals count and chart (polled by htmx), or the whole event page."""
-    return _part_or_page(slug, "organizer/_arrivals.html", arrivals=attendees.arrivals)
+    return _part_or_page(slug, "events/_arrivals.html", arrivals=attendees.arrivals)
 
 
 @bp.get("/events/<slug>/attempts")
 @organizer_required
 def attempts(slug: str):
     """The door's recent check-in attempts (polled by htmx), or the whole event page."""
-    return _part_or_page(slug, "organizer/_attempts.html", attempts=attendees.recent_attempts)
+    return _part_or_page(slug, "events/_attempts.html", attempts=attendees.recent_attempts)
 
 
 @bp.get("/events/<slug>/guests")
@@ -102,7 +105,7 @@ def guests(slug: str):
         request.args.get("page", 1, type=int),
     )
     if htmx:
-        return render_template("organizer/_guests.html", event=event, guests=found)
+        return render_template("events/_guests.html", event=event, guests=found)
     return _event_page(event, guests=found)
 
 
@@ -114,9 +117,9 @@ def new_attendee(slug: str):
     form = AttendeeForm()
     if form.validate_on_submit() and (person := _saved(form, attendees.add, event)):
         flash(f"Added {person.name}. Send them their ticket email below.")
-        return redirect(url_for("organizer.attendee", slug=slug, attendee_id=person.id))
+        return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
     return render_template(
-        "organizer/attendee_form.html", event=event, form=form, person=None
+        "events/attendee_form.html", event=event, form=form, person=None
     ), _status(form)
 
 
@@ -129,7 +132,7 @@ def attendee(slug: str, attendee_id: int):
     form = AttendeeForm(obj=person)
     if form.validate_on_submit() and _saved(form, attendees.update, person):
         flash("Saved.")
-        return redirect(url_for("organizer.attendee", slug=slug, attendee_id=person.id))
+        return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
     return _attendee_page(event, person, form, status=_status(form))
 
 
@@ -144,7 +147,7 @@ def reissue_ticket(slug: str, attendee_id: int):
         return _attendee_page(event, person, reissue_form=form, status=422)
     attendees.reissue(person)
     flash(f"New ticket issued. The old code no longer works: send {person.name} the new one.")
-    return redirect(url_for("organizer.attendee", slug=slug, attendee_id=person.id))
+    return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/relink")
@@ -160,7 +163,7 @@ def replace_link(slug: str, attendee_id: int):
     flash(
         f"New personal link made. The old one no longer signs in: send {person.name} the new one."
     )
-    return redirect(url_for("organizer.attendee", slug=slug, attendee_id=person.id))
+    return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
 
 
 @bp.post("/events/<slug>/door-passes")
@@ -171,8 +174,8 @@ def create_door_pass(slug: str):
     form = DoorPassForm()
     if not form.validate_on_submit():
         return _event_page(event, pass_form=form, status=422)
-    door_pass = door_passes.create(event, form.name.data, form.hours.data)
-    return redirect(url_for("organizer.door_pass", slug=slug, pass_id=door_pass.id))
+    door_pass = passes.create(event, form.name.data, form.hours.data)
+    return redirect(url_for("events.door_pass", slug=slug, pass_id=door_pass.id))
 
 
 @bp.get("/events/<slug>/door-passes/<int:pass_id>")
@@ -180,10 +183,10 @@ def create_door_pass(slug: str):
 def door_pass(slug: str, pass_id: int):
     """A door pass's link as a QR for the volunteer to scan with their phone."""
     event = event_domain.event_of(current_user, slug)
-    found = door_passes.pass_of(event, pass_id)
-    link = door_passes.link(found)
+    found = passes.pass_of(event, pass_id)
+    link = passes.link(found)
     return render_template(
-        "organizer/door_pass.html",
+        "events/door_pass.html",
         event=event,
         door_pass=found,
         link=link,
@@ -197,10 +200,28 @@ def door_pass(slug: str, pass_id: int):
 def revoke_door_pass(slug: str, pass_id: int):
     """Stop a door pass working."""
     event = event_domain.event_of(current_user, slug)
-    found = door_passes.pass_of(event, pass_id)
-    door_passes.revoke(found)
+    found = passes.pass_of(event, pass_id)
+    passes.revoke(found)
     flash(f"{found.name} is revoked: that link no longer opens the door.")
-    return redirect(url_for("organizer.event", slug=slug, _anchor="door-passes"))
+    return redirect(url_for("events.event", slug=slug, _anchor="door-passes"))
+
+
+@bp.get("/events/<slug>/attendance.csv")
+@organizer_required
+def attendance(slug: str):
+    """Every guest, when and at which door they checked in."""
+    event = event_domain.event_of(current_user, slug)
+    csv = exports.attendance_csv(event)
+    return exports.attachment(csv, "text/csv", exports.filename(event, "attendance"))
+
+
+@bp.get("/events/<slug>/networking.csv")
+@organizer_required
+def networking(slug: str):
+    """Cards recorded per guest and overall, without anyone's notes."""
+    event = event_domain.event_of(current_user, slug)
+    csv = exports.networking_csv(event)
+    return exports.attachment(csv, "text/csv", exports.filename(event, "networking"))
 
 
 def _part_or_page(slug: str, template: str, **loaders):
@@ -214,14 +235,14 @@ def _part_or_page(slug: str, template: str, **loaders):
 def _event_page(event, guests=None, pass_form=None, status=200):
     """The event page with everything on it; the guest list may come filtered."""
     return render_template(
-        "organizer/event.html",
+        "events/event.html",
         event=event,
         arrivals=attendees.arrivals(event),
         guests=guests or attendees.guest_page(event),
         attempts=attendees.recent_attempts(event),
-        conflicts=door_conflicts.conflicts_of(event),
-        passes=door_passes.passes_of(event),
-        last_used=door_passes.last_used(event),
+        conflicts=conflicts.conflicts_of(event),
+        passes=passes.passes_of(event),
+        last_used=passes.last_used(event),
         now=utcnow(),
         pass_form=pass_form or DoorPassForm(formdata=None),
         import_url=_import_url(event),
@@ -237,7 +258,7 @@ def _import_url(event) -> str | None:
 
 def _event_form(form, event):
     return render_template(
-        "organizer/event_form.html",
+        "events/event_form.html",
         form=form,
         event=event,
         common_timezones=event_domain.common_timezones(),
@@ -247,7 +268,7 @@ def _event_form(form, event):
 def _attendee_page(event, person, form=None, reissue_form=None, relink_form=None, status=200):
     """One guest's page; the forms not being answered start empty."""
     return render_template(
-        "organizer/attendee_form.html",
+        "events/attendee_form.html",
         event=event,
         person=person,
         form=form or AttendeeForm(formdata=None, obj=person),

@@ -1,6 +1,6 @@
 """Guest-list import: map columns, validate rows, preview, and commit all or nothing.
 
-A file is read by guest_files into text cells; here each column gets a target field (guessed from
+A file is read by imports/files into text cells; here each column gets a target field (guessed from
 its header, changeable), each row becomes an attendee or a reported problem, and commit() writes
 the attendees and their tickets in one transaction after checking everything again.
 """
@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select, text
 
-from . import tickets
-from .database import writing
-from .extensions import db
-from .guest_files import Table
-from .guest_values import FIELDS, clip, read_row
-from .models import Attendee, Event, fold
+from ..database import writing
+from ..events import tickets
+from ..extensions import db
+from ..models import Attendee, Event, fold
+from .files import Table
+from .values import FIELDS, clip, read_row
 
 REPEATABLE = {"extra", "ignore"}
 PREVIEW_ROWS = 20

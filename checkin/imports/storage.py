@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import undefer
 
-from . import guests
-from .database import writing
-from .extensions import db
-from .guest_files import Table, read_table
-from .models import Event, GuestImport, Organizer, utcnow
+from ..database import writing
+from ..extensions import db
+from ..models import Event, GuestImport, Organizer, utcnow
+from . import guest_list
+from .files import Table, read_table
 
 LIFETIME = timedelta(hours=24)
 KEPT_PER_ORGANIZER = 10  # uploads waiting for a confirm; an eleventh drops the oldest
@@ -89,10 +89,10 @@ def choices_from(form, headers: list[str]) -> dict[int, str]:
     return {i: form[f"column-{i}"] for i in range(len(headers)) if f"column-{i}" in form}
 
 
-def preview(event: Event, pending: Pending, choices: dict[int, str]) -> guests.Preview:
+def preview(event: Event, pending: Pending, choices: dict[int, str]) -> guest_list.Preview:
     """The preview of a pending import under the organizer's mapping."""
-    mapping = guests.choose_mapping(pending.table.headers, choices)
-    return guests.preview(event, pending.table, mapping)
+    mapping = guest_list.choose_mapping(pending.table.headers, choices)
+    return guest_list.preview(event, pending.table, mapping)
 
 
 def confirm(
@@ -107,8 +107,8 @@ def confirm(
         if row.data is None:
             return Outcome(row.imported or 0, already_done=True)
         table = read_table(row.data)
-        mapping = guests.choose_mapping(table.headers, choices)
-        result = guests.add(event, table, mapping, expected)
+        mapping = guest_list.choose_mapping(table.headers, choices)
+        result = guest_list.add(event, table, mapping, expected)
         row.data, row.imported = None, result.valid
     return Outcome(result.valid)
 
@@ -116,14 +116,16 @@ def confirm(
 def import_file(event: Event, data: bytes, maps: list[str], commit: bool = False) -> dict:
     """The command line's import: preview a file, and with commit add the guests; a report dict."""
     table = read_table(data)
-    mapping = guests.choose_mapping(table.headers, overrides_from_maps(table.headers, maps))
-    result = guests.preview(event, table, mapping)
+    mapping = guest_list.choose_mapping(table.headers, overrides_from_maps(table.headers, maps))
+    result = guest_list.preview(event, table, mapping)
     report = summary(result)
     if commit:
         if result.problems:
-            raise guests.ImportRefused(" ".join(result.problems))
+            raise guest_list.ImportRefused(" ".join(result.problems))
         # Exactly what was just previewed and will be printed, or nothing.
-        created = guests.commit(event, table, mapping, result.fingerprint) if result.valid else None
+        created = (
+            guest_list.commit(event, table, mapping, result.fingerprint) if result.valid else None
+        )
         report["created"] = created.valid if created else 0
     return report
 
@@ -140,13 +142,15 @@ def overrides_from_maps(headers: list[str], maps: list[str]) -> dict[int, str]:
             index = int(column) - 1
         if index is None:
             raise ValueError(f"No column “{column}” in the file; columns: {', '.join(headers)}.")
-        if target not in guests.FIELDS:
-            raise ValueError(f"Unknown field “{target}”; use one of: {', '.join(guests.FIELDS)}.")
+        if target not in guest_list.FIELDS:
+            raise ValueError(
+                f"Unknown field “{target}”; use one of: {', '.join(guest_list.FIELDS)}."
+            )
         overrides[index] = target
     return overrides
 
 
-def summary(result: guests.Preview, rows: int = guests.PREVIEW_ROWS) -> dict:
+def summary(result: guest_list.Preview, rows: int = guest_list.PREVIEW_ROWS) -> dict:
     """A preview as plain data: counts, mapping, the first guests and every problem row."""
     table = result.table
 

@@ -8,8 +8,8 @@ import re
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
-from .guest_files import UNREADABLE
-from .models import fold
+from ..models import fold
+from .files import UNREADABLE
 
 FIELDS = {
     "name": "Name",

@@ -3,12 +3,12 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import events as event_domain
-from .. import guest_imports, guests
-from ..accounts import organizer_required
+from ..accounts.users import organizer_required
+from ..events import events as event_domain
 from ..extensions import htmx
-from ..forms import GuestListForm
-from ..guest_files import FileProblem
+from . import guest_list, storage
+from .files import FileProblem
+from .forms import GuestListForm
 
 bp = Blueprint("imports", __name__)
 
@@ -23,7 +23,7 @@ def upload(slug: str):
     if form.validate_on_submit():
         upload_file = form.file.data
         try:
-            token = guest_imports.start(
+            token = storage.start(
                 event, current_user, upload_file.read(), upload_file.filename or "guests.csv"
             )
         except FileProblem as error:
@@ -32,7 +32,7 @@ def upload(slug: str):
             return redirect(url_for("imports.preview", slug=slug, token=token), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template(
-        "organizer/import.html", event=event, form=form, problem=problem, pending=None, result=None
+        "imports/import.html", event=event, form=form, problem=problem, pending=None, result=None
     ), status
 
 
@@ -42,8 +42,8 @@ def preview(slug: str, token: str):
     """The preview under the guessed mapping (GET) or the organizer's (POST, changes nothing)."""
     event = event_domain.event_of(current_user, slug)
     pending = _pending(event, token)
-    choices = guest_imports.choices_from(request.form, pending.table.headers)
-    result = guest_imports.preview(event, pending, choices)
+    choices = storage.choices_from(request.form, pending.table.headers)
+    result = storage.preview(event, pending, choices)
     return _render(event, pending, result)
 
 
@@ -53,14 +53,12 @@ def confirm(slug: str, token: str):
     """Import exactly the previewed guests, once, then go back to the event."""
     event = event_domain.event_of(current_user, slug)
     pending = _pending(event, token, allow_done=True)
-    choices = (
-        guest_imports.choices_from(request.form, pending.table.headers) if pending.table else {}
-    )
+    choices = storage.choices_from(request.form, pending.table.headers) if pending.table else {}
     previewed = request.form.get("preview", "")
     try:
-        outcome = guest_imports.confirm(event, current_user, token, choices, previewed)
-    except guests.ImportRefused as refused:
-        result = guest_imports.preview(event, pending, choices)
+        outcome = storage.confirm(event, current_user, token, choices, previewed)
+    except guest_list.ImportRefused as refused:
+        result = storage.preview(event, pending, choices)
         return _render(event, pending, result, refused=str(refused), status=422)
     if outcome is None:
         abort(404)
@@ -68,7 +66,7 @@ def confirm(slug: str, token: str):
         flash("This guest list was already imported; nobody was added twice.")
     else:
         flash(f"Imported {outcome.created} guest{'s' if outcome.created != 1 else ''}.")
-    return redirect(url_for("organizer.event", slug=slug), code=303)
+    return redirect(url_for("events.event", slug=slug), code=303)
 
 
 @bp.errorhandler(413)
@@ -76,20 +74,20 @@ def too_large(error):
     """A file over the upload limit: say so plainly, with the way back to the upload form."""
     limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
     slug = (request.view_args or {}).get("slug", "")
-    return render_template("organizer/import_too_large.html", limit=limit, slug=slug), 413
+    return render_template("imports/import_too_large.html", limit=limit, slug=slug), 413
 
 
-@bp.errorhandler(guest_imports.ImportExpired)
+@bp.errorhandler(storage.ImportExpired)
 def expired(error):
     """A preview past its day: its file is gone, so say so and offer a new upload."""
     slug = (request.view_args or {}).get("slug", "")
-    hours = int(guest_imports.LIFETIME.total_seconds() // 3600)
-    return render_template("organizer/import_expired.html", hours=hours, slug=slug), 410
+    hours = int(storage.LIFETIME.total_seconds() // 3600)
+    return render_template("imports/import_expired.html", hours=hours, slug=slug), 410
 
 
-def _pending(event, token: str, allow_done: bool = False) -> guest_imports.Pending:
+def _pending(event, token: str, allow_done: bool = False) -> storage.Pending:
     """The organizer's pending import, or 404 (unknown, someone else's, or done); 410 expired."""
-    pending = guest_imports.find(event, current_user, token)
+    pending = storage.find(event, current_user, token)
     if pending is None or (pending.table is None and not allow_done):
         abort(404)
     return pending
@@ -97,13 +95,13 @@ def _pending(event, token: str, allow_done: bool = False) -> guest_imports.Pendi
 
 def _render(event, pending, result, refused=None, status=200):
     """The preview: the whole page, or just the preview form for htmx."""
-    template = "organizer/_import_preview.html" if htmx else "organizer/import.html"
+    template = "imports/_import_preview.html" if htmx else "imports/import.html"
     return render_template(
         template,
         event=event,
         pending=pending,
         result=result,
-        fields=guests.FIELDS,
+        fields=guest_list.FIELDS,
         refused=refused,
         form=None,
         problem=None,

@@ -15,11 +15,12 @@ from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
-from . import digest, digest_times, emails, mail
-from .database import writing
+from ..database import writing
+from ..digest import content, schedule
+from ..extensions import db
+from ..models import Attendee, Event, Outbox, Suppression, utcnow
+from . import messages, transport
 from .digest_sending import DIGEST, MATCH, Batch, due
-from .extensions import db
-from .models import Attendee, Event, Outbox, Suppression, utcnow
 
 STATUSES = ("queued", "sending", "sent", "failed", "skipped", "uncertain")
 STALE = timedelta(minutes=10)  # far longer than one message takes (SMTP timeouts are 20 s)
@@ -109,7 +110,7 @@ def send_queued(event_id: int, now: datetime | None = None) -> Counts:
     rows = _due_rows(event_id, now) if event else []
     if not rows:
         return counts
-    builder = digest.Builder(event) if any(kind == DIGEST for _, kind in rows) else None
+    builder = content.Builder(event) if any(kind == DIGEST for _, kind in rows) else None
     with Batch(event, now, builder) as batch:
         for row_id, _kind in rows:
             counts.add(batch.send(row_id))
@@ -120,7 +121,7 @@ def send_due(now: datetime | None = None, event: Event | None = None) -> Counts:
     """Queue the digests whose time has come, then send every due row (of one event, or all)."""
     now = now or utcnow()
     for coming in [event] if event else _coming_due(now):
-        if digest_times.is_due(coming, now):
+        if schedule.is_due(coming, now):
             queue_digests(coming, now)
     total = Counts()
     for event_id in [event.id] if event else due_events(now):
@@ -135,17 +136,17 @@ def send_now(event: Event, now: datetime | None = None) -> Counts:
     return send_queued(event.id, now)
 
 
-def send_test(event: Event, attendee: Attendee, to: str) -> mail.Outcome:
+def send_test(event: Event, attendee: Attendee, to: str) -> transport.Outcome:
     """Send the attendee's digest to `to` (the organizer) marked as a test, without the
     attendee's private notes; no outbox row."""
     if attendee.event_id != event.id:
         raise ValueError("That attendee is not on this event's guest list.")
-    built = digest.Builder(event).build(attendee)
+    built = content.Builder(event).build(attendee)
     if built is None:
-        return mail.Outcome(to, False, f"{attendee.name} has nothing to read yet.")
-    test_copy = digest.without_notes(built)  # private notes are for their author only
-    message = emails.digest(test_copy, to=Address(addr_spec=to.strip()), test=True)
-    with mail.Mailer(event.slug) as mailer:
+        return transport.Outcome(to, False, f"{attendee.name} has nothing to read yet.")
+    test_copy = content.without_notes(built)  # private notes are for their author only
+    message = messages.digest(test_copy, to=Address(addr_spec=to.strip()), test=True)
+    with transport.Mailer(event.slug) as mailer:
         return mailer.send(message)
 
 
@@ -245,7 +246,7 @@ def _due_rows(event_id: int, now: datetime) -> list[tuple[int, str]]:
 
 def _coming_due(now: datetime) -> list[Event]:
     """Events not yet queued whose digest time may have come (digest_times.is_due decides)."""
-    window = now - digest_times.LATE
+    window = now - schedule.LATE
     chosen = and_(Event.digest_at.is_not(None), Event.digest_at.between(window, now))
     default = and_(
         Event.digest_at.is_(None), Event.ends_at.between(window - timedelta(days=2), now)

@@ -15,10 +15,11 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import digest, emails, mail, subscriptions
-from .database import writing, writing_rows
-from .extensions import db
-from .models import Attendee, Event, Outbox, Suppression, utcnow
+from ..database import writing, writing_rows
+from ..digest import content
+from ..extensions import db
+from ..models import Attendee, Event, Outbox, Suppression, utcnow
+from . import messages, subscriptions, transport
 
 DIGEST = "digest"
 MATCH = "match:"  # kind prefix of an introduction: "match:<other attendee id>"
@@ -39,13 +40,13 @@ class Batch:
         self.event_id, self.folder = event.id, event.slug
         self.now = now
         self.builder = builder  # digest.Builder, made by the caller when digests are due
-        self.mailer: mail.Mailer | None = None
+        self.mailer: transport.Mailer | None = None
         self._expiring = True
 
     def __enter__(self) -> "Batch":
         session = db.session()
         self._expiring, session.expire_on_commit = session.expire_on_commit, False
-        self.mailer = mail.Mailer(self.folder).__enter__()
+        self.mailer = transport.Mailer(self.folder).__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -76,20 +77,20 @@ class Batch:
             return None, None, "The attendee is no longer on the guest list."
         unsubscribed = subscriptions.is_unsubscribed(reader)  # here, or at another event
         if kind == DIGEST:
-            if skip := digest.skip_reason(reader, suppressed, unsubscribed):
+            if skip := content.skip_reason(reader, suppressed, unsubscribed):
                 return reader, None, skip
             built = self.builder.build(reader)
             if built is None:
                 return reader, None, NOTHING_TO_SAY
-            return reader, emails.digest(built), ""
+            return reader, messages.digest(built), ""
         if skip := introduction_skip_reason(reader, suppressed, unsubscribed):
             return reader, None, skip
         other, _ = _fresh(int(kind.removeprefix(MATCH)))
         if other is None or other.event_id != self.event_id:
             return reader, None, "The other person is no longer on the guest list."
-        return reader, emails.introduction(reader, other), ""
+        return reader, messages.introduction(reader, other), ""
 
-    def _outcome(self, row_id, attempts, message: EmailMessage, outcome: mail.Outcome) -> str:
+    def _outcome(self, row_id, attempts, message: EmailMessage, outcome: transport.Outcome) -> str:
         """Record what the server said: sent, back to the queue for later, or failed."""
         if outcome.ok:
             message_id = str(message["Message-ID"] or "").strip().strip("<>")
@@ -127,7 +128,7 @@ def due(now: datetime):
 
 def introduction_skip_reason(reader: Attendee, suppressed: bool, unsubscribed: bool) -> str:
     """Why an introduction may not go to the reader ("" when it may)."""
-    return digest.mail_problem(reader, suppressed, unsubscribed)
+    return content.mail_problem(reader, suppressed, unsubscribed)
 
 
 def is_suppressed(email: str) -> bool:

@@ -11,10 +11,10 @@ from functools import lru_cache
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from .models import Attendee
+from ..models import Attendee
 
 PURPOSES = ("unsubscribe", "connect", "meet")
-# The routes (views/digest_links.py uses these): emails are built in the worker, outside any
+# The routes (mail/views.py uses these): emails are built in the worker, outside any
 # request, and url_for per link would cost more than the rest of a digest.
 PATHS = {
     "unsubscribe": "/mail/unsubscribe/<token>",
@@ -34,7 +34,7 @@ def _made(secret_key: str, purpose: str) -> URLSafeSerializer:
     """One serializer per key and purpose: a digest signs dozens of links."""
     return URLSafeSerializer(
         secret_key,
-        salt=f"checkin.mail.{purpose}",
+        salt=f"checkin.mail.transport.{purpose}",
         signer_kwargs={"digest_method": hashlib.sha256},
     )
 

@@ -1,4 +1,4 @@
-"""The emails the app sends, one function each, from a .txt/.html template pair in templates/email/.
+"""The emails the app sends, one function each, from a .txt/.html pair in templates/mail/email/.
 
 The QR code travels as an inline PNG part of a multipart/related HTML body, referenced by
 cid: — Gmail and Apple Mail show that, while they block data: URIs and remote images.
@@ -20,8 +20,19 @@ import css_inline
 import qrcode
 from flask import current_app, render_template
 
-from . import events, links, mail, models, tickets, vcards
-from .models import Attendee
+from .. import models
+from ..accounts import personal_links
+from ..digest import vcards
+from ..events import events, tickets
+from ..models import Attendee
+from . import transport
+
+# The sent HTML is shown in a sandboxed frame of its own, under a policy that lets it do nothing
+# but draw (its inline styles, and its QR image inlined as data: for the preview).
+PREVIEW_CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox"
+)
 
 
 def ticket(attendee: Attendee, code: str, login_url: str) -> EmailMessage:
@@ -39,9 +50,9 @@ def ticket(attendee: Attendee, code: str, login_url: str) -> EmailMessage:
         "again_url": f"{current_app.config['BASE_URL']}/e/{event.slug}/link-again",
         "qr_cid": qr_cid[1:-1],  # without the angle brackets, as cid: URLs want it
     }
-    message = mail.new_message(recipient(attendee), f"Your ticket for {event.name}")
-    message.set_content(render_template("email/ticket.txt", **context))
-    message.add_alternative(render_template("email/ticket.html", **context), subtype="html")
+    message = transport.new_message(recipient(attendee), f"Your ticket for {event.name}")
+    message.set_content(render_template("mail/email/ticket.txt", **context))
+    message.add_alternative(render_template("mail/email/ticket.html", **context), subtype="html")
     html = message.get_payload()[1]
     html.add_related(
         qr_png(ticket_url),
@@ -91,12 +102,12 @@ def digest(d, to: Address | None = None, test: bool = False) -> EmailMessage:
     """
     event, reader = d.event, d.reader
     if not d.manage_url and not test:  # never sent their ticket: their link is made now
-        d.manage_url = links.url_of(links.ensure(reader))
+        d.manage_url = personal_links.url_of(personal_links.ensure(reader))
     text, html = render_digest(d, test=test)
     message = _new_message(
         to or recipient(reader),
         f"[Test] {d.subject}" if test else d.subject,
-        make_msgid(domain=mail.mail_domain())[1:-1] if test else message_id(event, reader),
+        make_msgid(domain=transport.mail_domain())[1:-1] if test else message_id(event, reader),
         event.reply_to,
     )
     if not test:
@@ -116,14 +127,15 @@ def render_digest(d, test: bool = False) -> tuple[str, str]:
     again = f"{current_app.config['BASE_URL']}/e/{d.event.slug}/link-again"
     context = {"d": d, "event": d.event, "reader": d.reader, "test": test}
     context["manage_url"] = d.manage_url or again  # a preview makes no link: "ask for it"
-    text = _text_template("email/digest.txt").render(context)
-    html = _inliner().inline(_template("email/digest.html").render(context))
+    text = _text_template("mail/email/digest.txt").render(context)
+    html = _inliner().inline(_template("mail/email/digest.html").render(context))
     return text, html
 
 
 def introduction(reader: Attendee, other: Attendee) -> EmailMessage:
     """To reader: other asked to meet them too, so here are other's email and LinkedIn."""
-    from . import mail_links, room
+    from ..room import suggestions
+    from . import links
 
     event = reader.event
     findable = other.consent_findable
@@ -134,8 +146,8 @@ def introduction(reader: Attendee, other: Attendee) -> EmailMessage:
         "email": other.networking_email or other.email,
         "linkedin": other.linkedin_url,
         "work": " at ".join(w for w in (other.role, other.employer) if w) if findable else "",
-        "reasons": room.matcher(event.id).reasons(reader.id, other.id) if findable else [],
-        "unsubscribe_url": mail_links.unsubscribe_url(reader),
+        "reasons": suggestions.matcher(event.id).reasons(reader.id, other.id) if findable else [],
+        "unsubscribe_url": links.unsubscribe_url(reader),
     }
     subject = f"You and {other.name} both want to meet ({event.name})"
     kind = f"match:{other.id}"
@@ -143,8 +155,8 @@ def introduction(reader: Attendee, other: Attendee) -> EmailMessage:
         recipient(reader), subject, message_id(event, reader, kind), event.reply_to
     )
     _unsubscribe_headers(message, context["unsubscribe_url"])
-    text = _text_template("email/introduction.txt").render(context)
-    html = _inliner().inline(_template("email/introduction.html").render(context))
+    text = _text_template("mail/email/introduction.txt").render(context)
+    html = _inliner().inline(_template("mail/email/introduction.html").render(context))
     parts = [_part("text/plain", text), _part("text/html", html)]
     return _body(message, _multipart("alternative", parts))
 
@@ -154,7 +166,7 @@ def message_id(event, attendee, kind: str = DIGEST_KIND) -> str:
     attendee and kind, unguessable without SECRET_KEY, so a resent copy is recognizably one."""
     key = current_app.config["SECRET_KEY"].encode()
     seed = f"checkin.message-id:{event.id}:{attendee.id}:{kind}".encode()
-    return f"{hmac.new(key, seed, hashlib.sha256).hexdigest()[:40]}@{mail.mail_domain()}"
+    return f"{hmac.new(key, seed, hashlib.sha256).hexdigest()[:40]}@{transport.mail_domain()}"
 
 
 def _new_message(to: Address, subject: str, message_id: str, reply_to: str) -> EmailMessage:

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
 from pathlib import Path
 
-from .mail import FOLDER_RE, NAME_RE, mail_dir
+from .transport import FOLDER_RE, NAME_RE, mail_dir
 
 
 @dataclass(frozen=True)

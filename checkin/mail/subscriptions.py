@@ -9,10 +9,10 @@ are not affected.
 
 from sqlalchemy import exists, func, select, update
 
-from . import mail_links
-from .database import writing
-from .extensions import db
-from .models import Attendee, Event, utcnow
+from ..database import writing
+from ..extensions import db
+from ..models import Attendee, Event, utcnow
+from . import links
 
 
 def unsubscribe(attendee: Attendee) -> None:
@@ -69,7 +69,7 @@ def _same_person(attendee: Attendee):
 
 def reader_of(token: str) -> Attendee | None:
     """The attendee an unsubscribe link belongs to, or None for a forged or garbled one."""
-    ids = mail_links.read("unsubscribe", token)
+    ids = links.read("unsubscribe", token)
     if ids is None or ids[1] is not None:
         return None
     return db.session.get(Attendee, ids[0])

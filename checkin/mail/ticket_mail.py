@@ -13,10 +13,12 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, insert, select, update
 
-from . import emails, links, mail, tickets
-from .database import writing
-from .extensions import db
-from .models import Attendee, Event, Ticket, TicketMail, utcnow
+from ..accounts import personal_links
+from ..database import writing
+from ..events import tickets
+from ..extensions import db
+from ..models import Attendee, Event, Ticket, TicketMail, utcnow
+from . import messages, transport
 
 WAITING = ("queued", "sending")
 STALE = timedelta(minutes=10)  # far longer than one message takes (SMTP timeouts are 30 s)
@@ -68,7 +70,7 @@ def queue(
     return [attendee_id for attendee_id, _ in found]
 
 
-def deliver(event_id: int, attendee_ids: list[int]) -> list[mail.Outcome]:
+def deliver(event_id: int, attendee_ids: list[int]) -> list[transport.Outcome]:
     """Send the queued ticket emails of these attendees over one connection, recording each."""
     event = db.session.get(Event, event_id)
     if event is None:
@@ -80,9 +82,9 @@ def deliver(event_id: int, attendee_ids: list[int]) -> list[mail.Outcome]:
         )
     }
     codes = _codes(people)
-    link_of = links.ensure_all(event_id)
+    link_of = personal_links.ensure_all(event_id)
     outcomes = []
-    with mail.Mailer(event.slug) as mailer:
+    with transport.Mailer(event.slug) as mailer:
         for attendee_id in sorted(people):
             mail_id = _claim(event_id, attendee_id)
             if mail_id is None:
@@ -91,7 +93,7 @@ def deliver(event_id: int, attendee_ids: list[int]) -> list[mail.Outcome]:
                 outcome = _send_one(mailer, people[attendee_id], codes, link_of)
             except Exception as error:  # a bug in one email fails that email, not the batch
                 current_app.logger.exception("Ticket email %s failed", mail_id)
-                outcome = mail.Outcome(people[attendee_id].email, False, f"Not sent: {error}")
+                outcome = transport.Outcome(people[attendee_id].email, False, f"Not sent: {error}")
             _record(mail_id, outcome)
             outcomes.append(outcome)
     return outcomes
@@ -123,12 +125,16 @@ def recover(claimed_before=None) -> dict[int, list[int]]:
     return again
 
 
-def _send_one(mailer: mail.Mailer, person: Attendee, codes: dict, link_of: dict) -> mail.Outcome:
+def _send_one(
+    mailer: transport.Mailer, person: Attendee, codes: dict, link_of: dict
+) -> transport.Outcome:
     """Build one attendee's ticket email and send it; an unusable address is its own failure."""
     try:
-        message = emails.ticket(person, codes[person.id], links.url_of(link_of[person.id]))
+        message = messages.ticket(
+            person, codes[person.id], personal_links.url_of(link_of[person.id])
+        )
     except ValueError as error:
-        return mail.Outcome(person.email, False, str(error))
+        return transport.Outcome(person.email, False, str(error))
     return mailer.send(message)
 
 
@@ -254,7 +260,7 @@ def _codes(people: dict[int, Attendee]) -> dict[int, str]:
     return codes
 
 
-def _record(mail_id: int, outcome: mail.Outcome) -> None:
+def _record(mail_id: int, outcome: transport.Outcome) -> None:
     """Write what became of one email, as soon as it is known."""
     with writing():
         db.session.execute(

@@ -1,25 +1,40 @@
-"""Organizer pages for mail: send tickets, watch them go, and read the sent mail kept as files."""
+"""Mail pages: the organizer's (send tickets, watch them go, read the sent mail kept as files)
+and the ones the digest's links open (unsubscribe, connect back, "I'd like to meet").
+
+Each digest link carries a signed token (mail/links) instead of a session. A GET only shows what
+the link would do and a button; the POST acts, and a repeat changes nothing more.
+"""
 
 import uuid
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
-from .. import attendees, mail, sent_mail, tasks, ticket_mail
-from .. import events as event_domain
-from ..accounts import organizer_required
-from ..extensions import htmx
-from ..forms import NonceForm, SendTicketsForm
-from ..models import Event
+from .. import tasks
+from ..accounts import personal_links
+from ..accounts.users import organizer_required
+from ..digest import meetings
+from ..events import events as event_domain
+from ..events import guests
+from ..extensions import csrf, htmx
+from ..forms import NonceForm
+from ..models import Attendee, Event
+from ..rate_limits import Rule, limited
+from ..room import cards
+from . import links, sent_mail, subscriptions, ticket_mail, transport
+from .forms import SendTicketsForm
+from .messages import PREVIEW_CSP
 
 bp = Blueprint("mail", __name__)
-
-# The sent HTML is shown in a sandboxed frame of its own, under a policy that lets it do nothing
-# but draw (its inline styles, and its QR image inlined as data: for the preview).
-PREVIEW_CSP = (
-    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox"
-)
 
 
 @bp.app_template_global()
@@ -49,7 +64,7 @@ def send_ticket_form() -> NonceForm:
 @bp.app_template_global()
 def mail_files_only() -> bool:
     """True when mail is kept as files (no SMTP server), so the sent-mail page is worth a link."""
-    return mail.files_only()
+    return transport.files_only()
 
 
 @bp.get("/events/<slug>/tickets")
@@ -83,14 +98,14 @@ def send_tickets(slug: str):
 def send_ticket(slug: str, attendee_id: int):
     """Email one guest their ticket (again)."""
     event = event_domain.event_of(current_user, slug)
-    person = attendees.attendee_of(event, attendee_id)
+    person = guests.attendee_of(event, attendee_id)
     form = NonceForm()
     if not person.email:
         flash(f"{person.name} has no email address: add one below first.")
     elif form.validate_on_submit():
         queued = ticket_mail.queue(event, [person.id], again=True, batch=form.nonce.data)
         _start(event, queued, f"An email to {person.name} is on its way already.")
-    return redirect(url_for("organizer.attendee", slug=slug, attendee_id=person.id))
+    return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
 
 
 @bp.get("/events/<slug>/mail")
@@ -98,7 +113,7 @@ def send_ticket(slug: str, attendee_id: int):
 def outbox(slug: str):
     """The event's sent mail, kept as files when there is no mail server; newest first."""
     event = event_domain.event_of(current_user, slug)
-    messages, total = sent_mail.stored(event.slug) if mail.files_only() else ([], 0)
+    messages, total = sent_mail.stored(event.slug) if transport.files_only() else ([], 0)
     return render_template("mail/outbox.html", event=event, messages=messages, total=total)
 
 
@@ -136,7 +151,7 @@ def message_html(slug: str, name: str):
 
 def _kept(event: Event, name: str):
     """The kept message, or 404 (files exist only when mail is not sent over SMTP)."""
-    found = sent_mail.read(event.slug, name) if mail.files_only() else None
+    found = sent_mail.read(event.slug, name) if transport.files_only() else None
     if found is None:
         abort(404)
     return found
@@ -161,3 +176,117 @@ def _tickets_page(event: Event, resend_form=None, status: int = 200):
         failures=ticket_mail.failures(event),
         resend_form=resend_form or send_tickets_form("all"),
     ), status
+
+
+UNSUBSCRIBE, CONNECT, MEET = (links.PATHS[p] for p in ("unsubscribe", "connect", "meet"))
+TOO_MANY = "Too many requests from this link."
+
+
+def _token() -> str:
+    """The rate-limit key for one link, whoever uses it."""
+    return "mail-link:" + (request.view_args or {}).get("token", "")[:200]
+
+
+PER_LINK = Rule("10 per minute", "mail-link", TOO_MANY, _token)
+# Mail providers send one-click unsubscribes for all their users from a few addresses, so
+# the unsubscribe POST has a generous budget per address; the people-facing ones a modest one.
+PER_IP_UNSUBSCRIBE = Rule("600 per hour", "mail-unsubscribe-ip", TOO_MANY)
+PER_IP = Rule("30 per minute;300 per hour", "mail-link-ip", TOO_MANY)
+
+
+@bp.get(UNSUBSCRIBE)
+def confirm_unsubscribe(token: str):
+    """Who and which event, and an "Unsubscribe" button; opening the link changes nothing."""
+    reader = _reader(token)
+    page = "unsubscribed.html" if reader.unsubscribed_at else "confirm_unsubscribe.html"
+    return _page(page, reader=reader)
+
+
+@bp.post(UNSUBSCRIBE)
+@csrf.exempt  # RFC 8058 one-click: the mail client POSTs with no session and no CSRF token
+@limited(PER_LINK, PER_IP_UNSUBSCRIBE)
+def unsubscribe(token: str):
+    """Stop digests and introductions to the reader (RFC 8058 one-click, or the button)."""
+    if request.form.get("List-Unsubscribe") != "One-Click":
+        abort(400, "An unsubscribe request says List-Unsubscribe=One-Click (RFC 8058).")
+    reader = _reader(token)
+    subscriptions.unsubscribe(reader)
+    return _page("unsubscribed.html", reader=reader)
+
+
+@bp.post(UNSUBSCRIBE + "/undo")
+@limited(PER_LINK, PER_IP)
+def subscribe_again(token: str):
+    """Undo the unsubscribe: the event's emails come again."""
+    reader = _reader(token)
+    subscriptions.resubscribe(reader)
+    return _page("subscribed.html", reader=reader)
+
+
+@bp.get(CONNECT)
+def confirm_connect(token: str):
+    """ "Add <name> to the people you met?" with a button; changes nothing."""
+    reader, other = _pair("connect", token)
+    if not meetings.may_connect_back(reader, other):
+        return _cannot_connect(reader, other)
+    return _page("confirm_connect.html", reader=reader, other=other)
+
+
+@bp.post(CONNECT)
+@limited(PER_LINK, PER_IP)
+def connect(token: str):
+    """Record the other person as met (once), and show the way into the event app."""
+    reader, other = _pair("connect", token)
+    try:
+        meetings.connect_back(reader, other)
+    except cards.CardError:
+        return _cannot_connect(reader, other)
+    app_url = personal_links.url_of(personal_links.ensure(reader))
+    return _page("connected.html", reader=reader, other=other, app_url=app_url)
+
+
+@bp.get(MEET)
+def confirm_meet(token: str):
+    """What asking to meet does (double opt-in), and a button; changes nothing."""
+    reader, other = _pair("meet", token)
+    return _page("confirm_meet.html", reader=reader, other=other)
+
+
+@bp.post(MEET)
+@limited(PER_LINK, PER_IP)
+def meet(token: str):
+    """Record the wish; the answer is the same whether or not the other person asked too."""
+    reader, other = _pair("meet", token)
+    meetings.request(reader, other)
+    return _page("asked.html", reader=reader, other=other)
+
+
+def _reader(token: str) -> Attendee:
+    """The unsubscribe link's attendee, or the "link does not work" page."""
+    reader = subscriptions.reader_of(token)
+    if reader is None:
+        abort(_page("unknown.html", status=404))
+    return reader
+
+
+def _pair(purpose: str, token: str) -> tuple[Attendee, Attendee]:
+    """The reader and the other person of a connect or meet link, or the 404 page."""
+    found = meetings.pair(purpose, token)
+    if found is None:
+        abort(_page("unknown.html", status=404))
+    return found
+
+
+def _cannot_connect(reader: Attendee, other: Attendee):
+    """A clear refusal: the other person has not recorded the reader (or no longer has)."""
+    return _page("cannot_connect.html", status=404, reader=reader, other=other)
+
+
+def _page(template: str, status: int = 200, **context):
+    """A page reached by a secret link: never cached or indexed."""
+    if "reader" in context:
+        context["event"] = context["reader"].event
+    response = make_response(render_template(f"mail/{template}", **context), status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

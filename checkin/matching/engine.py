@@ -85,8 +85,8 @@ def load_profiles(event_id: int) -> list[Profile]:
     """
     from sqlalchemy import select
 
-    from .extensions import db
-    from .models import Attendee
+    from ..extensions import db
+    from ..models import Attendee
 
     a = Attendee
     columns = (a.id, a.name, a.class_year, a.major, a.residence_hall, a.clubs, a.industry)

@@ -98,8 +98,8 @@ def suggest(event_id: int, prefix: str, field: str, limit: int = 8) -> list[str]
     """
     from sqlalchemy import select
 
-    from .extensions import db
-    from .models import Attendee
+    from ..extensions import db
+    from ..models import Attendee
 
     if field not in FIELDS:
         raise ValueError(f"no tag suggestions for {field!r}")

@@ -3,8 +3,8 @@
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import tasks
-from .extensions import db
+from .. import tasks
+from ..extensions import db
 
 
 def failing_parts() -> list[str]:

@@ -5,7 +5,7 @@ from psycopg import errors as pg
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import ServiceUnavailable
 
-from .database import WriteBusy
+from ..database import WriteBusy
 
 RETRY_AFTER = "5"  # seconds; a door phone queues the scan and sends it again by itself
 

@@ -2,9 +2,9 @@
 
 from flask import Blueprint, jsonify
 
-from .. import health
+from . import health
 
-bp = Blueprint("health", __name__)
+bp = Blueprint("operations", __name__)
 
 
 @bp.get("/healthz")  # no rate limit names it: a monitor polls as often as it likes

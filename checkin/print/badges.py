@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 
-from . import badge_pdf, badge_pool, tickets
-from .badge_layouts import DEFAULT_LAYOUT, LAYOUTS, Layout
-from .badge_pdf import Badge
-from .extensions import db
-from .models import Attendee, Event, Ticket, fold
+from ..events import tickets
+from ..extensions import db
+from ..models import Attendee, Event, Ticket, fold
+from . import pdf as badge_pdf
+from . import pool
+from .layouts import DEFAULT_LAYOUT, LAYOUTS, Layout
+from .pdf import Badge
 
 __all__ = [
     "DEFAULT_LAYOUT",
@@ -76,7 +78,7 @@ def render_badges(
     badges = badges_of(people, event)
     title = f"Badges: {event.name}"
     if len(badges) > IN_PROCESS_LIMIT:
-        return badge_pool.render(badges, sheet, title, progress)
+        return pool.render(badges, sheet, title, progress)
     with _rendering:  # WeasyPrint's font setup is shared: one render at a time per process
         pdf = badge_pdf.render(badges, layout, title)
     if progress:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-from .badge_layouts import Line
+from .layouts import Line
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor" / "noto-sans"
+FONT_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor" / "noto-sans"
 FONT_FILES = {"regular": "NotoSans_400Regular.ttf", "bold": "NotoSans_700Bold.ttf"}
 SLACK = 0.95  # of the room a measured text may fill: shaping differences, rounding
 FLOOR = 0.6  # of a line's smallest size, for words that fit no other way

@@ -11,7 +11,7 @@ too, so the next "not printed yet" sheet leaves them out.
 
 Pressing "Make badges" twice makes one sheet: while a sheet for the same guests and layout is
 queued or rendering, or was finished in the last DOUBLE_SUBMIT_WINDOW, asking again returns it.
-Making the sheet itself is badge_rendering's.
+Making the sheet itself is rendering's.
 """
 
 from datetime import timedelta
@@ -19,11 +19,11 @@ from datetime import timedelta
 from flask import abort
 from sqlalchemy import and_, func, or_, select, update
 
-from . import badge_rendering, badges
-from .badge_rendering import ACTIVE
-from .database import writing
-from .extensions import db
-from .models import Attendee, BadgeJob, DoorPass, Event, fold, utcnow
+from ..database import writing
+from ..extensions import db
+from ..models import Attendee, BadgeJob, DoorPass, Event, fold, utcnow
+from . import badges, rendering
+from .rendering import ACTIVE
 
 SELECTIONS = ("everyone", "walk_ins", "attendee")
 IN_REQUEST_LIMIT = 12  # badges: at most two Letter sheets, well under a second to render
@@ -129,9 +129,9 @@ def start(job: BadgeJob) -> None:
     if job.status != "queued":
         return
     if job.total <= IN_REQUEST_LIMIT:
-        badge_rendering.run(job.id)
+        rendering.run(job.id)
     else:
-        from . import tasks
+        from .. import tasks
 
         tasks.render_badge_job(job.id)
     db.session.refresh(job)

@@ -4,7 +4,7 @@ What makes it fast (see docs/benchmarks.md): each QR code is a PNG of one pixel 
 scaled up in print with `image-rendering: pixelated` (an inline SVG costs a path per module
 to lay out and to write); every badge is placed absolutely on its sheet (a flex or grid
 container around many badges makes layout superlinear); text sizes are chosen before layout
-(badge_fit) and named by classes, so one stylesheet per layout is parsed once per process.
+(fit) and named by classes, so one stylesheet per layout is parsed once per process.
 """
 
 from dataclasses import dataclass, replace
@@ -13,10 +13,10 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from . import badge_fit
-from .badge_layouts import LAYOUTS, Layout
+from . import fit
+from .layouts import LAYOUTS, Layout
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "badges"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "print"
 FONT_FAMILY = "Noto Sans"  # the vendored files, by @font-face (no system font has it)
 FIELDS = ("event", "first", "name", "year", "affiliation")
 BOLD = {"first", "year"}
@@ -25,7 +25,7 @@ BOLD = {"first", "year"}
 @dataclass(frozen=True)
 class Badge:
     """What one badge says, the text its QR code carries ("" for none), and maybe the code's
-    image already made (a PNG data URI: badge_pool makes them so workers need no numpy)."""
+    image already made (a PNG data URI: pool makes them so workers need no numpy)."""
 
     event: str
     first: str
@@ -73,20 +73,20 @@ def _placed(badge: Badge, layout: Layout) -> dict:
         if name == "name" and text == badge.first:
             text = ""  # someone known by one name: say it once
         weight = "bold" if name in BOLD else "regular"
-        texts[name] = (text, text and badge_fit.fit(text, layout.lines[name], weight))
+        texts[name] = (text, text and fit.fit(text, layout.lines[name], weight))
     return {"texts": texts, "qr": badge.with_qr().qr}
 
 
 def qr_image(text: str) -> str:
     """The QR code image for text (imported here: workers get images made, not numpy)."""
-    from .badge_qr import png_data_uri
+    from .qr import png_data_uri
 
     return png_data_uri(text)
 
 
 @cache
 def _templates() -> Environment:
-    """The Jinja environment of templates/badges (no app needed: this runs in workers)."""
+    """The Jinja environment of templates/print (no app needed: this runs in workers)."""
     return Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True)
     )
@@ -107,10 +107,10 @@ def stylesheet_text(layout: Layout) -> str:
     """The layout's stylesheet: the fonts, badges.css, then sizes and slots for the layout."""
     faces = "".join(
         f'@font-face {{ font-family: "{FONT_FAMILY}"; font-weight: {weight}; '
-        f'src: url("{(badge_fit.FONT_DIR / file).as_uri()}"); }}\n'
+        f'src: url("{(fit.FONT_DIR / file).as_uri()}"); }}\n'
         for weight, file in (
-            ("400", badge_fit.FONT_FILES["regular"]),
-            ("700", badge_fit.FONT_FILES["bold"]),
+            ("400", fit.FONT_FILES["regular"]),
+            ("700", fit.FONT_FILES["bold"]),
         )
     )
     base = (TEMPLATES / "badges.css").read_text()
@@ -138,6 +138,6 @@ def _layout_rules(layout: Layout) -> str:
     else:
         middle = (layout.badge_width - layout.qr_size) / 2
         rules.append(f".qr {{ left: {middle:.3f}pt; bottom: {inset}; }}")
-    sizes = range(badge_fit.MIN_SIZE, 1 + max(x.largest for x in layout.lines.values()))
+    sizes = range(fit.MIN_SIZE, 1 + max(x.largest for x in layout.lines.values()))
     rules += [f".fs-{size} {{ font-size: {size}pt; }}" for size in sizes]
     return "\n".join(rules) + "\n"

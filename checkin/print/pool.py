@@ -19,14 +19,14 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .badge_layouts import Layout
-from .badge_pdf import Badge
+from .layouts import Layout
+from .pdf import Badge
 
 WORKERS = min(2, os.cpu_count() or 1)
 CHUNK_BADGES = 96  # whole sheets of about this many: 11 steps of progress for 1,000 badges
 CHUNK_PAGES = 48  # at most: a page costs memory of its own (labels are a badge a page)
 CHUNK_TIMEOUT = 120  # seconds; a chunk takes well under one: a worker this slow is stuck
-WORKER = Path(__file__).resolve().parent / "badge_worker.py"
+WORKER = Path(__file__).resolve().parent / "worker.py"
 
 
 class RenderFailed(RuntimeError):

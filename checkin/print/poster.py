@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import qrcode
 from flask import abort, current_app, render_template
 
-from .models import Event
+from ..models import Event
 
-STYLESHEET = Path(__file__).resolve().parent.parent / "templates" / "badges" / "poster.css"
+STYLESHEET = Path(__file__).resolve().parents[2] / "templates" / "print" / "poster.css"
 # name: (what the organizer reads, CSS page size)
 SIZES = {"letter": ("US Letter", "letter"), "a4": ("A4", "A4")}
 
@@ -37,7 +37,7 @@ def poster_pdf(event: Event, size: str) -> bytes:
         abort(404)
     url = again_url(event)
     html = render_template(
-        "badges/poster.html",
+        "print/poster.html",
         event=event,
         when=when(event),
         again_url=url,

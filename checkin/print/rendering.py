@@ -13,10 +13,10 @@ import time
 from flask import current_app
 from sqlalchemy import select, update
 
+from ..database import writing, writing_rows
+from ..extensions import db
+from ..models import Attendee, BadgeJob, utcnow
 from . import badges
-from .database import writing, writing_rows
-from .extensions import db
-from .models import Attendee, BadgeJob, utcnow
 
 ACTIVE = ("queued", "rendering")
 PROGRESS_EVERY = 0.5  # seconds between progress writes: the page polls once a second

@@ -8,13 +8,17 @@ another organizer's event, job or poster is not found (404).
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import badge_jobs, badges, door, posters
-from .. import events as event_domain
-from ..accounts import organizer_required
-from ..badge_forms import USES, BadgeActionForm, BadgeSheetForm
+from ..accounts.users import organizer_required
+from ..door import check_in
+from ..events import events as event_domain
+from ..events import exports
 from ..extensions import htmx
+from . import badges
+from . import jobs as badge_jobs
+from . import poster as posters
+from .forms import USES, BadgeActionForm, BadgeSheetForm
 
-bp = Blueprint("badges", __name__, url_prefix="/events/<slug>")
+bp = Blueprint("print", __name__, url_prefix="/events/<slug>")
 
 
 @bp.get("/badges")
@@ -41,7 +45,7 @@ def make(slug: str):
     except badge_jobs.NothingToPrint as error:
         form.selection.errors = [*form.selection.errors, str(error)]
         return _page(event, form, status=422)
-    return redirect(url_for("badges.page", slug=slug, job=job.id, _anchor="sheet"))
+    return redirect(url_for("print.page", slug=slug, job=job.id, _anchor="sheet"))
 
 
 @bp.get("/badges/guests")
@@ -52,8 +56,8 @@ def guests(slug: str):
     query = request.args.get("q", "")[:200]
     if htmx:
         return render_template(
-            "badges/_guest_search.html",
-            choices=door.search(event.id, query),
+            "print/_guest_search.html",
+            choices=check_in.search(event.id, query),
             picked=None,
             query=query,
         )
@@ -68,7 +72,7 @@ def job(slug: str, job_id: int):
     event = event_domain.event_of(current_user, slug)
     found = badge_jobs.job_of(event, job_id)
     if htmx:
-        return render_template("badges/_job.html", **_job_context(event, found))
+        return render_template("print/_job.html", **_job_context(event, found))
     return _page(event, BadgeSheetForm(formdata=None), featured=found.id)
 
 
@@ -89,7 +93,7 @@ def retry(slug: str, job_id: int):
     if not BadgeActionForm().validate_on_submit():
         return _page(event, BadgeSheetForm(formdata=None), featured=job_id, status=400)
     found = badge_jobs.retry(event, job_id)
-    return redirect(url_for("badges.page", slug=slug, job=found.id, _anchor="sheet"))
+    return redirect(url_for("print.page", slug=slug, job=found.id, _anchor="sheet"))
 
 
 @bp.get("/poster-<size>.pdf")
@@ -102,10 +106,7 @@ def poster(slug: str, size: str):
 
 def pdf_response(pdf: bytes, name: str) -> Response:
     """A PDF as a download no browser or proxy keeps (badges carry personal data)."""
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "attachment", filename=name)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return exports.attachment(pdf, "application/pdf", name)
 
 
 def _page(event, form: BadgeSheetForm, featured: int | None = None, status: int = 200):
@@ -116,9 +117,9 @@ def _page(event, form: BadgeSheetForm, featured: int | None = None, status: int 
         shown = badge_jobs.job_of(event, featured)  # older than the list: still the one asked
     shown = shown or (jobs[0] if jobs else None)
     picked = form.attendee_id.data if form.selection.data == "attendee" else None
-    choices = door.search(event.id, form.q.data) if form.q.data else []
+    choices = check_in.search(event.id, form.q.data) if form.q.data else []
     return render_template(
-        "badges/page.html",
+        "print/page.html",
         form=form,
         uses=USES,
         counts=badge_jobs.counts(event),

@@ -1,6 +1,6 @@
 """A badge rendering process: renders chunks of badges to PDF files as it is told.
 
-badge_pool starts it as `python checkin/badge_worker.py`. It reads one JSON job a line from
+The pool starts it as `python checkin/print/worker.py`. It reads one JSON job a line from
 stdin ({"index", "path", "layout", "title", "badges"}), writes that chunk's PDF to path and
 answers the job's index on stdout, until stdin closes. A failure ends it with the traceback
 on stderr, for the parent to report.
@@ -18,12 +18,12 @@ from pathlib import Path
 
 def serve(lines, answer) -> None:
     """Render each job line into its file, answering its index when the file is written."""
-    from checkin import badge_pdf
+    from checkin.print import pdf
 
     for line in lines:
         job = json.loads(line)
-        badges = [badge_pdf.Badge(**fields) for fields in job["badges"]]
-        Path(job["path"]).write_bytes(badge_pdf.render(badges, job["layout"], job["title"]))
+        badges = [pdf.Badge(**fields) for fields in job["badges"]]
+        Path(job["path"]).write_bytes(pdf.render(badges, job["layout"], job["title"]))
         answer.write(f"{job['index']}\n")
         answer.flush()
 
@@ -31,7 +31,7 @@ def serve(lines, answer) -> None:
 def _renderer_only() -> None:
     """Make `checkin` importable without running checkin/__init__ (it builds the app)."""
     package = types.ModuleType("checkin")
-    package.__path__ = [str(Path(__file__).resolve().parent)]
+    package.__path__ = [str(Path(__file__).resolve().parents[1])]
     sys.modules["checkin"] = package
 
 

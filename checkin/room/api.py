@@ -12,10 +12,11 @@ kept offline may hold an older one). Another event's slug answers 404, as if it 
 from flask import Blueprint, abort, current_app, jsonify, request, session
 from flask_wtf.csrf import generate_csrf
 
-from .. import cards, room, room_list
-from ..accounts import signed_in_attendee
+from ..accounts.users import signed_in_attendee
 from ..extensions import csrf
 from ..models import Attendee, Card
+from . import cards, room_list
+from . import suggestions as room
 
 bp = Blueprint("cards_api", __name__, url_prefix="/api/v1")
 NEW_FIELDS = {"code", "attendee_id", "note", "tags", "starred", "nonce", "via", "author_id"}

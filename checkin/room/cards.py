@@ -7,10 +7,10 @@ from flask import abort
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import tickets
-from .database import writing
-from .extensions import db
-from .models import Attendee, Card, utcnow
+from ..database import writing
+from ..events import tickets
+from ..extensions import db
+from ..models import Attendee, Card, utcnow
 
 # Quick tags, in the order the card form shows them. A fixed set, so the digest can say
 # "what you said you'd do" (intro, send a link, coffee...) for every card that carries one.

@@ -1,5 +1,6 @@
 """Forms of the attendee's pages: their profile and consents, and "who you met" cards."""
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -14,7 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, NumberRange, Optional, Regexp, ValidationError
 
-from . import cards, profiles
+from . import cards, profiles, suggestions
 
 SEVERAL = "Separate several with semicolons."
 TAGS = "Separate them with semicolons; suggestions appear as you type."
@@ -125,3 +126,18 @@ class NonceForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that only needs its CSRF token (delete a card, sign out)."""
+
+
+def card_form_context(me, subject, form, via: str, code: str = "") -> dict:
+    """What the card form shows: who, what we share, the quick tags; also used by /t/<code>."""
+    return {
+        "me": me,
+        "event": me.event,
+        "subject": subject,
+        "form": form,
+        "via": via,
+        "code": code or request.args.get("code", ""),
+        "shared": suggestions.shared(me, subject),
+        "person": cards.public_fields(subject),
+        "quick_tags": cards.QUICK_TAGS,
+    }

@@ -5,10 +5,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from . import tags
-from .database import writing
-from .extensions import db
-from .models import Attendee, fold
+from ..database import writing
+from ..extensions import db
+from ..matching import tags
+from ..models import Attendee, fold
 
 TAG_FIELDS = tags.FIELDS  # interests and help topics: one tag however it is spelled
 LIST_FIELDS = ("residence_hall", "clubs")  # several names, kept as typed, duplicates dropped
@@ -38,7 +38,7 @@ def update(me: Attendee, values: dict) -> Attendee:
         for name, value in changes.items():
             setattr(me, name, value)
     if asks_again:  # ticking the box again is an opt-in: it undoes an unsubscribe
-        from . import subscriptions
+        from ..mail import subscriptions
 
         subscriptions.resubscribe(me)
     return me

@@ -11,8 +11,8 @@ their QR cannot be named, and the phone says to scan it again once back online.
 
 from sqlalchemy import select
 
-from .extensions import db
-from .models import Attendee, Card, Ticket
+from ..extensions import db
+from ..models import Attendee, Card, Ticket
 
 
 def offline_list(me: Attendee) -> list[dict]:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from flask import current_app, g, has_request_context
 from sqlalchemy import func, select
 
-from . import cards, matching
-from .extensions import db
-from .models import Attendee, Card
+from ..extensions import db
+from ..matching import engine
+from ..models import Attendee, Card
+from . import cards
 
 CACHE_SECONDS = 30
 _building = threading.Lock()  # one build at a time, so a busy moment does not build ten
@@ -26,7 +27,7 @@ _building = threading.Lock()  # one build at a time, so a busy moment does not b
 
 @dataclass
 class _Cached:
-    matcher: matching.Matcher
+    matcher: engine.Matcher
     version: tuple
     built_at: float
 
@@ -51,7 +52,7 @@ def shared(me: Attendee, other: Attendee, fresh: bool = False) -> list[str]:
     return matcher(me.event_id, fresh).shared(me.id, other.id)
 
 
-def matcher(event_id: int, fresh: bool = False) -> matching.Matcher:
+def matcher(event_id: int, fresh: bool = False) -> engine.Matcher:
     """The event's Matcher, from this process's cache while it is young and current."""
     cache = current_app.extensions.setdefault("room_matchers", {})
     version = _version(event_id)
@@ -61,8 +62,8 @@ def matcher(event_id: int, fresh: bool = False) -> matching.Matcher:
     with _building:
         cached = cache.get(event_id)
         if fresh or not _usable(cached, version):
-            profiles = matching.load_profiles(event_id)
-            cached = _Cached(matching.Matcher(profiles), version, time.monotonic())
+            profiles = engine.load_profiles(event_id)
+            cached = _Cached(engine.Matcher(profiles), version, time.monotonic())
             cache[event_id] = cached
     return cached.matcher
 

@@ -13,12 +13,12 @@ import uuid
 
 from flask import Blueprint, abort, redirect, render_template, url_for
 
-from .. import cards, tickets
-from ..accounts import signed_in_attendee, signed_in_organizer
-from ..room_forms import CardForm
-from .attendee import card_form_context
+from ..accounts.users import signed_in_attendee, signed_in_organizer
+from ..events import tickets
+from . import cards
+from .forms import CardForm, card_form_context
 
-bp = Blueprint("tickets", __name__)
+bp = Blueprint("ticket_page", __name__)
 
 
 @bp.get("/t/<code>")
@@ -32,12 +32,12 @@ def show(code: str):
     me = signed_in_attendee(ticket.event_id)
     if me is not None and me.id != holder.id and ticket.revoked_at is None:
         if done := cards.recorded(me.id, holder.id):
-            return redirect(url_for("attendee.card", slug=holder.event.slug, card_id=done.id), 303)
+            return redirect(url_for("room.card", slug=holder.event.slug, card_id=done.id), 303)
         form = CardForm(nonce=str(uuid.uuid4()))
         context = card_form_context(me, holder, form, "link", code=parsed)
-        return render_template("attendee/met.html", **context)
+        return render_template("room/met.html", **context)
     return render_template(
-        "tickets/show.html",
+        "room/ticket.html",
         ticket=ticket,
         attendee=holder,
         event=holder.event,

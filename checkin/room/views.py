@@ -1,4 +1,6 @@
-"""The attendee's own pages in the event app, reached through their personal link.
+"""The attendee's own pages in the event app, reached through their personal link, and their
+downloads (my cards as CSV, my contacts as .vcf; GET only, never cached). The page a ticket's QR
+opens, for whoever opens it, is room/ticket_page.py.
 
 Every view starts from attendee_of_event(slug): another event's pages, and everyone who is
 not signed in as one of its attendees, get a 404. Polled and searched parts are fragments that
@@ -17,12 +19,22 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_htmx import make_response
 from flask_login import logout_user
 
-from .. import cards, profiles, room, tags, tickets
-from ..accounts import attendee_of_event
+from ..accounts.users import attendee_of_event
+from ..events import exports, tickets
 from ..extensions import htmx
-from ..room_forms import CardEditForm, CardForm, ConfirmForm, NonceForm, ProfileForm
+from ..matching import tags
+from . import cards, profiles
+from . import suggestions as room
+from .forms import (
+    CardEditForm,
+    CardForm,
+    ConfirmForm,
+    NonceForm,
+    ProfileForm,
+    card_form_context,
+)
 
-bp = Blueprint("attendee", __name__, url_prefix="/e/<slug>")
+bp = Blueprint("room", __name__, url_prefix="/e/<slug>")
 CHECKED_FIELDS = ("linkedin_url", "networking_email")  # validated inline as people type
 SCAN_VIA = ("scan", "link")  # a card made from a code: scanned in the app, or by the camera app
 
@@ -39,7 +51,7 @@ def suggestions(slug: str):
     me = attendee_of_event(slug)
     if not htmx:
         return _home(me)
-    return render_template("attendee/_suggestions.html", **_suggestions(me))
+    return render_template("room/_suggestions.html", **_suggestions(me))
 
 
 @bp.get("/waiting")
@@ -48,7 +60,7 @@ def waiting(slug: str):
     me = attendee_of_event(slug)
     if not htmx:
         return _home(me)
-    return render_template("attendee/_waiting.html", **_waiting(me))
+    return render_template("room/_waiting.html", **_waiting(me))
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -59,8 +71,8 @@ def profile(slug: str):
     if form.validate_on_submit():
         profiles.update(me, form.values())
         flash("Your profile is saved.")
-        return redirect(url_for("attendee.profile", slug=slug), 303)
-    return _page("attendee/profile.html", me, form=form), 422 if form.is_submitted() else 200
+        return redirect(url_for("room.profile", slug=slug), 303)
+    return _page("room/profile.html", me, form=form), 422 if form.is_submitted() else 200
 
 
 @bp.get("/profile/check/<field>")
@@ -70,11 +82,11 @@ def check_field(slug: str, field: str):
     if field not in CHECKED_FIELDS:
         abort(404)
     if not htmx:
-        return redirect(url_for("attendee.profile", slug=slug))
+        return redirect(url_for("room.profile", slug=slug))
     form = ProfileForm(request.args, meta={"csrf": False})
     inline = getattr(type(form), f"validate_{field}", None)  # as form.validate() runs it
     form[field].validate(form, [inline] if inline else [])
-    return render_template("attendee/_checked_field.html", field=form[field], event=me.event)
+    return render_template("room/_checked_field.html", field=form[field], event=me.event)
 
 
 @bp.get("/profile/tags/<field>")
@@ -84,16 +96,16 @@ def tag_options(slug: str, field: str):
     if field not in tags.FIELDS:
         abort(404)
     if not htmx:
-        return redirect(url_for("attendee.profile", slug=slug))
+        return redirect(url_for("room.profile", slug=slug))
     options = profiles.tag_options(me, field, request.args.get(field, ""))
-    return render_template("attendee/_tag_options.html", options=options)
+    return render_template("room/_tag_options.html", options=options)
 
 
 @bp.get("/scan")
 def scan(slug: str):
     """Scan someone's QR code with the camera; their card form opens in place."""
     me = attendee_of_event(slug)
-    return _kept_offline(_page("attendee/scan.html", me, quick_tags=cards.QUICK_TAGS))
+    return _kept_offline(_page("room/scan.html", me, quick_tags=cards.QUICK_TAGS))
 
 
 @bp.get("/people")
@@ -101,7 +113,7 @@ def people(slug: str):
     """Checked-in, findable people here, by name (active search)."""
     me = attendee_of_event(slug)
     query = request.args.get("q", "")[:100]
-    template = "attendee/_people.html" if htmx else "attendee/people.html"
+    template = "room/_people.html" if htmx else "room/people.html"
     found = profiles.findable(me, query)
     return _page(template, me, query=query, people=found, on_cards=_on_cards(me))
 
@@ -123,7 +135,7 @@ def met(slug: str):
             form.note.errors.append(str(error))
         else:
             return _to_card(slug, done.id)
-    template = "attendee/_card_form.html" if htmx else "attendee/met.html"
+    template = "room/_card_form.html" if htmx else "room/met.html"
     context = card_form_context(me, subject, form, via)
     return render_template(template, **context), 422 if form.errors else 200
 
@@ -152,7 +164,7 @@ def my_cards(slug: str):
     found = [(card, card.subject_id in mutual) for card in cards.mine(me)]
     contacts = {card.id: cards.contact(me, card.subject, is_mutual) for card, is_mutual in found}
     page = _page(
-        "attendee/cards.html",
+        "room/cards.html",
         me,
         cards=found,
         contacts=contacts,
@@ -170,7 +182,7 @@ def card(slug: str, card_id: int):
     found = cards.card_of(me, card_id)
     mutual = found.subject_id in cards.mutual_ids(me)
     return _page(
-        "attendee/card.html",
+        "room/card.html",
         me,
         card=found,
         mutual=mutual,
@@ -195,7 +207,7 @@ def edit_card(slug: str, card_id: int):
             flash("Card saved.")
             return _to_card(slug, card_id)
     context = card_form_context(me, found.subject, form, found.via) | {"card": found}
-    return render_template("attendee/edit_card.html", **context), 422 if form.errors else 200
+    return render_template("room/edit_card.html", **context), 422 if form.errors else 200
 
 
 @bp.route("/cards/<int:card_id>/delete", methods=["GET", "POST"])
@@ -208,8 +220,8 @@ def delete_card(slug: str, card_id: int):
         name = found.subject.name
         cards.delete(me, card_id)
         flash(f"Your card for {name} is deleted.")
-        return redirect(url_for("attendee.my_cards", slug=slug), 303)
-    return _page("attendee/delete_card.html", me, card=found, form=form)
+        return redirect(url_for("room.my_cards", slug=slug), 303)
+    return _page("room/delete_card.html", me, card=found, form=form)
 
 
 @bp.post("/sign-out")
@@ -219,30 +231,31 @@ def sign_out(slug: str):
     if not ConfirmForm().validate_on_submit():
         abort(400, "The form was incomplete; reload the page and try again.")
     logout_user()
-    return redirect(url_for("attendee.signed_out", slug=slug), 303)
+    return redirect(url_for("room.signed_out", slug=slug), 303)
 
 
 @bp.get("/signed-out")
 def signed_out(slug: str):
     """Signed out: how to come back. Says nothing about the event, open to anyone."""
     return render_template(
-        "attendee/signed_out.html", link_again_url=url_for("links.again", slug=slug)
+        "room/signed_out.html", link_again_url=url_for("accounts.again", slug=slug)
     )
 
 
-def card_form_context(me, subject, form, via: str, code: str = "") -> dict:
-    """What the card form shows: who, what we share, the quick tags; also used by /t/<code>."""
-    return {
-        "me": me,
-        "event": me.event,
-        "subject": subject,
-        "form": form,
-        "via": via,
-        "code": code or request.args.get("code", ""),
-        "shared": room.shared(me, subject),
-        "person": cards.public_fields(subject),
-        "quick_tags": cards.QUICK_TAGS,
-    }
+@bp.get("/my-cards.csv")
+def my_cards_csv(slug: str):
+    """My cards with my notes, as a download (GET only, never cached)."""
+    me = attendee_of_event(slug)
+    csv = exports.my_cards_csv(me)
+    return exports.attachment(csv, "text/csv", exports.filename(me.event, "my-cards"))
+
+
+@bp.get("/my-contacts.vcf")
+def my_contacts(slug: str):
+    """Contact cards of the people I met who share their details with me."""
+    me = attendee_of_event(slug)
+    name = exports.filename(me.event, "my-contacts", "vcf")
+    return exports.attachment(exports.my_contacts_vcf(me), "text/vcard", name)
 
 
 def _home(me):
@@ -251,7 +264,7 @@ def _home(me):
     qr = ticket and tickets.qr_svg(
         tickets.ticket_url(tickets.code_of(ticket)), f"Your QR code, {me.name}"
     )
-    return render_template("attendee/home.html", qr=qr, **(_waiting(me) | _suggestions(me)))
+    return render_template("room/home.html", qr=qr, **(_waiting(me) | _suggestions(me)))
 
 
 def _waiting(me) -> dict:
@@ -289,7 +302,7 @@ def _subject(me):
 
 def _scan_problem(me, message: str):
     """A scanned code that is no one here (or mine): say so, and keep scanning."""
-    template = "attendee/_scan_problem.html" if htmx else "attendee/scan.html"
+    template = "room/_scan_problem.html" if htmx else "room/scan.html"
     return _page(template, me, problem=message, quick_tags=cards.QUICK_TAGS), 422
 
 
@@ -300,7 +313,7 @@ def _on_cards(me) -> dict[int, int]:
 
 def _to_card(slug: str, card_id: int):
     """Go to the card; from the scan page's in-place lookup (htmx), as a whole-page visit."""
-    url = url_for("attendee.card", slug=slug, card_id=card_id)
+    url = url_for("room.card", slug=slug, card_id=card_id)
     return make_response(redirect=url) if htmx else redirect(url, 303)
 
 
