@@ -37,7 +37,10 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 BASELINE = """
 import sys
-from checkin import badge_pdf, badges, create_app, events
+from checkin import create_app
+from checkin.events import events
+from checkin.print import badges
+from checkin.print import pdf as badge_pdf
 app = create_app()
 with app.app_context():
     event = events.by_slug(sys.argv[1])

@@ -77,8 +77,9 @@ def _run(options) -> dict:
     """Make the event, queue and send its digests, then (maybe) the build figure."""
     from digest_build import build_all, make_event
 
-    from checkin import create_app, digest_outbox
+    from checkin import create_app
     from checkin.extensions import db
+    from checkin.mail import digest_outbox
     from checkin.models import Event
 
     app = create_app()

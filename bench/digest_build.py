@@ -9,7 +9,7 @@ guests checked in, most findable, 80 % asking for the digest) topped up to five 
 attendee among the people in the room (notes, quick tags, stars; 40 % answered by a card the
 other way, so mutual). It then times, best of --repeat, what the sender does for every
 attendee: digest.skip_reason, then Builder.build (one Builder per process, made inside the
-timing), emails.digest and as_bytes(). Readers with nothing to say cost their query. With
+timing), messages.digest and as_bytes(). Readers with nothing to say cost their query. With
 --workers 2 the attendees are split over two forked processes, each with its own Builder and
 connection. "vs 1,000" compares the time per digest with the first size's, same process count.
 Exits with status 1 when 5,000 attendees take over --limit seconds in the fastest setting.
@@ -72,9 +72,10 @@ def make_event(attendees: int, cards_per_attendee: int = 5, seed: int | None = N
     """
     from sqlalchemy import insert, select
 
-    from checkin import cards, demo
+    from checkin import demo
     from checkin.extensions import db
     from checkin.models import Attendee, Card, Event
+    from checkin.room import cards
 
     seed = attendees if seed is None else seed
     slug = demo.create_demo(attendees=attendees, seed=seed)["event"]["slug"]
@@ -119,7 +120,7 @@ def _card(rng, event_id, author, subject, checked_in_at, tags) -> dict:
 
 def build_all(event_id: int, workers: int = 1) -> dict:
     """Build every digest the event sends (skip_reason first, as the sender does; then
-    Builder, build, emails.digest, as_bytes), in this process or split over forked workers
+    Builder, build, messages.digest, as_bytes), in this process or split over forked workers
     (each with its own Builder and database connection); the figures, summed."""
     from flask import current_app
 
@@ -158,25 +159,26 @@ def _build_share(event_id: int, share: int, shares: int) -> dict:
 
     from sqlalchemy import select
 
-    from checkin import digest, emails
+    from checkin.digest import content
     from checkin.extensions import db
+    from checkin.mail import messages
     from checkin.models import Attendee, Event
 
     started = time.perf_counter()
     event = db.session.get(Event, event_id)
     query = select(Attendee).where(Attendee.event_id == event_id).order_by(Attendee.id)
     readers = list(db.session.scalars(query))
-    builder = digest.Builder(event)
+    builder = content.Builder(event)
     prepared = time.perf_counter()
     built = size = contacts = skipped = 0
     for reader in readers[share::shares]:
-        if digest.skip_reason(reader):  # no consent, no address, unsubscribed
+        if content.skip_reason(reader):  # no consent, no address, unsubscribed
             skipped += 1
             continue
         d = builder.build(reader)
         if d is None:
             continue
-        size += len(emails.digest(d).as_bytes(policy=policy.SMTP))
+        size += len(messages.digest(d).as_bytes(policy=policy.SMTP))
         built, contacts = built + 1, contacts + len(d.contacts)
     return {
         "attendees": len(readers),

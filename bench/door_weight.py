@@ -24,8 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checkin import accounts, create_app, door_passes, events  # noqa: E402
+from checkin import create_app  # noqa: E402
+from checkin.accounts import users  # noqa: E402
 from checkin.config import TestConfig  # noqa: E402
+from checkin.door import passes  # noqa: E402
+from checkin.events import events  # noqa: E402
 from checkin.extensions import db  # noqa: E402
 
 ASSET = re.compile(
@@ -36,12 +39,12 @@ DECODER = re.compile(r'data-(?:decoder|wasm)="([^"]+)"')
 
 def door_page(client) -> tuple[str, bytes]:
     """A door page's URL and HTML, on a fresh event with one pass."""
-    organizer = accounts.create_organizer("bench@example.org", "bench password 123")
+    organizer = users.create_organizer("bench@example.org", "bench password 123")
     start = datetime.now(UTC) - timedelta(hours=1)
     event = events.create_event(
         organizer, "Bench", "Hall", start, start + timedelta(hours=5), "UTC"
     )
-    url = f"/door/{door_passes.token_of(door_passes.create(event, 'Door 1'))}/"
+    url = f"/door/{passes.token_of(passes.create(event, 'Door 1'))}/"
     return url, client.get(url).data
 
 

@@ -107,15 +107,15 @@ def _run(options) -> list[dict]:
 
 def _measure(size: int, options) -> dict:
     """Time loading, indexing and suggesting for one demo event of that size."""
-    from checkin import matching, tags
     from checkin.demo import create_demo
+    from checkin.matching import engine, tags
 
     started = time.perf_counter()
     event_id = _event_id(create_demo(attendees=size, seed=size))
     made = time.perf_counter() - started
     repeat, wait = options.repeat, options.quiet_wait
     load, profiles = _best(repeat, lambda: _cold_load(event_id), wait)
-    build, matcher = _best(repeat, lambda: matching.Matcher(profiles), wait)
+    build, matcher = _best(repeat, lambda: engine.Matcher(profiles), wait)
     suggest, found = _best(repeat, lambda: [matcher.suggest(p.id) for p in profiles], wait)
     typing, _ = _best(repeat, lambda: tags.suggest(event_id, "p", "can_help_with"), wait)
     room = _room(event_id)
@@ -137,11 +137,11 @@ def _measure(size: int, options) -> dict:
 
 def _cold_load(event_id: int) -> list:
     """load_profiles with tags' parsing caches emptied first, as in a fresh process."""
-    from checkin import matching, tags
+    from checkin.matching import engine, tags
 
     for cached in (tags.key, tags.label, tags._split):
         cached.cache_clear()
-    return matching.load_profiles(event_id)
+    return engine.load_profiles(event_id)
 
 
 def _best(repeat: int, work, quiet_wait: int = 0):

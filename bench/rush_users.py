@@ -4,7 +4,7 @@ Each one is an asyncio task with its own cookies, sending what the page would se
 - a door phone (templates/door, static/js/door.js, door-offline.js) opens the door page, posts
   each scan to the page's scan form with a fresh nonce and the page's CSRF token, polls the
   counter every 3 s and asks for the roster every 60 s with its ETag;
-- an attendee (templates/attendee, room.js, cards-offline.js) signs in with their personal link
+- an attendee (templates/room, room.js, cards-offline.js) signs in with their personal link
   (GET shows "Continue as", POST signs in), and on the home page the two htmx parts poll every
   30 s; the room list (cards API) is fetched every 60 s; between polls they open pages and
   record cards: scan page, card form fragment, POST to the cards API, the card page;

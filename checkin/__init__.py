@@ -4,10 +4,12 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, events, local_disk, rate_limits, security, tasks, unavailable
+from . import cli, rate_limits, security, tasks
 from .config import Config
 from .database import engine_options, tune
+from .events import events
 from .extensions import csrf, db, htmx, login_manager, migrate
+from .operations import local_disk, unavailable
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -30,30 +32,27 @@ def create_app(config: object | None = None) -> Flask:
     with app.app_context():
         tune(db.engine)
 
-    from .views import (
-        api,
-        attendee,
-        auth,
-        badges,
-        cards_api,
-        digest,
-        digest_links,
-        door,
-        door_badges,
-        exports,
-        health,
-        imports,
-        links,
-        mail,
-        organizer,
-        pwa,
-        tickets,
-    )
+    from .accounts import views as accounts_views
+    from .digest import views as digest_views
+    from .door import api as door_api
+    from .door import views as door_views
+    from .events import views as events_views
+    from .imports import views as imports_views
+    from .mail import views as mail_views
+    from .operations import views as operations_views
+    from .print import views as print_views
+    from .pwa import views as pwa_views
+    from .room import api as cards_api
+    from .room import ticket_page
+    from .room import views as room_views
 
-    blueprints = (auth, organizer, door, tickets, api, imports, attendee, cards_api, links, mail)
-    for module in (*blueprints, digest, digest_links, exports, pwa, badges, door_badges, health):
+    for module in (
+        *(accounts_views, events_views, door_views, ticket_page, door_api, imports_views),
+        *(room_views, cards_api, mail_views, digest_views, pwa_views, print_views),
+        operations_views,
+    ):
         app.register_blueprint(module.bp)
-    csrf.exempt(api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard
+    csrf.exempt(door_api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard
 
     app.add_template_filter(events.when, "local")
     app.add_template_filter(events.clock, "clock")

@@ -9,9 +9,12 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from . import accounts, backups, demo, events
+from . import demo
+from .accounts import users
+from .events import events
 from .extensions import db
 from .models import Event
+from .operations import backups
 
 
 def init_app(app: Flask) -> None:
@@ -34,10 +37,10 @@ def create_organizer(email: str, name: str, password: str) -> None:
     """Create an organizer account."""
     try:
         email = validate_email(email.strip(), check_deliverability=False).normalized
-        organizer = accounts.create_organizer(email, password, name)
+        organizer = users.create_organizer(email, password, name)
     except EmailNotValidError as error:
         raise click.ClickException(f"That is not an email address: {error}") from error
-    except accounts.AccountError as error:
+    except users.AccountError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Created organizer {organizer.email}.")
 
@@ -103,8 +106,8 @@ def _readable(info: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def import_guests(slug: str, path: str, maps: tuple[str, ...], commit: bool, as_json: bool) -> None:
     """Preview a guest-list CSV for the event SLUG, and with --commit import it."""
-    from . import guest_imports, guests
-    from .guest_files import FileProblem
+    from .imports import guest_list, storage
+    from .imports.files import FileProblem
 
     event = events.by_slug(slug)
     if event is None:
@@ -113,8 +116,8 @@ def import_guests(slug: str, path: str, maps: tuple[str, ...], commit: bool, as_
         raise click.ClickException(f"No event with the slug {slug!r}.")
     try:
         with open(path, "rb") as file:
-            report = guest_imports.import_file(event, file.read(), list(maps), commit)
-    except (FileProblem, ValueError, guests.ImportRefused) as problem:
+            report = storage.import_file(event, file.read(), list(maps), commit)
+    except (FileProblem, ValueError, guest_list.ImportRefused) as problem:
         if as_json:
             click.echo(json.dumps({"error": str(problem)}, ensure_ascii=False))
         raise click.ClickException(str(problem)) from problem
@@ -154,7 +157,7 @@ def _readable_import(report: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def links_command(slug: str, as_json: bool) -> None:
     """List each attendee of the event SLUG with their ticket and personal link."""
-    from . import tickets
+    from .events import tickets
     from .models import Attendee
 
     event = events.by_slug(slug)
@@ -179,7 +182,7 @@ def links_command(slug: str, as_json: bool) -> None:
 )
 def send_digests(slug: str | None, at_once: bool) -> None:
     """Send the next-morning digests that are due, and print what became of them."""
-    from . import digest_outbox
+    from .mail import digest_outbox
 
     if at_once and not slug:
         raise click.UsageError("--now sends one event's digests: name it with --event SLUG.")
@@ -201,7 +204,7 @@ def badges_command(slug: str, out: str, layout: str) -> None:
     """Write a badge for everyone on the event SLUG's guest list to a PDF."""
     import time
 
-    from . import badges
+    from .print import badges
 
     event = events.by_slug(slug)
     if event is None:

@@ -9,10 +9,13 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
-from . import accounts, cards, door_passes, events, links, tickets
-from .door import answer as door_answer
+from .accounts import personal_links, users
+from .door import passes
+from .door.check_in import answer as door_answer
+from .events import events, tickets
 from .extensions import db
 from .models import Attendee, Card, CheckInAttempt, Organizer, utcnow
+from .room import cards
 
 FIRST = [
     "Amara",
@@ -227,7 +230,7 @@ def create_demo(attendees: int = 120, seed: int | None = None) -> dict:
         (hour + timedelta(hours=4)).astimezone(ZoneInfo(TIMEZONE)),
         TIMEZONE,
     )
-    doors = [door_passes.create(event, "Door 1"), door_passes.create(event, "Door 2")]
+    doors = [passes.create(event, "Door 1"), passes.create(event, "Door 2")]
     people = [_person(rng, event.id, i) for i in range(attendees)]
     db.session.add_all(people)
     db.session.flush()
@@ -240,13 +243,13 @@ def create_demo(attendees: int = 120, seed: int | None = None) -> dict:
 
 def existing_demo() -> dict | None:
     """The newest demo event again, with a fresh demo password (only its hash is kept)."""
-    organizer = accounts.find_by_email(ORGANIZER_EMAIL)
+    organizer = users.find_by_email(ORGANIZER_EMAIL)
     if organizer is None or not (mine := events.events_of(organizer)):
         return None
     event = max(mine, key=lambda e: e.id)
     _, password = _demo_organizer()
-    doors = [p for p in door_passes.passes_of(event) if p.is_active(utcnow())]
-    door = doors[-1] if doors else door_passes.create(event, "Door 1")
+    doors = [p for p in passes.passes_of(event) if p.is_active(utcnow())]
+    door = doors[-1] if doors else passes.create(event, "Door 1")
     people = list(
         db.session.scalars(
             select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.id)
@@ -263,21 +266,21 @@ def describe(event, email, password, door, people, codes) -> dict:
     return {
         "event": {"slug": event.slug, "name": event.name, "url": f"{base}/events/{event.slug}"},
         "organizer": {"email": email, "password": password},
-        "door": {"url": door_passes.link(door), "token": door_passes.token_of(door)},
+        "door": {"url": passes.link(door), "token": passes.token_of(door)},
         "attendees": attendee_entries(event, people, codes),
     }
 
 
 def attendee_entries(event, people, codes) -> list[dict]:
     """Each attendee as the demo and `flask links` print them: ticket, personal link, consents."""
-    link_of = links.ensure_all(event.id)
+    link_of = personal_links.ensure_all(event.id)
     return [
         {
             "name": p.name,
             "email": p.email,
             "code": tickets.ticket_url(codes[p.id]),
             "ticket_url": tickets.ticket_url(codes[p.id]),
-            "login_url": links.url_of(link_of[p.id]),
+            "login_url": personal_links.url_of(link_of[p.id]),
             "consents": {
                 "findable": p.consent_findable,
                 "share_contact": p.consent_share_contact,
@@ -291,9 +294,9 @@ def attendee_entries(event, people, codes) -> list[dict]:
 def _demo_organizer() -> tuple[Organizer, str]:
     """The demo organizer, with a fresh random password (kept only as a hash)."""
     password = secrets.token_urlsafe(12)
-    organizer = accounts.find_by_email(ORGANIZER_EMAIL)
+    organizer = users.find_by_email(ORGANIZER_EMAIL)
     if organizer is None:
-        organizer = accounts.create_organizer(ORGANIZER_EMAIL, password, "Demo Organizer")
+        organizer = users.create_organizer(ORGANIZER_EMAIL, password, "Demo Organizer")
     else:
         from werkzeug.security import generate_password_hash
 

@@ -27,6 +27,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
-login_manager.login_view = "auth.sign_in"
+login_manager.login_view = "accounts.sign_in"
 login_manager.login_message = "Sign in to see that page."
 htmx = HTMX()

@@ -68,7 +68,7 @@ def init_app(app: Flask) -> None:
 @huey.task()
 def send_tickets(event_id: int, attendee_ids: list[int]) -> None:
     """Send the queued ticket emails of these attendees in one batch."""
-    from . import ticket_mail
+    from .mail import ticket_mail
 
     with _app_context():
         ticket_mail.deliver(event_id, attendee_ids)
@@ -77,7 +77,7 @@ def send_tickets(event_id: int, attendee_ids: list[int]) -> None:
 @huey.task()
 def send_link_again(email: str, event_id: int | None) -> None:
     """Send the ticket email (QR and personal link) again, if the address is on a guest list."""
-    from . import ticket_mail
+    from .mail import ticket_mail
 
     with _app_context():
         ticket_mail.send_again(email, event_id)
@@ -86,7 +86,7 @@ def send_link_again(email: str, event_id: int | None) -> None:
 @huey.task()
 def send_digests(event_id: int) -> None:
     """Send the event's due digests and introductions in one batch."""
-    from . import digest_outbox
+    from .mail import digest_outbox
 
     with _app_context():
         digest_outbox.send_queued(event_id)
@@ -95,7 +95,7 @@ def send_digests(event_id: int) -> None:
 @huey.periodic_task(crontab(minute="*"))
 def send_due_digests() -> None:
     """Every minute: queue the digests whose time has come, and send every due row."""
-    from . import digest_outbox
+    from .mail import digest_outbox
 
     with _app_context():
         digest_outbox.send_due()
@@ -104,34 +104,34 @@ def send_due_digests() -> None:
 @huey.periodic_task(crontab(minute="17"))
 def purge_imports() -> None:
     """Every hour: delete guest-list uploads (and import markers) older than a day."""
-    from . import guest_imports
+    from .imports import storage
 
     with _app_context():
-        guest_imports.purge()
+        storage.purge()
 
 
 @huey.task()
 def render_badge_job(job_id: int) -> None:
     """Render a big badge sheet (progress, PDF, printed marks); at a worker's start, what a
-    stopped one left rendering or queued is sent again (badge_rendering.recover says how)."""
-    from . import badge_rendering
+    stopped one left rendering or queued is sent again (print/rendering.recover says how)."""
+    from .print import rendering
 
     with _app_context():
-        badge_rendering.run(job_id)
+        rendering.run(job_id)
 
 
 @huey.on_startup()
 def _recover_badges_at_start() -> None:
     # Once per process, before any of its threads takes a job: jobs have no claim time, so a
     # second thread's pass could take a sibling's fresh claim for an abandoned one.
-    from . import badge_rendering
+    from .print import rendering
 
     with _BADGES_RECOVERY:
         if _BADGES_RECOVERED.is_set():
             return
         _BADGES_RECOVERED.set()
         with _app_context():
-            for job_id in badge_rendering.recover(_PROCESS_STARTED):
+            for job_id in rendering.recover(_PROCESS_STARTED):
                 render_badge_job(job_id)
 
 
@@ -154,7 +154,7 @@ def recover_mail() -> None:
 
 
 def _resume(claimed_before) -> None:
-    from . import digest_outbox, ticket_mail
+    from .mail import digest_outbox, ticket_mail
 
     with _app_context():
         for event_id, attendee_ids in ticket_mail.recover(claimed_before).items():

@@ -18,8 +18,11 @@ import pytest
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from checkin import accounts, create_app, door_passes, events, tickets
+from checkin import create_app
+from checkin.accounts import users
 from checkin.config import TestConfig
+from checkin.door import passes
+from checkin.events import events, tickets
 from checkin.extensions import db
 from checkin.models import Attendee
 
@@ -220,7 +223,7 @@ def make_organizer(app):
 
     def make(email="organizer@example.org"):
         with app.app_context():
-            return accounts.create_organizer(email, PASSWORD).id
+            return users.create_organizer(email, PASSWORD).id
 
     return make
 
@@ -232,7 +235,7 @@ def make_event(app, make_organizer):
 
     def make(name="Fall Reunion", email="organizer@example.org", timezone="America/New_York"):
         with app.app_context():
-            organizer = accounts.find_by_email(email) or accounts.create_organizer(email, PASSWORD)
+            organizer = users.find_by_email(email) or users.create_organizer(email, PASSWORD)
             start, end = REUNION_START, REUNION_START + timedelta(hours=5)
             event = events.create_event(organizer, name, "Alumni Hall", start, end, timezone)
             return event.slug
@@ -268,7 +271,7 @@ def make_pass(app):
 
     def make(slug, name="Door 1", hours=24):
         with app.app_context():
-            return door_passes.token_of(door_passes.create(_event(slug), name, hours))
+            return passes.token_of(passes.create(_event(slug), name, hours))
 
     return make
 
@@ -310,11 +313,11 @@ def _event(slug):
 def sign_in_attendee(app):
     """Sign a test client in as an attendee, as their personal link's POST would; returns a
     CSRF token for that session (for the X-CSRFToken header)."""
-    from checkin import links
+    from checkin.accounts import personal_links
 
     def do(test_client, attendee_id):
         with app.app_context():
-            link = links.ensure(db.session.get(Attendee, attendee_id))
+            link = personal_links.ensure(db.session.get(Attendee, attendee_id))
             user_id = f"attendee:{attendee_id}:{link.id}"
         with test_client.session_transaction() as sess:
             sess["_user_id"] = user_id

@@ -10,9 +10,9 @@ from conftest import csrf_token
 from sqlalchemy import select
 from test_security import organizer_rule, rules, snapshot
 
-from checkin import cards
 from checkin.extensions import db
 from checkin.models import Attendee, Card
+from checkin.room import cards
 
 NOTES = {
     "b_about_a": "B-private-note-about-A-7f3a",

@@ -7,9 +7,10 @@ import pytest
 from conftest import csrf_token
 from sqlalchemy import func, select
 
-from checkin import cards, tags
 from checkin.extensions import db
+from checkin.matching import tags
 from checkin.models import Attendee, Card
+from checkin.room import cards
 
 HTMX = {"HX-Request": "true"}
 NASTY = [

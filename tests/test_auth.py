@@ -7,7 +7,7 @@ import pytest
 from conftest import PASSWORD, csrf_token
 from sqlalchemy import select
 
-from checkin import accounts
+from checkin.accounts import users
 from checkin.extensions import db
 from checkin.models import Organizer
 
@@ -176,7 +176,7 @@ def test_create_organizer_command_refuses_a_short_password(app, runner):
     assert result.exit_code == 1
     assert "at least 10 characters" in result.output
     with app.app_context():
-        assert accounts.find_by_email("new@example.org") is None
+        assert users.find_by_email("new@example.org") is None
 
 
 def test_create_organizer_command_refuses_a_bad_email(app, runner):

@@ -13,7 +13,8 @@ from digest_helpers import make_party
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from checkin import create_app, links
+from checkin import create_app
+from checkin.accounts import personal_links
 from checkin.config import TestConfig as RestoredConfig
 from checkin.extensions import db
 from checkin.models import Attendee, Card, CheckInAttempt
@@ -98,7 +99,7 @@ def test_a_restored_backup_admits_records_cards_and_sends_digests(
 def sign_in(app, client, attendee_id) -> str:
     """Sign the client in as the attendee (as their link's POST would); a CSRF token back."""
     with app.app_context():
-        link = links.ensure(db.session.get(Attendee, attendee_id))
+        link = personal_links.ensure(db.session.get(Attendee, attendee_id))
         user_id = f"attendee:{attendee_id}:{link.id}"
     with client.session_transaction() as session:
         session["_user_id"], session["_fresh"] = user_id, True

@@ -12,9 +12,11 @@ from conftest import csrf_token
 from consumer import use_file_queue
 from sqlalchemy import func, select, update
 
-from checkin import badge_jobs, badge_rendering, door, door_passes
+from checkin.door import check_in, passes
 from checkin.extensions import db
 from checkin.models import Attendee, BadgeJob, DoorPass, Event, utcnow
+from checkin.print import jobs as badge_jobs
+from checkin.print import rendering
 
 HTMX = {"HX-Request": "true"}
 
@@ -103,8 +105,8 @@ def test_not_printed_yet_is_walk_ins_and_guests_added_since_the_last_sheet(
     with app.app_context():
         event = event_of(party["slug"])
         assert badge_jobs.resolve(event, "walk_ins") == []
-        door_pass = door.active_pass(token)
-        walk_in = door.walk_in(door_pass, "Walk Inn", "", 1990, str(uuid.uuid4()))
+        door_pass = check_in.active_pass(token)
+        walk_in = check_in.walk_in(door_pass, "Walk Inn", "", 1990, str(uuid.uuid4()))
     late, _ = make_attendee(party["slug"], "Late Addition")
     with app.app_context():
         event = event_of(party["slug"])
@@ -338,7 +340,7 @@ def test_a_failed_sheet_shows_why_and_try_again_makes_it(app, client, party):
     [job] = jobs(app)
     set_job(app, job.id, status="queued", layout="poster-9")
     with app.app_context():
-        badge_rendering.run(job.id)
+        rendering.run(job.id)
     [job] = jobs(app)
     assert job.status == "failed" and "poster-9" in job.error
     page = client.get(f"/events/{party['slug']}/badges?job={job.id}")
@@ -362,7 +364,7 @@ def test_guests_removed_before_rendering_fail_the_sheet_clearly(app, client, par
         db.session.execute(update(BadgeJob).where(BadgeJob.id == job.id).values(status="queued"))
         db.session.delete(db.session.get(Attendee, party["ids"]["ada"]))
         db.session.commit()
-        badge_rendering.run(job.id)
+        rendering.run(job.id)
     assert jobs(app)[0].error == "None of these guests are on the list any more."
 
 
@@ -376,14 +378,14 @@ def test_a_job_left_rendering_is_queued_again_once_then_failed(app, client, part
     [job] = jobs(app)
     set_job(app, job.id, status="rendering", done=1, pdf=None)
     with app.app_context():
-        assert badge_rendering.recover(utcnow()) == [job.id]
+        assert rendering.recover(utcnow()) == [job.id]
     [job] = jobs(app)
-    assert (job.status, job.done, job.error) == ("queued", 0, badge_rendering.INTERRUPTED)
+    assert (job.status, job.done, job.error) == ("queued", 0, rendering.INTERRUPTED)
     set_job(app, job.id, status="rendering")
     with app.app_context():
-        assert badge_rendering.recover(utcnow()) == []
+        assert rendering.recover(utcnow()) == []
     [job] = jobs(app)
-    assert (job.status, job.error) == ("failed", badge_rendering.FAILED_TWICE)
+    assert (job.status, job.error) == ("failed", rendering.FAILED_TWICE)
 
 
 def test_recovery_leaves_jobs_of_the_running_worker_alone(app, client, party):
@@ -393,7 +395,7 @@ def test_recovery_leaves_jobs_of_the_running_worker_alone(app, client, party):
     [job] = jobs(app)
     set_job(app, job.id, status="rendering")
     with app.app_context():
-        assert badge_rendering.recover(started) == []
+        assert rendering.recover(started) == []
     assert jobs(app)[0].status == "rendering"
 
 
@@ -491,7 +493,7 @@ def test_print_badge_needs_the_token_the_pass_and_this_events_guest(app, client,
     data = {"csrf_token": at_door["csrf"]}
     assert client.post(f"{url}/attendees/{xavier}/badge.pdf", data=data).status_code == 404
     with app.app_context():
-        door_passes.revoke(db.session.scalar(select(DoorPass)))
+        passes.revoke(db.session.scalar(select(DoorPass)))
     assert client.post(f"{url}/attendees/{ada}/badge.pdf", data=data).status_code == 401
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(BadgeJob)) == 0

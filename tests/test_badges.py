@@ -9,10 +9,12 @@ import qrcode
 from badge_pdfs import decoded_qr_codes, fonts, page_size, pages, screenshot, text, word_boxes
 from sqlalchemy import select
 
-from checkin import badge_fit, badge_pool, badge_qr, badges, guest_imports, tickets
-from checkin.badge_layouts import LAYOUTS, Line
+from checkin.events import tickets
 from checkin.extensions import db
+from checkin.imports import storage
 from checkin.models import Attendee, Event, utcnow
+from checkin.print import badges, fit, pool, qr
+from checkin.print.layouts import LAYOUTS, Line
 
 DATA = Path(__file__).parent / "data"
 GUEST_LISTS = ["eventbrite-attendee-summary.csv", "google-forms-rsvp.csv", "plain-name-email.csv"]
@@ -86,7 +88,7 @@ def test_sample_guest_lists_print_every_name(app, make_event, tmp_path):
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == slug))
         for name in GUEST_LISTS:
-            guest_imports.import_file(event, (DATA / name).read_bytes(), [], commit=True)
+            storage.import_file(event, (DATA / name).read_bytes(), [], commit=True)
         db.session.commit()
         names = [person.name for person in badges.guest_list(event)]
         pdf = render(slug, "letter-6", tmp_path / "all.pdf")
@@ -171,7 +173,7 @@ def _badge_origin(sheet, word) -> tuple[float, float]:
 def test_badges_render_in_worker_processes_with_progress(app, seven, tmp_path, monkeypatch):
     """Past the in-process limit, chunks render in workers; progress counts badges to the total."""
     monkeypatch.setattr(badges, "IN_PROCESS_LIMIT", 0)
-    monkeypatch.setattr(badge_pool, "CHUNK_BADGES", 1)  # seven labels: seven chunks
+    monkeypatch.setattr(pool, "CHUNK_BADGES", 1)  # seven labels: seven chunks
     seen = []
     with app.app_context():
         pdf = render(seven[0], "label", tmp_path / "pool.pdf", progress=lambda *a: seen.append(a))
@@ -185,10 +187,10 @@ def test_badges_render_in_worker_processes_with_progress(app, seven, tmp_path, m
 def test_a_worker_that_fails_is_reported(app, seven, tmp_path, monkeypatch):
     """A worker stopping mid-job raises RenderFailed with what it said, and leaves no process."""
     monkeypatch.setattr(badges, "IN_PROCESS_LIMIT", 0)
-    monkeypatch.setattr(badge_pool, "CHUNK_BADGES", 1)
+    monkeypatch.setattr(pool, "CHUNK_BADGES", 1)
     monkeypatch.setitem(LAYOUTS, "broken", replace(LAYOUTS["label"], name="broken"))
     before = set(_children())  # other fixtures of the session may have processes of their own
-    with app.app_context(), pytest.raises(badge_pool.RenderFailed, match="KeyError: 'broken'"):
+    with app.app_context(), pytest.raises(pool.RenderFailed, match="KeyError: 'broken'"):
         render(seven[0], "broken", tmp_path / "x.pdf")
     assert set(_children()) - before == set()
 
@@ -252,18 +254,18 @@ def test_badge_qr_is_module_for_module_qrcodes_own():
         reference = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
         reference.add_data(data)
         reference.make(fit=True)
-        assert badge_qr.modules(data) == reference.modules, data
+        assert qr.modules(data) == reference.modules, data
 
 
 def test_fit_shrinks_long_text_and_keeps_short_text_large():
     """A short name gets the largest size; a longer one a smaller size that still fits."""
     line = Line(width=200, largest=40, smallest=14, lines=2)
-    assert badge_fit.fit("Ada", line, "bold").size == 40
-    long = badge_fit.fit("Bartholomew-Maximilian", line, "bold")
+    assert fit.fit("Ada", line, "bold").size == 40
+    long = fit.fit("Bartholomew-Maximilian", line, "bold")
     assert 14 <= long.size < 40 and not long.wraps
-    font = badge_fit.metrics("bold")
+    font = fit.metrics("bold")
     assert font.width("Bartholomew-Maximilian") * long.size <= 200
-    assert badge_fit.fit("Anna Maria Magdalena Louise", Line(120, 20, 12, 2)).wraps
+    assert fit.fit("Anna Maria Magdalena Louise", Line(120, 20, 12, 2)).wraps
     assert font.covers("Ó Súilleabháin Łukasz Gökhan Zoë Νίκος Дмитрий")
 
 

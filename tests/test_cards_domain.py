@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
-from checkin import cards, tickets
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import Attendee, Card, utcnow
+from checkin.room import cards
 
 
 def nonce() -> str:

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
-from checkin import links
+from checkin.accounts import personal_links
+from checkin.events.tickets import parse_scan
 from checkin.extensions import db
 from checkin.models import Attendee, Card
-from checkin.tickets import parse_scan
 
 
 def nonce() -> str:
@@ -214,7 +214,7 @@ def test_a_session_ended_by_a_new_link_hears_401_and_records_nothing(app, ada, r
     """The organizer re-sends Ada's link (the old one and its sessions end): her phone's next
     send is a 401 in JSON, so it keeps the card and asks her to sign in again."""
     with app.app_context():
-        links.issue(db.session.get(Attendee, room["ids"]["ada"]))
+        personal_links.issue(db.session.get(Attendee, room["ids"]["ada"]))
     reply = ada("POST", "cards", queued(room))
     assert reply.status_code == 401
     assert "personal link" in reply.get_json()["error"]

@@ -3,7 +3,7 @@
 import json
 import re
 
-from checkin import events, tickets
+from checkin.events import events, tickets
 from checkin.models import utcnow
 
 

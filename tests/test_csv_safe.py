@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from checkin import csv_safe
+from checkin.events import csv_safe
 
 # (stored value, the cell a spreadsheet gets)
 HOSTILE = [

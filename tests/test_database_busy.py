@@ -11,9 +11,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from checkin import unavailable
 from checkin.extensions import db
 from checkin.models import Attendee, CheckInAttempt
+from checkin.operations import unavailable
 
 WAITS = {"DATABASE_WRITE_WAIT": 0.3, "DATABASE_LOCK_TIMEOUT": 0.3}
 

@@ -9,9 +9,12 @@ import pytest
 from conftest import REUNION_DAY
 from sqlalchemy import update
 
-from checkin import cards, digest, emails, links, mail_links
+from checkin.accounts import personal_links
+from checkin.digest import content
 from checkin.extensions import db
+from checkin.mail import links, messages
 from checkin.models import Attendee, Card, Event, utcnow
+from checkin.room import cards
 
 HALL = "Watson Hall"
 
@@ -72,7 +75,7 @@ def meet(party, author, subject, note="", tags=(), starred=False) -> None:
 def build(party, name="ada"):
     """Ada's (or name's) digest, built as the sender would."""
     reader = person(party[name])
-    return digest.Builder(db.session.get(Event, reader.event_id)).build(reader)
+    return content.Builder(db.session.get(Event, reader.event_id)).build(reader)
 
 
 def names(entries) -> list[str]:
@@ -119,7 +122,7 @@ def test_my_note_is_shown_verbatim_and_theirs_never(ctx, party):
     d = build(party)
     (grace,) = d.met
     assert grace.note == mine and grace.tags == ["Coffee", "Intro"] and grace.starred
-    text, html = emails.render_digest(d)
+    text, html = messages.render_digest(d)
     assert mine in text
     assert "GRACE-PRIVATE" not in text + html
 
@@ -146,7 +149,7 @@ def test_contact_details_only_for_mutual_connections_who_both_share(
     expected = {"email": "grace@example.org", "linkedin": "https://www.linkedin.com/in/grace"}
     assert d.met[0].contact == (expected if shown else None)
     assert names(d.contacts) == (["Grace Hopper"] if shown else [])
-    text, html = emails.render_digest(d)
+    text, html = messages.render_digest(d)
     assert ("grace@example.org" in text + html) is shown
 
 
@@ -156,7 +159,7 @@ def test_consent_withdrawn_after_the_batch_began_removes_the_details(ctx, party,
     meet(party, "ada", "grace")
     meet(party, "grace", "ada")
     reader = person(party["ada"])
-    builder = digest.Builder(db.session.get(Event, reader.event_id))
+    builder = content.Builder(db.session.get(Event, reader.event_id))
     assert builder.build(reader).contacts
     assert person(party["grace"]).consent_share_contact  # loaded in this session's snapshot
     set_attendee(party["grace"], consent_share_contact=False)
@@ -171,7 +174,7 @@ def test_findable_withdrawn_after_the_batch_began_hides_work_and_suggestion(
     no longer suggested to Donald."""
     meet(party, "ada", "grace")
     reader, donald = person(party["ada"]), person(party["donald"])
-    builder = digest.Builder(db.session.get(Event, reader.event_id))
+    builder = content.Builder(db.session.get(Event, reader.event_id))
     assert "Grace Hopper" in names(builder.build(donald).to_meet)
     set_attendee(party["grace"], consent_findable=False)
     (grace,) = builder.build(reader).met
@@ -190,8 +193,8 @@ def test_people_who_recorded_me_wait_with_a_connect_back_link(ctx, party):
     assert alan.name == "Alan Turing" and alan.note == ""
     token = alan.connect_url.rsplit("/", 1)[1]
     assert alan.connect_url.startswith("http://127.0.0.1:5000/mail/connect/")
-    assert mail_links.read("connect", token) == (party["ada"], party["alan"])
-    text, html = emails.render_digest(d)
+    assert links.read("connect", token) == (party["ada"], party["alan"])
+    text, html = messages.render_digest(d)
     assert alan.connect_url in text and alan.connect_url in html
     assert "ALAN-PRIVATE" not in text + html
 
@@ -218,7 +221,7 @@ def test_people_to_meet_are_checked_in_findable_and_not_yet_recorded(ctx, party)
         "Margaret Hamilton",
     ]
     assert all(f"You both lived in {HALL}" in e.reasons for e in d.to_meet)
-    assert mail_links.read("meet", d.to_meet[0].meet_url.rsplit("/", 1)[1])[0] == party["ada"]
+    assert links.read("meet", d.to_meet[0].meet_url.rsplit("/", 1)[1])[0] == party["ada"]
 
 
 def test_at_most_five_people_to_meet(ctx, party, make_attendee, set_attendee):
@@ -227,7 +230,7 @@ def test_at_most_five_people_to_meet(ctx, party, make_attendee, set_attendee):
     for n in range(6):
         extra, _ = make_attendee(slug, f"Extra Person{n}")
         set_attendee(extra, checked_in=True, consent_findable=True, residence_hall=HALL)
-    assert len(build(party).to_meet) == digest.TO_MEET == 5
+    assert len(build(party).to_meet) == content.TO_MEET == 5
 
 
 def test_nothing_to_say_builds_no_digest(ctx, party):
@@ -265,8 +268,8 @@ def test_someone_absent_who_was_recorded_still_hears_of_it(ctx, party):
 )
 def test_the_subject_counts_in_words(met, waiting, to_meet, subject):
     """Counts with the right grammar for one person and for no one to meet."""
-    entries = [digest.Entry(i, f"P {i}") for i in range(10)]
-    d = digest.Digest(
+    entries = [content.Entry(i, f"P {i}") for i in range(10)]
+    d = content.Digest(
         reader=None,
         event=Event(name="Fall Reunion"),
         met=entries[:met],
@@ -295,8 +298,8 @@ def test_the_subject_counts_in_words(met, waiting, to_meet, subject):
 )
 def test_the_opening_line_names_only_what_is_there(met, waiting, promises, to_meet, contents):
     """The opening sentence lists the sections the digest has, and no others."""
-    entries = [digest.Entry(i, f"P {i}") for i in range(10)]
-    d = digest.Digest(
+    entries = [content.Entry(i, f"P {i}") for i in range(10)]
+    d = content.Digest(
         None,
         Event(name="Fall Reunion"),
         entries[:met],
@@ -334,7 +337,7 @@ def test_the_readers_cards_are_found_through_indexes(ctx, party):
     every card (an extra event filter once made it read 25,000 cards per reader)."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
-    builder = digest.Builder(db.session.get(Event, person(party["ada"]).event_id))
+    builder = content.Builder(db.session.get(Event, person(party["ada"]).event_id))
     compiled = builder.cards_query.compile(db.engine)
     values = compiled.construct_params({"reader": party["ada"]})
     args = tuple(values[name] for name in compiled.positiontup)
@@ -348,7 +351,7 @@ def test_the_readers_cards_are_found_through_indexes(ctx, party):
 
 def test_a_builder_refuses_another_events_attendee(ctx, party):
     """Fall Reunion's Builder asked for Edsger (Spring Gala): an error, not his digest."""
-    builder = digest.Builder(db.session.get(Event, person(party["ada"]).event_id))
+    builder = content.Builder(db.session.get(Event, person(party["ada"]).event_id))
     with pytest.raises(ValueError):
         builder.build(person(party["edsger"]))
 
@@ -357,24 +360,26 @@ def test_the_footer_links_are_the_readers_own(ctx, party):
     """Manage what you share: Ada's working personal link, unchanged; unsubscribe: hers."""
     meet(party, "ada", "grace")
     ada = person(party["ada"])
-    link = links.ensure(ada)
+    link = personal_links.ensure(ada)
     d = build(party)
-    assert d.manage_url == links.url_of(link)
-    assert mail_links.read("unsubscribe", d.unsubscribe_url.rsplit("/", 1)[1]) == (ada.id, None)
+    assert d.manage_url == personal_links.url_of(link)
+    assert links.read("unsubscribe", d.unsubscribe_url.rsplit("/", 1)[1]) == (ada.id, None)
 
 
 def test_building_and_previewing_write_nothing_sending_makes_the_link(ctx, party):
     """Ada has no personal link: build and render_digest (the preview) make none and point
-    her to "send me my link"; emails.digest, when sending, makes her link and uses it."""
+    her to "send me my link"; messages.digest, when sending, makes her link and uses it."""
     meet(party, "ada", "grace")
     ada = person(party["ada"])
     d = build(party)
-    text, _ = emails.render_digest(d)
-    assert d.manage_url == "" and links.current(ada.id) is None
+    text, _ = messages.render_digest(d)
+    assert d.manage_url == "" and personal_links.current(ada.id) is None
     assert f"/e/{ada.event.slug}/link-again" in text
-    sent = emails.digest(d).get_body(("plain",)).get_content()
-    assert links.current(ada.id) is not None
-    assert links.url_of(links.current(ada.id)) in sent and "link-again" not in sent
+    sent = messages.digest(d).get_body(("plain",)).get_content()
+    assert personal_links.current(ada.id) is not None
+    assert (
+        personal_links.url_of(personal_links.current(ada.id)) in sent and "link-again" not in sent
+    )
 
 
 def test_another_events_people_never_appear(ctx, party):
@@ -408,4 +413,4 @@ def test_skip_reasons(ctx, party, fields, suppressed, reason):
     ada = person(party["ada"])
     for name, value in fields.items():
         setattr(ada, name, value)
-    assert digest.skip_reason(ada, suppressed) == reason
+    assert content.skip_reason(ada, suppressed) == reason

@@ -9,8 +9,8 @@ from digest_helpers import BUSY, GONE, ScriptedInbox, make_party, start_on, stat
 from mailserver import free_port
 from sqlalchemy import select, update
 
-from checkin import digest_outbox
 from checkin.extensions import db
+from checkin.mail import digest_outbox
 from checkin.models import Attendee, Event, Outbox, Suppression, utcnow
 
 

@@ -10,9 +10,12 @@ import pytest
 from conftest import PASSWORD, REUNION_START, csrf_token, fresh_app
 from sqlalchemy import func, select
 
-from checkin import accounts, cards, events, mail_links
+from checkin.accounts import users
+from checkin.events import events
 from checkin.extensions import db
+from checkin.mail import links
 from checkin.models import Attendee, Card, MeetRequest, Outbox
+from checkin.room import cards
 
 pytest_plugins = ["mail_fixtures"]  # the inbox and smtp_url fixtures
 
@@ -36,9 +39,7 @@ def path(app, purpose, reader_id, other_id=None) -> str:
     with app.test_request_context():
         reader = db.session.get(Attendee, reader_id)
         other = db.session.get(Attendee, other_id) if other_id else None
-        return mail_links.PATHS[purpose].replace(
-            "<token>", mail_links.token(purpose, reader, other)
-        )
+        return links.PATHS[purpose].replace("<token>", links.token(purpose, reader, other))
 
 
 def snapshot(app) -> dict:
@@ -180,7 +181,7 @@ def forged_links(app, people) -> list[tuple[str, dict]]:
     unsubscribe, connect = path(app, "unsubscribe", ada), path(app, "connect", ada, grace)
     meet = path(app, "meet", ada, grace)
     with app.app_context():
-        other_purpose = mail_links.token("unsubscribe", db.session.get(Attendee, ada))
+        other_purpose = links.token("unsubscribe", db.session.get(Attendee, ada))
     return [
         (unsubscribe[:-3] + "abc", ONE_CLICK),  # tampered signature
         ("/mail/unsubscribe/not-a-token", ONE_CLICK),
@@ -385,7 +386,7 @@ def limited(database_url, tmp_path):
 def test_pressing_a_link_too_often_is_limited(limited):
     """The eleventh POST to one link in a minute answers 429; another link still works."""
     with limited.app_context():
-        organizer = accounts.create_organizer("o@example.org", PASSWORD)
+        organizer = users.create_organizer("o@example.org", PASSWORD)
         start = REUNION_START
         event = events.create_event(organizer, "Fall Reunion", "Hall", start, start, "UTC")
         people = [Attendee(event_id=event.id, name=name) for name in ("Ada Lovelace", "Grace")]

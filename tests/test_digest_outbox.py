@@ -7,8 +7,9 @@ import pytest
 from digest_helpers import ScriptedInbox, make_party, start_on
 from sqlalchemy import func, select, update
 
-from checkin import digest_outbox, digest_times, subscriptions
+from checkin.digest import schedule
 from checkin.extensions import db
+from checkin.mail import digest_outbox, subscriptions
 from checkin.models import Attendee, Event, Outbox, Suppression, utcnow
 
 
@@ -82,7 +83,7 @@ def test_a_second_run_sends_nothing(ctx, party, inbox):
 def test_send_due_waits_for_the_digest_time(ctx, party, inbox):
     """A minute before the digest time nothing is queued; a minute after, every reader gets
     theirs; a run after that sends nothing more."""
-    due = digest_times.digest_time(event_of(party))
+    due = schedule.digest_time(event_of(party))
     assert digest_outbox.send_due(due - timedelta(minutes=1)).sent == 0
     assert event_of(party).digest_queued_at is None and inbox.messages == []
     assert digest_outbox.send_due(due + timedelta(minutes=1)).sent == 3
@@ -91,15 +92,15 @@ def test_send_due_waits_for_the_digest_time(ctx, party, inbox):
 
 
 def test_an_event_weeks_overdue_is_not_sent_by_itself(ctx, party, inbox):
-    """Past digest_times.LATE the periodic run leaves the event alone (send now still works)."""
-    late = digest_times.digest_time(event_of(party)) + digest_times.LATE + timedelta(hours=1)
+    """Past schedule.LATE the periodic run leaves the event alone (send now still works)."""
+    late = schedule.digest_time(event_of(party)) + schedule.LATE + timedelta(hours=1)
     assert digest_outbox.send_due(late).sent == 0 and inbox.messages == []
 
 
 def test_one_event_at_a_time(ctx, party, inbox, make_event, make_attendee, set_attendee, app):
     """send_due for one event sends only that event's digests."""
     other = make_party(make_event, make_attendee, set_attendee, app, name="Spring Gala")
-    due = digest_times.digest_time(event_of(party)) + timedelta(minutes=1)
+    due = schedule.digest_time(event_of(party)) + timedelta(minutes=1)
     counts = digest_outbox.send_due(due, event=db.session.get(Event, other.event_id))
     assert counts.sent == 3
     assert digest_outbox.counts(event_of(party))["queued"] == 0  # the first: not even queued

@@ -11,10 +11,10 @@ from digest_helpers import make_party
 from mailserver import free_port
 from sqlalchemy import func, select, update
 
-from checkin import links
+from checkin.accounts import personal_links as links
 from checkin.extensions import db
+from checkin.mail.messages import PREVIEW_CSP
 from checkin.models import Attendee, Event, Outbox, PersonalLink, utcnow
-from checkin.views.mail import PREVIEW_CSP
 
 pytest_plugins = ["mail_fixtures"]  # the inbox and smtp_url fixtures
 
@@ -344,7 +344,7 @@ def test_the_status_filter_shows_one_status(client, party, inbox, smtp_url):
 def test_the_status_polls_while_digests_wait(app, client, party):
     """Rows queued but not sent yet: both fragments carry the 2-second poll."""
     with app.app_context():
-        from checkin import digest_outbox
+        from checkin.mail import digest_outbox
 
         digest_outbox.queue_digests(db.session.get(Event, party.event_id))
     for path in ("", "/status"):
@@ -469,10 +469,10 @@ def test_posts_need_the_csrf_token(app, client, party, inbox, smtp_url):
 def test_another_organizer_gets_404_for_everything(app, party, sign_in, inbox, smtp_url):
     """Organizer B, signed in, asking for A's digest pages or pressing its buttons: 404 each
     time, and nothing of A's changes."""
-    from checkin import accounts
+    from checkin.accounts import users
 
     with app.app_context():
-        accounts.create_organizer("b@example.org", "correct horse battery staple")
+        users.create_organizer("b@example.org", "correct horse battery staple")
     other = app.test_client()
     sign_in("b@example.org", test_client=other)
     token = csrf_token(other, "/events")

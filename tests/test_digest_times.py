@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checkin import digest_times
+from checkin.digest import schedule
 from checkin.models import Event
 
 
@@ -42,29 +42,29 @@ def test_default_is_nine_the_next_morning_local(local_end, zone, expected_utc):
     """The default digest time is 9:00 the next morning in the event's own zone."""
     event = event_ending(local_end, zone)
     expected = datetime.fromisoformat(expected_utc).replace(tzinfo=UTC)
-    assert digest_times.default_time(event) == expected
-    assert digest_times.local(expected, event).strftime("%H:%M") == "09:00"
+    assert schedule.default_time(event) == expected
+    assert schedule.local(expected, event).strftime("%H:%M") == "09:00"
 
 
 def test_an_event_ending_after_midnight_gets_that_morning():
     """An event that runs past midnight gets its digest at 9:00 the same date, not a day later."""
     event = event_ending("2026-11-01 01:30", "America/Los_Angeles")
-    assert digest_times.default_time(event) == datetime(2026, 11, 1, 17, 0, tzinfo=UTC)
+    assert schedule.default_time(event) == datetime(2026, 11, 1, 17, 0, tzinfo=UTC)
 
 
 def test_the_organizers_choice_wins():
     """A time the organizer set replaces the default."""
     chosen = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
     event = event_ending("2026-10-31 22:00", "America/Los_Angeles", digest_at=chosen)
-    assert digest_times.digest_time(event) == chosen
+    assert schedule.digest_time(event) == chosen
 
 
 def test_due_only_after_the_time_and_only_once():
     """Due once the time has come, not before, not once queued, not weeks late."""
     event = event_ending("2026-11-14 22:00", "Asia/Kolkata")
-    due = digest_times.default_time(event)
-    assert not digest_times.is_due(event, due - timedelta(seconds=1))
-    assert digest_times.is_due(event, due)
-    assert not digest_times.is_due(event, due + digest_times.LATE)
+    due = schedule.default_time(event)
+    assert not schedule.is_due(event, due - timedelta(seconds=1))
+    assert schedule.is_due(event, due)
+    assert not schedule.is_due(event, due + schedule.LATE)
     event.digest_queued_at = due
-    assert not digest_times.is_due(event, due + timedelta(minutes=1))
+    assert not schedule.is_due(event, due + timedelta(minutes=1))

@@ -18,8 +18,9 @@ from digest_helpers import Party, ScriptedInbox, card, make_party, start_on, sta
 from sqlalchemy import select, update
 from test_worker import WAIT, wait_for
 
-from checkin import emails, tasks
+from checkin import tasks
 from checkin.extensions import db
+from checkin.mail import messages
 from checkin.models import Attendee, Event, Outbox, utcnow
 
 queue = test_worker.queue  # the consumer's queue: huey's SQLite file, or Redis
@@ -45,7 +46,7 @@ def party(app, inbox, make_event, make_attendee, set_attendee):
 
 def move_to_the_past(app, event_id: int) -> None:
     """The event ended two days ago, so its default digest time (9:00 local the morning after)
-    has passed, well within digest_times.LATE."""
+    has passed, well within schedule.LATE."""
     ended = utcnow() - timedelta(days=2)
     with app.app_context():
         db.session.execute(
@@ -189,7 +190,7 @@ def test_what_the_worker_sends_says_the_right_things_to_each_reader(
         with app.app_context():
             event = db.session.get(Event, party.event_id)
             reader = db.session.get(Attendee, party.ids[name])
-            assert message["Message-ID"] == f"<{emails.message_id(event, reader)}>"
+            assert message["Message-ID"] == f"<{messages.message_id(event, reader)}>"
     ada_text, ada_html, ada_cards = parts(ada)
     assert "Zoe Example" in ada_text and "zoe@example.org" in ada_text
     assert "zoe@example.org" in ada_html and "Grace Example" in ada_text  # connect back

@@ -140,10 +140,10 @@ def test_missing_or_bad_pass_is_401(client, door, header):
 def test_revoked_pass_is_401(app, client, door):
     """A revoked pass stops working at once."""
     with app.app_context():
-        from checkin import door as door_domain
-        from checkin import door_passes
+        from checkin.door import check_in as door_domain
+        from checkin.door import passes
 
-        door_passes.revoke(door_domain.active_pass(door["token"]))
+        passes.revoke(door_domain.active_pass(door["token"]))
     reply = post(
         client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())}
     )
@@ -155,7 +155,7 @@ def test_expired_pass_is_401(app, client, door):
     with app.app_context():
         from datetime import timedelta
 
-        from checkin import door as door_domain
+        from checkin.door import check_in as door_domain
         from checkin.extensions import db
         from checkin.models import utcnow
 
@@ -191,7 +191,7 @@ def test_pass_reaches_only_its_own_event(client, door, make_event, make_attendee
 def test_reissued_ticket_old_code_is_revoked(app, client, door):
     """After a reissue the old code answers revoked and the new one admits."""
     with app.app_context():
-        from checkin import tickets
+        from checkin.events import tickets
         from checkin.extensions import db
         from checkin.models import Attendee
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from test_offline_scans import ago, iso, passes_made_before
 
-from checkin import door, door_conflicts
+from checkin.door import check_in, conflicts
 from checkin.extensions import db
 from checkin.models import Event, utcnow
 
@@ -49,9 +49,9 @@ def send(client, event, door_number, code, scanned_at=None, shown=None, device=N
     return reply.get_json()
 
 
-def found(app, slug) -> list[door_conflicts.Conflict]:
+def found(app, slug) -> list[conflicts.Conflict]:
     with app.app_context():
-        return door_conflicts.conflicts_of(db.session.scalar(select(Event).filter_by(slug=slug)))
+        return conflicts.conflicts_of(db.session.scalar(select(Event).filter_by(slug=slug)))
 
 
 def conflicts_section(client, slug) -> str:
@@ -138,7 +138,7 @@ def test_an_undo_settles_the_admissions_before_it(app, client, event):
     """Admitted, undone, admitted again: no conflict; a third phone's admission after it is."""
     send(client, event, 1, event["ada"])
     with app.app_context():
-        door.undo(door.active_pass(event["tokens"][0]), event["ada_id"], str(uuid.uuid4()))
+        check_in.undo(check_in.active_pass(event["tokens"][0]), event["ada_id"], str(uuid.uuid4()))
     send(client, event, 2, event["ada"])
     assert found(app, event["slug"]) == []
     send(client, event, 3, event["ada"], utcnow(), "admitted")

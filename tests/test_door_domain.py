@@ -1,4 +1,4 @@
-"""The check-in domain (checkin.door) called directly: decisions, undo, walk-ins, search, roster."""
+"""Calling the check-in domain (door.check_in) directly: decisions, undo, walk-ins, search."""
 
 import hashlib
 import time
@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from checkin import api_passes, door, door_passes, tickets
+from checkin.door import api_passes, check_in, passes
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import Attendee, CheckInAttempt, DoorPass, utcnow
 
@@ -35,7 +36,7 @@ def event(make_event, make_attendee, make_pass):
 @pytest.fixture
 def doors(ctx, event):
     """The event's two passes, as the domain sees them."""
-    return [door.active_pass(token) for token in event["tokens"]]
+    return [check_in.active_pass(token) for token in event["tokens"]]
 
 
 def attempts() -> list[CheckInAttempt]:
@@ -44,7 +45,7 @@ def attempts() -> list[CheckInAttempt]:
 
 def test_first_scan_admits_and_says_who(event, doors):
     """A live code admits its guest, naming the door and the time."""
-    reply = door.check_in_scan(doors[0], event["ada"][1], nonce())
+    reply = check_in.check_in_scan(doors[0], event["ada"][1], nonce())
     assert reply["result"] == "admitted"
     assert reply["attendee"] == {"id": event["ada"][0], "name": "Ada Lovelace", "class_year": 2009}
     assert reply["admitted_by"] == "Door 1"
@@ -59,13 +60,13 @@ def test_a_code_scans_in_every_shape_a_reader_sends(event, doors, scanned):
     url = event["ada"][1]
     code = url.rsplit("/", 1)[-1]
     text = {"url": url, "bare": code, "lowercase": code.lower(), "padded": f"  {code}\n"}[scanned]
-    assert door.check_in_scan(doors[0], text, nonce())["result"] == "admitted"
+    assert check_in.check_in_scan(doors[0], text, nonce())["result"] == "admitted"
 
 
 def test_second_scan_at_another_door_is_already_admitted(event, doors):
     """The second scan says when and by which door the guest came in."""
-    first = door.check_in_scan(doors[0], event["ada"][1], nonce())
-    second = door.check_in_scan(doors[1], event["ada"][1], nonce())
+    first = check_in.check_in_scan(doors[0], event["ada"][1], nonce())
+    second = check_in.check_in_scan(doors[1], event["ada"][1], nonce())
     assert second["result"] == "already_admitted"
     assert second["admitted_at"] == first["admitted_at"]
     assert second["admitted_by"] == "Door 1"
@@ -77,7 +78,7 @@ def test_second_scan_at_another_door_is_already_admitted(event, doors):
 )
 def test_anything_but_a_live_code_is_unknown(event, doors, text):
     """Forged, random and garbled text answers unknown, and the attempt is still kept."""
-    reply = door.check_in_scan(doors[0], text, nonce())
+    reply = check_in.check_in_scan(doors[0], text, nonce())
     assert reply == {
         "result": "unknown",
         "attendee": None,
@@ -91,7 +92,7 @@ def test_another_events_code_is_unknown(event, doors, make_event, make_attendee)
     """A ticket for a different event does not open this door, and admits no one."""
     other = make_event("Spring Gala", email="other@example.org")
     other_id, other_code = make_attendee(other, "Grace Hopper")
-    assert door.check_in_scan(doors[0], other_code, nonce())["result"] == "unknown"
+    assert check_in.check_in_scan(doors[0], other_code, nonce())["result"] == "unknown"
     assert db.session.get(Attendee, other_id).checked_in_at is None
 
 
@@ -100,18 +101,18 @@ def test_a_replaced_ticket_is_revoked_and_the_new_one_admits(event, doors):
     person = db.session.get(Attendee, event["ada"][0])
     new_code = tickets.code_of(tickets.issue(person))
     db.session.commit()
-    old = door.check_in_scan(doors[0], event["ada"][1], nonce())
+    old = check_in.check_in_scan(doors[0], event["ada"][1], nonce())
     assert old["result"] == "revoked"
     assert old["attendee"]["name"] == "Ada Lovelace"
     assert db.session.get(Attendee, event["ada"][0]).checked_in_at is None
-    assert door.check_in_scan(doors[0], new_code, nonce())["result"] == "admitted"
+    assert check_in.check_in_scan(doors[0], new_code, nonce())["result"] == "admitted"
 
 
 def test_same_nonce_replays_the_first_answer_and_records_once(event, doors):
     """A retried request gets the first answer back, even after the guest was admitted."""
     again = nonce()
-    first = door.check_in_scan(doors[0], event["ada"][1], again)
-    replay = door.check_in_scan(doors[0], event["ada"][1], again)
+    first = check_in.check_in_scan(doors[0], event["ada"][1], again)
+    replay = check_in.check_in_scan(doors[0], event["ada"][1], again)
     assert replay == first
     assert replay["result"] == "admitted"
     assert len(attempts()) == 1
@@ -120,8 +121,8 @@ def test_same_nonce_replays_the_first_answer_and_records_once(event, doors):
 def test_every_attempt_is_kept_with_who_where_and_when(event, doors):
     """Each attempt keeps the pass, the guest, the phone's time, the server's time, the result."""
     scanned_at = utcnow() - timedelta(minutes=3)
-    door.check_in_scan(doors[0], event["ada"][1], nonce(), scanned_at, "Pixel 7")
-    door.check_in_scan(doors[1], event["ada"][1], nonce())
+    check_in.check_in_scan(doors[0], event["ada"][1], nonce(), scanned_at, "Pixel 7")
+    check_in.check_in_scan(doors[1], event["ada"][1], nonce())
     first, second = attempts()
     assert (first.result, first.door_pass_id, first.attendee_id) == (
         "admitted",
@@ -137,11 +138,11 @@ def test_every_attempt_is_kept_with_who_where_and_when(event, doors):
 
 def test_undo_takes_a_check_in_back_and_the_log_keeps_both(event, doors):
     """Undo clears the check-in; the next scan admits again; all three attempts remain."""
-    door.check_in_scan(doors[0], event["ada"][1], nonce())
-    undone = door.undo(doors[0], event["ada"][0], nonce())
+    check_in.check_in_scan(doors[0], event["ada"][1], nonce())
+    undone = check_in.undo(doors[0], event["ada"][0], nonce())
     assert undone["result"] == "undone"
     assert db.session.get(Attendee, event["ada"][0]).checked_in_at is None
-    assert door.check_in_scan(doors[1], event["ada"][1], nonce())["admitted_by"] == "Door 2"
+    assert check_in.check_in_scan(doors[1], event["ada"][1], nonce())["admitted_by"] == "Door 2"
     assert [a.action for a in attempts()] == ["scan", "undo", "scan"]
 
 
@@ -149,27 +150,27 @@ def test_undo_of_someone_at_another_event_is_unknown(event, doors, make_event, m
     """A door cannot undo another event's check-ins."""
     other = make_event("Spring Gala", email="other@example.org")
     other_id, _ = make_attendee(other, "Grace Hopper")
-    assert door.undo(doors[0], other_id, nonce())["result"] == "unknown"
+    assert check_in.undo(doors[0], other_id, nonce())["result"] == "unknown"
 
 
 def test_picking_a_guest_from_the_list_admits_once(event, doors):
     """Check-in by search admits, a second pick says already admitted."""
     chloe = event["chloe"][0]
-    assert door.check_in_attendee(doors[0], chloe, nonce())["result"] == "admitted"
-    assert door.check_in_attendee(doors[1], chloe, nonce())["result"] == "already_admitted"
+    assert check_in.check_in_attendee(doors[0], chloe, nonce())["result"] == "admitted"
+    assert check_in.check_in_attendee(doors[1], chloe, nonce())["result"] == "already_admitted"
 
 
 def test_picking_another_events_guest_is_unknown(event, doors, make_event, make_attendee):
     """An attendee id from another event is not on this door's list."""
     other = make_event("Spring Gala", email="other@example.org")
     other_id, _ = make_attendee(other, "Grace Hopper")
-    assert door.check_in_attendee(doors[0], other_id, nonce())["result"] == "unknown"
+    assert check_in.check_in_attendee(doors[0], other_id, nonce())["result"] == "unknown"
     assert db.session.get(Attendee, other_id).checked_in_at is None
 
 
 def test_walk_in_registers_and_admits(event, doors):
     """A walk-in becomes a guest with a ticket and is admitted at once."""
-    reply = door.walk_in(doors[0], "Grace Hopper", "grace@example.org", 1934, nonce())
+    reply = check_in.walk_in(doors[0], "Grace Hopper", "grace@example.org", 1934, nonce())
     assert reply["result"] == "admitted"
     person = db.session.get(Attendee, reply["attendee"]["id"])
     assert (person.name, person.source, person.class_year) == ("Grace Hopper", "walk_in", 1934)
@@ -179,8 +180,8 @@ def test_walk_in_registers_and_admits(event, doors):
 def test_walk_in_sent_twice_with_one_nonce_makes_one_guest(event, doors):
     """A retried walk-in form replays its answer and creates nobody new."""
     again = nonce()
-    first = door.walk_in(doors[0], "Grace Hopper", "grace@example.org", 1934, again)
-    second = door.walk_in(doors[0], "Grace Hopper", "grace@example.org", 1934, again)
+    first = check_in.walk_in(doors[0], "Grace Hopper", "grace@example.org", 1934, again)
+    second = check_in.walk_in(doors[0], "Grace Hopper", "grace@example.org", 1934, again)
     assert second == first
     count = db.session.scalar(select(func.count()).where(Attendee.name == "Grace Hopper"))
     assert count == 1
@@ -203,7 +204,7 @@ def test_walk_in_sent_twice_with_one_nonce_makes_one_guest(event, doors):
 )
 def test_search_ignores_accents_case_and_wildcards(event, ctx, typed, found):
     """Search by name or email as typed; % and _ are plain characters."""
-    results = door.search(door.active_pass(event["tokens"][0]).event_id, typed)
+    results = check_in.search(check_in.active_pass(event["tokens"][0]).event_id, typed)
     assert bool(results) is found
 
 
@@ -211,14 +212,14 @@ def test_search_finds_only_this_events_guests(event, ctx, make_event, make_atten
     """Another event's Ada is not offered at this door."""
     other = make_event("Spring Gala", email="other@example.org")
     make_attendee(other, "Ada Byron")
-    event_id = door.active_pass(event["tokens"][0]).event_id
-    assert [p.name for p in door.search(event_id, "ada")] == ["Ada Lovelace"]
+    event_id = check_in.active_pass(event["tokens"][0]).event_id
+    assert [p.name for p in check_in.search(event_id, "ada")] == ["Ada Lovelace"]
 
 
 def test_roster_carries_hashes_of_live_codes_and_who_is_in(event, doors):
     """The offline roster: name, year, hash of the current code, checked-in state, no codes."""
-    door.check_in_scan(doors[0], event["ada"][1], nonce())
-    roster = {row["name"]: row for row in door.roster(doors[0].event_id)}
+    check_in.check_in_scan(doors[0], event["ada"][1], nonce())
+    roster = {row["name"]: row for row in check_in.roster(doors[0].event_id)}
     ada = roster["Ada Lovelace"]
     code = event["ada"][1].rsplit("/", 1)[-1]
     assert ada["code_hash"] == hashlib.sha256(code.encode()).hexdigest()
@@ -231,15 +232,15 @@ def test_roster_after_a_reissue_has_only_the_new_hash(event, doors):
     """A replaced ticket's hash leaves the roster, so offline phones stop accepting it."""
     new_code = tickets.code_of(tickets.issue(db.session.get(Attendee, event["ada"][0])))
     db.session.commit()
-    hashes = {row["code_hash"] for row in door.roster(doors[0].event_id)}
+    hashes = {row["code_hash"] for row in check_in.roster(doors[0].event_id)}
     assert tickets.digest(new_code) in hashes
     assert tickets.digest(event["ada"][1].rsplit("/", 1)[-1]) not in hashes
 
 
 def test_stats_count_expected_and_admitted(event, doors):
     """N of M: one of two guests in."""
-    door.check_in_scan(doors[0], event["ada"][1], nonce())
-    assert door.stats(doors[0].event_id) == {"expected": 2, "admitted": 1}
+    check_in.check_in_scan(doors[0], event["ada"][1], nonce())
+    assert check_in.stats(doors[0].event_id) == {"expected": 2, "admitted": 1}
 
 
 def test_cached_pass_names_its_event(event, ctx):
@@ -257,7 +258,7 @@ def test_cached_pass_refuses_unknown_tokens(event, ctx, token):
 def test_expired_pass_stops_at_once_even_when_cached(event, ctx):
     """Expiry is checked on every call, not only when the cache refreshes."""
     token = event["tokens"][0]
-    found = door.active_pass(token)
+    found = check_in.active_pass(token)
     found.expires_at = utcnow() + timedelta(seconds=0.3)
     db.session.commit()
     assert api_passes.open_pass(token) is not None  # cached now, with its expiry
@@ -269,7 +270,7 @@ def test_revoked_pass_stops_within_the_cache_window(event, ctx):
     """A revocation reaches the API within PASS_CACHE_SECONDS (and at once on a cold cache)."""
     token = event["tokens"][0]
     assert api_passes.open_pass(token) is not None
-    door_passes.revoke(
+    passes.revoke(
         db.session.scalar(select(DoorPass).where(DoorPass.token_hash == tickets.digest(token)))
     )
     revoked_at = time.monotonic()

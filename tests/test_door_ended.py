@@ -8,7 +8,8 @@ import pytest
 from conftest import csrf_token
 from sqlalchemy import select
 
-from checkin import door_passes, tickets
+from checkin.door import passes
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import DoorPass, utcnow
 
@@ -36,7 +37,7 @@ def end_pass(app, token, how):
             select(DoorPass).where(DoorPass.token_hash == tickets.digest(token))
         )
         if how == "revoked":
-            door_passes.revoke(found)
+            passes.revoke(found)
         else:
             found.expires_at = utcnow() - timedelta(minutes=1)
             db.session.commit()

@@ -8,7 +8,8 @@ import pytest
 from conftest import csrf_token
 from sqlalchemy import func, select
 
-from checkin import door_passes, tickets
+from checkin.door import passes
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import Attendee, CheckInAttempt, DoorPass, utcnow
 
@@ -293,7 +294,7 @@ def expire(app, token):
 def revoke(app, token):
     """Revoke a door pass."""
     with app.app_context():
-        door_passes.revoke(pass_of(token))
+        passes.revoke(pass_of(token))
 
 
 @pytest.mark.parametrize("end", [expire, revoke])

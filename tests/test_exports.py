@@ -11,9 +11,10 @@ import vobject
 from conftest import REUNION_DAY
 from sqlalchemy import event, select
 
-from checkin import cards, door_passes
+from checkin.door import passes
 from checkin.extensions import db
 from checkin.models import Attendee, Card, Event
+from checkin.room import cards
 
 ALPHA_NOTE = "A-note-about-C-5d1f"  # A's own note: in A's export, nowhere else
 B_NOTE = "B-note-about-A-8e2c"  # B's note: never in A's export or a summary
@@ -56,7 +57,7 @@ def world(app, make_event, make_attendee, set_attendee):
     set_attendee(ids["d"], employer="Hidden Corp", linkedin_url="https://linkedin.com/in/dan")
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == alpha))
-        north = door_passes.create(event, "North door", 24)
+        north = passes.create(event, "North door", 24)
         ada = db.session.get(Attendee, ids["a"])
         ada.checked_in_at = datetime.combine(REUNION_DAY, time(23, 3), tzinfo=UTC)  # 18:03 EST
         ada.checked_in_by_id = north.id

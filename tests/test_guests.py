@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from checkin import door, guests, tickets
+from checkin.door import check_in
+from checkin.events import tickets
 from checkin.extensions import db
-from checkin.guest_files import FileProblem, read_table
-from checkin.guest_values import class_year, yes_no
+from checkin.imports import guest_list
+from checkin.imports.files import FileProblem, read_table
+from checkin.imports.values import class_year, yes_no
 from checkin.models import Attendee, Event, Ticket
 
 DATA = Path(__file__).parent / "data"
@@ -36,16 +38,16 @@ def csv_bytes(rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-
     return out.getvalue().encode(encoding)
 
 
-def preview_of(event, data: bytes, overrides: dict[int, str] | None = None) -> guests.Preview:
+def preview_of(event, data: bytes, overrides: dict[int, str] | None = None) -> guest_list.Preview:
     """Read a file and preview it under the guessed (or overridden) mapping."""
     table = read_table(data)
-    return guests.preview(event, table, guests.choose_mapping(table.headers, overrides))
+    return guest_list.preview(event, table, guest_list.choose_mapping(table.headers, overrides))
 
 
-def commit_of(event, data: bytes, overrides=None) -> guests.Preview:
+def commit_of(event, data: bytes, overrides=None) -> guest_list.Preview:
     """Read a file and import it."""
     table = read_table(data)
-    return guests.commit(event, table, guests.choose_mapping(table.headers, overrides))
+    return guest_list.commit(event, table, guest_list.choose_mapping(table.headers, overrides))
 
 
 def attendee_count() -> int:
@@ -62,7 +64,7 @@ def person(name: str) -> Attendee:
 def test_eventbrite_export_maps_every_column_from_its_header(event):
     """Eventbrite's custom questions land in profile fields; its bookkeeping is kept as extra."""
     table = read_table(EVENTBRITE.read_bytes())
-    mapping = dict(zip(table.headers, guests.choose_mapping(table.headers), strict=True))
+    mapping = dict(zip(table.headers, guest_list.choose_mapping(table.headers), strict=True))
     assert table.encoding == "utf-8 (with BOM)" and table.delimiter == ","
     assert mapping == {
         "Order #": "extra",
@@ -122,7 +124,9 @@ def test_imported_guests_have_working_tickets_and_are_found_at_the_door(event):
     ximena = person("Ximena Ó Súilleabháin")
     ticket = tickets.current_ticket(ximena.id)
     assert tickets.digest(tickets.code_of(ticket)) == ticket.code_hash
-    assert [p.name for p in door.search(event.id, "ximena o suill")] == ["Ximena Ó Súilleabháin"]
+    assert [p.name for p in check_in.search(event.id, "ximena o suill")] == [
+        "Ximena Ó Súilleabháin"
+    ]
 
 
 def test_google_forms_export_reads_apostrophe_years(event):
@@ -154,7 +158,7 @@ def test_importing_the_same_file_twice_adds_nobody_new(event):
     again = preview_of(event, EVENTBRITE.read_bytes())
     assert again.valid == 0 and len(again.duplicates) == 228 and len(again.skipped) == 12
     assert again.duplicates[0].message == "Already on the guest list (same email)."
-    with pytest.raises(guests.ImportRefused):
+    with pytest.raises(guest_list.ImportRefused):
         commit_of(event, EVENTBRITE.read_bytes())
     assert attendee_count() == 228
 
@@ -189,11 +193,11 @@ def test_two_columns_for_one_field_is_a_problem_and_commits_nothing(event):
     """Mapping two columns to Email is refused with a message naming both."""
     table = read_table(PLAIN.read_bytes())
     mapping = ["email", "email"]
-    result = guests.preview(event, table, mapping)
+    result = guest_list.preview(event, table, mapping)
     assert result.valid == 0
     assert "Only one column can be Email; now “name”, “email” are." in result.problems
-    with pytest.raises(guests.ImportRefused):
-        guests.commit(event, table, mapping)
+    with pytest.raises(guest_list.ImportRefused):
+        guest_list.commit(event, table, mapping)
     assert attendee_count() == 0
 
 
@@ -805,18 +809,18 @@ def test_a_failure_while_writing_leaves_nothing_behind(event, monkeypatch):
 def test_commit_writes_exactly_the_preview_it_is_given(event):
     """The fingerprint of a preview lets the commit through; the same file and mapping match."""
     table = read_table(PLAIN.read_bytes())
-    mapping = guests.choose_mapping(table.headers)
-    shown = guests.preview(event, table, mapping).fingerprint
+    mapping = guest_list.choose_mapping(table.headers)
+    shown = guest_list.preview(event, table, mapping).fingerprint
     assert len(shown) == 32
-    assert guests.commit(event, table, mapping, shown).valid == 25 and attendee_count() == 25
+    assert guest_list.commit(event, table, mapping, shown).valid == 25 and attendee_count() == 25
 
 
 @pytest.mark.parametrize("change", ["mapping", "list", "file"])
 def test_commit_refuses_when_anything_differs_from_the_preview(event, change):
     """Another mapping, someone added meanwhile, or other file contents: nothing is written."""
     table = read_table(PLAIN.read_bytes())
-    mapping = guests.choose_mapping(table.headers)
-    shown = guests.preview(event, table, mapping).fingerprint
+    mapping = guest_list.choose_mapping(table.headers)
+    shown = guest_list.preview(event, table, mapping).fingerprint
     if change == "mapping":
         mapping = ["name", "extra"]
     elif change == "list":
@@ -827,8 +831,8 @@ def test_commit_refuses_when_anything_differs_from_the_preview(event, change):
     else:
         table.rows[0][1][0] = "Mallory"
     before = attendee_count()
-    with pytest.raises(guests.PreviewChanged, match="changed since this preview"):
-        guests.commit(event, table, mapping, shown)
+    with pytest.raises(guest_list.PreviewChanged, match="changed since this preview"):
+        guest_list.commit(event, table, mapping, shown)
     assert attendee_count() == before
 
 

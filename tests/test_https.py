@@ -9,10 +9,14 @@ import pytest
 from conftest import PASSWORD, fresh_app
 from flask import request, url_for
 
-from checkin import cards, digest, emails, links, tickets
+from checkin.accounts import personal_links
 from checkin.config import Config
+from checkin.digest import content
+from checkin.events import tickets
 from checkin.extensions import db
+from checkin.mail import messages as emails
 from checkin.models import Attendee, Event
+from checkin.room import cards
 
 SITE = "https://checkin.example.org"
 FORGED = {
@@ -78,9 +82,9 @@ def test_plain_http_keeps_plain_cookies_and_no_hsts(database_url, tmp_path):
     """BASE_URL http (make run on a laptop): a cookie named session, not Secure; no HSTS."""
     with fresh_app(database_url, tmp_path / "http", BASE_URL="http://127.0.0.1:5000") as app:
         with app.app_context():
-            from checkin import accounts
+            from checkin.accounts import users
 
-            accounts.create_organizer("organizer@example.org", PASSWORD)
+            users.create_organizer("organizer@example.org", PASSWORD)
         client = app.test_client()
         html = client.get("/sign-in").get_data(as_text=True)
         token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
@@ -130,7 +134,7 @@ def echo(app):
     """Add a route that reports what the app believes about the request."""
 
     def where():
-        external = url_for("auth.sign_in", _external=True)
+        external = url_for("accounts.sign_in", _external=True)
         return {"remote": request.remote_addr, "scheme": request.scheme, "url": external}
 
     app.add_url_rule("/_where", "where", where)
@@ -234,9 +238,9 @@ def test_every_emailed_link_is_https(app, pair):
     with app.app_context():
         ada, grace = (db.session.get(Attendee, i) for i in pair)
         code = tickets.code_of(tickets.issue(ada))
-        built = digest.Builder(db.session.get(Event, ada.event_id)).build(ada)
+        built = content.Builder(db.session.get(Event, ada.event_id)).build(ada)
         messages = [
-            emails.ticket(ada, code, links.url_of(links.ensure(ada))),
+            emails.ticket(ada, code, personal_links.url_of(personal_links.ensure(ada))),
             emails.digest(built),
             emails.introduction(ada, grace),
         ]

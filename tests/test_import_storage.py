@@ -13,8 +13,10 @@ from conftest import csrf_token
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, inspect, select, update
 
-from checkin import accounts, config, create_app, guest_imports, tasks
+from checkin import config, create_app, tasks
+from checkin.accounts import users
 from checkin.extensions import db
+from checkin.imports import storage
 from checkin.models import Attendee, Event, GuestImport, utcnow
 
 DATA = Path(__file__).parent / "data"
@@ -118,7 +120,7 @@ def test_a_preview_older_than_a_day_is_refused_and_deleted(app, client, signed_i
     slug, csrf = signed_in
     preview_url = upload(client, slug, csrf)
     with app.app_context():
-        aged = utcnow() - guest_imports.LIFETIME - (guest_imports.LIFETIME / 24)
+        aged = utcnow() - storage.LIFETIME - (storage.LIFETIME / 24)
         db.session.execute(update(GuestImport).values(created_at=aged))
         db.session.commit()
     url = preview_url + ("/confirm" if step == "confirm" else "")
@@ -136,7 +138,7 @@ def test_a_preview_just_inside_its_day_still_works(app, client, signed_in):
     slug, csrf = signed_in
     preview_url = upload(client, slug, csrf)
     with app.app_context():
-        young = utcnow() - guest_imports.LIFETIME + (guest_imports.LIFETIME / 24)
+        young = utcnow() - storage.LIFETIME + (storage.LIFETIME / 24)
         db.session.execute(update(GuestImport).values(created_at=young))
         db.session.commit()
     assert client.get(preview_url).status_code == 200
@@ -160,21 +162,21 @@ def test_another_organizer_can_neither_read_nor_confirm_it(app, client, signed_i
     token = upload(client, slug, csrf).rsplit("/", 1)[1]
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == slug))
-        rival = accounts.create_organizer("rival@example.org", "another long passphrase")
-        assert guest_imports.find(event, rival, token) is None
-        assert guest_imports.confirm(event, rival, token, {}, "") is None
-        owner = accounts.find_by_email("organizer@example.org")
-        assert guest_imports.find(event, owner, token).table is not None
+        rival = users.create_organizer("rival@example.org", "another long passphrase")
+        assert storage.find(event, rival, token) is None
+        assert storage.confirm(event, rival, token, {}, "") is None
+        owner = users.find_by_email("organizer@example.org")
+        assert storage.find(event, owner, token).table is not None
     assert count(app) == 0
 
 
 def test_an_organizer_keeps_at_most_ten_waiting_uploads(app, client, signed_in):
     """An eleventh upload drops the oldest waiting one, so the table cannot grow without end."""
     slug, csrf = signed_in
-    urls = [upload(client, slug, csrf) for _ in range(guest_imports.KEPT_PER_ORGANIZER + 1)]
+    urls = [upload(client, slug, csrf) for _ in range(storage.KEPT_PER_ORGANIZER + 1)]
     assert client.get(urls[0]).status_code == 404
     assert client.get(urls[1]).status_code == client.get(urls[-1]).status_code == 200
-    assert count(app, GuestImport) == guest_imports.KEPT_PER_ORGANIZER
+    assert count(app, GuestImport) == storage.KEPT_PER_ORGANIZER
 
 
 def test_an_upload_and_the_hourly_job_purge_imports_older_than_a_day(app, client, signed_in):
@@ -182,16 +184,12 @@ def test_an_upload_and_the_hourly_job_purge_imports_older_than_a_day(app, client
     slug, csrf = signed_in
     upload(client, slug, csrf)
     with app.app_context():
-        db.session.execute(
-            update(GuestImport).values(created_at=utcnow() - 2 * guest_imports.LIFETIME)
-        )
+        db.session.execute(update(GuestImport).values(created_at=utcnow() - 2 * storage.LIFETIME))
         db.session.commit()
     upload(client, slug, csrf)
     assert count(app, GuestImport) == 1
     with app.app_context():
-        db.session.execute(
-            update(GuestImport).values(created_at=utcnow() - 2 * guest_imports.LIFETIME)
-        )
+        db.session.execute(update(GuestImport).values(created_at=utcnow() - 2 * storage.LIFETIME))
         db.session.commit()
         tasks.purge_imports()
     assert count(app, GuestImport) == 0
@@ -210,8 +208,8 @@ def test_the_migration_adds_and_drops_the_table(app, make_event):
     slug = make_event()
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == slug))
-        organizer = accounts.find_by_email("organizer@example.org")
-        guest_imports.start(event, organizer, PLAIN, "guests.csv")
+        organizer = users.find_by_email("organizer@example.org")
+        storage.start(event, organizer, PLAIN, "guests.csv")
         db.session.remove()
         downgrade(revision="c81a1d9f11b7")
         assert not inspect(db.engine).has_table("guest_imports")

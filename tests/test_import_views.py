@@ -13,8 +13,8 @@ import pytest
 from conftest import csrf_token
 from sqlalchemy import func, select, update
 
-from checkin import guest_imports
 from checkin.extensions import db
+from checkin.imports import storage
 from checkin.models import Attendee, GuestImport, Ticket, utcnow
 
 DATA = Path(__file__).parent / "data"
@@ -465,6 +465,6 @@ def test_expired_imports_are_purged(app, org):
     """After a day the kept file is deleted and its token stops working."""
     preview_url = org.start(PLAIN.read_bytes())
     with app.app_context():
-        assert guest_imports.purge(utcnow() + timedelta(days=2)) == 1
+        assert storage.purge(utcnow() + timedelta(days=2)) == 1
     assert org.client.get(preview_url).status_code == 404
     assert count(app, GuestImport) == 0

@@ -9,7 +9,7 @@ import pytest
 from conftest import csrf_token, fresh_app
 from sqlalchemy import select, update
 
-from checkin import links
+from checkin.accounts import personal_links
 from checkin.extensions import db
 from checkin.models import Attendee, Event, PersonalLink, utcnow
 
@@ -22,7 +22,7 @@ def guest(app, make_event, make_attendee):
     slug = make_event("Fall Reunion")
     ada, _ = make_attendee(slug, "Ada Lovelace", email="ada@example.org")
     with app.app_context():
-        url = links.url_of(links.ensure(db.session.get(Attendee, ada)))
+        url = personal_links.url_of(personal_links.ensure(db.session.get(Attendee, ada)))
     return {
         "slug": slug,
         "id": ada,
@@ -77,7 +77,7 @@ def test_a_reissued_link_stops_working_and_ends_its_sessions(app, client, guest)
     follow(client, guest["path"])
     assert client.get(guest["home"]).status_code == 200
     with app.app_context():
-        new = links.url_of(links.issue(db.session.get(Attendee, guest["id"])))
+        new = personal_links.url_of(personal_links.issue(db.session.get(Attendee, guest["id"])))
     assert client.get(guest["home"]).status_code == 404
     old = client.get(guest["path"])
     assert old.status_code == 404

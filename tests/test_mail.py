@@ -9,17 +9,17 @@ import pytest
 from aiosmtpd.controller import Controller
 from mailserver import Inbox, accept_login, free_port, self_signed, start
 
-from checkin import mail, sent_mail
+from checkin.mail import sent_mail, transport
 
 pytest_plugins = ["mail_fixtures"]  # the inbox and smtp_url fixtures
 
 
-def message(to: str, subject: str = "Hello") -> "mail.EmailMessage":
+def message(to: str, subject: str = "Hello") -> "transport.EmailMessage":
     """A plain message to one address."""
     from email.headerregistry import Address
 
     user, _, domain = to.partition("@")
-    built = mail.new_message(Address("Someone", user, domain), subject)
+    built = transport.new_message(Address("Someone", user, domain), subject)
     built.set_content(f"Hello {to}")
     return built
 
@@ -27,32 +27,32 @@ def message(to: str, subject: str = "Hello") -> "mail.EmailMessage":
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("smtp://mail.example.org", mail.Server("mail.example.org", 25)),
-        ("smtp://127.0.0.1:2525", mail.Server("127.0.0.1", 2525)),
+        ("smtp://mail.example.org", transport.Server("mail.example.org", 25)),
+        ("smtp://127.0.0.1:2525", transport.Server("127.0.0.1", 2525)),
         (
             "smtp://me%40x.org:p%3Ass@mx:587?starttls=1",
-            mail.Server("mx", 587, "me@x.org", "p:ss", "starttls"),
+            transport.Server("mx", 587, "me@x.org", "p:ss", "starttls"),
         ),
-        ("smtp+starttls://u:p@mx", mail.Server("mx", 587, "u", "p", "starttls")),
-        ("smtps://u:p@mx", mail.Server("mx", 465, "u", "p", "ssl")),
+        ("smtp+starttls://u:p@mx", transport.Server("mx", 587, "u", "p", "starttls")),
+        ("smtps://u:p@mx", transport.Server("mx", 465, "u", "p", "ssl")),
     ],
 )
 def test_smtp_urls_are_read(url, expected):
     """Host, port, login and security come from SMTP_URL, with the usual default ports."""
-    assert mail.parse_smtp_url(url) == expected
+    assert transport.parse_smtp_url(url) == expected
 
 
 @pytest.mark.parametrize("url", ["http://mx", "smtp://", "mx:25"])
 def test_other_urls_are_refused(url):
     """Anything but smtp://, smtp+starttls:// or smtps:// with a host is an error."""
     with pytest.raises(ValueError, match="SMTP_URL"):
-        mail.parse_smtp_url(url)
+        transport.parse_smtp_url(url)
 
 
 def test_a_batch_goes_over_one_connection(app, ctx, inbox, smtp_url):
     """Three messages: three arrive, over a single connection, each with a Message-ID."""
-    outcomes = mail.send([message(f"guest{i}@example.org") for i in range(3)], "fall-reunion")
-    assert outcomes == [mail.Outcome(f"guest{i}@example.org", True) for i in range(3)]
+    outcomes = transport.send([message(f"guest{i}@example.org") for i in range(3)], "fall-reunion")
+    assert outcomes == [transport.Outcome(f"guest{i}@example.org", True) for i in range(3)]
     assert [str(m["To"]) for m in inbox.messages] == [
         f"Someone <guest{i}@example.org>" for i in range(3)
     ]
@@ -64,7 +64,7 @@ def test_a_batch_goes_over_one_connection(app, ctx, inbox, smtp_url):
 def test_a_refused_recipient_fails_alone(app, ctx, inbox, smtp_url):
     """A 550 for one address is reported for that address; the ones after it still go."""
     inbox.refuse.add("gone@example.org")
-    outcomes = mail.send(
+    outcomes = transport.send(
         [message("a@example.org"), message("gone@example.org"), message("b@example.org")],
         "fall-reunion",
     )
@@ -84,7 +84,7 @@ def test_a_dead_server_fails_every_message_clearly_and_fast(app, ctx):
     port = free_port()
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
     started = time.monotonic()
-    outcomes = mail.send([message(f"g{i}@example.org") for i in range(5)], "fall-reunion")
+    outcomes = transport.send([message(f"g{i}@example.org") for i in range(5)], "fall-reunion")
     assert time.monotonic() - started < 5
     assert [o.recipient for o in outcomes] == [f"g{i}@example.org" for i in range(5)]
     for outcome in outcomes:
@@ -108,9 +108,9 @@ def test_starttls_and_login(app, ctx, tmp_path, monkeypatch):
     )
     try:
         app.config["SMTP_URL"] = f"smtp+starttls://me:s3cret@127.0.0.1:{box.port}"
-        assert mail.send([message("a@example.org")], "fall-reunion")[0].ok
+        assert transport.send([message("a@example.org")], "fall-reunion")[0].ok
         app.config["SMTP_URL"] = f"smtp://me:wrong@127.0.0.1:{box.port}?starttls=1"
-        refused = mail.send([message("b@example.org")], "fall-reunion")[0]
+        refused = transport.send([message("b@example.org")], "fall-reunion")[0]
     finally:
         controller.stop()
     assert len(box.messages) == 1
@@ -129,7 +129,7 @@ def test_smtps(app, ctx, tmp_path, monkeypatch):
     controller.start()
     try:
         app.config["SMTP_URL"] = f"smtps://127.0.0.1:{box.port}"
-        assert mail.send([message("a@example.org")], "fall-reunion")[0].ok
+        assert transport.send([message("a@example.org")], "fall-reunion")[0].ok
     finally:
         controller.stop()
     assert len(box.messages) == 1
@@ -137,7 +137,7 @@ def test_smtps(app, ctx, tmp_path, monkeypatch):
 
 def test_without_smtp_mail_is_kept_as_files(app, ctx):
     """No SMTP_URL: each message is an .eml file in instance/mail/<event>/, listed newest first."""
-    outcomes = mail.send(
+    outcomes = transport.send(
         [message("a@example.org", "First"), message("b@example.org", "Second")], "fall-reunion"
     )
     assert all(o.ok for o in outcomes)
@@ -157,7 +157,7 @@ def test_without_smtp_mail_is_kept_as_files(app, ctx):
 @pytest.mark.parametrize("name", ["../secret_key", "x", "20261126T120000000000Z-zzzzzzzz"])
 def test_only_kept_message_names_are_read(app, ctx, name):
     """Names that are not a kept message's (paths, junk) read nothing."""
-    mail.send([message("a@example.org")], "fall-reunion")
+    transport.send([message("a@example.org")], "fall-reunion")
     assert sent_mail.read("fall-reunion", name) is None
     assert sent_mail.read("../instance", name) is None
 
@@ -165,7 +165,7 @@ def test_only_kept_message_names_are_read(app, ctx, name):
 def test_a_folder_must_be_an_event_slug(app, ctx):
     """Mail is kept per event; a folder name with a path in it is refused."""
     with pytest.raises(ValueError):
-        mail.Mailer("../../etc")
+        transport.Mailer("../../etc")
 
 
 def test_a_4xx_answer_is_temporary(app, ctx, inbox, smtp_url):
@@ -175,14 +175,14 @@ def test_a_4xx_answer_is_temporary(app, ctx, inbox, smtp_url):
         return "451 4.3.0 Try again later"
 
     inbox.handle_RCPT = busy
-    outcome = mail.send([message("a@example.org")], "fall-reunion")[0]
+    outcome = transport.send([message("a@example.org")], "fall-reunion")[0]
     assert not outcome.ok and outcome.temporary and outcome.code == 451
     assert "451" in outcome.error
 
 
 def test_a_fixed_message_id_and_reply_to(app, ctx):
     """new_message takes a fixed Message-ID and a Reply-To that overrides the config."""
-    made = mail.new_message(
+    made = transport.new_message(
         Address("A", "a", "example.org"), "Hi", message_id="digest.x@localhost", reply_to="o@x.org"
     )
     assert made["Message-ID"] == "<digest.x@localhost>"

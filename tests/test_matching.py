@@ -7,7 +7,7 @@ import pytest
 from markupsafe import Markup
 
 from checkin.extensions import db
-from checkin.matching import SAMPLE, Matcher, Profile, load_profiles, mentoring, profile_of
+from checkin.matching.engine import SAMPLE, Matcher, Profile, load_profiles, mentoring, profile_of
 from checkin.models import Attendee
 
 _ids = itertools.count(1000)

@@ -6,9 +6,11 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from checkin import cards, mail_links, meetings, subscriptions
+from checkin.digest import meetings
 from checkin.extensions import db
+from checkin.mail import links, subscriptions
 from checkin.models import Attendee, MeetRequest, Outbox
+from checkin.room import cards
 
 pytest_plugins = ["mail_fixtures"]  # the inbox and smtp_url fixtures
 
@@ -96,11 +98,11 @@ def test_a_link_names_two_people_of_one_event(app, people):
     """pair() gives both people for a good token; None for another event, oneself or garbage."""
     with app.test_request_context():
         ada, grace, bob = (get(n, people) for n in ("ada", "grace", "bob"))
-        assert meetings.pair("meet", mail_links.token("meet", ada, grace)) == (ada, grace)
-        assert meetings.pair("meet", mail_links.token("meet", ada, bob)) is None
-        assert meetings.pair("meet", mail_links.token("meet", ada, ada)) is None
-        assert meetings.pair("meet", mail_links.token("connect", ada, grace)) is None
-        assert meetings.pair("connect", mail_links.token("unsubscribe", ada)) is None
+        assert meetings.pair("meet", links.token("meet", ada, grace)) == (ada, grace)
+        assert meetings.pair("meet", links.token("meet", ada, bob)) is None
+        assert meetings.pair("meet", links.token("meet", ada, ada)) is None
+        assert meetings.pair("meet", links.token("connect", ada, grace)) is None
+        assert meetings.pair("connect", links.token("unsubscribe", ada)) is None
         assert meetings.pair("meet", "garbage") is None
 
 
@@ -133,6 +135,6 @@ def test_an_unsubscribe_link_names_its_reader(app, people):
     """reader_of() finds the attendee of a good token, None for a forged or two-person one."""
     with app.test_request_context():
         ada, grace = get("ada", people), get("grace", people)
-        assert subscriptions.reader_of(mail_links.token("unsubscribe", ada)) == ada
-        assert subscriptions.reader_of(mail_links.token("unsubscribe", ada) + "x") is None
-        assert subscriptions.reader_of(mail_links.token("meet", ada, grace)) is None
+        assert subscriptions.reader_of(links.token("unsubscribe", ada)) == ada
+        assert subscriptions.reader_of(links.token("unsubscribe", ada) + "x") is None
+        assert subscriptions.reader_of(links.token("meet", ada, grace)) is None

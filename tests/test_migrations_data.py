@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, func, inspect, select, text
 
-from checkin import tickets
+from checkin.events import tickets
 from checkin.extensions import db, migrate
 from checkin.models import Attendee, utcnow
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from checkin import tickets
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import Attendee, CheckInAttempt, DoorPass, Event, utcnow
 
@@ -260,7 +260,7 @@ def test_an_undo_stays_for_scans_it_had_already_seen(app, client, door):
     offline = scan(door["ada"], ago(10), "admitted")
     post(client, door["slug"], door["one"], offline)
     with app.app_context():
-        from checkin import door as door_domain
+        from checkin.door import check_in as door_domain
 
         door_domain.undo(door_domain.active_pass(door["two"]), door["ada_id"], str(uuid.uuid4()))
     assert post(client, door["slug"], door["one"], offline).get_json()["result"] == "admitted"
@@ -272,7 +272,7 @@ def test_a_scan_arriving_after_an_undo_admits_again_at_its_own_time(app, client,
     """An undo applies to the admission as it stood; a later-arriving scan is new evidence."""
     post(client, door["slug"], door["one"], scan(door["ada"]))
     with app.app_context():
-        from checkin import door as door_domain
+        from checkin.door import check_in as door_domain
 
         door_domain.undo(door_domain.active_pass(door["one"]), door["ada_id"], str(uuid.uuid4()))
     made = ago(20)  # before the undo, received after it

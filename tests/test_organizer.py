@@ -8,7 +8,8 @@ import pytest
 from conftest import REUNION_DAY, csrf_token
 from sqlalchemy import func, insert, select
 
-from checkin import attendees, door, tickets
+from checkin.door import check_in
+from checkin.events import guests, tickets
 from checkin.extensions import db
 from checkin.models import Attendee, DoorPass, Event, Ticket
 
@@ -190,7 +191,7 @@ def test_arrivals_count_per_ten_minutes_on_the_local_clock(app, ctx, make_event,
         admit(app, make_attendee(slug)[0], start + timedelta(minutes=minutes))
     make_attendee(slug)
     event = db.session.scalar(select(Event).where(Event.slug == slug))
-    result = attendees.arrivals(event)
+    result = guests.arrivals(event)
     assert (result.expected, result.admitted, result.minutes) == (5, 4, 10)
     assert result.start == start
     assert result.counts[:3] == [3, 0, 1]
@@ -204,7 +205,7 @@ def test_early_arrivals_widen_the_chart(app, ctx, make_event, make_attendee):
     slug = make_event()
     admit(app, make_attendee(slug)[0], NEW_YORK_18H - timedelta(minutes=42))
     event = db.session.scalar(select(Event).where(Event.slug == slug))
-    result = attendees.arrivals(event)
+    result = guests.arrivals(event)
     assert result.start == NEW_YORK_18H - timedelta(minutes=50)
     assert result.counts[0] == 1 and sum(result.counts) == 1
 
@@ -214,8 +215,8 @@ def test_long_events_use_longer_buckets(app, ctx, make_event):
     slug = make_event()
     event = db.session.scalar(select(Event).where(Event.slug == slug))
     event.ends_at = event.starts_at + timedelta(days=3)
-    result = attendees.arrivals(event)
-    assert result.minutes >= 60 and len(result.counts) <= attendees.MAX_BARS
+    result = guests.arrivals(event)
+    assert result.minutes >= 60 and len(result.counts) <= guests.MAX_BARS
 
 
 def test_no_arrivals_yet_says_so(client, org):
@@ -388,7 +389,7 @@ def test_log_keeps_to_the_last_fifty(app, client, org, make_attendee, make_pass)
     with app.app_context():
         door_pass = db.session.scalar(select(DoorPass))
         for _ in range(60):
-            door.check_in_scan(door_pass, "garbage", str(uuid.uuid4()))
+            check_in.check_in_scan(door_pass, "garbage", str(uuid.uuid4()))
     fragment = client.get(org.url + "/attempts", headers=HTMX).get_data(as_text=True)
     assert fragment.count("unknown code") == 50
 
@@ -572,7 +573,7 @@ def test_pass_list_shows_expiry_and_last_use(app, client, org, make_attendee, ma
     make_pass(org.slug, "Door 1")
     assert re.search(r"Door 1 Expires \w{3} \d+ \w{3}, \d\d:\d\d never", text(client.get(org.url)))
     with app.app_context():
-        door.check_in_scan(db.session.scalar(select(DoorPass)), "garbage", str(uuid.uuid4()))
+        check_in.check_in_scan(db.session.scalar(select(DoorPass)), "garbage", str(uuid.uuid4()))
     assert re.search(
         r"Door 1 Expires [^|]*?\d\d:\d\d \w{3} \d+ \w{3}, \d\d:\d\d", text(client.get(org.url))
     )
@@ -619,13 +620,13 @@ def test_replacing_a_personal_link_ends_the_old_one_and_its_sessions(
     app, client, org, make_attendee, sign_in_attendee
 ):
     """A forwarded email: the new link signs in, the old one and the phone using it are out."""
-    from checkin import links
+    from checkin.accounts import personal_links
 
     guest, _ = make_attendee(org.slug, "Ada Lovelace")
     phone = app.test_client()
     sign_in_attendee(phone, guest)  # makes the first link and signs in with it
     with app.app_context():
-        old = links.token_of(links.current(guest))
+        old = personal_links.token_of(personal_links.current(guest))
     home = f"/e/{org.slug}/"
     assert phone.get(home).status_code == 200
     assert org.post(f"{org.url}/attendees/{guest}/relink", {}).status_code == 422
@@ -647,13 +648,13 @@ def test_another_organizer_cannot_replace_a_guests_link(
     app, org, make_attendee, make_organizer, sign_in
 ):
     """Organizer B gets 404 on A's guest, and A's guest keeps the link."""
-    from checkin import links
+    from checkin.accounts import personal_links
 
     guest, _ = make_attendee(org.slug, "Ada Lovelace")
     with app.app_context():
         from checkin.models import Attendee as A
 
-        before = links.token_of(links.ensure(db.session.get(A, guest)))
+        before = personal_links.token_of(personal_links.ensure(db.session.get(A, guest)))
     make_organizer("b@example.org")
     other = app.test_client()
     sign_in("b@example.org", test_client=other)
@@ -663,4 +664,4 @@ def test_another_organizer_cannot_replace_a_guests_link(
     )
     assert reply.status_code == 404
     with app.app_context():
-        assert links.token_of(links.current(guest)) == before
+        assert personal_links.token_of(personal_links.current(guest)) == before

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from checkin import door_passes
+from checkin.door import passes
 from checkin.extensions import db
 from checkin.models import DoorPass
-from checkin.views import pwa
+from checkin.pwa import views
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 
@@ -59,20 +59,20 @@ def test_changed_static_file_changes_the_version(tmp_path):
     """Editing one shell file gives a new version; the same files give the same one."""
     static = tmp_path / "static"
     shutil.copytree(STATIC, static)
-    before = pwa.shell_version(static)
-    assert pwa.shell_version(static) == before
+    before = views.shell_version(static)
+    assert views.shell_version(static) == before
     (static / "css" / "app.css").write_text("body { color: red; }\n")
-    assert pwa.shell_version(static) != before
+    assert views.shell_version(static) != before
 
 
 def test_added_static_file_changes_the_version(tmp_path):
     """A new file in the shell (a new script, say) gives a new version too."""
     static = tmp_path / "static"
     shutil.copytree(STATIC, static)
-    before = pwa.shell_version(static)
+    before = views.shell_version(static)
     (static / "js" / "extra.js").write_text("console.log(1);\n")
-    assert "js/extra.js" in pwa.shell_files(static)
-    assert pwa.shell_version(static) != before
+    assert "js/extra.js" in views.shell_files(static)
+    assert views.shell_version(static) != before
 
 
 def test_manifest_makes_the_app_installable(client):
@@ -137,7 +137,7 @@ def test_ended_door_pass_page_is_not_kept(app, client, make_event, make_pass):
     slug = make_event()
     token = make_pass(slug)
     with app.app_context():
-        door_passes.revoke(db.session.scalar(select(DoorPass)))
+        passes.revoke(db.session.scalar(select(DoorPass)))
     reply = client.get(f"/door/{token}/")
     assert reply.status_code == 401 and "X-Offline-Page" not in reply.headers
 

@@ -10,7 +10,8 @@ import pytest
 import redis
 from conftest import PASSWORD, csrf_token, fresh_app
 
-from checkin import accounts, config, create_app, rate_limits
+from checkin import config, create_app, rate_limits
+from checkin.accounts import users
 from checkin.extensions import db
 
 ORGANIZER = "organizer@example.org"
@@ -53,7 +54,7 @@ def limited(database_url, tmp_path, storage, prefix):
     """The app with limits on and an organizer in it."""
     with fresh_app(database_url, tmp_path / "a", **limits_on(storage, prefix)) as app:
         with app.app_context():
-            accounts.create_organizer(ORGANIZER, PASSWORD)
+            users.create_organizer(ORGANIZER, PASSWORD)
         yield app
 
 

@@ -1,12 +1,12 @@
-"""Who to meet here and what two people share: room.py over the matching engine."""
+"""Who to meet here and what two people share: room/suggestions.py over the matching engine."""
 
 import uuid
 
 import pytest
 
-from checkin import cards, room
 from checkin.extensions import db
 from checkin.models import Attendee
+from checkin.room import cards, suggestions
 
 HALL = "Watson Hall"
 
@@ -58,12 +58,12 @@ def names(found) -> list[str]:
 
 def test_only_checked_in_findable_people_of_my_event_are_suggested(ctx, event):
     """Grace is; Alan (not in), Barbara (not findable), Edsger (elsewhere) and I are not."""
-    assert names(room.suggestions(me(event["ada"]))) == ["Grace Hopper"]
+    assert names(suggestions.suggestions(me(event["ada"]))) == ["Grace Hopper"]
 
 
 def test_suggestions_carry_public_fields_and_reasons_in_words(ctx, event):
     """Each entry has the public profile and its reasons, in words."""
-    (grace,) = room.suggestions(me(event["ada"]))
+    (grace,) = suggestions.suggestions(me(event["ada"]))
     assert grace["id"] == event["grace"] and grace["employer"] == "Navy"
     assert set(grace["reasons"]) == {
         f"You both lived in {HALL}",
@@ -75,7 +75,7 @@ def test_suggestions_carry_public_fields_and_reasons_in_words(ctx, event):
 def test_people_already_on_my_cards_are_not_suggested(ctx, event):
     """Once Ada recorded Grace, Grace drops out of her suggestions."""
     cards.record(me(event["ada"]), me(event["grace"]), str(uuid.uuid4()))
-    assert room.suggestions(me(event["ada"])) == []
+    assert suggestions.suggestions(me(event["ada"])) == []
 
 
 def test_at_most_five_by_default(ctx, event):
@@ -83,56 +83,56 @@ def test_at_most_five_by_default(ctx, event):
     for i in range(8):
         event["add"](f"Hallmate {i}")
     later()
-    assert len(room.suggestions(me(event["ada"]), fresh=True)) == 5
-    assert len(room.suggestions(me(event["ada"]), limit=2)) == 2
+    assert len(suggestions.suggestions(me(event["ada"]), fresh=True)) == 5
+    assert len(suggestions.suggestions(me(event["ada"]), limit=2)) == 2
 
 
 def test_unticking_findable_counts_at_once(ctx, event):
     """Who may be suggested is read fresh: no waiting for the cache."""
     ada = me(event["ada"])
-    assert names(room.suggestions(ada)) == ["Grace Hopper"]
+    assert names(suggestions.suggestions(ada)) == ["Grace Hopper"]
     me(event["grace"]).consent_findable = False
     db.session.commit()
-    assert room.suggestions(ada) == []
+    assert suggestions.suggestions(ada) == []
 
 
 def test_a_check_in_counts_at_once(ctx, event):
     """Alan checking in makes him a suggestion on the next request."""
     ada = me(event["ada"])
-    assert "Alan Turing" not in names(room.suggestions(ada))
+    assert "Alan Turing" not in names(suggestions.suggestions(ada))
     edit(event["alan"], checked_in_at=me(event["grace"]).checked_in_at)
-    assert "Alan Turing" in names(room.suggestions(ada))
+    assert "Alan Turing" in names(suggestions.suggestions(ada))
 
 
 def test_a_fresh_read_sees_profile_edits(ctx, event):
     """fresh=True rebuilds the matcher, so a just-edited profile gives its reasons."""
     ada = me(event["ada"])
-    room.suggestions(ada)
+    suggestions.suggestions(ada)
     edit(event["nobody"], interests="Rowing")
     edit(event["ada"], interests="rowing")
-    found = {e["name"]: e["reasons"] for e in room.suggestions(ada, fresh=True)}
+    found = {e["name"]: e["reasons"] for e in suggestions.suggestions(ada, fresh=True)}
     assert found["Nora Nobody"] == ["Both into rowing"]
 
 
 def test_the_matcher_is_kept_per_event_until_the_guest_list_changes(ctx, event):
     """The same matcher answers twice; a new attendee, fresh=True or clear() build another."""
     event_id = me(event["ada"]).event_id
-    first = room.matcher(event_id)
-    assert room.matcher(event_id) is first
+    first = suggestions.matcher(event_id)
+    assert suggestions.matcher(event_id) is first
     event["add"]("Walk In")
     later()
-    second = room.matcher(event_id)
+    second = suggestions.matcher(event_id)
     assert second is not first
-    assert room.matcher(event_id, fresh=True) is not second
-    room.clear()
-    assert room.matcher(event_id) is not second
+    assert suggestions.matcher(event_id, fresh=True) is not second
+    suggestions.clear()
+    assert suggestions.matcher(event_id) is not second
 
 
 def test_shared_chips_name_every_shared_fact(ctx, event):
     """Grace and Ada: the hall and mentoring, each as a chip from Ada's side."""
-    chips = room.shared(me(event["ada"]), me(event["grace"]))
+    chips = suggestions.shared(me(event["ada"]), me(event["grace"]))
     assert set(chips) == {f"You both lived in {HALL}", "Grace can help with product management"}
-    assert set(room.shared(me(event["grace"]), me(event["ada"]))) == {
+    assert set(suggestions.shared(me(event["grace"]), me(event["ada"]))) == {
         "You can help Ada with product management",
         f"You both lived in {HALL}",
     }
@@ -141,4 +141,4 @@ def test_shared_chips_name_every_shared_fact(ctx, event):
 @pytest.mark.parametrize("other", ["barbara", "ada", "edsger"])
 def test_no_chips_for_a_private_profile_myself_or_another_event(ctx, event, other):
     """Barbara is not findable, so her profile (and what we share) stays private."""
-    assert room.shared(me(event["ada"]), me(event[other])) == []
+    assert suggestions.shared(me(event["ada"]), me(event[other])) == []

@@ -13,19 +13,21 @@ from conftest import csrf_token
 from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 
-from checkin import api_passes
+from checkin.door import api_passes
 from checkin.extensions import db
 from checkin.models import Attendee, DoorPass, Event, utcnow
 
 # Blueprints anyone may reach without an organizer session (each guards itself another way:
 # sign-in is the way in, door pages and the API need a door pass, tickets need the code).
 PUBLIC_BLUEPRINTS = {
-    *("auth", "door", "api", "tickets", "attendee", "cards_api", "links"),
-    "digest_links",  # the digest's links: each carries a signed token for its reader
-    "exports",  # an attendee's own export 404s like /e/ pages (organizer ones: test_exports)
+    *("accounts", "door", "api", "ticket_page", "room", "cards_api"),
     "pwa",  # the manifest, the service worker and the offline page: the same for everyone
-    "door_badges",  # the door's "Print badge": a door pass, like the door pages
-    "health",  # /healthz: "ok" or which part fails, nothing more (test_health)
+    "operations",  # /healthz: "ok" or which part fails, nothing more (test_health)
+}
+# The digest's links: each carries a signed token for its reader (the rest of mail is organizers').
+PUBLIC_MAIL_LINKS = {
+    *("mail.confirm_unsubscribe", "mail.unsubscribe", "mail.subscribe_again"),
+    *("mail.confirm_connect", "mail.connect", "mail.confirm_meet", "mail.meet"),
 }
 PUBLIC_ENDPOINTS = {"static"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
@@ -89,7 +91,8 @@ def rules(app, predicate=lambda rule: True):
 
 def organizer_rule(rule) -> bool:
     """Routes only a signed-in organizer may use."""
-    return rule.endpoint.split(".")[0] not in PUBLIC_BLUEPRINTS
+    public = rule.endpoint.split(".")[0] in PUBLIC_BLUEPRINTS or rule.endpoint in PUBLIC_MAIL_LINKS
+    return not public
 
 
 def build(app, rule, values: dict) -> str:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from checkin import subscriptions
 from checkin.extensions import db
+from checkin.mail import subscriptions
 from checkin.models import Attendee
 
 
@@ -54,7 +54,7 @@ def test_without_an_address_it_is_just_that_row(ctx, make_event, make_attendee):
 def test_the_apps_digest_box_shows_the_unsubscribe_and_ticking_it_undoes_it(ctx, ada_thrice):
     """After unsubscribing, Ada's "send me the digest" box is unticked; ticking it again on her
     profile is an opt-in that clears the unsubscribe at every event of the organizer."""
-    from checkin import profiles
+    from checkin.room import profiles
 
     ada = db.session.get(Attendee, ada_thrice["spring"])
     ada.consent_digest = True
@@ -67,7 +67,7 @@ def test_the_apps_digest_box_shows_the_unsubscribe_and_ticking_it_undoes_it(ctx,
 
 def test_saving_the_profile_with_the_box_still_unticked_keeps_the_unsubscribe(ctx, ada_thrice):
     """Editing other fields does not quietly subscribe anyone again."""
-    from checkin import profiles
+    from checkin.room import profiles
 
     ada = db.session.get(Attendee, ada_thrice["fall"])
     subscriptions.unsubscribe(ada)

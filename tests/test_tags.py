@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import select
 
-from checkin import tags
 from checkin.extensions import db
+from checkin.matching import tags
 from checkin.models import Attendee, Event
 
 

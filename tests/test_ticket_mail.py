@@ -10,8 +10,9 @@ from conftest import REUNION_DAY, csrf_token
 from mailserver import free_port
 from sqlalchemy import func, select, update
 
-from checkin import tasks, ticket_mail
+from checkin import tasks
 from checkin.extensions import db
+from checkin.mail import ticket_mail
 from checkin.models import Attendee, Event, TicketMail
 
 GUESTS = [
@@ -51,7 +52,7 @@ def page(client, path) -> str:
 
 def ticket_urls(app, slug) -> dict[str, str]:
     """Each guest's ticket URL (what their QR must carry), by email."""
-    from checkin import tickets
+    from checkin.events import tickets
 
     with app.app_context():
         people = db.session.scalars(select(Attendee).join(Event).where(Event.slug == slug))
@@ -329,16 +330,16 @@ def test_a_bug_in_one_email_fails_it_and_the_rest_still_go(
     app, party, inbox, smtp_url, monkeypatch
 ):
     """A bug half-way through a batch (injected here) fails that email, with why; none stuck."""
-    from checkin import emails
+    from checkin.mail import messages
 
-    real = emails.ticket
+    real = messages.ticket
 
     def ticket(person, *args):
         if person.email == "zoe@example.org":
             raise RuntimeError("template exploded")
         return real(person, *args)
 
-    monkeypatch.setattr(emails, "ticket", ticket)
+    monkeypatch.setattr(messages, "ticket", ticket)
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == party["slug"]))
         queued = ticket_mail.queue(event, None, again=False, batch="")

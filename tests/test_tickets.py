@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from checkin import tickets
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import Attendee
 

@@ -27,8 +27,9 @@ from huey.storage import RedisStorage
 from mailserver import Inbox, start
 from sqlalchemy import select
 
-from checkin import tasks, ticket_mail
+from checkin import tasks
 from checkin.extensions import db
+from checkin.mail import ticket_mail
 from checkin.models import Event, TicketMail
 
 GUESTS = ["ada@example.org", "zoe@example.org", "grace@example.org"]

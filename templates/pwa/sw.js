@@ -1,5 +1,5 @@
 /* checkin service worker: the app shell cache-first, pages network-first, the offline page as fallback.
-   Served by checkin/views/pwa.py, which fills in the shell's version and files.
+   Served by checkin/pwa/views.py, which fills in the shell's version and files.
 
    What is cached:
    - the shell (CSS, JS, htmx, the QR decoder and its wasm, icons, /offline) under CACHE, replaced

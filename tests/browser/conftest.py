@@ -7,7 +7,8 @@ import pytest
 from conftest import CHROMIUM, REUNION_START, SCHEME, fresh_app, serve
 from playwright.sync_api import expect
 
-from checkin import accounts, events, links, tickets
+from checkin.accounts import personal_links, users
+from checkin.events import events, tickets
 from checkin.extensions import db
 from checkin.models import Attendee, utcnow
 
@@ -109,7 +110,7 @@ def create_event(
     timezone="America/New_York",
 ):
     """A five-hour event owned by a new organizer (ORGANIZER, PASSWORD); call in an app context."""
-    organizer = accounts.create_organizer(ORGANIZER, PASSWORD)
+    organizer = users.create_organizer(ORGANIZER, PASSWORD)
     return events.create_event(organizer, name, venue, start, start + timedelta(hours=5), timezone)
 
 
@@ -132,7 +133,9 @@ def guests_in_the_room(event, guests) -> dict:
         people[name.split()[0]] = {"id": person.id, "ticket": ticket}
     db.session.commit()
     for who in people.values():
-        who["link"] = links.url_of(links.ensure(db.session.get(Attendee, who["id"])))
+        who["link"] = personal_links.url_of(
+            personal_links.ensure(db.session.get(Attendee, who["id"]))
+        )
     return people
 
 

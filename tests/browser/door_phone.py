@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from checkin import door_passes, tickets
+from checkin.door import passes
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import Attendee, CheckInAttempt, utcnow
 
@@ -43,7 +44,7 @@ def door(live_app):
             db.session.flush()
             people[name] = (person.id, tickets.ticket_url(tickets.code_of(tickets.issue(person))))
         db.session.commit()
-        token = door_passes.token_of(door_passes.create(event, "Door 1"))
+        token = passes.token_of(passes.create(event, "Door 1"))
     return {"url": f"{live_app.base_url}/door/{token}/", "people": people, "app": live_app}
 
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from checkin import door, door_passes
+from checkin.door import check_in, passes
 from checkin.extensions import db
 from checkin.models import Attendee, utcnow
 
@@ -26,7 +26,7 @@ def evening(live_app):
         event = create_event(
             start=now.astimezone(ZoneInfo(ZONE)) - timedelta(hours=3), timezone=ZONE
         )
-        doors = [door_passes.create(event, "Front door"), door_passes.create(event, SIDE_DOOR)]
+        doors = [passes.create(event, "Front door"), passes.create(event, SIDE_DOOR)]
         for i in range(40):
             at = now - timedelta(minutes=175 - i * 6) if i < 29 else None
             db.session.add(
@@ -41,7 +41,7 @@ def evening(live_app):
         late = Attendee(event_id=event.id, name=LONG_NAME, class_year=2009)
         db.session.add(late)
         db.session.commit()
-        door.check_in_attendee(doors[1], late.id, str(uuid.uuid4()))  # at the door, just now
+        check_in.check_in_attendee(doors[1], late.id, str(uuid.uuid4()))  # at the door, just now
         admitted = db.session.get(Attendee, late.id).checked_in_at.astimezone(ZoneInfo(ZONE))
         return {"slug": event.slug, "late": admitted.strftime("%H:%M")}
 

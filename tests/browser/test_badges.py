@@ -11,7 +11,7 @@ from consumer import Consumers, use_file_queue
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from checkin import tickets
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import Attendee, BadgeJob
 

@@ -5,9 +5,12 @@ import uuid
 
 import pytest
 
-from checkin import cards, digest, emails, links
+from checkin.accounts import personal_links
+from checkin.digest import content
 from checkin.extensions import db
+from checkin.mail import messages
 from checkin.models import Attendee, Event
+from checkin.room import cards
 
 from .axe import serious_violations
 from .conftest import SCREENSHOTS
@@ -73,9 +76,9 @@ def zoes_digest(app, guests):
         event = db.session.get(Event, zoe.event_id)
         event.postal_address = "Alumni Association, 1 College Green, Boston MA 02115"
         db.session.commit()
-        links.ensure(zoe)
-        d = digest.Builder(event).build(zoe)
-        yield emails.render_digest(d)[1]
+        personal_links.ensure(zoe)
+        d = content.Builder(event).build(zoe)
+        yield messages.render_digest(d)[1]
 
 
 @pytest.fixture
@@ -83,7 +86,7 @@ def introduction(app, guests):
     """The introduction Zoë gets when she and Maya both asked to meet."""
     with app.app_context():
         zoe, maya = (db.session.get(Attendee, i) for i in guests[:2])
-        message = emails.introduction(zoe, maya)
+        message = messages.introduction(zoe, maya)
         yield message.get_body(("html",)).get_content()
 
 

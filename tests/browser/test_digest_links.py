@@ -4,9 +4,10 @@ Screenshots at 390 and 360 px, axe-core, no sideways scrolling, no console error
 import pytest
 from playwright.sync_api import expect
 
-from checkin import cards, mail_links
 from checkin.extensions import db
+from checkin.mail import links
 from checkin.models import Attendee
+from checkin.room import cards
 
 from .axe import serious_violations
 from .conftest import create_event, open_phone, screenshot
@@ -29,9 +30,9 @@ def mail_links_of(live_app):
         db.session.commit()
         cards.record(grace, ada, "grace-met-ada-1")
         return {
-            "unsubscribe": mail_links.unsubscribe_url(ada),
-            "connect": mail_links.connect_url(ada, grace),
-            "meet": mail_links.meet_url(ada, grace),
+            "unsubscribe": links.unsubscribe_url(ada),
+            "connect": links.connect_url(ada, grace),
+            "meet": links.meet_url(ada, grace),
             "ada": ada.id,
         }
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from checkin import door_passes
+from checkin.door import passes
 from checkin.extensions import db
 from checkin.models import Attendee, Event
 
@@ -250,8 +250,8 @@ def test_a_pass_revoked_mid_evening_says_so_and_keeps_the_code(door, browser):
     page = new_phone(browser)
     page.goto(door["url"])
     with door["app"].app_context():
-        for door_pass in door_passes.passes_of(db.session.scalars(select(Event)).one()):
-            door_passes.revoke(door_pass)
+        for door_pass in passes.passes_of(db.session.scalars(select(Event)).one()):
+            passes.revoke(door_pass)
     ada_ticket = door["people"]["Ada Lovelace"][1]
     wedge_scan(page, ada_ticket)
     expect(page.locator("#door-alert")).to_have_text(

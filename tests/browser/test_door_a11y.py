@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from checkin import tickets
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import Attendee
 

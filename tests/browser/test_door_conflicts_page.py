@@ -6,7 +6,9 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from checkin import door, door_passes, tickets
+from checkin.door import check_in
+from checkin.door import passes as door_passes
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import Attendee, utcnow
 
@@ -37,7 +39,9 @@ def two_phones_offline(live_app) -> str:
         for code, minutes in zip(codes, (40, 25), strict=True):
             for offset, (door_pass, device) in enumerate(phones):
                 scanned = utcnow() - timedelta(minutes=minutes + 3 * offset)
-                door.check_in_scan(door_pass, code, str(uuid.uuid4()), scanned, device, "admitted")
+                check_in.check_in_scan(
+                    door_pass, code, str(uuid.uuid4()), scanned, device, "admitted"
+                )
         return event.slug
 
 

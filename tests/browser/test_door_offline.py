@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from checkin import door_passes
+from checkin.door import passes
 from checkin.extensions import db
 from checkin.models import Attendee, CheckInAttempt, DoorPass, Event
 
@@ -232,9 +232,9 @@ def test_expired_pass_keeps_the_scans_and_a_new_pass_sends_them(door, browser, l
     page.keyboard.press("Escape")
     shots(page, "sync-now")
     with live_app.app_context():
-        door_passes.revoke(db.session.scalar(select(DoorPass)))
+        passes.revoke(db.session.scalar(select(DoorPass)))
         event = db.session.scalar(select(Event))
-        token = door_passes.token_of(door_passes.create(event, "Door 2"))
+        token = passes.token_of(passes.create(event, "Door 2"))
     new_url = f"{live_app.base_url}/door/{token}/"
     page.wait_for_timeout(1100)  # the API's pass cache (api_passes.PASS_CACHE_SECONDS)
 
@@ -462,7 +462,7 @@ def test_offline_answers_and_the_waiting_line_pass_axe(door, browser):
     expect(page.locator("#results")).to_contain_text("saved on this phone")
     assert serious_violations(page) == [], "waiting line and local results"
     with door["app"].app_context():
-        door_passes.revoke(db.session.scalar(select(DoorPass)))
+        passes.revoke(db.session.scalar(select(DoorPass)))
     page.wait_for_timeout(1100)  # the API's pass cache
     page.context.set_offline(False)
     page.get_by_role("button", name="Sync now (2 waiting)").click()

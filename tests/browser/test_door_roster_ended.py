@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from checkin import door_passes, tickets
+from checkin.door import passes
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import DoorPass, Event, utcnow
 
@@ -60,7 +61,7 @@ def end_pass(app, url: str, how: str) -> None:
             select(DoorPass).where(DoorPass.token_hash == tickets.digest(token_in(url)))
         )
         if how == "revoked":
-            door_passes.revoke(found)
+            passes.revoke(found)
         else:
             found.expires_at = utcnow() - timedelta(minutes=1)
             db.session.commit()
@@ -73,7 +74,7 @@ def new_pass_url(app) -> str:
     """A second door pass for the same event, as the organizer would hand out."""
     with app.app_context():
         event = db.session.scalar(select(Event))
-        token = door_passes.token_of(door_passes.create(event, "Door 2"))
+        token = passes.token_of(passes.create(event, "Door 2"))
     return f"{app.base_url}/door/{token}/"
 
 

@@ -8,9 +8,11 @@ import vobject
 from conftest import REUNION_DAY
 from playwright.sync_api import expect
 
-from checkin import cards, links, tickets
+from checkin.accounts import personal_links
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import Attendee, utcnow
+from checkin.room import cards
 
 from .axe import serious_violations
 from .conftest import SCREENSHOTS, create_event, open_phone, sign_in_organizer
@@ -63,7 +65,7 @@ def world(app) -> dict:
         db.session.commit()
         cards.record(people["ada"], people["zoe"], str(uuid.uuid4()), NOTE, starred=True)
         cards.record(people["zoe"], people["ada"], str(uuid.uuid4()))
-        link = links.url_of(links.ensure(people["ada"]))
+        link = personal_links.url_of(personal_links.ensure(people["ada"]))
         return {"slug": event.slug, "ada_link": link}
 
 

@@ -20,7 +20,7 @@ from conftest import fresh_app
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from checkin import door_passes
+from checkin.door import passes
 from checkin.extensions import db
 from checkin.models import Attendee, Card, DoorPass, utcnow
 
@@ -70,7 +70,7 @@ def evening(database_url, tmp_path, certificate):
             at_door = guests_in_the_room(event, [("Chloé Dubois", 2015, {})])["Chloé"]
             db.session.get(Attendee, at_door["id"]).checked_in_at = None
             db.session.commit()
-            door = f"{base_url}/door/{door_passes.token_of(door_passes.create(event, 'Door 1'))}/"
+            door = f"{base_url}/door/{passes.token_of(passes.create(event, 'Door 1'))}/"
             slug = event.slug
         env = {
             **os.environ,

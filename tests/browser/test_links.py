@@ -4,7 +4,8 @@ for a link that no longer works and for asking again. Screenshots at 390 and 360
 import pytest
 from playwright.sync_api import expect
 
-from checkin import links, tickets
+from checkin.accounts import personal_links
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import Attendee
 
@@ -24,7 +25,7 @@ def ada_link(live_app):
         db.session.flush()
         tickets.issue(ada)
         db.session.commit()
-        return links.url_of(links.ensure(ada)), event.slug
+        return personal_links.url_of(personal_links.ensure(ada)), event.slug
 
 
 def phone_page(browser, size):
@@ -70,7 +71,7 @@ def test_a_replaced_link_offers_a_new_one(live_app, browser, ada_link):
     """An old link explains itself and asks for the address; sending shows the same answer."""
     url, slug = ada_link
     with live_app.app_context():
-        links.issue(db.session.scalar(db.select(Attendee)))
+        personal_links.issue(db.session.scalar(db.select(Attendee)))
     page = phone_page(browser, "phone")
     page.goto(url)
     expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()

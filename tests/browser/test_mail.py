@@ -3,7 +3,7 @@ page's card, the ticket emails page, the sent-mail list and one message with its
 
 from playwright.sync_api import expect
 
-from checkin import tickets
+from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import Attendee
 

@@ -12,7 +12,7 @@ from conftest import REUNION_DAY
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from checkin import accounts
+from checkin.accounts import users
 from checkin.extensions import db
 from checkin.models import Attendee, CheckInAttempt, DoorPass, Event
 
@@ -27,7 +27,7 @@ SIZES = {"phone": (390, 844), "small": (360, 740), "desktop": (1280, 800)}
 def organizer(live_app):
     """An organizer account in the live app."""
     with live_app.app_context():
-        accounts.create_organizer(EMAIL, PASSWORD)
+        users.create_organizer(EMAIL, PASSWORD)
     return live_app
 
 

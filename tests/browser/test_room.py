@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from checkin import cards
 from checkin.extensions import db
 from checkin.models import Attendee, Card, utcnow
+from checkin.room import cards
 
 from .axe import serious_violations
 from .camera import qr_frame, write_y4m

@@ -18,7 +18,7 @@ from mailserver import Inbox, start
 from playwright.sync_api import expect
 from sqlalchemy.engine import make_url
 
-from checkin.views.auth import PER_ACCOUNT_HERE, PER_ADDRESS
+from checkin.accounts.views import PER_ACCOUNT_HERE, PER_ADDRESS
 
 ORGANIZER, PASSWORD = "organizer@example.org", "correct horse battery"
 ZONE = "America/New_York"

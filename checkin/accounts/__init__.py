@@ -1,0 +1,1 @@
+"""Organizer accounts, attendees' personal links and signing in."""

@@ -1,0 +1,99 @@
+"""Personal links: an attendee's unguessable sign-in link to the event app, stored hashed."""
+
+from flask import current_app
+from sqlalchemy import insert, select, update
+
+from ..database import writing
+from ..events import tickets
+from ..extensions import db
+from ..models import Attendee, PersonalLink, utcnow
+
+
+def issue(attendee: Attendee) -> PersonalLink:
+    """A new personal link; the old one stops working, and so do sessions opened with it."""
+    with writing():
+        db.session.execute(
+            update(PersonalLink)
+            .where(PersonalLink.attendee_id == attendee.id, PersonalLink.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        link = _new(attendee)
+        db.session.add(link)
+    return link
+
+
+def current(attendee_id: int) -> PersonalLink | None:
+    """The attendee's link that still works, if any."""
+    return db.session.scalar(
+        select(PersonalLink).where(
+            PersonalLink.attendee_id == attendee_id, PersonalLink.revoked_at.is_(None)
+        )
+    )
+
+
+def ensure(attendee: Attendee) -> PersonalLink:
+    """The attendee's working link, made on first need."""
+    return current(attendee.id) or issue(attendee)
+
+
+def ensure_all(event_id: int) -> dict[int, PersonalLink]:
+    """Every attendee's working link for an event, making the missing ones in one insert."""
+    have = {link.attendee_id: link for link in _working(event_id)}
+    missing = db.session.scalars(
+        select(Attendee.id).where(Attendee.event_id == event_id, Attendee.id.not_in(have))
+    ).all()
+    if missing:
+        with writing():
+            rows = [_row(event_id, attendee_id) for attendee_id in missing]
+            db.session.execute(insert(PersonalLink.__table__), rows)
+        have = {link.attendee_id: link for link in _working(event_id)}
+    return have
+
+
+def token_of(link: PersonalLink) -> str:
+    """The secret in the link (derived again from its salt and the server's key)."""
+    return tickets.derive("link", link.salt)
+
+
+def url_of(link: PersonalLink) -> str:
+    """The full personal link, as mailed."""
+    return f"{current_app.config['BASE_URL']}/in/{token_of(link)}"
+
+
+def find(token: str) -> PersonalLink | None:
+    """The working link a token names, or None (revoked, unknown, malformed)."""
+    link = find_any(token)
+    return link if link is not None and link.revoked_at is None else None
+
+
+def find_any(token: str) -> PersonalLink | None:
+    """The link a token names, working or replaced; None when unknown or malformed."""
+    token = (token or "").strip().upper()
+    if not tickets.CODE_RE.match(token):
+        return None
+    return db.session.scalar(
+        select(PersonalLink).where(PersonalLink.token_hash == tickets.digest(token))
+    )
+
+
+def _working(event_id: int):
+    return db.session.scalars(
+        select(PersonalLink).where(
+            PersonalLink.event_id == event_id, PersonalLink.revoked_at.is_(None)
+        )
+    )
+
+
+def _new(attendee: Attendee) -> PersonalLink:
+    return PersonalLink(**_row(attendee.event_id, attendee.id))
+
+
+def _row(event_id: int, attendee_id: int) -> dict:
+    salt = tickets.new_salt()
+    token_hash = tickets.digest(tickets.derive("link", salt))
+    return {
+        "event_id": event_id,
+        "attendee_id": attendee_id,
+        "salt": salt,
+        "token_hash": token_hash,
+    }

@@ -1,0 +1,126 @@
+"""Who is signed in: organizer accounts (email + password) and attendees (personal links).
+
+Flask-Login keeps one user per browser session, typed "organizer:<id>" or
+"attendee:<id>:<link id>". Opening a personal link therefore signs an organizer out in that
+browser, and organizer pages check the type, never just "signed in".
+"""
+
+from functools import wraps
+
+from flask import Response, abort, flash, redirect, request
+from flask_login import current_user, login_url, login_user
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db, htmx, login_manager
+from ..models import Attendee, Organizer, PersonalLink
+
+# Compared against when the email is unknown, so both paths take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class AccountError(ValueError):
+    """An account could not be created as asked."""
+
+
+def create_organizer(email: str, password: str, name: str = "") -> Organizer:
+    """Create an organizer with a hashed password."""
+    email = email.strip().lower()
+    if len(password) < 10:
+        raise AccountError("Use a password of at least 10 characters.")
+    if find_by_email(email):
+        raise AccountError(f"An organizer with {email} already exists.")
+    organizer = Organizer(email=email, name=name, password_hash=generate_password_hash(password))
+    db.session.add(organizer)
+    db.session.commit()
+    return organizer
+
+
+def find_by_email(email: str) -> Organizer | None:
+    """The organizer with this email, case-insensitively."""
+    return db.session.scalar(select(Organizer).where(func.lower(Organizer.email) == email.lower()))
+
+
+def authenticate(email: str, password: str) -> Organizer | None:
+    """The organizer if the password matches, else None."""
+    organizer = find_by_email(email.strip())
+    if organizer is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return organizer if check_password_hash(organizer.password_hash, password) else None
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """Send people to sign in; an htmx poll from an expired session reloads the whole page."""
+    if htmx:
+        # A redirect would swap the sign-in page into a fragment; reload the page instead,
+        # which then redirects to sign-in and back.
+        return Response(status=401, headers={"HX-Refresh": "true"})
+    flash(login_manager.login_message)
+    return redirect(login_url(login_manager.login_view, next_url=request.url))
+
+
+def organizer_required(view):
+    """Let only a signed-in organizer through; anyone else goes to sign in."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not isinstance(current_user._get_current_object(), Organizer):
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def signed_in_organizer() -> Organizer | None:
+    """The organizer signed in here, if the session is an organizer's."""
+    user = current_user._get_current_object()
+    return user if isinstance(user, Organizer) else None
+
+
+def sign_in_attendee(link: PersonalLink) -> Attendee:
+    """Start an attendee's session from their personal link (the POST, never the GET)."""
+    attendee = link.attendee
+    attendee.session_link_id = link.id
+    login_user(attendee, remember=True)
+    return attendee
+
+
+def signed_in_attendee(event_id: int | None = None) -> Attendee | None:
+    """The attendee signed in here (for this event, when given)."""
+    user = current_user._get_current_object()
+    if not isinstance(user, Attendee):
+        return None
+    return user if event_id is None or user.event_id == event_id else None
+
+
+def attendee_of_event(slug: str) -> Attendee:
+    """The signed-in attendee of the event with this slug, or 404 (no hint that it exists)."""
+    user = current_user._get_current_object()
+    if not isinstance(user, Attendee) or user.event.slug != slug:
+        abort(404)
+    return user
+
+
+@login_manager.user_loader
+def _load(user_id: str) -> Organizer | Attendee | None:
+    kind, _, rest = user_id.partition(":")
+    if kind == "organizer" and rest.isdigit():
+        return db.session.get(Organizer, int(rest))
+    if kind == "attendee":
+        return _load_attendee(rest)
+    return None
+
+
+def _load_attendee(rest: str) -> Attendee | None:
+    """The attendee, only while the personal link that opened the session still works."""
+    attendee_id, _, link_id = rest.partition(":")
+    if not (attendee_id.isdigit() and link_id.isdigit()):
+        return None
+    link = db.session.get(PersonalLink, int(link_id))
+    if link is None or link.revoked_at is not None or link.attendee_id != int(attendee_id):
+        return None
+    attendee = link.attendee
+    attendee.session_link_id = link.id
+    return attendee

@@ -1,0 +1,1 @@
+"""The next-morning digest: content, schedule, preview, introductions and vCards."""

@@ -1,0 +1,1 @@
+"""The door: check-in decisions, door passes, scan times, conflicts and the door API."""

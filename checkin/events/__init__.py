@@ -1,0 +1,1 @@
+"""Events, their guests and tickets, and the organizer's exports."""

@@ -1,0 +1,292 @@
+"""Organizer pages: events, arrivals, the guest list, attendees by hand, door passes, and the
+attendance and networking CSVs (GET only, streamed, never cached: they carry personal data)."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..accounts.users import organizer_required
+from ..door import conflicts, passes
+from ..extensions import htmx
+from ..models import utcnow
+from . import events as event_domain
+from . import exports, tickets
+from . import guests as attendees
+from .forms import AttendeeForm, DoorPassForm, EventForm, ReissueForm, RelinkForm
+
+bp = Blueprint("events", __name__)
+
+
+@bp.get("/")
+@organizer_required
+def home():
+    """Send organizers to their events (and everyone else to sign in)."""
+    return redirect(url_for("events.events"))
+
+
+@bp.get("/events")
+@organizer_required
+def events():
+    """The organizer's events."""
+    return render_template("events/events.html", events=event_domain.events_of(current_user))
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@organizer_required
+def new_event():
+    """Create an event."""
+    form = EventForm(timezone="America/New_York")
+    if form.validate_on_submit():
+        event = event_domain.create_event(
+            current_user,
+            form.name.data,
+            form.venue.data,
+            form.starts_at.data,
+            form.ends_at.data,
+            form.timezone.data,
+        )
+        flash("Event created. Next: import the guest list, then make a door pass.")
+        return redirect(url_for("events.event", slug=event.slug))
+    return _event_form(form, None)
+
+
+@bp.route("/events/<slug>/edit", methods=["GET", "POST"])
+@organizer_required
+def edit_event(slug: str):
+    """Change an event's details."""
+    event = event_domain.event_of(current_user, slug)
+    form = EventForm(obj=event)
+    if not form.is_submitted():
+        form.starts_at.data = event_domain.local_naive(event, event.starts_at)
+        form.ends_at.data = event_domain.local_naive(event, event.ends_at)
+    if form.validate_on_submit():
+        event_domain.update_event(
+            event,
+            form.name.data,
+            form.venue.data,
+            form.starts_at.data,
+            form.ends_at.data,
+            form.timezone.data,
+        )
+        flash("Event saved.")
+        return redirect(url_for("events.event", slug=event.slug))
+    return _event_form(form, event)
+
+
+@bp.get("/events/<slug>")
+@organizer_required
+def event(slug: str):
+    """Arrivals, the guest list, the door's log and the door passes of one event."""
+    return _event_page(event_domain.event_of(current_user, slug))
+
+
+@bp.get("/events/<slug>/arrivals")
+@organizer_required
+def arrivals(slug: str):
+    """The arrivals count and chart (polled by htmx), or the whole event page."""
+    return _part_or_page(slug, "events/_arrivals.html", arrivals=attendees.arrivals)
+
+
+@bp.get("/events/<slug>/attempts")
+@organizer_required
+def attempts(slug: str):
+    """The door's recent check-in attempts (polled by htmx), or the whole event page."""
+    return _part_or_page(slug, "events/_attempts.html", attempts=attendees.recent_attempts)
+
+
+@bp.get("/events/<slug>/guests")
+@organizer_required
+def guests(slug: str):
+    """One page of the guest list, filtered by name and status (htmx active search)."""
+    event = event_domain.event_of(current_user, slug)
+    found = attendees.guest_page(
+        event,
+        request.args.get("q", "")[:200],
+        request.args.get("status", "all"),
+        request.args.get("page", 1, type=int),
+    )
+    if htmx:
+        return render_template("events/_guests.html", event=event, guests=found)
+    return _event_page(event, guests=found)
+
+
+@bp.route("/events/<slug>/attendees/new", methods=["GET", "POST"])
+@organizer_required
+def new_attendee(slug: str):
+    """Add one guest by hand; they get a ticket at once."""
+    event = event_domain.event_of(current_user, slug)
+    form = AttendeeForm()
+    if form.validate_on_submit() and (person := _saved(form, attendees.add, event)):
+        flash(f"Added {person.name}. Send them their ticket email below.")
+        return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
+    return render_template(
+        "events/attendee_form.html", event=event, form=form, person=None
+    ), _status(form)
+
+
+@bp.route("/events/<slug>/attendees/<int:attendee_id>", methods=["GET", "POST"])
+@organizer_required
+def attendee(slug: str, attendee_id: int):
+    """One guest: their ticket link, a new ticket, and their details to edit."""
+    event = event_domain.event_of(current_user, slug)
+    person = attendees.attendee_of(event, attendee_id)
+    form = AttendeeForm(obj=person)
+    if form.validate_on_submit() and _saved(form, attendees.update, person):
+        flash("Saved.")
+        return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
+    return _attendee_page(event, person, form, status=_status(form))
+
+
+@bp.post("/events/<slug>/attendees/<int:attendee_id>/reissue")
+@organizer_required
+def reissue_ticket(slug: str, attendee_id: int):
+    """Give a guest a new ticket code; the old one stops working."""
+    event = event_domain.event_of(current_user, slug)
+    person = attendees.attendee_of(event, attendee_id)
+    form = ReissueForm()
+    if not form.validate_on_submit():
+        return _attendee_page(event, person, reissue_form=form, status=422)
+    attendees.reissue(person)
+    flash(f"New ticket issued. The old code no longer works: send {person.name} the new one.")
+    return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
+
+
+@bp.post("/events/<slug>/attendees/<int:attendee_id>/relink")
+@organizer_required
+def replace_link(slug: str, attendee_id: int):
+    """Give a guest a new personal link; the old one and its sessions stop working."""
+    event = event_domain.event_of(current_user, slug)
+    person = attendees.attendee_of(event, attendee_id)
+    form = RelinkForm()
+    if not form.validate_on_submit():
+        return _attendee_page(event, person, relink_form=form, status=422)
+    attendees.replace_link(person)
+    flash(
+        f"New personal link made. The old one no longer signs in: send {person.name} the new one."
+    )
+    return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
+
+
+@bp.post("/events/<slug>/door-passes")
+@organizer_required
+def create_door_pass(slug: str):
+    """Make a door pass and show its link and QR."""
+    event = event_domain.event_of(current_user, slug)
+    form = DoorPassForm()
+    if not form.validate_on_submit():
+        return _event_page(event, pass_form=form, status=422)
+    door_pass = passes.create(event, form.name.data, form.hours.data)
+    return redirect(url_for("events.door_pass", slug=slug, pass_id=door_pass.id))
+
+
+@bp.get("/events/<slug>/door-passes/<int:pass_id>")
+@organizer_required
+def door_pass(slug: str, pass_id: int):
+    """A door pass's link as a QR for the volunteer to scan with their phone."""
+    event = event_domain.event_of(current_user, slug)
+    found = passes.pass_of(event, pass_id)
+    link = passes.link(found)
+    return render_template(
+        "events/door_pass.html",
+        event=event,
+        door_pass=found,
+        link=link,
+        qr=tickets.qr_svg(link, f"Door link for {found.name}"),
+        now=utcnow(),
+    )
+
+
+@bp.post("/events/<slug>/door-passes/<int:pass_id>/revoke")
+@organizer_required
+def revoke_door_pass(slug: str, pass_id: int):
+    """Stop a door pass working."""
+    event = event_domain.event_of(current_user, slug)
+    found = passes.pass_of(event, pass_id)
+    passes.revoke(found)
+    flash(f"{found.name} is revoked: that link no longer opens the door.")
+    return redirect(url_for("events.event", slug=slug, _anchor="door-passes"))
+
+
+@bp.get("/events/<slug>/attendance.csv")
+@organizer_required
+def attendance(slug: str):
+    """Every guest, when and at which door they checked in."""
+    event = event_domain.event_of(current_user, slug)
+    csv = exports.attendance_csv(event)
+    return exports.attachment(csv, "text/csv", exports.filename(event, "attendance"))
+
+
+@bp.get("/events/<slug>/networking.csv")
+@organizer_required
+def networking(slug: str):
+    """Cards recorded per guest and overall, without anyone's notes."""
+    event = event_domain.event_of(current_user, slug)
+    csv = exports.networking_csv(event)
+    return exports.attachment(csv, "text/csv", exports.filename(event, "networking"))
+
+
+def _part_or_page(slug: str, template: str, **loaders):
+    """One polled part of the event page for htmx, else the whole page."""
+    event = event_domain.event_of(current_user, slug)
+    if not htmx:
+        return _event_page(event)
+    return render_template(template, event=event, **{k: load(event) for k, load in loaders.items()})
+
+
+def _event_page(event, guests=None, pass_form=None, status=200):
+    """The event page with everything on it; the guest list may come filtered."""
+    return render_template(
+        "events/event.html",
+        event=event,
+        arrivals=attendees.arrivals(event),
+        guests=guests or attendees.guest_page(event),
+        attempts=attendees.recent_attempts(event),
+        conflicts=conflicts.conflicts_of(event),
+        passes=passes.passes_of(event),
+        last_used=passes.last_used(event),
+        now=utcnow(),
+        pass_form=pass_form or DoorPassForm(formdata=None),
+        import_url=_import_url(event),
+    ), status
+
+
+def _import_url(event) -> str | None:
+    """Where the guest-list import lives, once that part of the app is installed."""
+    if "imports.upload" not in current_app.view_functions:
+        return None
+    return url_for("imports.upload", slug=event.slug)
+
+
+def _event_form(form, event):
+    return render_template(
+        "events/event_form.html",
+        form=form,
+        event=event,
+        common_timezones=event_domain.common_timezones(),
+    ), _status(form)
+
+
+def _attendee_page(event, person, form=None, reissue_form=None, relink_form=None, status=200):
+    """One guest's page; the forms not being answered start empty."""
+    return render_template(
+        "events/attendee_form.html",
+        event=event,
+        person=person,
+        form=form or AttendeeForm(formdata=None, obj=person),
+        reissue_form=reissue_form or ReissueForm(formdata=None),
+        relink_form=relink_form or RelinkForm(formdata=None),
+        ticket_link=attendees.ticket_link(person),
+        personal_link=attendees.personal_link(person),
+    ), status
+
+
+def _saved(form, save, target):
+    """Save the form's profile; on a domain error, show it on its field and return None."""
+    try:
+        return save(target, form.profile())
+    except attendees.AttendeeError as error:
+        form[error.field].errors = [*form[error.field].errors, str(error)]
+        return None
+
+
+def _status(form) -> int:
+    return 422 if form.is_submitted() else 200

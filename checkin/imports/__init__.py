@@ -1,0 +1,1 @@
+"""Importing a guest list from a spreadsheet: the file, its values, the stored upload."""

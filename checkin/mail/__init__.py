@@ -1,0 +1,1 @@
+"""Mail: transport, messages, outboxes, signed links, subscriptions and sent mail."""

@@ -1,0 +1,1 @@
+"""Pure matching: who should meet whom, and why (no Flask)."""

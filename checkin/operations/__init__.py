@@ -1,0 +1,1 @@
+"""Running the app: health, backups, local disk and the unavailable page."""

@@ -1,0 +1,1 @@
+"""Printing: badge sheets, layouts, fitting, QR codes, PDFs, render workers and the poster."""

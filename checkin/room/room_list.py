@@ -1,0 +1,47 @@
+"""The room list a phone keeps for recording cards offline: who a scanned QR is, without a server.
+
+It holds only what the signed-in attendee may already see online: the other checked-in attendees of
+their own event who chose to be findable (the same people the "Find by name" list shows), each with
+the badge's name and year and the SHA-256 of their live ticket code. The phone hashes the code it
+scans and looks the hash up, so no one's code is ever sent or stored in plain text; a hash cannot be
+turned back into a code (codes carry 160 random bits) and the server looks codes up by this same
+hash, so it admits no one and opens nothing. People who are not findable are left out: offline,
+their QR cannot be named, and the phone says to scan it again once back online.
+"""
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Attendee, Card, Ticket
+
+
+def offline_list(me: Attendee) -> list[dict]:
+    """Findable, checked-in others at my event with their code hash, and whether I met them."""
+    mine = select(Card.subject_id).where(Card.author_id == me.id)
+    rows = db.session.execute(
+        select(
+            Attendee.id,
+            Attendee.name,
+            Attendee.class_year,
+            Ticket.code_hash,
+            Attendee.id.in_(mine).label("met"),
+        )
+        .join(Ticket, (Ticket.attendee_id == Attendee.id) & Ticket.revoked_at.is_(None))
+        .where(
+            Attendee.event_id == me.event_id,
+            Attendee.consent_findable.is_(True),
+            Attendee.checked_in_at.is_not(None),
+            Attendee.id != me.id,
+        )
+        .order_by(Attendee.id)
+    )
+    return [
+        {
+            "id": row.id,
+            "name": row.name,
+            "class_year": row.class_year,
+            "code_hash": row.code_hash,
+            "met": bool(row.met),
+        }
+        for row in rows
+    ]

@@ -1,0 +1,57 @@
+"""The page a ticket's QR opens (/t/<code>): the ticket for its holder, a card for a fellow guest.
+
+The same QR gets people in at the door and lets other guests record meeting its holder, so the
+page depends on who opens it with their phone's camera app:
+- a signed-in attendee of the same event, someone else's code: "Add <name> to people you met";
+- its own holder signed in, or the event's organizer: the ticket, QR large;
+- anyone else: only the name and a sign-in prompt (a badge's QR is in plain sight, so the page
+  adds nothing to it). Holders reach their QR through the ticket email or their personal link.
+The code grants nothing else: only the personal link signs in.
+"""
+
+import uuid
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+
+from ..accounts.users import signed_in_attendee, signed_in_organizer
+from ..events import tickets
+from . import cards
+from .forms import CardForm, card_form_context
+
+bp = Blueprint("ticket_page", __name__)
+
+
+@bp.get("/t/<code>")
+def show(code: str):
+    """The ticket, or for a fellow guest signed in here, the card form to record meeting them."""
+    found = tickets.find(code)
+    if found is None:
+        abort(404, "No ticket has this code. Check the link in the organizer's email.")
+    ticket, parsed = found
+    holder = ticket.attendee
+    me = signed_in_attendee(ticket.event_id)
+    if me is not None and me.id != holder.id and ticket.revoked_at is None:
+        if done := cards.recorded(me.id, holder.id):
+            return redirect(url_for("room.card", slug=holder.event.slug, card_id=done.id), 303)
+        form = CardForm(nonce=str(uuid.uuid4()))
+        context = card_form_context(me, holder, form, "link", code=parsed)
+        return render_template("room/met.html", **context)
+    return render_template(
+        "room/ticket.html",
+        ticket=ticket,
+        attendee=holder,
+        event=holder.event,
+        mine=me is not None and me.id == holder.id,
+        qr=_qr_for_holder(ticket, parsed, me),
+    )
+
+
+def _qr_for_holder(ticket, code: str, me) -> str | None:
+    """The QR, only for its holder (signed in) or the organizer of the event."""
+    organizer = signed_in_organizer()
+    holder = ticket.attendee
+    if (me is not None and me.id == holder.id) or (
+        organizer is not None and holder.event.organizer_id == organizer.id
+    ):
+        return tickets.qr_svg(tickets.ticket_url(code), f"Ticket QR code for {holder.name}")
+    return None

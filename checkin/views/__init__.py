@@ -1,1 +1,0 @@
-"""Blueprints: one per audience (organizer, door, attendee tickets, JSON API, sign-in)."""
