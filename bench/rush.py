@@ -76,7 +76,10 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--arrivals", type=float, default=20.0, help="guests a second")
     parser.add_argument("--duration", type=float, default=120.0, help="seconds of load")
     parser.add_argument("--speed", type=float, default=1.0, help="attendee/organizer rates x")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (over 1: gthread workers)"
+    )
     parser.add_argument("--only", choices=["proxy", "direct"], default=None)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -91,7 +94,13 @@ def _options() -> argparse.Namespace:
 
 def _run(mode: str, options) -> dict:
     """One run on a fresh cluster: seed, snapshot, load, snapshot, check."""
-    cluster = Cluster(nodes=1, workers=options.workers, huey_workers=1, ready_seconds=900)
+    cluster = Cluster(
+        nodes=1,
+        workers=options.workers,
+        huey_workers=1,
+        ready_seconds=900,
+        extra_env={"GUNICORN_CMD_ARGS": f"--threads {options.threads}"},
+    )
     with cluster:
         started = time.perf_counter()
         demo = json.loads(
@@ -404,11 +413,18 @@ def _percentiles(times: list[float], wall: float) -> dict:
     }
 
 
+def _workers(options) -> str:
+    """How gunicorn serves: N sync workers, or N gthread workers of T threads."""
+    if options.threads > 1:
+        return f"{options.workers} workers of {options.threads} threads"
+    return f"{options.workers} sync workers"
+
+
 def _print_run(mode: str, run: dict, options) -> None:
     """One run as Markdown: a row per route, then the checks and where the CPU went."""
     where = "through Caddy (HTTPS)" if mode == "proxy" else "straight to gunicorn (http)"
     print(
-        f"\n### {where}: {options.workers} sync workers on PostgreSQL and Redis, "
+        f"\n### {where}: {_workers(options)} on PostgreSQL and Redis, "
         f"{PHONES} door phones, {options.arrivals:g} guests/s, {options.room} attendees "
         f"(speed {options.speed:g}), {run['seconds']:.0f} s\n"
     )
