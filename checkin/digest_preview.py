@@ -3,8 +3,9 @@
 from dataclasses import dataclass
 
 from . import digest, emails, subscriptions
-from .digest_sending import NOTHING_TO_SAY, is_suppressed
+from .digest_sending import NOTHING_TO_SAY
 from .models import Attendee, Event
+from .outbox import is_suppressed
 
 
 @dataclass(frozen=True)
