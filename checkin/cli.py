@@ -182,14 +182,15 @@ def links_command(slug: str, as_json: bool) -> None:
 )
 def send_digests(slug: str | None, at_once: bool) -> None:
     """Send the next-morning digests that are due, and print what became of them."""
-    from .mail import digest_outbox
+    from .mail import digest_outbox, outbox
 
     if at_once and not slug:
         raise click.UsageError("--now sends one event's digests: name it with --event SLUG.")
     event = events.by_slug(slug) if slug else None
     if slug and event is None:
         raise click.ClickException(f"No event with the slug {slug!r}.")
-    uncertain = digest_outbox.recover()  # what a stopped sender left behind, a while ago
+    # What a stopped sender left behind, a while ago (tickets are the worker's to recover).
+    uncertain = outbox.recover(kinds=("digest", "introduction"))
     counts = digest_outbox.send_now(event) if at_once else digest_outbox.send_due(event=event)
     counts.uncertain += uncertain
     click.echo(counts.line())

@@ -250,46 +250,28 @@ class Card(db.Model):
     subject: Mapped[Attendee] = relationship(foreign_keys=[subject_id])
 
 
-class TicketMail(db.Model):
-    """One ticket email to one attendee: queued, sending, sent or failed (and why)."""
-
-    __tablename__ = "ticket_mails"
-    __table_args__ = (
-        Index("ix_ticket_mails_event_attendee", "event_id", "attendee_id"),
-        Index("ix_ticket_mails_event_batch", "event_id", "batch"),
-    )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
-    recipient: Mapped[str] = mapped_column(String(254), server_default="")
-    status: Mapped[str] = mapped_column(String(10), server_default="queued")
-    error: Mapped[str] = mapped_column(Text, server_default="")
-    batch: Mapped[str] = mapped_column(String(64), server_default="")  # the form's nonce
-    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a worker began sending
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    attendee: Mapped[Attendee] = relationship()
-
-
 class Outbox(db.Model):
-    """One email of a kind to one attendee of one event, sent at most once.
+    """One email of a kind to one attendee of one event (checkin/mail/outbox.py says how it goes).
 
-    kind is "digest", or "match:<other attendee id>" for a double opt-in introduction. Status:
-    queued (waiting, maybe until next_attempt_at), sending (claimed by a worker), sent,
-    failed (with why), skipped (with why: no consent, unsubscribed, nothing to say ...) or
-    uncertain (a worker stopped mid-send: it may have gone; listed, never resent by itself).
+    kind is "ticket", "digest", or "match:<other attendee id>" for a double opt-in
+    introduction; batch is the form nonce of the press that queued a ticket ("" for the others,
+    so each attendee has one digest and one of each introduction). Status: queued (waiting,
+    maybe until next_attempt_at), sending (claimed by a worker), sent, failed (with why),
+    skipped (with why: no consent, unsubscribed, the address bounced ...) or uncertain (a
+    worker stopped mid-send: it may have gone; listed, never resent by itself).
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
-        UniqueConstraint("event_id", "attendee_id", "kind"),
+        UniqueConstraint("event_id", "attendee_id", "kind", "batch"),
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_event_batch", "event_id", "batch"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     attendee_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(40), server_default="digest")
+    batch: Mapped[str] = mapped_column(String(64), server_default="")
     recipient: Mapped[str] = mapped_column(String(254), server_default="")
     status: Mapped[str] = mapped_column(String(10), server_default="queued")
     reason: Mapped[str] = mapped_column(Text, server_default="")  # why failed/skipped/retrying

@@ -94,11 +94,13 @@ def send_digests(event_id: int) -> None:
 
 @huey.periodic_task(crontab(minute="*"))
 def send_due_digests() -> None:
-    """Every minute: queue the digests whose time has come, and send every due row."""
-    from .mail import digest_outbox
+    """Every minute: queue the digests whose time has come, and send every due row (tickets
+    waiting for a retry too)."""
+    from .mail import digest_outbox, ticket_mail
 
     with _app_context():
         digest_outbox.send_due()
+        ticket_mail.send_due()
 
 
 @huey.periodic_task(crontab(minute="17"))
@@ -137,8 +139,9 @@ def _recover_badges_at_start() -> None:
 
 @huey.on_startup()
 def _recover_at_start() -> None:
-    """A consumer starting: what a stopped one left half-sent is failed (ticket emails) or
-    marked uncertain (digests), and what it left queued is sent.
+    """A consumer starting: what a stopped one left half-sent becomes what its kind's policy
+    says (outbox.POLICIES: tickets go again, digests are marked uncertain), and what is
+    queued is sent.
 
     Assumes one consumer process per deployment (the Procfile runs one): rows claimed before
     this process started belong to a worker that is gone. (Each worker thread runs this hook;
@@ -149,17 +152,17 @@ def _recover_at_start() -> None:
 
 @huey.periodic_task(crontab(minute="*/5"))
 def recover_mail() -> None:
-    """Every five minutes: fail stale "sending" rows and queue orphaned ones again."""
+    """Every five minutes: recover stale "sending" rows and send orphaned queued ones."""
     _resume(None)
 
 
 def _resume(claimed_before) -> None:
-    from .mail import digest_outbox, ticket_mail
+    from .mail import digest_outbox, outbox, ticket_mail
 
     with _app_context():
-        for event_id, attendee_ids in ticket_mail.recover(claimed_before).items():
+        outbox.recover(claimed_before)
+        for event_id, attendee_ids in ticket_mail.due().items():
             send_tickets(event_id, attendee_ids)
-        digest_outbox.recover(claimed_before)
         for event_id in digest_outbox.due_events():
             send_digests(event_id)
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from checkin.digest import schedule
 from checkin.extensions import db
-from checkin.mail import digest_outbox, subscriptions
+from checkin.mail import digest_outbox, outbox, subscriptions
 from checkin.models import Attendee, Event, Outbox, Suppression, utcnow
 
 
@@ -191,7 +191,7 @@ def test_recover_marks_an_abandoned_row_uncertain_and_never_resends_it(ctx, part
     """A row claimed before the cutoff becomes uncertain with a reason; sending goes on with
     the others and leaves it alone."""
     mark_sending(party, "ada", utcnow() - timedelta(minutes=30))
-    assert digest_outbox.recover() == 1
+    assert outbox.recover() == 1
     ada = row_of(party, "ada")
     assert ada.status == "uncertain" and "may or may not have gone out" in ada.reason
     digest_outbox.send_queued(party.event_id)
@@ -201,7 +201,7 @@ def test_recover_marks_an_abandoned_row_uncertain_and_never_resends_it(ctx, part
 def test_recover_leaves_a_row_claimed_after_the_cutoff(ctx, party):
     """A row a live worker claimed a moment ago is still being sent: not touched."""
     mark_sending(party, "ada", utcnow())
-    assert digest_outbox.recover(utcnow() - timedelta(minutes=1)) == 0
+    assert outbox.recover(utcnow() - timedelta(minutes=1)) == 0
     assert row_of(party, "ada").status == "sending"
 
 
@@ -209,7 +209,7 @@ def test_retry_queues_a_skipped_row_and_an_uncertain_one_only_with_force(ctx, pa
     """Bob's skipped row can be retried; Ada's uncertain one only with force, and then she gets
     exactly one digest."""
     mark_sending(party, "ada", utcnow() - timedelta(hours=1))
-    digest_outbox.recover()
+    outbox.recover()
     ada = row_of(party, "ada").id
     assert digest_outbox.retry(event_of(party), ada) is False
     assert digest_outbox.retry(event_of(party), ada, force=True) is True

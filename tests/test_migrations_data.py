@@ -1,8 +1,9 @@
 """Every migration, one at a time, on a database that holds data: rows survive, the app works.
 
 The walk reads the revisions from migrations/versions, so a migration added later is covered
-without editing this file. Rows are seeded at the first revision (and cards once their table
-exists), through that revision's own tables as reflected from the database.
+without editing this file. Rows are seeded at the first revision (and cards and ticket emails
+once their tables exist), through that revision's own tables as reflected from the database.
+A table a migration folds into another (MOVED) may go, if the other gains its rows.
 """
 
 import uuid
@@ -17,10 +18,12 @@ from sqlalchemy import MetaData, func, inspect, select, text
 
 from checkin.events import tickets
 from checkin.extensions import db, migrate
-from checkin.models import Attendee, utcnow
+from checkin.mail import ticket_mail
+from checkin.models import Attendee, Event, Outbox, utcnow
 
 NOW = utcnow().replace(tzinfo=None, microsecond=0)
 SALTS = {"ada": "a" * 32, "grace": "b" * 32, "door": "c" * 32}
+MOVED = {"ticket_mails": "outbox"}  # ticket emails became outbox rows
 
 
 def revisions() -> list[str]:
@@ -90,6 +93,28 @@ def seed_cards(ids: dict[str, int]) -> None:
     )  # fmt: skip
 
 
+def seed_ticket_mails(ids: dict[str, int]) -> None:
+    """Ada's ticket email sent by a press of Send tickets; Grace's, sent alone, refused."""
+    for key, status, batch, error in [
+        ("ada", "sent", "press-1", ""),
+        ("grace", "failed", "", "550"),
+    ]:
+        insert(
+            "ticket_mails", event_id=ids["event"], attendee_id=ids[key], status=status,
+            recipient=f"{key}@example.org", batch=batch, error=error, queued_at=NOW,
+            claimed_at=NOW, sent_at=NOW if status == "sent" else None,
+        )  # fmt: skip
+
+
+def lost_rows(before: dict[str, int], after: dict[str, int]) -> dict[str, tuple]:
+    """Tables with fewer rows than before, a moved table's rows counted in its new table."""
+    expected = dict(before)
+    for gone, into in MOVED.items():
+        if gone in expected and gone not in after:
+            expected[into] = expected.get(into, 0) + expected.pop(gone)
+    return {t: (n, after.get(t)) for t, n in expected.items() if after.get(t, 0) < n}
+
+
 def row_counts() -> dict[str, int]:
     """Rows per table (alembic's own left out)."""
     names = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
@@ -114,12 +139,14 @@ def walked(app):
         for revision in revisions():
             upgrade(revision=revision)
             counts = row_counts()
-            lost = {t: (n, counts.get(t)) for t, n in seen.items() if counts.get(t, 0) < n}
+            lost = lost_rows(seen, counts)
             assert not lost, f"{revision} lost rows (before, after): {lost}"
             if not seen:
                 ids = seed_first_revision()
             if "cards" in counts and counts["cards"] == 0:
                 seed_cards(ids)
+            if counts.get("ticket_mails") == 0:
+                seed_ticket_mails(ids)
             seen = row_counts()
         yield {"counts": seen, "ids": ids}
         db.session.remove()
@@ -129,6 +156,7 @@ def test_every_revision_keeps_the_rows_and_head_matches_the_models(app, walked):
     """Seeded tables end with their rows; head is exactly the models' schema."""
     counts = walked["counts"]
     assert counts["attendees"] == 2 and counts["tickets"] == 2 and counts["cards"] == 1
+    assert "ticket_mails" not in counts and counts["outbox"] == 2
     with app.app_context(), db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), db.metadata) == []
 
@@ -143,6 +171,34 @@ def test_the_app_works_on_migrated_rows(app, client, walked):
         ada = db.session.get(Attendee, walked["ids"]["ada"])
         assert ada.consent_findable is True and ada.extra == {"shirt": "M"}
         assert db.session.get(Attendee, walked["ids"]["grace"]).consent_findable is False
+
+
+def test_ticket_emails_moved_into_the_outbox(app, walked):
+    """The ticket_mails rows are outbox rows of kind "ticket", status, batch and why kept; the
+    organizer's count reads them: Ada sent, Grace failed with the server's answer."""
+    with app.app_context():
+        rows = db.session.scalars(select(Outbox).order_by(Outbox.attendee_id)).all()
+        assert [(r.kind, r.status, r.recipient) for r in rows] == [
+            ("ticket", "sent", "ada@example.org"),
+            ("ticket", "failed", "grace@example.org"),
+        ]
+        assert rows[0].batch == "press-1" and rows[1].batch != "" and rows[1].reason == "550"
+        summary = ticket_mail.summary(db.session.get(Event, walked["ids"]["event"]))
+        assert (summary.sent, summary.waiting, summary.failed) == (1, 0, 1)
+
+
+def test_downgrading_the_outbox_gives_the_ticket_emails_back(app, walked):
+    """One step down from the one outbox, the ticket rows are ticket_mails rows again."""
+    with app.app_context():
+        downgrade(revision="d2c3ea69a65a")  # the revision before the one outbox
+        with db.engine.connect() as conn:
+            back = conn.execute(text("SELECT recipient, status, batch, error FROM ticket_mails"))
+            assert sorted(back.all()) == [
+                ("ada@example.org", "sent", "press-1", ""),
+                ("grace@example.org", "failed", "", "550"),
+            ]
+            assert conn.scalar(text("SELECT count(*) FROM outbox")) == 0
+        upgrade()
 
 
 def test_downgrade_to_base_and_up_again(app, walked):

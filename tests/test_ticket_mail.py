@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from checkin import tasks
 from checkin.extensions import db
 from checkin.mail import ticket_mail
-from checkin.models import Attendee, Event, TicketMail
+from checkin.models import Attendee, Event, Outbox
 
 GUESTS = [
     ("Ada Lovelace", "ada@example.org"),
@@ -41,6 +41,12 @@ def send(client, party, scope="unsent", nonce=None, **extra):
     """Press "Send tickets" (or "Email everyone again")."""
     data = {"csrf_token": party["token"], "scope": scope, "nonce": nonce or uuid.uuid4().hex}
     return client.post(f"/events/{party['slug']}/tickets", data={**data, **extra})
+
+
+def email_one(client, party, email: str):
+    """Press "Email the ticket" on one guest's page."""
+    path = f"/events/{party['slug']}/attendees/{party['ids'][email]}/ticket-mail"
+    return client.post(path, data={"csrf_token": party["token"], "nonce": uuid.uuid4().hex})
 
 
 def page(client, path) -> str:
@@ -178,7 +184,10 @@ def test_a_refused_address_is_reported_and_the_rest_go(client, party, inbox, smt
     assert "1 could not be sent." in html
     assert "Grace Hopper" in html and "550" in html and "No such user here" in html
     inbox.refuse.clear()
-    send(client, party)  # "Send tickets" again retries only the one that failed
+    send(client, party)  # "Send tickets" again tries only the one that failed: she bounced
+    assert len(inbox.messages) == 2
+    assert "1 not sent: address bounced earlier." in page(client, f"/events/{party['slug']}")
+    email_one(client, party, "grace@example.org")  # her own page lifts the bounce
     assert [str(m["To"].addresses[0].addr_spec) for m in inbox.messages[2:]] == [
         "grace@example.org"
     ]
@@ -241,7 +250,7 @@ def test_a_task_run_twice_sends_once(app, party, inbox, smtp_url):
         queued = ticket_mail.queue(event, None, again=False, batch="")
         first = ticket_mail.deliver(event.id, queued)
         second = ticket_mail.deliver(event.id, queued)
-        statuses = db.session.scalars(select(TicketMail.status)).all()
+        statuses = db.session.scalars(select(Outbox.status)).all()
     assert [o.ok for o in first] == [True] * 3 and second == []
     assert statuses == ["sent"] * 3 and len(inbox.messages) == 3
 
@@ -323,7 +332,7 @@ def test_racing_submits_of_one_form_queue_once(app, party):
         thread.join()
     assert sorted(results, key=lambda r: r is None) == [sorted(party["ids"].values())] + [None] * 7
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(TicketMail)) == 3
+        assert db.session.scalar(select(func.count()).select_from(Outbox)) == 3
 
 
 def test_a_bug_in_one_email_fails_it_and_the_rest_still_go(
@@ -344,7 +353,7 @@ def test_a_bug_in_one_email_fails_it_and_the_rest_still_go(
         event = db.session.scalar(select(Event).where(Event.slug == party["slug"]))
         queued = ticket_mail.queue(event, None, again=False, batch="")
         outcomes = ticket_mail.deliver(event.id, queued)
-        rows = dict(db.session.execute(select(TicketMail.recipient, TicketMail.status)).all())
+        rows = dict(db.session.execute(select(Outbox.recipient, Outbox.status)).all())
         summary = ticket_mail.summary(event)
     assert rows == {
         "ada@example.org": "sent",
@@ -356,12 +365,14 @@ def test_a_bug_in_one_email_fails_it_and_the_rest_still_go(
     assert "template exploded" in outcomes[1].error
 
 
-def test_recover_fails_stale_sending_and_requeues_orphans(app, party):
-    """A row claimed long ago is failed with why; a queued row no task took comes back to send."""
+def test_recover_queues_a_stale_ticket_again_and_finds_orphans(app, party):
+    """A ticket claimed long ago is queued again with why; a queued row no task took is due to
+    be sent; a live worker's email is left alone."""
     from datetime import timedelta
 
     from sqlalchemy import update
 
+    from checkin.mail import outbox
     from checkin.models import utcnow
 
     with app.app_context():
@@ -370,26 +381,27 @@ def test_recover_fails_stale_sending_and_requeues_orphans(app, party):
             party["ids"][e] for e in ("ada@example.org", "zoe@example.org", "grace@example.org")
         )
         ticket_mail.queue(event, [ada, zoe, grace], again=False, batch="")
-        long_ago = utcnow() - ticket_mail.STALE - timedelta(minutes=1)
+        long_ago = utcnow() - outbox.STALE - timedelta(minutes=1)
         db.session.execute(
-            update(TicketMail)
-            .where(TicketMail.attendee_id == ada)
+            update(Outbox)
+            .where(Outbox.attendee_id == ada)
             .values(status="sending", claimed_at=long_ago)
         )
         db.session.execute(
-            update(TicketMail)
-            .where(TicketMail.attendee_id == zoe)
+            update(Outbox)
+            .where(Outbox.attendee_id == zoe)
             .values(status="sending", claimed_at=utcnow())
         )
         db.session.execute(
-            update(TicketMail)
-            .where(TicketMail.attendee_id == grace)
+            update(Outbox)
+            .where(Outbox.attendee_id == grace)
             .values(queued_at=utcnow() - timedelta(minutes=5))
         )
         db.session.commit()
         event_id = event.id
-        again = ticket_mail.recover()
-        rows = {r.attendee_id: r for r in db.session.scalars(select(TicketMail))}
-    assert again == {event_id: [grace]}
-    assert rows[ada].status == "failed" and "may not have gone out" in rows[ada].error
+        assert outbox.recover() == 1
+        again = ticket_mail.due()
+        rows = {r.attendee_id: r for r in db.session.scalars(select(Outbox))}
+    assert again == {event_id: [ada, grace]}
+    assert rows[ada].status == "queued" and "goes out again" in rows[ada].reason
     assert rows[zoe].status == "sending"  # a live worker's email is left alone

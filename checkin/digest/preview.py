@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 from ..mail import messages, subscriptions
-from ..mail.digest_sending import NOTHING_TO_SAY, is_suppressed
+from ..mail.digest_sending import NOTHING_TO_SAY
+from ..mail.outbox import is_suppressed
 from ..models import Attendee, Event
 from . import content
 

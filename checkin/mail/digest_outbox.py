@@ -1,33 +1,28 @@
-"""The digest outbox: each attendee's next-morning digest (and introductions), sent exactly once.
+"""Digests and introductions: each attendee's next-morning digest, and the introductions of
+people who both asked to meet, queued once and sent once.
 
-One Outbox row per (event, attendee, kind), kept unique by the database, so queueing twice
-queues once. Sending goes row by row through digest_sending.Batch (claim, build, send, record).
-What the server refuses for now (4xx, no server) waits and is tried again with growing delays;
-what it refuses for good (5xx) fails and its address is suppressed. A row a dead worker left
-"sending" becomes "uncertain": listed for the organizer, never resent by itself.
+One outbox row per (event, attendee, kind), kept unique by the database, so queueing twice
+queues once. The outbox (checkin/mail/outbox.py) claims, records, retries, suppresses and recovers
+them; here: who is queued and when, the sending run of an event, and the status page's
+counts, rows and retries. Ticket rows share the table and are left to ticket_mail.
 """
 
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 
-from sqlalchemy import and_, delete, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, func, literal, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..database import writing
 from ..digest import content, schedule
 from ..extensions import db
-from ..models import Attendee, Event, Outbox, Suppression, utcnow
-from . import messages, transport
-from .digest_sending import DIGEST, MATCH, Batch, due
+from ..models import Attendee, Event, Outbox, utcnow
+from . import messages, outbox, transport
+from .digest_sending import DigestMail
+from .outbox import DIGEST, MATCH, STATUSES, due
 
-STATUSES = ("queued", "sending", "sent", "failed", "skipped", "uncertain")
-STALE = timedelta(minutes=10)  # far longer than one message takes (SMTP timeouts are 20 s)
-UNCERTAIN = (
-    "The worker stopped while sending this email, so it may or may not have gone out. "
-    "It is not sent again by itself: send it again from here if the attendee did not get it."
-)
+DIGESTS = Outbox.kind != outbox.TICKET  # the digests' and introductions' rows
 
 
 @dataclass
@@ -69,9 +64,9 @@ def queue_digests(event: Event, now: datetime | None = None) -> int:
     columns = ["event_id", "attendee_id", "recipient", "kind", "status", "queued_at"]
     with writing():
         made = db.session.scalars(
-            _insert()
+            outbox.insert()
             .from_select(columns, attendees)
-            .on_conflict_do_nothing(index_elements=_KEY)
+            .on_conflict_do_nothing(index_elements=outbox.KEY)
             .returning(Outbox.id)
         ).all()
         db.session.execute(
@@ -94,7 +89,10 @@ def queue_introduction(event: Event, reader: Attendee, other: Attendee) -> bool:
     }
     with writing():
         made = db.session.scalar(
-            _insert().values(**row).on_conflict_do_nothing(index_elements=_KEY).returning(Outbox.id)
+            outbox.insert()
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=outbox.KEY)
+            .returning(Outbox.id)
         )
     return made is not None
 
@@ -111,9 +109,9 @@ def send_queued(event_id: int, now: datetime | None = None) -> Counts:
     if not rows:
         return counts
     builder = content.Builder(event) if any(kind == DIGEST for _, kind in rows) else None
-    with Batch(event, now, builder) as batch:
+    with outbox.Sender(event.slug, now, DigestMail(event, builder)) as sender:
         for row_id, _kind in rows:
-            counts.add(batch.send(row_id))
+            counts.add(sender.send(row_id))
     return counts
 
 
@@ -150,21 +148,6 @@ def send_test(event: Event, attendee: Attendee, to: str) -> transport.Outcome:
         return mailer.send(message)
 
 
-def recover(claimed_before: datetime | None = None) -> int:
-    """Mark rows a stopped worker left "sending" as uncertain; returns how many.
-
-    claimed_before: rows claimed before this moment are abandoned (a consumer passes its own
-    start time); by default, those older than STALE.
-    """
-    cutoff = claimed_before or utcnow() - STALE
-    with writing():
-        return db.session.execute(
-            update(Outbox)
-            .where(Outbox.status == "sending", Outbox.claimed_at < cutoff)
-            .values(status="uncertain", reason=UNCERTAIN)
-        ).rowcount
-
-
 def retry(event: Event, outbox_id: int, force: bool = False) -> bool:
     """Queue a failed or skipped row again (an uncertain one only with force); True if queued.
 
@@ -175,14 +158,13 @@ def retry(event: Event, outbox_id: int, force: bool = False) -> bool:
     with writing():
         recipient = db.session.scalar(
             update(Outbox)
-            .where(Outbox.id == outbox_id, Outbox.event_id == event.id, Outbox.status.in_(allowed))
+            .where(Outbox.id == outbox_id, Outbox.event_id == event.id, DIGESTS)
+            .where(Outbox.status.in_(allowed))
             .values(status="queued", reason="", attempts=0, next_attempt_at=None, claimed_at=None)
             .returning(Outbox.recipient)
         )
         if recipient is not None and force:
-            db.session.execute(
-                delete(Suppression).where(Suppression.email == recipient.strip().lower())
-            )
+            outbox.lift(recipient)
     return recipient is not None
 
 
@@ -190,7 +172,7 @@ def counts(event: Event) -> dict[str, int]:
     """How many of the event's rows are in each status (every status present)."""
     found = db.session.execute(
         select(Outbox.status, func.count())
-        .where(Outbox.event_id == event.id)
+        .where(Outbox.event_id == event.id, DIGESTS)
         .group_by(Outbox.status)
     ).all()
     return dict.fromkeys(STATUSES, 0) | dict(found)
@@ -201,7 +183,7 @@ def rows(event: Event, status: str | None = None, limit=200, offset=0) -> list[O
     query = (
         select(Outbox)
         .join(Attendee, Attendee.id == Outbox.attendee_id)
-        .where(Outbox.event_id == event.id)
+        .where(Outbox.event_id == event.id, DIGESTS)
         .options(selectinload(Outbox.attendee))
         .order_by(Attendee.name, Attendee.id, Outbox.kind)
         .limit(limit)
@@ -214,17 +196,8 @@ def rows(event: Event, status: str | None = None, limit=200, offset=0) -> list[O
 
 def due_events(now: datetime | None = None) -> list[int]:
     """The events with rows waiting to be sent now."""
-    query = select(Outbox.event_id).where(Outbox.status == "queued", due(now or utcnow()))
+    query = select(Outbox.event_id).where(DIGESTS, Outbox.status == "queued", due(now or utcnow()))
     return list(db.session.scalars(query.distinct().order_by(Outbox.event_id)))
-
-
-_KEY = ["event_id", "attendee_id", "kind"]
-
-
-def _insert():
-    """An INSERT that can skip rows already there, in the database's own dialect."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(Outbox)
 
 
 def _literals(kind: str, now: datetime):
@@ -239,13 +212,13 @@ def _literals(kind: str, now: datetime):
 def _due_rows(event_id: int, now: datetime) -> list[tuple[int, str]]:
     """(id, kind) of the event's queued rows whose time has come, oldest first."""
     query = select(Outbox.id, Outbox.kind).where(
-        Outbox.event_id == event_id, Outbox.status == "queued", due(now)
+        DIGESTS, Outbox.event_id == event_id, Outbox.status == "queued", due(now)
     )
     return list(db.session.execute(query.order_by(Outbox.id)).tuples())
 
 
 def _coming_due(now: datetime) -> list[Event]:
-    """Events not yet queued whose digest time may have come (digest_times.is_due decides)."""
+    """Events not yet queued whose digest time may have come (schedule.is_due decides)."""
     window = now - schedule.LATE
     chosen = and_(Event.digest_at.is_not(None), Event.digest_at.between(window, now))
     default = and_(

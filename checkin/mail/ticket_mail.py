@@ -1,41 +1,38 @@
 """Ticket emails: queue them once per press of "Send tickets", send a batch, keep the count.
 
-Each email is a TicketMail row: queued by the organizer's press, claimed by the worker just
-before it goes (queued -> sending, a conditional UPDATE, so a task run twice sends once), and
-marked sent or failed right after. A worker that dies mid-batch therefore leaves at most one
-row "sending" (it may or may not have gone) and the rest "queued": recover() marks the first
-failed, so the organizer can resend it, and queues the rest again (see tasks.py).
+Each email is an outbox row of kind "ticket" (checkin/mail/outbox.py claims, records and recovers
+it, and says why a ticket a stopped worker left half-sent goes out again). Here: who is
+queued, what the email says, and what the organizer sees.
 """
 
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select
 
 from ..accounts import personal_links
 from ..database import writing
 from ..events import tickets
 from ..extensions import db
-from ..models import Attendee, Event, Ticket, TicketMail, utcnow
-from . import messages, transport
+from ..models import Attendee, Event, Outbox, Ticket, utcnow
+from . import messages, outbox, transport
 
 WAITING = ("queued", "sending")
-STALE = timedelta(minutes=10)  # far longer than one message takes (SMTP timeouts are 30 s)
-ABANDONED = (
-    "The worker stopped while sending this email, so it may not have gone out. "
-    "Send it again from here if the guest has not received it."
-)
+NOT_SENT = ("failed", "skipped")
+FRESH = timedelta(minutes=1)  # a queued row younger than this is its own task's to send
+TICKETS = Outbox.kind == outbox.TICKET
 
 
 @dataclass(frozen=True)
 class Summary:
-    """What the organizer sees: "sent N of M", and how many wait or failed."""
+    """What the organizer sees: "sent N of M", and how many wait, failed or were skipped."""
 
     total: int  # attendees with an email address
     sent: int
     waiting: int
     failed: int
+    skipped: int = 0  # the address bounced earlier
 
 
 def queue(
@@ -52,72 +49,71 @@ def queue(
         db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
         if batch and _batch_seen(event.id, batch):
             return None
+        batch = batch or uuid.uuid4().hex  # no form behind it: a press of its own
         found = db.session.execute(_unqueued(event.id, attendee_ids, again)).all()
         rows = [
             {
                 "event_id": event.id,
                 "attendee_id": attendee_id,
+                "kind": outbox.TICKET,
                 "recipient": email,
                 "batch": batch,
                 "status": "queued",
-                "error": "",
+                "reason": "",
                 "queued_at": utcnow(),
             }
             for attendee_id, email in found
         ]
         if rows:
-            db.session.execute(insert(TicketMail.__table__), rows)
+            db.session.execute(insert(Outbox.__table__), rows)
     return [attendee_id for attendee_id, _ in found]
 
 
-def deliver(event_id: int, attendee_ids: list[int]) -> list[transport.Outcome]:
-    """Send the queued ticket emails of these attendees over one connection, recording each."""
+def queue_one(event: Event, person: Attendee, batch: str) -> list[int] | None:
+    """The organizer emails one guest their ticket: their address, if it bounced before, is
+    taken off the suppression list (the organizer is asking for it), and the email queued."""
+    with writing():
+        outbox.lift(person.email)
+    return queue(event, [person.id], again=True, batch=batch)
+
+
+def deliver(
+    event_id: int, attendee_ids: list[int], now: datetime | None = None
+) -> list[transport.Outcome]:
+    """Send the due queued ticket emails of these attendees over one connection, recording
+    each. now: the clock deciding what is due (tests move it)."""
     event = db.session.get(Event, event_id)
     if event is None:
         return []
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(Outbox.id, Outbox.attendee_id)
+        .where(TICKETS, Outbox.event_id == event_id, Outbox.attendee_id.in_(attendee_ids))
+        .where(Outbox.status == "queued", outbox.due(now))
+        .order_by(Outbox.attendee_id, Outbox.id)
+    ).all()
+    if not rows:
+        return []
     people = {
         a.id: a
-        for a in db.session.scalars(
-            select(Attendee).where(Attendee.id.in_(attendee_ids), Attendee.event_id == event_id)
-        )
+        for a in db.session.scalars(select(Attendee).where(Attendee.id.in_({a for _, a in rows})))
     }
-    codes = _codes(people)
-    link_of = personal_links.ensure_all(event_id)
-    outcomes = []
-    with transport.Mailer(event.slug) as mailer:
-        for attendee_id in sorted(people):
-            mail_id = _claim(event_id, attendee_id)
-            if mail_id is None:
-                continue  # sent by a twin task, or not queued
-            try:
-                outcome = _send_one(mailer, people[attendee_id], codes, link_of)
-            except Exception as error:  # a bug in one email fails that email, not the batch
-                current_app.logger.exception("Ticket email %s failed", mail_id)
-                outcome = transport.Outcome(people[attendee_id].email, False, f"Not sent: {error}")
-            _record(mail_id, outcome)
-            outcomes.append(outcome)
-    return outcomes
+    compose = _Compose(_codes(people), personal_links.ensure_all(event_id))
+    with outbox.Sender(event.slug, now, compose) as sender:
+        for row_id, _ in rows:
+            sender.send(row_id)
+    return sender.outcomes
 
 
-def recover(claimed_before=None) -> dict[int, list[int]]:
-    """After a worker died: fail its "sending" rows, and return the queued ones to send again.
-
-    claimed_before: rows claimed before this moment are abandoned (a consumer passes its own
-    start time); by default, those older than STALE.
-    """
-    cutoff = claimed_before or utcnow() - STALE
-    with writing():
-        db.session.execute(
-            update(TicketMail)
-            .where(TicketMail.status == "sending", TicketMail.claimed_at < cutoff)
-            .values(status="failed", error=ABANDONED)
-        )
+def due(now: datetime | None = None) -> dict[int, list[int]]:
+    """Attendees (by event) whose ticket waits with no task to send it: queued after a
+    stopped worker or a busy server, or queued a while ago and never taken."""
+    now = now or utcnow()
     waiting = db.session.execute(
-        select(TicketMail.event_id, TicketMail.attendee_id)
-        .where(
-            TicketMail.status == "queued", TicketMail.queued_at < utcnow() - timedelta(minutes=1)
-        )
-        .order_by(TicketMail.event_id, TicketMail.attendee_id)
+        select(Outbox.event_id, Outbox.attendee_id)
+        .where(TICKETS, Outbox.status == "queued", outbox.due(now))
+        .where(or_(Outbox.claimed_at.is_not(None), Outbox.queued_at < now - FRESH))
+        .order_by(Outbox.event_id, Outbox.attendee_id)
     ).all()
     again: dict[int, list[int]] = {}
     for event_id, attendee_id in waiting:
@@ -125,17 +121,26 @@ def recover(claimed_before=None) -> dict[int, list[int]]:
     return again
 
 
-def _send_one(
-    mailer: transport.Mailer, person: Attendee, codes: dict, link_of: dict
-) -> transport.Outcome:
-    """Build one attendee's ticket email and send it; an unusable address is its own failure."""
-    try:
-        message = messages.ticket(
-            person, codes[person.id], personal_links.url_of(link_of[person.id])
-        )
-    except ValueError as error:
-        return transport.Outcome(person.email, False, str(error))
-    return mailer.send(message)
+def send_due(now: datetime | None = None) -> None:
+    """Send every ticket that waits with no task to send it (see due)."""
+    for event_id, attendee_ids in due(now).items():
+        deliver(event_id, attendee_ids, now)
+
+
+class _Compose:
+    """Each row's ticket email, from the batch's codes and personal personal_links."""
+
+    def __init__(self, codes: dict[int, str], link_of: dict) -> None:
+        self.codes, self.link_of = codes, link_of
+
+    def __call__(self, person: Attendee | None, kind: str, suppressed: bool):
+        if person is None or person.id not in self.codes:
+            return None, "The guest is no longer on the guest list."
+        url = personal_links.url_of(self.link_of[person.id])
+        try:
+            return messages.ticket(person, self.codes[person.id], url), ""
+        except ValueError as error:  # an unusable address is this email's own failure
+            raise outbox.Unsendable(str(error)) from error
 
 
 def send_again(email: str, event_id: int | None) -> int:
@@ -162,38 +167,39 @@ def summary(event: Event) -> Summary:
     )
     counts = dict(
         db.session.execute(
-            select(TicketMail.status, func.count())
-            .where(TicketMail.id.in_(_latest(event.id)))
-            .group_by(TicketMail.status)
+            select(Outbox.status, func.count())
+            .where(Outbox.id.in_(_latest(event.id)))
+            .group_by(Outbox.status)
         ).all()
     )
     sent = db.session.scalar(  # of the guests counted in total: those with an address now
-        select(func.count(func.distinct(TicketMail.attendee_id)))
-        .join(Attendee, Attendee.id == TicketMail.attendee_id)
-        .where(TicketMail.event_id == event.id, TicketMail.status == "sent", Attendee.email != "")
+        select(func.count(func.distinct(Outbox.attendee_id)))
+        .join(Attendee, Attendee.id == Outbox.attendee_id)
+        .where(TICKETS, Outbox.event_id == event.id, Outbox.status == "sent", Attendee.email != "")
     )
     waiting = sum(counts.get(s, 0) for s in WAITING)
-    return Summary(total=total, sent=sent, waiting=waiting, failed=counts.get("failed", 0))
+    failed, skipped = counts.get("failed", 0), counts.get("skipped", 0)
+    return Summary(total=total, sent=sent, waiting=waiting, failed=failed, skipped=skipped)
 
 
-def failures(event: Event, limit: int = 50) -> list[TicketMail]:
-    """The attendees whose latest ticket email failed, with why (newest first)."""
+def failures(event: Event, limit: int = 50) -> list[Outbox]:
+    """The attendees whose latest ticket email failed or was skipped, with why (newest first)."""
     return list(
         db.session.scalars(
-            select(TicketMail)
-            .where(TicketMail.id.in_(_latest(event.id)), TicketMail.status == "failed")
-            .order_by(TicketMail.id.desc())
+            select(Outbox)
+            .where(Outbox.id.in_(_latest(event.id)), Outbox.status.in_(NOT_SENT))
+            .order_by(Outbox.id.desc())
             .limit(limit)
         )
     )
 
 
-def latest_of(attendee: Attendee) -> TicketMail | None:
+def latest_of(attendee: Attendee) -> Outbox | None:
     """The attendee's most recent ticket email, whatever became of it."""
     return db.session.scalar(
-        select(TicketMail)
-        .where(TicketMail.attendee_id == attendee.id)
-        .order_by(TicketMail.id.desc())
+        select(Outbox)
+        .where(TICKETS, Outbox.attendee_id == attendee.id)
+        .order_by(Outbox.id.desc())
         .limit(1)
     )
 
@@ -201,17 +207,17 @@ def latest_of(attendee: Attendee) -> TicketMail | None:
 def _latest(event_id: int):
     """The id of each attendee's most recent ticket email at the event."""
     return (
-        select(func.max(TicketMail.id))
-        .where(TicketMail.event_id == event_id)
-        .group_by(TicketMail.attendee_id)
+        select(func.max(Outbox.id))
+        .where(TICKETS, Outbox.event_id == event_id)
+        .group_by(Outbox.attendee_id)
     )
 
 
 def _batch_seen(event_id: int, batch: str) -> bool:
     return (
         db.session.scalar(
-            select(TicketMail.id)
-            .where(TicketMail.event_id == event_id, TicketMail.batch == batch)
+            select(Outbox.id)
+            .where(TICKETS, Outbox.event_id == event_id, Outbox.batch == batch)
             .limit(1)
         )
         is not None
@@ -221,8 +227,8 @@ def _batch_seen(event_id: int, batch: str) -> bool:
 def _unqueued(event_id: int, attendee_ids: list[int] | None, again: bool):
     """Attendees with an email and nothing waiting (nor sent, unless again)."""
     skip = WAITING if again else (*WAITING, "sent")
-    busy = select(TicketMail.attendee_id).where(
-        TicketMail.event_id == event_id, TicketMail.status.in_(skip)
+    busy = select(Outbox.attendee_id).where(
+        TICKETS, Outbox.event_id == event_id, Outbox.status.in_(skip)
     )
     query = select(Attendee.id, Attendee.email).where(
         Attendee.event_id == event_id, Attendee.email != "", Attendee.id.not_in(busy)
@@ -230,21 +236,6 @@ def _unqueued(event_id: int, attendee_ids: list[int] | None, again: bool):
     if attendee_ids is not None:
         query = query.where(Attendee.id.in_(attendee_ids))
     return query.order_by(Attendee.id)
-
-
-def _claim(event_id: int, attendee_id: int) -> int | None:
-    """Take one queued email for sending; its id, or None when there is none to take."""
-    with writing():
-        return db.session.scalar(
-            update(TicketMail)
-            .where(
-                TicketMail.event_id == event_id,
-                TicketMail.attendee_id == attendee_id,
-                TicketMail.status == "queued",
-            )
-            .values(status="sending", claimed_at=utcnow())
-            .returning(TicketMail.id)
-        )
 
 
 def _codes(people: dict[int, Attendee]) -> dict[int, str]:
@@ -258,17 +249,3 @@ def _codes(people: dict[int, Attendee]) -> dict[int, str]:
         with writing():
             codes |= {p.id: tickets.code_of(tickets.issue(p)) for p in missing}
     return codes
-
-
-def _record(mail_id: int, outcome: transport.Outcome) -> None:
-    """Write what became of one email, as soon as it is known."""
-    with writing():
-        db.session.execute(
-            update(TicketMail)
-            .where(TicketMail.id == mail_id)
-            .values(
-                status="sent" if outcome.ok else "failed",
-                error=outcome.error[:2000],
-                sent_at=utcnow() if outcome.ok else None,
-            )
-        )

@@ -103,7 +103,7 @@ def send_ticket(slug: str, attendee_id: int):
     if not person.email:
         flash(f"{person.name} has no email address: add one below first.")
     elif form.validate_on_submit():
-        queued = ticket_mail.queue(event, [person.id], again=True, batch=form.nonce.data)
+        queued = ticket_mail.queue_one(event, person, batch=form.nonce.data)
         _start(event, queued, f"An email to {person.name} is on its way already.")
     return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
 
