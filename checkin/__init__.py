@@ -42,8 +42,7 @@ def create_app(config: object | None = None) -> Flask:
     from .operations import views as operations_views
     from .print import views as print_views
     from .pwa import views as pwa_views
-    from .room import api as cards_api
-    from .room import ticket_page
+    from .room import cards_api, ticket_page
     from .room import views as room_views
 
     for module in (
