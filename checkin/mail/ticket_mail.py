@@ -30,9 +30,10 @@ class Summary:
 
     total: int  # attendees with an email address
     sent: int
-    waiting: int
+    waiting: int  # queued or sending, "later" among them
     failed: int
     skipped: int = 0  # the address bounced earlier
+    later: int = 0  # queued again for a time to come: the mail server asked to wait
 
 
 def queue(
@@ -179,7 +180,12 @@ def summary(event: Event) -> Summary:
     )
     waiting = sum(counts.get(s, 0) for s in WAITING)
     failed, skipped = counts.get("failed", 0), counts.get("skipped", 0)
-    return Summary(total=total, sent=sent, waiting=waiting, failed=failed, skipped=skipped)
+    later = db.session.scalar(
+        select(func.count())
+        .where(Outbox.id.in_(_latest(event.id)), Outbox.status == "queued")
+        .where(Outbox.next_attempt_at > utcnow())
+    )
+    return Summary(total, sent, waiting, failed, skipped, later)
 
 
 def failures(event: Event, limit: int = 50) -> list[Outbox]:
