@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from .. import tasks
 from ..events import guests
+from ..events.forms import guest_list_query
 from ..events.organizer_event import organizer_event
 from ..extensions import htmx
 from ..mail import digest_outbox, transport
@@ -96,12 +97,7 @@ def send_now():
 def people():
     """Pick an attendee whose digest to preview (htmx active search swaps the list)."""
     event = g.event
-    found = guests.guest_page(
-        event,
-        request.args.get("q", "")[:200],
-        request.args.get("status", "all"),
-        request.args.get("page", 1, type=int),
-    )
+    found = guests.guest_page(event, **guest_list_query(request.args))
     template = "digest/_people.html" if htmx else "digest/people.html"
     return render_template(template, event=event, people=found)
 

@@ -11,7 +11,7 @@ from ..models import utcnow
 from . import events as event_domain
 from . import exports, tickets
 from . import guests as attendees
-from .forms import AttendeeForm, DoorPassForm, EventForm, ReissueForm, RelinkForm
+from .forms import AttendeeForm, DoorPassForm, EventForm, ReissueForm, RelinkForm, guest_list_query
 from .organizer_event import organizer_event
 
 bp = organizer_event(Blueprint("events", __name__))
@@ -94,12 +94,7 @@ def attempts():
 def guests():
     """One page of the guest list, filtered by name and status (htmx active search)."""
     event = g.event
-    found = attendees.guest_page(
-        event,
-        request.args.get("q", "")[:200],
-        request.args.get("status", "all"),
-        request.args.get("page", 1, type=int),
-    )
+    found = attendees.guest_page(event, **guest_list_query(request.args))
     if htmx:
         return render_template("events/_guests.html", event=event, guests=found)
     return _event_page(event, guests=found)

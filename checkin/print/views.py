@@ -9,6 +9,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request, ur
 
 from ..door import check_in
 from ..events import exports
+from ..events.forms import guest_list_query
 from ..events.organizer_event import organizer_event
 from ..extensions import htmx
 from . import badges
@@ -48,7 +49,7 @@ def make():
 def guests():
     """Guests matching what was typed, to pick one (htmx active search), or the whole page."""
     event = g.event
-    query = request.args.get("q", "")[:200]
+    query = guest_list_query(request.args)["query"]
     if htmx:
         return render_template(
             "print/_guest_search.html",
