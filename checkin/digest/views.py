@@ -18,12 +18,13 @@ from ..events import guests
 from ..events.forms import guest_list_query
 from ..events.organizer_event import organizer_event
 from ..extensions import htmx
+from ..forms import ButtonForm
 from ..mail import digest_outbox, transport
 from ..mail.messages import PREVIEW_CSP
 from ..models import Event
 from . import preview as digest_preview
 from . import settings
-from .forms import ActionForm, DigestTimeForm, MailDetailsForm, RetryForm, SendNowForm
+from .forms import DigestTimeForm, MailDetailsForm, RetryForm, SendNowForm
 
 bp = organizer_event(Blueprint("digest", __name__))
 
@@ -57,7 +58,7 @@ def set_time():
 def default_time():
     """Back to the default time: 9:00 the morning after the event."""
     event = g.event
-    form = ActionForm()
+    form = ButtonForm()
     if form.validate_on_submit() and _saved(form, settings.reset_time, event):
         flash(f"Back to the default: {settings.digest_time(event).text}.")
     return redirect(url_for("digest.page", slug=event.slug))
@@ -109,7 +110,7 @@ def preview(attendee_id: int):
     person = guests.attendee_of(event, attendee_id)
     shown = digest_preview.preview(event, person)
     return render_template(
-        "digest/preview.html", event=event, shown=shown, test_form=ActionForm(formdata=None)
+        "digest/preview.html", event=event, shown=shown, test_form=ButtonForm(formdata=None)
     )
 
 
@@ -131,7 +132,7 @@ def send_test(attendee_id: int):
     """Send this attendee's digest to the signed-in organizer's own address."""
     event = g.event
     person = guests.attendee_of(event, attendee_id)
-    if ActionForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         outcome = digest_outbox.send_test(event, person, current_user.email)
         flash(_test_result(person, outcome))
     return redirect(url_for("digest.preview", slug=event.slug, attendee_id=person.id))
@@ -209,7 +210,7 @@ def _page(event: Event, time_form=None, details_form=None, send_form=None, statu
         time_form=time_form,
         details_form=details_form,
         send_form=send_form or SendNowForm(formdata=None),
-        reset_form=ActionForm(formdata=None),
+        reset_form=ButtonForm(formdata=None),
         people=None,
         **_counts(event),
     ), status

@@ -12,10 +12,11 @@ from ..events import exports
 from ..events.forms import guest_list_query
 from ..events.organizer_event import organizer_event
 from ..extensions import htmx
+from ..forms import ButtonForm
 from . import badges
 from . import jobs as badge_jobs
 from . import poster as posters
-from .forms import USES, BadgeActionForm, BadgeSheetForm
+from .forms import USES, BadgeSheetForm
 
 bp = organizer_event(Blueprint("print", __name__, url_prefix="/events/<slug>"))
 
@@ -83,7 +84,7 @@ def download(job_id: int):
 def retry(job_id: int):
     """Make a failed sheet again, with the same guests and paper."""
     event = g.event
-    if not BadgeActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         return _page(event, BadgeSheetForm(formdata=None), featured=job_id, status=400)
     found = badge_jobs.retry(event, job_id)
     return redirect(url_for("print.page", slug=event.slug, job=found.id, _anchor="sheet"))
@@ -133,5 +134,5 @@ def _job_context(event, job) -> dict:
         "names": badge_jobs.guest_names(job) if job.selection == "attendee" else [],
         "stuck": badge_jobs.stuck(job),
         "waiting_long": badge_jobs.waiting_long(job),
-        "retry_form": BadgeActionForm(formdata=None),
+        "retry_form": ButtonForm(formdata=None),
     }
