@@ -12,10 +12,6 @@ class SignInForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired()])
 
 
-class ContinueForm(FlaskForm):
-    """Sign in with a personal link: a POST, which mail scanners that fetch links never send."""
-
-
 class LinkAgainForm(FlaskForm):
     """An address to send the ticket email and personal link to again."""
 

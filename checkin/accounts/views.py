@@ -18,10 +18,11 @@ from flask_login import login_user, logout_user
 
 from .. import tasks
 from ..events import events
+from ..forms import ButtonForm
 from ..models import Event
 from ..rate_limits import Rule, account, account_from_here, limited, refused
 from . import personal_links, users
-from .forms import ContinueForm, LinkAgainForm, SignInForm
+from .forms import LinkAgainForm, SignInForm
 
 bp = Blueprint("accounts", __name__)
 log = logging.getLogger("checkin.auth")
@@ -95,7 +96,7 @@ def show(token: str):
     if me is not None and me.id == attendee.id and me.session_link_id == link.id:
         return redirect(url_for("room.home", slug=attendee.event.slug))
     page = render_template(
-        "accounts/continue.html", form=ContinueForm(), attendee=attendee, event=attendee.event
+        "accounts/continue.html", form=ButtonForm(), attendee=attendee, event=attendee.event
     )
     return _private(page)
 

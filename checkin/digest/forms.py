@@ -37,10 +37,6 @@ class SendNowForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something (send a test, back to the default): only CSRF."""
-
-
 class RetryForm(FlaskForm):
     """Send one attendee's digest again; force for one that may have gone already."""
 

@@ -4,6 +4,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -13,77 +14,73 @@ from flask import (
 from flask_login import current_user
 
 from .. import tasks
-from ..accounts.users import organizer_required
-from ..events import events as event_domain
 from ..events import guests
+from ..events.forms import guest_list_query
+from ..events.organizer_event import organizer_event
 from ..extensions import htmx
+from ..forms import ButtonForm
 from ..mail import digest_outbox, transport
 from ..mail.messages import PREVIEW_CSP
 from ..models import Event
 from . import preview as digest_preview
 from . import settings
-from .forms import ActionForm, DigestTimeForm, MailDetailsForm, RetryForm, SendNowForm
+from .forms import DigestTimeForm, MailDetailsForm, RetryForm, SendNowForm
 
-bp = Blueprint("digest", __name__)
+bp = organizer_event(Blueprint("digest", __name__))
 
 STATUSES = ("queued", "sending", "sent", "failed", "skipped", "uncertain")
 PAGE_SIZE = 50
 
 
 @bp.get("/events/<slug>/digest")
-@organizer_required
-def page(slug: str):
+def page():
     """The digest: its time, the counts (polled by htmx while sending), preview, send now."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     if htmx:
         return render_template("digest/_summary.html", event=event, **_counts(event))
     return _page(event)
 
 
 @bp.post("/events/<slug>/digest/time")
-@organizer_required
-def set_time(slug: str):
+def set_time():
     """Send the digest at another local date and time."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     form = DigestTimeForm()
     if form.validate_on_submit() and _saved(
         form, settings.set_time, event, form.day.data, form.time.data
     ):
         flash(f"The digest goes out {settings.digest_time(event).text}.")
-        return redirect(url_for("digest.page", slug=slug))
+        return redirect(url_for("digest.page", slug=event.slug))
     return _page(event, time_form=form, status=422)
 
 
 @bp.post("/events/<slug>/digest/time/default")
-@organizer_required
-def default_time(slug: str):
+def default_time():
     """Back to the default time: 9:00 the morning after the event."""
-    event = event_domain.event_of(current_user, slug)
-    form = ActionForm()
+    event = g.event
+    form = ButtonForm()
     if form.validate_on_submit() and _saved(form, settings.reset_time, event):
         flash(f"Back to the default: {settings.digest_time(event).text}.")
-    return redirect(url_for("digest.page", slug=slug))
+    return redirect(url_for("digest.page", slug=event.slug))
 
 
 @bp.post("/events/<slug>/digest/details")
-@organizer_required
-def mail_details(slug: str):
+def mail_details():
     """The footer's postal address and the Reply-To of the digest."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     form = MailDetailsForm()
     if form.validate_on_submit() and _saved(
         form, settings.set_mail_details, event, form.postal_address.data, form.reply_to.data
     ):
         flash("Saved the postal address and Reply-To.")
-        return redirect(url_for("digest.page", slug=slug))
+        return redirect(url_for("digest.page", slug=event.slug))
     return _page(event, details_form=form, status=422)
 
 
 @bp.post("/events/<slug>/digest/send")
-@organizer_required
-def send_now(slug: str):
+def send_now():
     """Queue every attendee's digest now and start sending (a repeat queues nothing)."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     form = SendNowForm()
     if not form.validate_on_submit():
         return _page(event, send_form=form, status=422)
@@ -94,41 +91,33 @@ def send_now(slug: str):
         if queued
         else "The digests were queued already: nothing new to send."
     )
-    return redirect(url_for("digest.status", slug=slug))
+    return redirect(url_for("digest.status", slug=event.slug))
 
 
 @bp.get("/events/<slug>/digest/people")
-@organizer_required
-def people(slug: str):
+def people():
     """Pick an attendee whose digest to preview (htmx active search swaps the list)."""
-    event = event_domain.event_of(current_user, slug)
-    found = guests.guest_page(
-        event,
-        request.args.get("q", "")[:200],
-        request.args.get("status", "all"),
-        request.args.get("page", 1, type=int),
-    )
+    event = g.event
+    found = guests.guest_page(event, **guest_list_query(request.args))
     template = "digest/_people.html" if htmx else "digest/people.html"
     return render_template(template, event=event, people=found)
 
 
 @bp.get("/events/<slug>/digest/people/<int:attendee_id>")
-@organizer_required
-def preview(slug: str, attendee_id: int):
+def preview(attendee_id: int):
     """One attendee's digest as it would go now: subject, text, HTML, or why it would not."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     person = guests.attendee_of(event, attendee_id)
     shown = digest_preview.preview(event, person)
     return render_template(
-        "digest/preview.html", event=event, shown=shown, test_form=ActionForm(formdata=None)
+        "digest/preview.html", event=event, shown=shown, test_form=ButtonForm(formdata=None)
     )
 
 
 @bp.get("/events/<slug>/digest/people/<int:attendee_id>/html")
-@organizer_required
-def preview_html(slug: str, attendee_id: int):
+def preview_html(attendee_id: int):
     """The digest's HTML alone, for the sandboxed frame of the preview page."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     shown = digest_preview.preview(event, guests.attendee_of(event, attendee_id))
     if not shown.html:
         abort(404)
@@ -139,22 +128,20 @@ def preview_html(slug: str, attendee_id: int):
 
 
 @bp.post("/events/<slug>/digest/people/<int:attendee_id>/test")
-@organizer_required
-def send_test(slug: str, attendee_id: int):
+def send_test(attendee_id: int):
     """Send this attendee's digest to the signed-in organizer's own address."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     person = guests.attendee_of(event, attendee_id)
-    if ActionForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         outcome = digest_outbox.send_test(event, person, current_user.email)
         flash(_test_result(person, outcome))
-    return redirect(url_for("digest.preview", slug=slug, attendee_id=person.id))
+    return redirect(url_for("digest.preview", slug=event.slug, attendee_id=person.id))
 
 
 @bp.get("/events/<slug>/digest/status")
-@organizer_required
-def status(slug: str):
+def status():
     """Each attendee's digest: sent, failed or skipped and why (polled while sending)."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     shown = request.args.get("status") if request.args.get("status") in STATUSES else None
     listing = _listing(event, shown, request.args.get("page", 1, type=int))
     template = "digest/_status.html" if htmx else "digest/status.html"
@@ -162,10 +149,9 @@ def status(slug: str):
 
 
 @bp.post("/events/<slug>/digest/status/<int:outbox_id>/retry")
-@organizer_required
-def retry(slug: str, outbox_id: int):
+def retry(outbox_id: int):
     """Send one attendee's digest again ("Send anyway" for one that may have gone)."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     form = RetryForm()
     if form.validate_on_submit():
         if digest_outbox.retry(event, outbox_id, force=form.forced):
@@ -173,7 +159,7 @@ def retry(slug: str, outbox_id: int):
             flash("Sending that digest again.")
         else:
             flash("That digest is not waiting to be sent again (it may be on its way already).")
-    return redirect(url_for("digest.status", slug=slug, status=request.args.get("status")))
+    return redirect(url_for("digest.status", slug=event.slug, status=request.args.get("status")))
 
 
 def _test_result(person, outcome) -> str:
@@ -224,7 +210,7 @@ def _page(event: Event, time_form=None, details_form=None, send_form=None, statu
         time_form=time_form,
         details_form=details_form,
         send_form=send_form or SendNowForm(formdata=None),
-        reset_form=ActionForm(formdata=None),
+        reset_form=ButtonForm(formdata=None),
         people=None,
         **_counts(event),
     ), status

@@ -13,9 +13,8 @@ from flask import Blueprint, abort, g, render_template, request
 
 from ..events import exports
 from ..extensions import htmx
-from ..forms import NonceForm
+from ..forms import ButtonForm, NonceForm
 from ..print import jobs
-from ..print.forms import BadgeActionForm
 from . import check_in as door
 from . import passes
 from .forms import ScanForm, WalkInForm
@@ -134,7 +133,7 @@ def counter():
 @bp.post("/attendees/<int:attendee_id>/badge.pdf")
 def print_label(attendee_id: int):
     """A 4″ × 3″ label for one of this event's guests, made now."""
-    if not BadgeActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400, "The form was incomplete; reload the page and try again.")
     job = jobs.door_label(g.door_pass, attendee_id)
     if job.status != "done":
@@ -161,7 +160,6 @@ def _context(**extra) -> dict:
         "event": g.door_pass.event,
         "stats": door.stats(g.door_pass.event_id),
         "scan_form": ScanForm(formdata=None, nonce=_nonce()),
-        "nonce_form": NonceForm(formdata=None),
         "walk_in_form": WalkInForm(formdata=None, nonce=_nonce()),
         "new_nonce": _nonce,
         "answer": None,

@@ -1,4 +1,5 @@
-"""The organizer's forms: events, guests, door passes, confirmations (with CSRF tokens)."""
+"""The organizer's forms: events, guests, door passes, confirmations (with CSRF tokens), and
+the guest list's search, filter and page as its links send them."""
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -139,3 +140,16 @@ class RelinkForm(FlaskForm):
         "Yes, the old personal link should stop working",
         validators=[DataRequired("Tick the box to confirm.")],
     )
+
+
+SEARCH_LIMIT = 200  # characters of a typed name kept
+
+
+def guest_list_query(args) -> dict:
+    """?q=&status=&page= of a guest list's search, filter and pager, as guest_page takes them
+    (a page that is not a number is the first; guest_page corrects the rest)."""
+    return {
+        "query": args.get("q", "")[:SEARCH_LIMIT],
+        "status": args.get("status", "all"),
+        "page": args.get("page", 1, type=int),
+    }

@@ -148,6 +148,11 @@ class GuestPage:
         """The position of the last guest shown."""
         return (self.page - 1) * PAGE_SIZE + len(self.guests)
 
+    @property
+    def filters(self) -> dict:
+        """The query arguments that ask for this search and filter again (defaults left out)."""
+        return {"q": self.query or None, "status": self.status if self.status != "all" else None}
+
 
 def guest_page(event: Event, query: str = "", status: str = "all", page: int = 1) -> GuestPage:
     """A page of guests by name, with who checked them in and when; never the whole list."""

@@ -1,7 +1,7 @@
 """Organizer pages: events, arrivals, the guest list, attendees by hand, door passes, and the
 attendance and networking CSVs (GET only, streamed, never cached: they carry personal data)."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..accounts.users import organizer_required
@@ -11,9 +11,10 @@ from ..models import utcnow
 from . import events as event_domain
 from . import exports, tickets
 from . import guests as attendees
-from .forms import AttendeeForm, DoorPassForm, EventForm, ReissueForm, RelinkForm
+from .forms import AttendeeForm, DoorPassForm, EventForm, ReissueForm, RelinkForm, guest_list_query
+from .organizer_event import organizer_event
 
-bp = Blueprint("events", __name__)
+bp = organizer_event(Blueprint("events", __name__))
 
 
 @bp.get("/")
@@ -50,10 +51,9 @@ def new_event():
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
-@organizer_required
-def edit_event(slug: str):
+def edit_event():
     """Change an event's details."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     form = EventForm(obj=event)
     if not form.is_submitted():
         form.starts_at.data = event_domain.local_naive(event, event.starts_at)
@@ -73,88 +73,75 @@ def edit_event(slug: str):
 
 
 @bp.get("/events/<slug>")
-@organizer_required
-def event(slug: str):
+def event():
     """Arrivals, the guest list, the door's log and the door passes of one event."""
-    return _event_page(event_domain.event_of(current_user, slug))
+    return _event_page(g.event)
 
 
 @bp.get("/events/<slug>/arrivals")
-@organizer_required
-def arrivals(slug: str):
+def arrivals():
     """The arrivals count and chart (polled by htmx), or the whole event page."""
-    return _part_or_page(slug, "events/_arrivals.html", arrivals=attendees.arrivals)
+    return _part_or_page("events/_arrivals.html", arrivals=attendees.arrivals)
 
 
 @bp.get("/events/<slug>/attempts")
-@organizer_required
-def attempts(slug: str):
+def attempts():
     """The door's recent check-in attempts (polled by htmx), or the whole event page."""
-    return _part_or_page(slug, "events/_attempts.html", attempts=attendees.recent_attempts)
+    return _part_or_page("events/_attempts.html", attempts=attendees.recent_attempts)
 
 
 @bp.get("/events/<slug>/guests")
-@organizer_required
-def guests(slug: str):
+def guests():
     """One page of the guest list, filtered by name and status (htmx active search)."""
-    event = event_domain.event_of(current_user, slug)
-    found = attendees.guest_page(
-        event,
-        request.args.get("q", "")[:200],
-        request.args.get("status", "all"),
-        request.args.get("page", 1, type=int),
-    )
+    event = g.event
+    found = attendees.guest_page(event, **guest_list_query(request.args))
     if htmx:
         return render_template("events/_guests.html", event=event, guests=found)
     return _event_page(event, guests=found)
 
 
 @bp.route("/events/<slug>/attendees/new", methods=["GET", "POST"])
-@organizer_required
-def new_attendee(slug: str):
+def new_attendee():
     """Add one guest by hand; they get a ticket at once."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     form = AttendeeForm()
     if form.validate_on_submit() and (person := _saved(form, attendees.add, event)):
         flash(f"Added {person.name}. Send them their ticket email below.")
-        return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
+        return redirect(url_for("events.attendee", slug=event.slug, attendee_id=person.id))
     return render_template(
         "events/attendee_form.html", event=event, form=form, person=None
     ), _status(form)
 
 
 @bp.route("/events/<slug>/attendees/<int:attendee_id>", methods=["GET", "POST"])
-@organizer_required
-def attendee(slug: str, attendee_id: int):
+def attendee(attendee_id: int):
     """One guest: their ticket link, a new ticket, and their details to edit."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     person = attendees.attendee_of(event, attendee_id)
     form = AttendeeForm(obj=person)
     if form.validate_on_submit() and _saved(form, attendees.update, person):
         flash("Saved.")
-        return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
+        return redirect(url_for("events.attendee", slug=event.slug, attendee_id=person.id))
     return _attendee_page(event, person, form, status=_status(form))
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/reissue")
-@organizer_required
-def reissue_ticket(slug: str, attendee_id: int):
+def reissue_ticket(attendee_id: int):
     """Give a guest a new ticket code; the old one stops working."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     person = attendees.attendee_of(event, attendee_id)
     form = ReissueForm()
     if not form.validate_on_submit():
         return _attendee_page(event, person, reissue_form=form, status=422)
     attendees.reissue(person)
     flash(f"New ticket issued. The old code no longer works: send {person.name} the new one.")
-    return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
+    return redirect(url_for("events.attendee", slug=event.slug, attendee_id=person.id))
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/relink")
-@organizer_required
-def replace_link(slug: str, attendee_id: int):
+def replace_link(attendee_id: int):
     """Give a guest a new personal link; the old one and its sessions stop working."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     person = attendees.attendee_of(event, attendee_id)
     form = RelinkForm()
     if not form.validate_on_submit():
@@ -163,26 +150,24 @@ def replace_link(slug: str, attendee_id: int):
     flash(
         f"New personal link made. The old one no longer signs in: send {person.name} the new one."
     )
-    return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
+    return redirect(url_for("events.attendee", slug=event.slug, attendee_id=person.id))
 
 
 @bp.post("/events/<slug>/door-passes")
-@organizer_required
-def create_door_pass(slug: str):
+def create_door_pass():
     """Make a door pass and show its link and QR."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     form = DoorPassForm()
     if not form.validate_on_submit():
         return _event_page(event, pass_form=form, status=422)
     door_pass = passes.create(event, form.name.data, form.hours.data)
-    return redirect(url_for("events.door_pass", slug=slug, pass_id=door_pass.id))
+    return redirect(url_for("events.door_pass", slug=event.slug, pass_id=door_pass.id))
 
 
 @bp.get("/events/<slug>/door-passes/<int:pass_id>")
-@organizer_required
-def door_pass(slug: str, pass_id: int):
+def door_pass(pass_id: int):
     """A door pass's link as a QR for the volunteer to scan with their phone."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     found = passes.pass_of(event, pass_id)
     link = passes.link(found)
     return render_template(
@@ -196,37 +181,34 @@ def door_pass(slug: str, pass_id: int):
 
 
 @bp.post("/events/<slug>/door-passes/<int:pass_id>/revoke")
-@organizer_required
-def revoke_door_pass(slug: str, pass_id: int):
+def revoke_door_pass(pass_id: int):
     """Stop a door pass working."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     found = passes.pass_of(event, pass_id)
     passes.revoke(found)
     flash(f"{found.name} is revoked: that link no longer opens the door.")
-    return redirect(url_for("events.event", slug=slug, _anchor="door-passes"))
+    return redirect(url_for("events.event", slug=event.slug, _anchor="door-passes"))
 
 
 @bp.get("/events/<slug>/attendance.csv")
-@organizer_required
-def attendance(slug: str):
+def attendance():
     """Every guest, when and at which door they checked in."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     csv = exports.attendance_csv(event)
     return exports.attachment(csv, "text/csv", exports.filename(event, "attendance"))
 
 
 @bp.get("/events/<slug>/networking.csv")
-@organizer_required
-def networking(slug: str):
+def networking():
     """Cards recorded per guest and overall, without anyone's notes."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     csv = exports.networking_csv(event)
     return exports.attachment(csv, "text/csv", exports.filename(event, "networking"))
 
 
-def _part_or_page(slug: str, template: str, **loaders):
+def _part_or_page(template: str, **loaders):
     """One polled part of the event page for htmx, else the whole page."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     if not htmx:
         return _event_page(event)
     return render_template(template, event=event, **{k: load(event) for k, load in loaders.items()})

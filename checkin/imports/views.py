@@ -1,23 +1,31 @@
 """Guest-list import pages: upload a CSV, check the preview and mapping, confirm."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
-from ..accounts.users import organizer_required
-from ..events import events as event_domain
+from ..events.organizer_event import organizer_event
 from ..extensions import htmx
 from . import guest_list, storage
 from .files import FileProblem
 from .forms import GuestListForm
 
-bp = Blueprint("imports", __name__)
+bp = organizer_event(Blueprint("imports", __name__))
 
 
 @bp.route("/events/<slug>/import", methods=["GET", "POST"])
-@organizer_required
-def upload(slug: str):
+def upload():
     """The upload form; a readable file is kept and its preview shown, a bad one explained."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     form = GuestListForm()
     problem = None
     if form.validate_on_submit():
@@ -29,7 +37,7 @@ def upload(slug: str):
         except FileProblem as error:
             problem = str(error)
         else:
-            return redirect(url_for("imports.preview", slug=slug, token=token), code=303)
+            return redirect(url_for("imports.preview", slug=event.slug, token=token), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template(
         "imports/import.html", event=event, form=form, problem=problem, pending=None, result=None
@@ -37,10 +45,9 @@ def upload(slug: str):
 
 
 @bp.route("/events/<slug>/import/<token>", methods=["GET", "POST"])
-@organizer_required
-def preview(slug: str, token: str):
+def preview(token: str):
     """The preview under the guessed mapping (GET) or the organizer's (POST, changes nothing)."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     pending = _pending(event, token)
     choices = storage.choices_from(request.form, pending.table.headers)
     result = storage.preview(event, pending, choices)
@@ -48,10 +55,9 @@ def preview(slug: str, token: str):
 
 
 @bp.post("/events/<slug>/import/<token>/confirm")
-@organizer_required
-def confirm(slug: str, token: str):
+def confirm(token: str):
     """Import exactly the previewed guests, once, then go back to the event."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     pending = _pending(event, token, allow_done=True)
     choices = storage.choices_from(request.form, pending.table.headers) if pending.table else {}
     previewed = request.form.get("preview", "")
@@ -66,21 +72,21 @@ def confirm(slug: str, token: str):
         flash("This guest list was already imported; nobody was added twice.")
     else:
         flash(f"Imported {outcome.created} guest{'s' if outcome.created != 1 else ''}.")
-    return redirect(url_for("events.event", slug=slug), code=303)
+    return redirect(url_for("events.event", slug=event.slug), code=303)
 
 
 @bp.errorhandler(413)
 def too_large(error):
     """A file over the upload limit: say so plainly, with the way back to the upload form."""
     limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-    slug = (request.view_args or {}).get("slug", "")
+    slug = g.get("event_slug", "")
     return render_template("imports/import_too_large.html", limit=limit, slug=slug), 413
 
 
 @bp.errorhandler(storage.ImportExpired)
 def expired(error):
     """A preview past its day: its file is gone, so say so and offer a new upload."""
-    slug = (request.view_args or {}).get("slug", "")
+    slug = g.get("event_slug", "")
     hours = int(storage.LIFETIME.total_seconds() // 3600)
     return render_template("imports/import_expired.html", hours=hours, slug=slug), 410
 

@@ -11,20 +11,19 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_login import current_user
 
 from .. import tasks
 from ..accounts import personal_links
-from ..accounts.users import organizer_required
 from ..digest import meetings
-from ..events import events as event_domain
 from ..events import guests
+from ..events.organizer_event import organizer_event
 from ..extensions import csrf, htmx
 from ..forms import NonceForm
 from ..models import Attendee, Event
@@ -34,7 +33,7 @@ from . import links, sent_mail, subscriptions, ticket_mail, transport
 from .forms import SendTicketsForm
 from .messages import PREVIEW_CSP
 
-bp = Blueprint("mail", __name__)
+bp = organizer_event(Blueprint("mail", __name__))
 
 
 @bp.app_template_global()
@@ -68,10 +67,9 @@ def mail_files_only() -> bool:
 
 
 @bp.get("/events/<slug>/tickets")
-@organizer_required
-def tickets(slug: str):
+def tickets():
     """Ticket emails: how many went, which failed and why (htmx polls the count)."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     if htmx:
         return render_template(
             "mail/_ticket_status.html", event=event, summary=ticket_mail.summary(event)
@@ -80,24 +78,22 @@ def tickets(slug: str):
 
 
 @bp.post("/events/<slug>/tickets")
-@organizer_required
-def send_tickets(slug: str):
+def send_tickets():
     """Email tickets to everyone who has had none yet (or, confirmed, to everyone again)."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     form = SendTicketsForm()
     if not form.validate_on_submit():
         return _tickets_page(event, form if form.scope.data == "all" else None, 422)
     again = form.scope.data == "all"
     queued = ticket_mail.queue(event, None, again=again, batch=form.nonce.data)
     _start(event, queued)
-    return redirect(url_for("mail.tickets", slug=slug))
+    return redirect(url_for("mail.tickets", slug=event.slug))
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/ticket-mail")
-@organizer_required
-def send_ticket(slug: str, attendee_id: int):
+def send_ticket(attendee_id: int):
     """Email one guest their ticket (again)."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     person = guests.attendee_of(event, attendee_id)
     form = NonceForm()
     if not person.email:
@@ -105,23 +101,21 @@ def send_ticket(slug: str, attendee_id: int):
     elif form.validate_on_submit():
         queued = ticket_mail.queue_one(event, person, batch=form.nonce.data)
         _start(event, queued, f"An email to {person.name} is on its way already.")
-    return redirect(url_for("events.attendee", slug=slug, attendee_id=person.id))
+    return redirect(url_for("events.attendee", slug=event.slug, attendee_id=person.id))
 
 
 @bp.get("/events/<slug>/mail")
-@organizer_required
-def outbox(slug: str):
+def outbox():
     """The event's sent mail, kept as files when there is no mail server; newest first."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     messages, total = sent_mail.stored(event.slug) if transport.files_only() else ([], 0)
     return render_template("mail/outbox.html", event=event, messages=messages, total=total)
 
 
 @bp.get("/events/<slug>/mail/<name>")
-@organizer_required
-def message(slug: str, name: str):
+def message(name: str):
     """One kept message: its headers, its text, its parts, and its HTML in a sandboxed frame."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     found = _kept(event, name)
     text = found.get_body(("plain",))
     return render_template(
@@ -136,10 +130,9 @@ def message(slug: str, name: str):
 
 
 @bp.get("/events/<slug>/mail/<name>/html")
-@organizer_required
-def message_html(slug: str, name: str):
+def message_html(name: str):
     """A kept message's HTML part, for the sandboxed frame on its page."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     html = sent_mail.html_preview(_kept(event, name))
     if html is None:
         abort(404)

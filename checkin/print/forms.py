@@ -1,4 +1,4 @@
-"""Forms of the badge page: who gets a badge and on which paper; buttons that only need CSRF."""
+"""The badge sheet form: who gets a badge and on which paper."""
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SearchField
@@ -45,7 +45,3 @@ class BadgeSheetForm(FlaskForm):
         """One guest needs a guest picked from the search results."""
         if self.selection.data == "attendee" and not field.data:
             raise ValidationError("Find the guest by name, then pick them from the list.")
-
-
-class BadgeActionForm(FlaskForm):
-    """A button that changes something (try a failed sheet again, print a label): only CSRF."""

@@ -5,27 +5,26 @@ while the page polls its progress once a second. Downloads are GETs that change 
 another organizer's event, job or poster is not found (404).
 """
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
-from ..accounts.users import organizer_required
 from ..door import check_in
-from ..events import events as event_domain
 from ..events import exports
+from ..events.forms import guest_list_query
+from ..events.organizer_event import organizer_event
 from ..extensions import htmx
+from ..forms import ButtonForm
 from . import badges
 from . import jobs as badge_jobs
 from . import poster as posters
-from .forms import USES, BadgeActionForm, BadgeSheetForm
+from .forms import USES, BadgeSheetForm
 
-bp = Blueprint("print", __name__, url_prefix="/events/<slug>")
+bp = organizer_event(Blueprint("print", __name__, url_prefix="/events/<slug>"))
 
 
 @bp.get("/badges")
-@organizer_required
-def page(slug: str):
+def page():
     """Choose who and which paper; the latest sheet (polled while it renders) and past ones."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     form = BadgeSheetForm(formdata=None)
     if picked := request.args.get("attendee", type=int):
         form.selection.data, form.attendee_id.data = "attendee", picked
@@ -33,10 +32,9 @@ def page(slug: str):
 
 
 @bp.post("/badges")
-@organizer_required
-def make(slug: str):
+def make():
     """Ask for a sheet; a small one is made at once, a big one goes to the worker."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     form = BadgeSheetForm()
     if not form.validate_on_submit():
         return _page(event, form, status=422)
@@ -45,15 +43,14 @@ def make(slug: str):
     except badge_jobs.NothingToPrint as error:
         form.selection.errors = [*form.selection.errors, str(error)]
         return _page(event, form, status=422)
-    return redirect(url_for("print.page", slug=slug, job=job.id, _anchor="sheet"))
+    return redirect(url_for("print.page", slug=event.slug, job=job.id, _anchor="sheet"))
 
 
 @bp.get("/badges/guests")
-@organizer_required
-def guests(slug: str):
+def guests():
     """Guests matching what was typed, to pick one (htmx active search), or the whole page."""
-    event = event_domain.event_of(current_user, slug)
-    query = request.args.get("q", "")[:200]
+    event = g.event
+    query = guest_list_query(request.args)["query"]
     if htmx:
         return render_template(
             "print/_guest_search.html",
@@ -66,10 +63,9 @@ def guests(slug: str):
 
 
 @bp.get("/badges/jobs/<int:job_id>")
-@organizer_required
-def job(slug: str, job_id: int):
+def job(job_id: int):
     """One sheet's state: a progress bar while it renders (polled), then its download."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     found = badge_jobs.job_of(event, job_id)
     if htmx:
         return render_template("print/_job.html", **_job_context(event, found))
@@ -77,30 +73,27 @@ def job(slug: str, job_id: int):
 
 
 @bp.get("/badges/jobs/<int:job_id>/badges.pdf")
-@organizer_required
-def download(slug: str, job_id: int):
+def download(job_id: int):
     """A finished sheet's PDF, as a file to save and print."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     found = badge_jobs.job_of(event, job_id)
     return pdf_response(badge_jobs.pdf_of(found), badge_jobs.filename(found))
 
 
 @bp.post("/badges/jobs/<int:job_id>/retry")
-@organizer_required
-def retry(slug: str, job_id: int):
+def retry(job_id: int):
     """Make a failed sheet again, with the same guests and paper."""
-    event = event_domain.event_of(current_user, slug)
-    if not BadgeActionForm().validate_on_submit():
+    event = g.event
+    if not ButtonForm().validate_on_submit():
         return _page(event, BadgeSheetForm(formdata=None), featured=job_id, status=400)
     found = badge_jobs.retry(event, job_id)
-    return redirect(url_for("print.page", slug=slug, job=found.id, _anchor="sheet"))
+    return redirect(url_for("print.page", slug=event.slug, job=found.id, _anchor="sheet"))
 
 
 @bp.get("/poster-<size>.pdf")
-@organizer_required
-def poster(slug: str, size: str):
+def poster(size: str):
     """The door poster: the event, "Have your QR code ready", and a QR to get the ticket again."""
-    event = event_domain.event_of(current_user, slug)
+    event = g.event
     return pdf_response(posters.poster_pdf(event, size), posters.filename(event, size))
 
 
@@ -141,5 +134,5 @@ def _job_context(event, job) -> dict:
         "names": badge_jobs.guest_names(job) if job.selection == "attendee" else [],
         "stuck": badge_jobs.stuck(job),
         "waiting_long": badge_jobs.waiting_long(job),
-        "retry_form": BadgeActionForm(formdata=None),
+        "retry_form": ButtonForm(formdata=None),
     }

@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    HiddenField,
     IntegerField,
     SelectMultipleField,
     StringField,
@@ -13,8 +12,9 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import Email, Length, NumberRange, Optional, ValidationError
 
+from ..forms import NonceForm
 from . import cards, profiles, suggestions
 
 SEVERAL = "Separate several with semicolons."
@@ -108,24 +108,8 @@ class CardEditForm(FlaskForm):
         }
 
 
-class CardForm(CardEditForm):
+class CardForm(CardEditForm, NonceForm):
     """A new card, made idempotent by a nonce so a double tap records one card."""
-
-    nonce = HiddenField(
-        validators=[Regexp(cards.NONCE_RE, message="Reload the page and try again.")]
-    )
-
-
-class NonceForm(FlaskForm):
-    """A one-tap button (Connect back), made idempotent by a nonce."""
-
-    nonce = HiddenField(
-        validators=[Regexp(cards.NONCE_RE, message="Reload the page and try again.")]
-    )
-
-
-class ConfirmForm(FlaskForm):
-    """A button that only needs its CSRF token (delete a card, sign out)."""
 
 
 def card_form_context(me, subject, form, via: str, code: str = "") -> dict:

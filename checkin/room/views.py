@@ -22,14 +22,13 @@ from flask_login import logout_user
 from ..accounts.users import attendee_of_event
 from ..events import exports, tickets
 from ..extensions import htmx
+from ..forms import ButtonForm, NonceForm
 from ..matching import tags
 from . import cards, profiles
 from . import suggestions as room
 from .forms import (
     CardEditForm,
     CardForm,
-    ConfirmForm,
-    NonceForm,
     ProfileForm,
     card_form_context,
 )
@@ -215,7 +214,7 @@ def delete_card(slug: str, card_id: int):
     """Ask, then delete my card (their card of me, if any, stays theirs)."""
     me = attendee_of_event(slug)
     found = cards.card_of(me, card_id)
-    form = ConfirmForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         name = found.subject.name
         cards.delete(me, card_id)
@@ -228,7 +227,7 @@ def delete_card(slug: str, card_id: int):
 def sign_out(slug: str):
     """Sign out of the event app on this phone; the personal link signs in again."""
     attendee_of_event(slug)
-    if not ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400, "The form was incomplete; reload the page and try again.")
     logout_user()
     return redirect(url_for("room.signed_out", slug=slug), 303)

@@ -1,0 +1,43 @@
+"""The organizer's event, checked and loaded once for every page under /events/<slug>.
+
+A blueprint with pages there is made with `organizer_event(Blueprint(...))`. Then, for each of
+its routes whose rule starts with /events/<slug>:
+- the slug leaves the view's arguments: the view reads the event from `g.event` and builds its
+  links from `event.slug`;
+- after the app's own checks (the CSRF check comes first, as for any view), anyone not signed in
+  as an organizer is sent to sign in (an htmx request gets 401 with HX-Refresh);
+- the signed-in organizer's event with that slug goes on `g.event`; another organizer's event,
+  or none, is 404.
+The blueprint's other routes (/events, /events/new, the mail links) are left alone.
+"""
+
+from flask import Blueprint, g, request
+
+from ..accounts import users
+from ..extensions import login_manager
+from . import events
+
+EVENT_PAGES = "/events/<slug>"
+
+
+def organizer_event(bp: Blueprint) -> Blueprint:
+    """The blueprint, its pages under /events/<slug> given the organizer's event as g.event."""
+    bp.url_value_preprocessor(_take_slug)
+    bp.before_request(_load_event)
+    return bp
+
+
+def _take_slug(_endpoint, values) -> None:
+    if request.url_rule.rule.startswith(EVENT_PAGES):
+        g.event_slug = values.pop("slug")
+
+
+def _load_event():
+    """Sign in for anyone but an organizer; for an organizer, their event or 404."""
+    if "event_slug" not in g:
+        return None
+    organizer = users.signed_in_organizer()
+    if organizer is None:
+        return login_manager.unauthorized()
+    g.event = events.event_of(organizer, g.event_slug)
+    return None
