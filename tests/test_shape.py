@@ -39,8 +39,14 @@ def _imports(name: str, module_level_only: bool, modules=MODULES) -> set[str]:
 
 
 def _is_view(name: str, modules=MODULES) -> bool:
-    """A module that makes a blueprint."""
-    return "Blueprint(" in modules[name].read_text()
+    """A module that makes a blueprint: by convention it assigns `bp` at module level."""
+    tree = ast.parse(modules[name].read_text())
+    return any(
+        isinstance(target, ast.Name) and target.id == "bp"
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+    )
 
 
 def _cycles(modules=MODULES) -> list[list[str]]:
@@ -79,9 +85,10 @@ def test_only_create_app_imports_views():
 
 
 def test_create_app_registers_every_blueprint_module():
-    """Every module that makes a blueprint is one create_app imports."""
+    """Every module that makes a blueprint is one create_app imports; every views.py makes one."""
     views = {name for name in MODULES if _is_view(name)}
     assert views <= _imports("checkin", module_level_only=False)
+    assert {name for name, path in MODULES.items() if path.name == "views.py"} <= views
 
 
 def test_packages_are_one_level_deep_and_the_top_holds_only_the_core():
@@ -112,6 +119,7 @@ def test_the_checks_see_a_planted_cycle_and_a_planted_view_import(tmp_path):
         "checkin.a": "",
         "checkin.a.x": "from ..b import y\n",
         "checkin.a.views": "bp = Blueprint('a', __name__)\n",
+        "checkin.a.helper": "def make(bp):\n    return bp\n",
         "checkin.b": "",
         "checkin.b.y": "from ..a import x\n",
         "checkin.b.z": "def later():\n    from ..a import views\n",
@@ -127,5 +135,6 @@ def test_the_checks_see_a_planted_cycle_and_a_planted_view_import(tmp_path):
         modules[name] = path
     assert ["checkin.a.x", "checkin.b.y", "checkin.a.x"] in _cycles(modules)
     assert _is_view("checkin.a.views", modules)
+    assert not _is_view("checkin.a.helper", modules)
     assert "checkin.a.views" in _imports("checkin.b.z", False, modules)
     assert "checkin.a.views" not in _imports("checkin.b.z", True, modules)
