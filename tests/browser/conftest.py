@@ -1,4 +1,8 @@
-"""Browser fixtures: the app served on loopback, and Debian's Chromium driven by Playwright."""
+"""Browser fixtures: the app served on loopback, and Debian's Chromium driven by Playwright.
+
+The browser tests stay together rather than in their packages' folders: their journeys cross
+packages (a guest imported, admitted at the door, met in the room, emailed a digest), and they
+share this live server, the Playwright machinery and the axe checks (axe.py)."""
 
 from datetime import timedelta
 from pathlib import Path
