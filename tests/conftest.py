@@ -26,6 +26,10 @@ from checkin.events import events, tickets
 from checkin.extensions import db
 from checkin.models import Attendee
 
+# Fixtures that tests of several packages use: the SMTP inbox (inbox, smtp_url) and the huey
+# consumer (queue, worker). Each package's own fixtures are in its folder's conftest.py.
+pytest_plugins = ["support.mail_fixtures", "support.consumer"]
+
 PASSWORD = "correct horse battery staple"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Live servers (the `server` fixture, the browser tests' `live_app`) speak plain http, or TLS

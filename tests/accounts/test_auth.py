@@ -1,20 +1,15 @@
 """Organizer accounts: sign-in, sign-out, safe redirects, rate limits, create-organizer."""
 
-import re
 from urllib.parse import urlencode
 
 import pytest
 from conftest import PASSWORD, csrf_token
 from sqlalchemy import select
+from support.pages import readable
 
 from checkin.accounts import users
 from checkin.extensions import db
 from checkin.models import Organizer
-
-
-def text(response) -> str:
-    """What a person reads: the HTML without tags, whitespace collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
 
 
 @pytest.fixture
@@ -59,7 +54,7 @@ def test_failed_sign_in_says_so_with_422(client, organizer, email, password):
     """Wrong password and unknown email get the same clear message, and no session."""
     reply = post_sign_in(client, email, password)
     assert reply.status_code == 422
-    assert "Sign-in failed: that email and password do not match an organizer account." in text(
+    assert "Sign-in failed: that email and password do not match an organizer account." in readable(
         reply
     )
     assert f'value="{email}"' in reply.get_data(as_text=True)
@@ -71,7 +66,7 @@ def test_incomplete_sign_in_is_422(client, organizer, email, password):
     """Empty or malformed fields are refused with the reason beside them."""
     reply = post_sign_in(client, email, password)
     assert reply.status_code == 422
-    assert "Sign-in failed" in text(reply)
+    assert "Sign-in failed" in readable(reply)
 
 
 def test_protected_page_sends_you_back_after_signing_in(client, organizer, make_event):
@@ -128,7 +123,7 @@ def test_sign_out(client, organizer, sign_in):
     token = csrf_token(client, "/events")
     reply = client.post("/sign-out", data={"csrf_token": token})
     assert reply.status_code == 302
-    assert "You are signed out." in text(client.get(reply.location))
+    assert "You are signed out." in readable(client.get(reply.location))
     assert client.get("/events").status_code == 302
 
 

@@ -13,8 +13,6 @@ from checkin.accounts import personal_links
 from checkin.extensions import db
 from checkin.models import Attendee, Event, PersonalLink, utcnow
 
-pytest_plugins = ["mail_fixtures"]  # the inbox and smtp_url fixtures
-
 
 @pytest.fixture
 def guest(app, make_event, make_attendee):

@@ -12,6 +12,7 @@ import pytest
 from conftest import csrf_token
 from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
+from support.pages import HTMX
 
 from checkin.door import api_passes
 from checkin.extensions import db
@@ -31,7 +32,6 @@ PUBLIC_MAIL_LINKS = {
 }
 PUBLIC_ENDPOINTS = {"static"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
-HTMX = {"HX-Request": "true"}
 
 
 def host_path(url: str) -> str:

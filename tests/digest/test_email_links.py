@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import PASSWORD, REUNION_START, csrf_token, fresh_app
 from sqlalchemy import func, select
+from support.pages import body as text
 
 from checkin.accounts import users
 from checkin.events import events
@@ -16,8 +17,6 @@ from checkin.extensions import db
 from checkin.mail import links
 from checkin.models import Attendee, Card, MeetRequest, Outbox
 from checkin.room import cards
-
-pytest_plugins = ["mail_fixtures"]  # the inbox and smtp_url fixtures
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
@@ -64,10 +63,6 @@ def count(app, model, **where) -> int:
 def press(client, url, **data):
     """Open a page and press its button, as a person does (with the page's CSRF token)."""
     return client.post(url, data={"csrf_token": csrf_token(client, url), **data})
-
-
-def text(reply) -> str:
-    return reply.get_data(as_text=True)
 
 
 def same_page(html: str) -> str:

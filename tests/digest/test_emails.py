@@ -16,8 +16,6 @@ from checkin.mail import links, messages, transport
 from checkin.models import Attendee, Event
 from checkin.room import cards
 
-pytest_plugins = ["mail_fixtures"]  # the inbox and smtp_url fixtures
-
 
 @pytest.fixture
 def party(app, make_event, make_attendee, set_attendee):

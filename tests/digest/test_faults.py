@@ -4,30 +4,13 @@ once, consent withdrawn a moment before sending. Each on a real SMTP server (aio
 import threading
 from datetime import timedelta
 
-import pytest
-from digest_helpers import BUSY, GONE, ScriptedInbox, make_party, start_on, statuses
-from mailserver import free_port
 from sqlalchemy import select, update
+from support.digests import BUSY, GONE, ScriptedInbox, start_on, statuses
+from support.mailserver import free_port
 
 from checkin.extensions import db
 from checkin.mail import digest_outbox
 from checkin.models import Attendee, Event, Outbox, Suppression, utcnow
-
-
-@pytest.fixture
-def inbox():
-    """A running SMTP server on 127.0.0.1 that answers as scripted."""
-    box = ScriptedInbox()
-    controller = start_on(box)
-    yield box
-    controller.stop()
-
-
-@pytest.fixture
-def party(app, inbox, make_event, make_attendee, set_attendee):
-    """The party of digest_helpers, the app sending to the test server."""
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{inbox.port}"
-    return make_party(make_event, make_attendee, set_attendee, app)
 
 
 def row_of(party, name: str) -> Outbox:

@@ -12,8 +12,6 @@ from checkin.mail import links, subscriptions
 from checkin.models import Attendee, MeetRequest, Outbox
 from checkin.room import cards
 
-pytest_plugins = ["mail_fixtures"]  # the inbox and smtp_url fixtures
-
 
 @pytest.fixture
 def people(app, make_event, make_attendee):

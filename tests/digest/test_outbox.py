@@ -4,29 +4,13 @@ recover what a stopped worker left, retry for the organizer; on a real SMTP serv
 from datetime import timedelta
 
 import pytest
-from digest_helpers import ScriptedInbox, make_party, start_on
 from sqlalchemy import func, select, update
+from support.digests import make_party
 
 from checkin.digest import schedule
 from checkin.extensions import db
 from checkin.mail import digest_outbox, outbox, subscriptions
 from checkin.models import Attendee, Event, Outbox, Suppression, utcnow
-
-
-@pytest.fixture
-def inbox():
-    """A running SMTP server on 127.0.0.1."""
-    box = ScriptedInbox()
-    controller = start_on(box)
-    yield box
-    controller.stop()
-
-
-@pytest.fixture
-def party(app, inbox, make_event, make_attendee, set_attendee):
-    """The party of digest_helpers, the app sending to the test server."""
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{inbox.port}"
-    return make_party(make_event, make_attendee, set_attendee, app)
 
 
 def event_of(party) -> Event:

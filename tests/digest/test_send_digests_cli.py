@@ -7,8 +7,6 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-from digest_helpers import ScriptedInbox, make_party, start_on
 from sqlalchemy import update
 
 from checkin.extensions import db
@@ -16,22 +14,6 @@ from checkin.models import Event, utcnow
 
 FLASK = str(Path(sys.executable).parent / "flask")
 NOTHING = "Digests: 0 sent, 0 skipped, 0 failed, 0 retrying, 0 uncertain"
-
-
-@pytest.fixture
-def inbox():
-    """A running SMTP server on 127.0.0.1."""
-    box = ScriptedInbox()
-    controller = start_on(box)
-    yield box
-    controller.stop()
-
-
-@pytest.fixture
-def party(app, inbox, make_event, make_attendee, set_attendee):
-    """The party of digest_helpers, the app sending to the test server."""
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{inbox.port}"
-    return make_party(make_event, make_attendee, set_attendee, app)
 
 
 def test_now_sends_the_event_once_and_a_second_run_nothing(runner, party, inbox):

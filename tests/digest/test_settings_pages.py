@@ -7,18 +7,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import REUNION_DAY, csrf_token
-from digest_helpers import make_party
-from mailserver import free_port
 from sqlalchemy import func, select, update
+from support.digests import make_party
+from support.mailserver import free_port
+from support.pages import HTMX
+from support.pages import body as text
 
 from checkin.accounts import personal_links as links
 from checkin.extensions import db
 from checkin.mail.messages import PREVIEW_CSP
 from checkin.models import Attendee, Event, Outbox, PersonalLink, utcnow
 
-pytest_plugins = ["mail_fixtures"]  # the inbox and smtp_url fixtures
-
-HTMX = {"HX-Request": "true"}
 DAY_AFTER = REUNION_DAY + timedelta(days=1)  # the party ends 23:00 on 26 November in New York
 TWO_DAYS_AFTER = REUNION_DAY + timedelta(days=2)
 
@@ -45,11 +44,6 @@ def party(app, client, sign_in, make_event, make_attendee, set_attendee):
     found.token = csrf_token(client, "/events")
     found.base = f"/events/{found.slug}/digest"
     return found
-
-
-def text(reply) -> str:
-    """A reply's body as text."""
-    return reply.get_data(as_text=True)
 
 
 def event_row(app, party) -> Event:

@@ -1,8 +1,8 @@
 """The real worker sends the digests: a `huey_consumer checkin.tasks.huey` subprocess, the
 periodic send_due task, a real SMTP server; on huey's SQLite file and on Redis.
 
-The consumer and its queue are test_worker.py's fixtures (`worker`, `queue`), pointed at this
-module's `inbox`. The periodic task fires on the minute; to not wait for it, the test enqueues
+The consumer and its queue are support/consumer.py's fixtures (`worker`, `queue`), pointed at
+this module's `inbox`. The periodic task fires on the minute; to not wait for it, the test enqueues
 it as the scheduler would (calling a periodic task enqueues it). The test's clock does not move:
 the event's times do.
 """
@@ -12,19 +12,15 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-import test_worker
 import vobject
-from digest_helpers import Party, ScriptedInbox, card, make_party, start_on, statuses
 from sqlalchemy import select, update
-from test_worker import WAIT, wait_for
+from support.consumer import WAIT, wait_for
+from support.digests import Party, ScriptedInbox, card, make_party, start_on, statuses
 
 from checkin import tasks
 from checkin.extensions import db
 from checkin.mail import messages
 from checkin.models import Attendee, Event, Outbox, utcnow
-
-queue = test_worker.queue  # the consumer's queue: huey's SQLite file, or Redis
-worker = test_worker.worker  # starts a consumer process; it sends to this module's inbox
 
 
 @pytest.fixture

@@ -14,14 +14,6 @@ def post(client, slug, token, body, **kw):
     )
 
 
-@pytest.fixture
-def door(make_event, make_attendee, make_pass):
-    """An event with one attendee and a door pass."""
-    slug = make_event()
-    attendee_id, code = make_attendee(slug, "Ada Lovelace", 2009)
-    return {"slug": slug, "code": code, "token": make_pass(slug, "Door 2"), "id": attendee_id}
-
-
 def test_first_scan_admits(client, door):
     """A valid code admits the attendee and says who and by which door."""
     reply = post(

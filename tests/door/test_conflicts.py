@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from test_offline_scans import ago, iso, passes_made_before
 
 from checkin.door import check_in, conflicts
 from checkin.extensions import db
 from checkin.models import Event, utcnow
+
+from .test_offline_scans import ago, iso, passes_made_before
 
 NEW_YORK = ZoneInfo("America/New_York")
 

@@ -16,20 +16,6 @@ from checkin.models import DoorPass, utcnow
 ENDED = ("X-Door-Pass", "ended")
 
 
-@pytest.fixture
-def door(make_event, make_attendee, make_pass):
-    """An event with one guest and a door pass, and a second event with its own pass."""
-    slug = make_event()
-    _, code = make_attendee(slug, "Ada Lovelace", 2009)
-    other = make_event("Spring Gala")
-    return {
-        "slug": slug,
-        "code": code,
-        "token": make_pass(slug, "Door 1"),
-        "other_token": make_pass(other, "Gala door"),
-    }
-
-
 def end_pass(app, token, how):
     """Revoke a pass, or move its expiry a minute into the past."""
     with app.app_context():

@@ -7,19 +7,12 @@ from datetime import timedelta
 import pytest
 from conftest import csrf_token
 from sqlalchemy import func, select
+from support.pages import HTMX, readable
 
 from checkin.door import passes
 from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import Attendee, CheckInAttempt, DoorPass, utcnow
-
-HTMX = {"HX-Request": "true"}
-
-
-def text(response) -> str:
-    """What a person reads: the HTML without tags, whitespace collapsed."""
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 @pytest.fixture
@@ -71,8 +64,8 @@ def test_page_has_camera_code_field_search_walk_in_and_counter(client, door):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert 'id="camera"' in html and 'name="code"' in html and 'name="q"' in html
-    assert "Walk-in: not on the list" in text(page)
-    assert "0 of 2 checked in" in text(page)
+    assert "Walk-in: not on the list" in readable(page)
+    assert "0 of 2 checked in" in readable(page)
     assert 'hx-trigger="every 3s"' in html
 
 
@@ -99,7 +92,7 @@ def test_scanning_a_ticket_welcomes_the_guest(app, door, post, htmx):
     """A scanned ticket URL admits the guest: the whole page, or just the result for htmx."""
     reply = post("/check-in", code=door["ada_code"], htmx=htmx)
     assert reply.status_code == 200
-    assert "Welcome, Ada Lovelace ’09" in text(reply)
+    assert "Welcome, Ada Lovelace ’09" in readable(reply)
     assert ("<html" in reply.get_data(as_text=True)) is not htmx
     assert admitted(app, door["ada"])
 
@@ -107,13 +100,13 @@ def test_scanning_a_ticket_welcomes_the_guest(app, door, post, htmx):
 def test_bare_code_as_typed_also_works(app, door, post):
     """The code alone, lower case, as someone might type it, checks in too."""
     code = door["ada_code"].rsplit("/", 1)[-1].lower()
-    assert "Welcome, Ada Lovelace" in text(post("/check-in", code=code, htmx=True))
+    assert "Welcome, Ada Lovelace" in readable(post("/check-in", code=code, htmx=True))
 
 
 def test_second_scan_says_when_and_by_which_door(door, post):
     """Scanning again says they are already in, when, and at which door."""
     post("/check-in", code=door["ada_code"], htmx=True)
-    again = text(post("/check-in", code=door["ada_code"], htmx=True))
+    again = readable(post("/check-in", code=door["ada_code"], htmx=True))
     assert re.search(r"Already checked in at \d\d:\d\d by Door 2 Ada Lovelace", again)
 
 
@@ -121,7 +114,7 @@ def test_unknown_code_is_not_on_the_list(door, post):
     """A code that is no ticket of this event says so plainly."""
     reply = post("/check-in", code="https://example.org/t/" + "A" * 32, htmx=True)
     assert reply.status_code == 200
-    assert "Not on the list" in text(reply)
+    assert "Not on the list" in readable(reply)
 
 
 def test_replaced_ticket_is_an_old_ticket(app, door, post):
@@ -129,7 +122,9 @@ def test_replaced_ticket_is_an_old_ticket(app, door, post):
     with app.app_context():
         tickets.issue(db.session.get(Attendee, door["ada"]))
         db.session.commit()
-    assert "Old ticket Ada Lovelace" in text(post("/check-in", code=door["ada_code"], htmx=True))
+    assert "Old ticket Ada Lovelace" in readable(
+        post("/check-in", code=door["ada_code"], htmx=True)
+    )
     assert not admitted(app, door["ada"])
 
 
@@ -140,7 +135,7 @@ def test_empty_code_is_refused_and_records_nothing(app, door, post, htmx):
     assert reply.status_code == 422
     assert count(app, CheckInAttempt) == 0
     if not htmx:
-        assert "This field is required." in text(reply)
+        assert "This field is required." in readable(reply)
 
 
 def test_post_without_csrf_token_is_refused(app, client, door):
@@ -159,7 +154,7 @@ def test_same_nonce_twice_records_one_attempt(app, door, post):
     nonce = str(uuid.uuid4())
     first = post("/check-in", code=door["ada_code"], nonce=nonce, htmx=True)
     again = post("/check-in", code=door["ada_code"], nonce=nonce, htmx=True)
-    assert "Welcome" in text(first) and "Welcome" in text(again)
+    assert "Welcome" in readable(first) and "Welcome" in readable(again)
     assert count(app, CheckInAttempt) == 1
 
 
@@ -168,15 +163,15 @@ def test_search_finds_guests_as_you_type(client, door, htmx):
     """Search by part of a name, accents and case ignored: a fragment for htmx, else the page."""
     reply = client.get(door["url"] + "/search?q=lOVE", headers=HTMX if htmx else {})
     assert reply.status_code == 200
-    assert "Ada Lovelace ’09" in text(reply)
-    assert "Grace Hopper" not in text(reply)
+    assert "Ada Lovelace ’09" in readable(reply)
+    assert "Grace Hopper" not in readable(reply)
     assert ("<html" in reply.get_data(as_text=True)) is not htmx
 
 
 def test_search_says_when_no_one_matches(client, door):
     """A search with no match says so."""
     reply = client.get(door["url"] + "/search?q=zzz", headers=HTMX)
-    assert "No one on the list matches “zzz”." in text(reply)
+    assert "No one on the list matches “zzz”." in readable(reply)
 
 
 def test_search_never_shows_another_events_guests(client, door, make_event, make_attendee):
@@ -184,15 +179,15 @@ def test_search_never_shows_another_events_guests(client, door, make_event, make
     other = make_event("Spring Gala", email="other@example.org")
     make_attendee(other, "Adam Secret", 1999)
     reply = client.get(door["url"] + "/search?q=ad", headers=HTMX)
-    assert "Ada Lovelace" in text(reply) and "Adam Secret" not in text(reply)
+    assert "Ada Lovelace" in readable(reply) and "Adam Secret" not in readable(reply)
 
 
 def test_search_row_checks_in_and_then_shows_since_when(app, client, door, post):
     """The row's button admits the guest; searching again shows them as in."""
     reply = post(f"/attendees/{door['grace']}/check-in", htmx=True)
-    assert "Welcome, Grace Hopper ’34" in text(reply)
+    assert "Welcome, Grace Hopper ’34" in readable(reply)
     again = client.get(door["url"] + "/search?q=grace", headers=HTMX)
-    assert re.search(r"Grace Hopper ’34 In since \d\d:\d\d", text(again))
+    assert re.search(r"Grace Hopper ’34 In since \d\d:\d\d", readable(again))
     assert "Check in Grace Hopper" not in again.get_data(as_text=True)
 
 
@@ -213,7 +208,7 @@ def test_undo_returns_the_guest_to_not_checked_in(app, door, post, htmx):
     post("/check-in", code=door["ada_code"], htmx=True)
     reply = post(f"/attendees/{door['ada']}/undo", htmx=htmx)
     assert reply.status_code == 200
-    assert "Check-in undone Ada Lovelace" in text(reply)
+    assert "Check-in undone Ada Lovelace" in readable(reply)
     assert not admitted(app, door["ada"])
 
 
@@ -235,22 +230,22 @@ def test_walk_in_registers_checks_in_and_brings_a_fresh_form(app, door, post):
     html = reply.get_data(as_text=True)
     assert reply.status_code == 200
     assert 'id="walk-in"' in html and 'hx-swap-oob="innerHTML"' in html
-    assert "Welcome, Katherine Johnson ’37" in text(reply)
+    assert "Welcome, Katherine Johnson ’37" in readable(reply)
     assert 'value="Katherine Johnson"' not in html  # the form comes back empty
     assert count(app, Attendee, name="Katherine Johnson", source="walk_in") == 1
-    assert "3 of 3 checked in" not in text(reply)  # no counter in the fragment; it polls
-    assert "Print badge" in text(reply)
+    assert "3 of 3 checked in" not in readable(reply)  # no counter in the fragment; it polls
+    assert "Print badge" in readable(reply)
 
 
 def test_walk_in_without_javascript_offers_the_badge_too(app, door, post):
     """The plain form post answers the whole page, with the new guest's "Print badge"."""
     reply = post("/walk-in", {"name": "Mary Jackson", "email": "mj@example.org"})
     assert reply.status_code == 200
-    assert "Welcome, Mary Jackson" in text(reply) and "Print badge" in text(reply)
+    assert "Welcome, Mary Jackson" in readable(reply) and "Print badge" in readable(reply)
     with app.app_context():
         person = db.session.scalars(select(Attendee).filter_by(name="Mary Jackson")).one()
     assert f"/attendees/{person.id}/badge.pdf" in reply.get_data(as_text=True)
-    assert "Print badge" not in text(post("/check-in", code="NOT-A-CODE"))
+    assert "Print badge" not in readable(post("/check-in", code="NOT-A-CODE"))
 
 
 def test_walk_in_double_tap_adds_one_guest(app, door, post):
@@ -266,8 +261,8 @@ def test_walk_in_without_a_name_is_422_with_the_form(app, door, post, htmx):
     """A walk-in without a name is re-rendered with the error, and nothing is added."""
     reply = post("/walk-in", {"name": "", "email": "not-an-email"}, htmx=htmx)
     assert reply.status_code == 422
-    assert "This field is required." in text(reply)
-    assert "Invalid email address." in text(reply)
+    assert "This field is required." in readable(reply)
+    assert "Invalid email address." in readable(reply)
     assert count(app, Attendee) == 2
 
 
@@ -276,7 +271,7 @@ def test_counter_fragment_counts_who_is_in(client, door, post):
     post("/check-in", code=door["ada_code"], htmx=True)
     reply = client.get(door["url"] + "/counter", headers=HTMX)
     assert reply.status_code == 200
-    assert text(reply) == "1 of 2 checked in"
+    assert readable(reply) == "1 of 2 checked in"
 
 
 def pass_of(token):
@@ -304,8 +299,8 @@ def test_ended_pass_gets_the_401_page(app, client, door, end, path, htmx):
     end(app, door["token"])
     reply = client.get(door["url"] + path, headers=HTMX if htmx else {})
     assert reply.status_code == 401
-    assert "expired or was revoked" in text(reply)
-    assert "Ada Lovelace" not in text(reply)
+    assert "expired or was revoked" in readable(reply)
+    assert "Ada Lovelace" not in readable(reply)
 
 
 @pytest.mark.parametrize("end", [expire, revoke])

@@ -7,20 +7,15 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from conftest import REUNION_DAY, csrf_token
 from sqlalchemy import func, insert, select
+from support.pages import HTMX, readable
 
 from checkin.door import check_in
 from checkin.events import guests, tickets
 from checkin.extensions import db
 from checkin.models import Attendee, DoorPass, Event, Ticket
 
-HTMX = {"HX-Request": "true"}
 # make_event's start: 18:00 in New York (EST, UTC-5, every late November)
 NEW_YORK_18H = datetime.combine(REUNION_DAY, time(23, 0), tzinfo=UTC)
-
-
-def text(response) -> str:
-    """What a person reads: the HTML without tags, whitespace collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
 
 
 @pytest.fixture
@@ -90,7 +85,7 @@ EVENT = {
 def test_events_page_lists_only_my_events(client, org, make_event):
     """Another organizer's event does not appear on my list."""
     make_event("Someone Else's Dinner", email="other@example.org")
-    page = text(client.get("/events"))
+    page = readable(client.get("/events"))
     assert "Fall Reunion" in page
     assert "Someone Else's Dinner" not in page
 
@@ -103,7 +98,7 @@ def test_create_event_stores_local_times_in_utc(app, client, org):
     stored = event_row(app, slug)
     assert stored.starts_at == NEW_YORK_18H
     assert stored.timezone == "America/New_York"
-    page = text(client.get(f"/events/{slug}"))
+    page = readable(client.get(f"/events/{slug}"))
     assert f"{REUNION_DAY:%a} 26 Nov, 18:00 – 23:00" in page
     assert "Event created. Next: import the guest list" in page
 
@@ -126,7 +121,7 @@ def test_bad_event_form_is_shown_again_with_the_reason(app, client, org, change,
     """A bad field answers 422 with the reason beside it; no event is created."""
     reply = org.post("/events/new", {**EVENT, **change})
     assert reply.status_code == 422
-    assert message in text(reply)
+    assert message in readable(reply)
     assert count(app, Event) == 1
 
 
@@ -164,7 +159,7 @@ def test_event_page_shows_the_count_and_an_accessible_chart(app, client, org, ma
     reply = client.get(org.url)
     html = reply.get_data(as_text=True)
     assert reply.status_code == 200
-    assert "1 of 2 checked in" in text(reply)
+    assert "1 of 2 checked in" in readable(reply)
     assert re.search(
         r'<svg [^>]*role="img"[^>]*aria-labelledby="arrivals-title arrivals-desc"', html
     )
@@ -222,7 +217,7 @@ def test_long_events_use_longer_buckets(app, ctx, make_event):
 def test_no_arrivals_yet_says_so(client, org):
     """Before the doors open the summary says nobody is in yet, and no bars are drawn."""
     reply = client.get(org.url)
-    assert "No one has checked in yet" in text(reply)
+    assert "No one has checked in yet" in readable(reply)
     assert '<rect class="bar"' not in reply.get_data(as_text=True)
 
 
@@ -234,7 +229,7 @@ def test_guest_list_says_who_checked_in_whom_and_when(app, client, org, make_att
     ada, _ = make_attendee(org.slug, "Ada Lovelace", 2009, email="ada@example.org")
     make_attendee(org.slug, "Grace Hopper", 1934, email="grace@example.org")
     admit(app, ada, NEW_YORK_18H + timedelta(minutes=25), "Door 2")
-    page = text(client.get(org.url))
+    page = readable(client.get(org.url))
     assert "Ada Lovelace 2009 ada@example.org Ticket of Ada Lovelace 18:25 by Door 2" in page
     assert "Grace Hopper 1934 grace@example.org Ticket of Grace Hopper not yet" in page
 
@@ -280,34 +275,36 @@ def test_guest_list_shows_fifty_at_a_time(client, crowd):
     """Page one shows guests 1-50 of 121 and a link to the next page."""
     reply = client.get(crowd.url)
     assert rows(reply) == 50
-    assert "Showing 1–50 of 121" in text(reply)
+    assert "Showing 1–50 of 121" in readable(reply)
     assert f'href="/events/{crowd.slug}/guests?page=2"' in reply.get_data(as_text=True)
 
 
 def test_last_page_holds_the_rest(client, crowd):
     """Page three shows the last 21, and asking beyond the end shows the last page."""
     assert rows(client.get(crowd.url + "/guests?page=3")) == 21
-    assert "Showing 101–121 of 121" in text(client.get(crowd.url + "/guests?page=99"))
-    assert "Showing 1–50" in text(client.get(crowd.url + "/guests?page=-4"))
-    assert "Showing 1–50" in text(client.get(crowd.url + "/guests?page=abc"))
+    assert "Showing 101–121 of 121" in readable(client.get(crowd.url + "/guests?page=99"))
+    assert "Showing 1–50" in readable(client.get(crowd.url + "/guests?page=-4"))
+    assert "Showing 1–50" in readable(client.get(crowd.url + "/guests?page=abc"))
 
 
 def test_filter_by_name_ignores_accents_and_case(client, crowd):
     """Typing "zoe o suil" finds Zoë Ó Súilleabháin."""
     reply = client.get(crowd.url + "/guests?q=zoe+o+suil", headers=HTMX)
-    assert rows(reply) == 1 and "Zoë Ó Súilleabháin" in text(reply)
+    assert rows(reply) == 1 and "Zoë Ó Súilleabháin" in readable(reply)
 
 
 @pytest.mark.parametrize(("status", "shown"), [("in", 30), ("out", 91), ("all", 121), ("zzz", 121)])
 def test_filter_by_status(client, crowd, status, shown):
     """ "Checked in" and "Not yet" split the list; anything else shows everyone."""
-    assert f"of {shown}" in text(client.get(crowd.url + f"/guests?status={status}", headers=HTMX))
+    assert f"of {shown}" in readable(
+        client.get(crowd.url + f"/guests?status={status}", headers=HTMX)
+    )
 
 
 def test_filter_with_wildcards_is_literal(client, crowd):
     """A % or _ typed in the box matches only itself."""
-    assert "No guests match." in text(client.get(crowd.url + "/guests?q=%25", headers=HTMX))
-    assert "No guests match." in text(client.get(crowd.url + "/guests?q=_", headers=HTMX))
+    assert "No guests match." in readable(client.get(crowd.url + "/guests?q=%25", headers=HTMX))
+    assert "No guests match." in readable(client.get(crowd.url + "/guests?q=_", headers=HTMX))
 
 
 def test_guest_filter_as_fragment_and_as_page(client, crowd):
@@ -349,8 +346,8 @@ def test_twenty_thousand_guests_never_load_at_once(app, client, org):
     reply = client.get(org.url)
     assert reply.status_code == 200
     assert rows(reply) == 50
-    assert "Showing 1–50 of 20,000" in text(reply)
-    assert "Page 1 of 400" in text(reply)
+    assert "Showing 1–50 of 20,000" in readable(reply)
+    assert "Page 1 of 400" in readable(reply)
 
 
 # The door's log
@@ -366,7 +363,7 @@ def test_recent_attempts_show_time_door_result_and_name(app, client, org, make_a
             json={"code": scanned, "nonce": str(uuid.uuid4())},
             headers={"Authorization": f"Bearer {token}"},
         )
-    log = text(client.get(org.url + "/attempts", headers=HTMX))
+    log = readable(client.get(org.url + "/attempts", headers=HTMX))
     assert re.search(
         r"\d\d:\d\d Door 3 Already in Ada Lovelace .*"
         r"\d\d:\d\d Door 3 Not on the list unknown code .*"
@@ -429,7 +426,7 @@ def test_add_a_guest_by_hand(app, client, org):
         assert (person.willing_to_mentor, person.consent_profile) == (True, False)
         assert tickets.current_ticket(person.id) is not None
     page = client.get(reply.location)
-    assert "Added Katherine Johnson" in text(page)
+    assert "Added Katherine Johnson" in readable(page)
     link = re.search(r'<a href="([^"]+)">Open the ticket page', page.get_data(as_text=True))
     assert client.get(link.group(1).replace("http://127.0.0.1:5000", "")).status_code == 200
 
@@ -449,7 +446,7 @@ def test_bad_guest_form_keeps_what_was_typed(app, client, org, change, message):
     """A bad field answers 422 with the reason inline; the rest of the typing is kept."""
     reply = org.post(org.url + "/attendees/new", {**GUEST, **change})
     assert reply.status_code == 422
-    assert message in text(reply)
+    assert message in readable(reply)
     assert 'value="Baker House"' in reply.get_data(as_text=True)
     assert count(app, Attendee) == 0
 
@@ -459,7 +456,7 @@ def test_same_email_twice_is_refused(app, client, org, make_attendee):
     make_attendee(org.slug, "Ada Lovelace", email="kat@example.org")
     reply = org.post(org.url + "/attendees/new", GUEST)
     assert reply.status_code == 422
-    assert "Ada Lovelace already uses this email on the guest list." in text(reply)
+    assert "Ada Lovelace already uses this email on the guest list." in readable(reply)
     assert count(app, Attendee) == 1
 
 
@@ -471,7 +468,7 @@ def test_edit_a_guest(app, client, org, make_attendee):
     with app.app_context():
         person = db.session.get(Attendee, guest)
         assert person.name == "Katherine Johnson" and person.willing_to_mentor is None
-    assert "Saved." in text(client.get(reply.location))
+    assert "Saved." in readable(client.get(reply.location))
     assert client.get(code.replace("http://127.0.0.1:5000", "")).status_code == 200
 
 
@@ -504,7 +501,7 @@ def test_reissue_needs_the_box_ticked(app, client, org, make_attendee):
     guest, code = make_attendee(org.slug)
     reply = org.post(f"{org.url}/attendees/{guest}/reissue", {})
     assert reply.status_code == 422
-    assert "Tick the box to confirm." in text(reply)
+    assert "Tick the box to confirm." in readable(reply)
     assert client.get(code.replace("http://127.0.0.1:5000", "")).status_code == 200
     assert count(app, Ticket) == 1
 
@@ -517,7 +514,7 @@ def test_reissue_makes_a_new_code_and_the_old_one_stops_working(
     reply = org.post(f"{org.url}/attendees/{guest}/reissue", {"confirm": "y"})
     assert reply.status_code == 302
     page = client.get(reply.location)
-    assert "New ticket issued" in text(page)
+    assert "New ticket issued" in readable(page)
     new = re.search(r'<a href="([^"]+)">Open the ticket page', page.get_data(as_text=True))[1]
     assert new != old
     token = make_pass(org.slug)
@@ -531,7 +528,9 @@ def test_reissue_makes_a_new_code_and_the_old_one_stops_working(
 
     assert scan(old) == "revoked"
     assert scan(new) == "admitted"
-    assert "replaced by a newer one" in text(client.get(old.replace("http://127.0.0.1:5000", "")))
+    assert "replaced by a newer one" in readable(
+        client.get(old.replace("http://127.0.0.1:5000", ""))
+    )
 
 
 # Door passes
@@ -571,13 +570,15 @@ def test_bad_door_pass_form_is_refused(app, client, org, data):
 def test_pass_list_shows_expiry_and_last_use(app, client, org, make_attendee, make_pass):
     """The list says when each pass expires and when it last scanned ("never" before)."""
     make_pass(org.slug, "Door 1")
-    assert re.search(r"Door 1 Expires \w{3} \d+ \w{3}, \d\d:\d\d never", text(client.get(org.url)))
+    assert re.search(
+        r"Door 1 Expires \w{3} \d+ \w{3}, \d\d:\d\d never", readable(client.get(org.url))
+    )
     with app.app_context():
         check_in.check_in_scan(db.session.scalar(select(DoorPass)), "garbage", str(uuid.uuid4()))
     assert re.search(
-        r"Door 1 Expires [^|]*?\d\d:\d\d \w{3} \d+ \w{3}, \d\d:\d\d", text(client.get(org.url))
+        r"Door 1 Expires [^|]*?\d\d:\d\d \w{3} \d+ \w{3}, \d\d:\d\d", readable(client.get(org.url))
     )
-    assert "never" not in text(client.get(org.url)).split("Door passes")[-1]
+    assert "never" not in readable(client.get(org.url)).split("Door passes")[-1]
 
 
 def test_revoke_a_pass(client, org, make_pass):
@@ -586,9 +587,9 @@ def test_revoke_a_pass(client, org, make_pass):
     assert client.get(f"/door/{token}/").status_code == 200
     reply = org.post(org.url + "/door-passes/1/revoke")
     assert reply.status_code == 302
-    assert "Door 1 Revoked" in text(client.get(org.url))
+    assert "Door 1 Revoked" in readable(client.get(org.url))
     assert client.get(f"/door/{token}/").status_code == 401
-    assert "This link no longer works." in text(client.get(org.url + "/door-passes/1"))
+    assert "This link no longer works." in readable(client.get(org.url + "/door-passes/1"))
 
 
 def test_expired_pass_says_so_and_hides_its_qr(app, client, org, make_pass):
@@ -598,8 +599,8 @@ def test_expired_pass_says_so_and_hides_its_qr(app, client, org, make_pass):
         db.session.scalar(select(DoorPass)).expires_at = datetime.now(UTC) - timedelta(minutes=1)
         db.session.commit()
     page = client.get(org.url + "/door-passes/1")
-    assert "Expired" in text(page) and 'class="qr"' not in page.get_data(as_text=True)
-    assert "Door 1 Expired" in text(client.get(org.url))
+    assert "Expired" in readable(page) and 'class="qr"' not in page.get_data(as_text=True)
+    assert "Door 1 Expired" in readable(client.get(org.url))
 
 
 def test_import_link_appears_when_the_import_is_installed(app, client, org):
@@ -611,7 +612,7 @@ def test_import_link_appears_when_the_import_is_installed(app, client, org):
         from flask import url_for
 
         target = url_for("imports.upload", slug=org.slug) if has_import else None
-    assert ("Import guests" in text(reply)) is has_import
+    assert ("Import guests" in readable(reply)) is has_import
     if target:
         assert f'href="{target}"' in reply.get_data(as_text=True)
 

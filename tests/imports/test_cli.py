@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from checkin.extensions import db
 from checkin.models import Attendee, Ticket
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 EVENTBRITE = str(DATA / "eventbrite-attendee-summary.csv")
 GOOGLE_FORMS = str(DATA / "google-forms-rsvp.csv")
 

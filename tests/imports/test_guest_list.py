@@ -18,7 +18,7 @@ from checkin.imports.files import FileProblem, read_table
 from checkin.imports.values import class_year, yes_no
 from checkin.models import Attendee, Event, Ticket
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 EVENTBRITE = DATA / "eventbrite-attendee-summary.csv"
 GOOGLE_FORMS = DATA / "google-forms-rsvp.csv"
 PLAIN = DATA / "plain-name-email.csv"

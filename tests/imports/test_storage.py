@@ -5,13 +5,13 @@ import io
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from html import unescape
 from pathlib import Path
 
 import pytest
 from conftest import csrf_token
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, inspect, select, update
+from support.pages import readable
 
 from checkin import config, create_app, tasks
 from checkin.accounts import users
@@ -19,14 +19,9 @@ from checkin.extensions import db
 from checkin.imports import storage
 from checkin.models import Attendee, Event, GuestImport, utcnow
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 EVENTBRITE = (DATA / "eventbrite-attendee-summary.csv").read_bytes()
 PLAIN = (DATA / "plain-name-email.csv").read_bytes()
-
-
-def text(response) -> str:
-    """What a person reads: the HTML without tags, whitespace collapsed."""
-    return unescape(" ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split()))
 
 
 def count(app, model=Attendee) -> int:
@@ -42,7 +37,7 @@ def upload(browser, slug, csrf, data=PLAIN) -> str:
         data={"csrf_token": csrf, "file": (io.BytesIO(data), "guests.csv")},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 303, text(response)
+    assert response.status_code == 303, readable(response)
     return response.headers["Location"]
 
 
@@ -84,15 +79,15 @@ def test_upload_and_preview_on_one_node_then_remap_and_confirm_on_another(
     assert app.config["INSTANCE_DIR"] != node_b.config["INSTANCE_DIR"]
     on_b = same_browser(node_b, client)
     preview_url = upload(client, slug, csrf, EVENTBRITE)
-    assert "Import 228 guests" in text(client.get(preview_url))
+    assert "Import 228 guests" in readable(client.get(preview_url))
     remapped = on_b.post(preview_url, data={"csrf_token": csrf, "column-9": "extra"})
-    assert remapped.status_code == 200 and "Import 240 guests" in text(remapped)
+    assert remapped.status_code == 200 and "Import 240 guests" in readable(remapped)
     form = {"csrf_token": csrf, "column-9": "extra", "preview": fingerprint(remapped)}
     confirmed = on_b.post(preview_url + "/confirm", data=form)
     assert confirmed.status_code == 303 and count(app) == 240
     again = client.post(preview_url + "/confirm", data=form)
     assert again.status_code == 303 and count(app) == 240
-    assert "already imported" in text(client.get(again.headers["Location"]))
+    assert "already imported" in readable(client.get(again.headers["Location"]))
     for node in (app, node_b):
         assert not (Path(node.config["INSTANCE_DIR"]) / "imports").exists()
 
@@ -126,8 +121,8 @@ def test_a_preview_older_than_a_day_is_refused_and_deleted(app, client, signed_i
     url = preview_url + ("/confirm" if step == "confirm" else "")
     response = client.post(url, data={"csrf_token": csrf})
     assert response.status_code == 410
-    assert "This import has expired" in text(response)
-    assert "An uploaded guest list is kept for 24 hours." in text(response)
+    assert "This import has expired" in readable(response)
+    assert "An uploaded guest list is kept for 24 hours." in readable(response)
     assert f'href="/events/{slug}/import"' in response.get_data(as_text=True)
     assert count(app, GuestImport) == 0 and count(app) == 0
     assert client.get(preview_url).status_code == 404

@@ -6,26 +6,20 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from html import unescape
 from pathlib import Path
 
 import pytest
 from conftest import csrf_token
 from sqlalchemy import func, select, update
+from support.pages import HTMX, readable
 
 from checkin.extensions import db
 from checkin.imports import storage
 from checkin.models import Attendee, GuestImport, Ticket, utcnow
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 EVENTBRITE = DATA / "eventbrite-attendee-summary.csv"
 PLAIN = DATA / "plain-name-email.csv"
-HTMX = {"HX-Request": "true"}
-
-
-def text(response) -> str:
-    """What a person reads: the HTML without tags, whitespace collapsed."""
-    return unescape(" ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split()))
 
 
 def kept_files(app) -> list[bytes]:
@@ -59,7 +53,7 @@ class Organizer:
     def start(self, data: bytes) -> str:
         """Upload a file that reads; the preview URL it redirects to."""
         response = self.upload(data)
-        assert response.status_code == 303, text(response)
+        assert response.status_code == 303, readable(response)
         return response.headers["Location"]
 
     def post(self, path, data=None, **kw):
@@ -111,7 +105,7 @@ def test_upload_shows_the_preview_and_writes_nothing(app, org):
     """An Eventbrite export previews with counts, mapping and rows; no attendee is added."""
     preview_url = org.start(EVENTBRITE.read_bytes())
     response = org.client.get(preview_url)
-    page = text(response)
+    page = readable(response)
     assert response.status_code == 200
     assert "228 to import" in page and "0 with errors" in page and "0 duplicates" in page
     assert "12 refunded or transferred" in page
@@ -166,7 +160,7 @@ def test_changing_the_mapping_rerenders_the_preview_as_a_fragment(app, org):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
     assert html.lstrip().startswith('<form id="import-preview"')
-    assert "Import 240 guests" in text(response)
+    assert "Import 240 guests" in readable(response)
     assert count(app) == 0
 
 
@@ -175,7 +169,7 @@ def test_update_preview_without_javascript_renders_the_whole_page(org):
     preview_url = org.start(PLAIN.read_bytes())
     response = org.post(preview_url, {"column-0": "name", "column-1": "extra"})
     assert "<html" in response.get_data(as_text=True)
-    assert "Import 25 guests" in text(response)
+    assert "Import 25 guests" in readable(response)
     assert '<option value="extra" selected>' in response.get_data(as_text=True)
 
 
@@ -185,7 +179,7 @@ def test_confirm_imports_and_flashes_on_the_event_page(app, org):
     response = org.confirm(preview_url)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/events/{org.slug}"
-    assert "Imported 228 guests." in text(org.client.get(response.headers["Location"]))
+    assert "Imported 228 guests." in readable(org.client.get(response.headers["Location"]))
     assert count(app) == 228 and count(app, Ticket) == 228
 
 
@@ -204,7 +198,7 @@ def test_double_confirm_imports_once(app, org):
     second = org.post(preview_url + "/confirm", fingerprint)
     assert first.status_code == second.status_code == 303
     assert count(app) == 25
-    assert "already imported" in text(org.client.get(second.headers["Location"]))
+    assert "already imported" in readable(org.client.get(second.headers["Location"]))
 
 
 def test_racing_confirms_import_once(app, org):
@@ -258,11 +252,11 @@ def test_the_uploaded_file_is_deleted_after_the_import(app, org):
 def test_a_second_upload_of_the_same_file_reports_everyone_as_already_there(app, org):
     """Importing a file twice never duplicates people; the preview says why."""
     org.confirm(org.start(PLAIN.read_bytes()))
-    page = text(org.client.get(org.start(PLAIN.read_bytes())))
+    page = readable(org.client.get(org.start(PLAIN.read_bytes())))
     assert "0 to import" in page and "25 duplicates" in page
     assert "Already on the guest list (same email)." in page
     response = org.post(org.start(PLAIN.read_bytes()) + "/confirm")
-    assert response.status_code == 422 and "There is no one new to import" in text(response)
+    assert response.status_code == 422 and "There is no one new to import" in readable(response)
     assert count(app) == 25
 
 
@@ -271,7 +265,7 @@ def test_a_mapping_problem_refuses_to_confirm(app, org):
     preview_url = org.start(PLAIN.read_bytes())
     response = org.post(preview_url + "/confirm", {"column-0": "email", "column-1": "email"})
     assert response.status_code == 422
-    assert "Only one column can be Email" in text(response)
+    assert "Only one column can be Email" in readable(response)
     assert count(app) == 0
     assert org.confirm(preview_url).status_code == 303  # the file is still there
 
@@ -286,8 +280,8 @@ def test_a_confirm_without_the_previews_fingerprint_imports_nothing(app, org):
     """A bare POST to confirm (no preview seen) is refused with a fresh preview to check."""
     preview_url = org.start(PLAIN.read_bytes())
     response = org.post(preview_url + "/confirm")
-    assert response.status_code == 422 and CHANGED in text(response)
-    assert "Import 25 guests" in text(response) and count(app) == 0
+    assert response.status_code == 422 and CHANGED in readable(response)
+    assert "Import 25 guests" in readable(response) and count(app) == 0
     assert org.confirm(preview_url).status_code == 303 and count(app) == 25
 
 
@@ -296,8 +290,8 @@ def test_a_mapping_changed_after_the_preview_imports_nothing(app, org):
     preview_url = org.start(EVENTBRITE.read_bytes())
     shown = org.previewed(preview_url)
     response = org.post(preview_url + "/confirm", {"column-9": "extra", "preview": shown})
-    assert response.status_code == 422 and CHANGED in text(response)
-    assert "Import 240 guests" in text(response) and count(app) == 0
+    assert response.status_code == 422 and CHANGED in readable(response)
+    assert "Import 240 guests" in readable(response) and count(app) == 0
     assert '<option value="extra" selected>' in response.get_data(as_text=True)
 
 
@@ -307,7 +301,7 @@ def test_guests_added_after_the_preview_make_the_confirm_refuse(app, org, make_a
     shown = org.previewed(preview_url)
     make_attendee(org.slug, "Gökhan Smith", email="Gokhan.Smith67@Example.ORG")
     response = org.post(preview_url + "/confirm", {"preview": shown})
-    page = text(response)
+    page = readable(response)
     assert response.status_code == 422 and CHANGED in page
     assert "24 to import" in page and "1 duplicate " in page
     assert "Already on the guest list (same email)." in page and count(app) == 1
@@ -322,8 +316,8 @@ def test_the_kept_file_changed_after_the_preview_imports_nothing(app, org):
         db.session.execute(update(GuestImport).values(data=b"name,email\nMallory,m@example.org\n"))
         db.session.commit()
     response = org.post(preview_url + "/confirm", {"preview": shown})
-    assert response.status_code == 422 and CHANGED in text(response)
-    assert "Mallory" in text(response) and count(app) == 0
+    assert response.status_code == 422 and CHANGED in readable(response)
+    assert "Mallory" in readable(response) and count(app) == 0
 
 
 def test_another_upload_meanwhile_does_not_change_what_a_token_imports(app, org):
@@ -351,7 +345,7 @@ def test_another_upload_meanwhile_does_not_change_what_a_token_imports(app, org)
 def test_a_bad_file_is_explained_and_changes_nothing(app, org, data, message):
     """Unreadable uploads re-render the form with a clear message, 422, and keep nothing."""
     response = org.upload(data)
-    assert response.status_code == 422 and message in text(response)
+    assert response.status_code == 422 and message in readable(response)
     assert count(app) == 0
     assert kept_files(app) == []
 
@@ -359,13 +353,13 @@ def test_a_bad_file_is_explained_and_changes_nothing(app, org, data, message):
 def test_no_file_chosen_is_a_form_error(org):
     """Submitting the form without a file asks for one."""
     response = org.post(f"/events/{org.slug}/import")
-    assert response.status_code == 422 and "Choose a CSV file." in text(response)
+    assert response.status_code == 422 and "Choose a CSV file." in readable(response)
 
 
 def test_an_oversized_upload_gets_the_413_page(app, org):
     """Over MAX_CONTENT_LENGTH (10 MB) the upload is refused before it is read, saying why."""
     response = org.upload(b"name\n" + b"x" * (11 * 1024 * 1024))
-    page = text(response)
+    page = readable(response)
     assert response.status_code == 413 and "File too large" in page
     assert "The file is over 10 MB, so it was not read and nothing was imported." in page
     assert f'href="/events/{org.slug}/import">Choose another file' in response.get_data(
@@ -393,7 +387,7 @@ def test_an_oversized_upload_gets_the_413_page(app, org):
 def test_hostile_but_readable_files_preview_clearly_and_write_nothing(app, org, data, report):
     """Odd line ends, encodings, NULs, no header, ragged or bad rows: a preview that says so."""
     response = org.client.get(org.start(data))
-    assert response.status_code == 200 and report in text(response)
+    assert response.status_code == 200 and report in readable(response)
     assert count(app) == 0
 
 
@@ -443,7 +437,7 @@ def test_twenty_thousand_rows_preview_briefly_and_import_in_one_go(app, org):
     preview_url = org.start(b"\n".join(lines))
     started = time.perf_counter()
     response = org.client.get(preview_url)
-    page = text(response)
+    page = readable(response)
     assert time.perf_counter() - started < 10
     assert "19,600 to import" in page and "400 with errors" in page
     assert "20,000 rows" in page and "Import 19,600 guests" in page

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 from conftest import csrf_token
-from digest_helpers import BUSY, GONE, ScriptedInbox, start_on
 from sqlalchemy import select, update
+from support.digests import BUSY, GONE, ScriptedInbox, start_on
 
 from checkin import tasks
 from checkin.extensions import db

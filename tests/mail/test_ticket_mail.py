@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 from conftest import REUNION_DAY, csrf_token
-from mailserver import free_port
 from sqlalchemy import func, select, update
+from support.mailserver import free_port
 
 from checkin import tasks
 from checkin.extensions import db
@@ -20,8 +20,6 @@ GUESTS = [
     ("Zoë Müller", "zoe@example.org"),
     ("Grace Hopper", "grace@example.org"),
 ]
-
-pytest_plugins = ["mail_fixtures"]  # the inbox and smtp_url fixtures
 
 
 @pytest.fixture

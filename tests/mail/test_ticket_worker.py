@@ -10,22 +10,16 @@ prove is about the ticket rows, the same whichever queue carried the task.
 """
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections import Counter
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from conftest import csrf_token
-from huey.storage import RedisStorage
-from mailserver import Inbox, start
 from sqlalchemy import select
+from support.consumer import WAIT, wait_for
+from support.mailserver import Inbox, start
 
 from checkin import tasks
 from checkin.extensions import db
@@ -33,11 +27,6 @@ from checkin.mail import ticket_mail
 from checkin.models import Event, Outbox
 
 GUESTS = ["ada@example.org", "zoe@example.org", "grace@example.org"]
-WAIT = 30  # seconds for the worker to do something before the test fails instead of hanging
-# As the Procfile starts it, but polling the queue often so the tests don't wait out huey's backoff.
-CONSUMER = [str(Path(sys.executable).parent / "huey_consumer"), "checkin.tasks.huey"]
-CONSUMER += ["--workers", "1", "--delay", "0.05", "--max-delay", "0.25"]
-REDIS_LOCK = "checkin-tests:worker-queue"  # one test at a time on the shared "checkin" queue
 
 
 class StallingInbox(Inbox):
@@ -68,72 +57,6 @@ def inbox():
     controller.stop()
 
 
-@pytest.fixture(params=["file", "redis"])
-def queue(request, tmp_path, monkeypatch):
-    """The test process enqueues onto the queue the consumer will read; returns its env."""
-    monkeypatch.setattr(tasks.huey, "immediate", False)  # before storage: the setter resets it
-    if request.param == "file":
-        path = tmp_path / "instance" / "huey.sqlite"  # where CHECKIN_INSTANCE puts the queue
-        monkeypatch.setattr(tasks.huey, "storage", tasks.QueueFile("checkin", filename=str(path)))
-        yield {}
-        return
-    url = os.environ.get("TEST_REDIS_URL") or pytest.skip(
-        "TEST_REDIS_URL is not set, so there is no Redis to run the worker on (.ci/run sets it)"
-    )
-    storage = RedisStorage("checkin", url=url)  # the name RedisHuey("checkin") uses
-    with _locked(storage.conn):
-        storage.flush_all()  # only huey's "checkin" keys on this test database
-        monkeypatch.setattr(tasks.huey, "storage", storage)
-        yield {"REDIS_URL": url}
-        storage.flush_all()
-
-
-@contextmanager
-def _locked(redis):
-    """Hold a Redis lock so two test runs never share the fixed "checkin" queue at once."""
-    token, deadline = uuid.uuid4().hex, time.monotonic() + 2 * WAIT
-    while not redis.set(REDIS_LOCK, token, nx=True, ex=4 * WAIT):
-        if time.monotonic() > deadline:
-            pytest.fail(f"Another test run holds {REDIS_LOCK} in Redis")
-        time.sleep(0.1)
-    try:
-        yield
-    finally:
-        if redis.get(REDIS_LOCK) == token.encode():
-            redis.delete(REDIS_LOCK)
-
-
-@pytest.fixture
-def worker(app, database_url, tmp_path, inbox, queue):
-    """Start a consumer process as the Procfile does; every one is ended after the test."""
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "HUEY_IMMEDIATE")}
-    env |= {
-        "CHECKIN_INSTANCE": str(tmp_path / "instance"),
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": app.config["SECRET_KEY"],  # TestConfig's: ticket codes depend on it
-        "BASE_URL": app.config["BASE_URL"],  # and ticket URLs on this
-        "SMTP_URL": f"smtp://127.0.0.1:{inbox.port}",
-        **queue,
-    }
-    started = []
-
-    def launch() -> subprocess.Popen:
-        log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115 (closed below)
-        started.append((subprocess.Popen(CONSUMER, env=env, stdout=log, stderr=log), log))
-        return started[-1][0]
-
-    yield launch
-    for process, log in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:  # a hung worker: SIGKILL, it cannot ignore that
-                process.kill()
-                process.wait(10)
-        log.close()
-
-
 @pytest.fixture
 def party(app, client, sign_in, make_event, make_attendee):
     """An event with three guests; the organizer is signed in. Returns what the tests need."""
@@ -160,16 +83,6 @@ def statuses(app) -> dict[str, str]:
     with app.app_context():
         rows = db.session.execute(select(Outbox.recipient, Outbox.status).order_by(Outbox.id))
         return dict(rows.all())
-
-
-def wait_for(check, what: str, tmp_path) -> None:
-    """Poll until check() is true; fail with the workers' logs after WAIT seconds."""
-    deadline = time.monotonic() + WAIT
-    while not check():
-        if time.monotonic() > deadline:
-            logs = "\n".join(p.read_text(errors="replace") for p in tmp_path.glob("worker-*.log"))
-            pytest.fail(f"Waited {WAIT}s for {what}; worker logs:\n{logs[-4000:]}")
-        time.sleep(0.05)
 
 
 def test_a_consumer_process_sends_what_the_app_queued(

@@ -7,11 +7,9 @@ from email.headerregistry import Address
 
 import pytest
 from aiosmtpd.controller import Controller
-from mailserver import Inbox, accept_login, free_port, self_signed, start
+from support.mailserver import Inbox, accept_login, free_port, self_signed, start
 
 from checkin.mail import sent_mail, transport
-
-pytest_plugins = ["mail_fixtures"]  # the inbox and smtp_url fixtures
 
 
 def message(to: str, subject: str = "Hello") -> "transport.EmailMessage":

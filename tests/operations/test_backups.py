@@ -9,9 +9,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import closing
-from digest_helpers import make_party
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from support.digests import make_party
 
 from checkin import create_app
 from checkin.accounts import personal_links

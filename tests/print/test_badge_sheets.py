@@ -6,8 +6,16 @@ from pathlib import Path
 
 import pytest
 import qrcode
-from badge_pdfs import decoded_qr_codes, fonts, page_size, pages, screenshot, text, word_boxes
 from sqlalchemy import select
+from support.badge_pdfs import (
+    decoded_qr_codes,
+    fonts,
+    page_size,
+    pages,
+    screenshot,
+    text,
+    word_boxes,
+)
 
 from checkin.events import tickets
 from checkin.extensions import db
@@ -16,7 +24,7 @@ from checkin.models import Attendee, Event, utcnow
 from checkin.print import badges, fit, pool, qr
 from checkin.print.layouts import LAYOUTS, Line
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 GUEST_LISTS = ["eventbrite-attendee-summary.csv", "google-forms-rsvp.csv", "plain-name-email.csv"]
 SEVEN = [
     "Seán Ó Súilleabháin",

@@ -9,21 +9,15 @@ from datetime import timedelta
 
 import pytest
 from conftest import csrf_token
-from consumer import use_file_queue
 from sqlalchemy import func, select, update
+from support.consumer import use_file_queue
+from support.pages import HTMX, readable
 
 from checkin.door import check_in, passes
 from checkin.extensions import db
 from checkin.models import Attendee, BadgeJob, DoorPass, Event, utcnow
 from checkin.print import jobs as badge_jobs
 from checkin.print import rendering
-
-HTMX = {"HX-Request": "true"}
-
-
-def text(response) -> str:
-    """What a person reads: the HTML without tags, whitespace collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
 
 
 def pages(pdf: bytes, tmp_path) -> int:
@@ -117,7 +111,7 @@ def test_not_printed_yet_is_walk_ins_and_guests_added_since_the_last_sheet(
     assert jobs(app)[-1].attendee_ids == [late, walk_in["attendee"]["id"]]
     reply = make(client, party, "walk_ins", layout="a6-4")
     assert reply.status_code == 422
-    assert "Every guest has a badge already" in text(reply)
+    assert "Every guest has a badge already" in readable(reply)
     assert len(jobs(app)) == 2
 
 
@@ -157,7 +151,7 @@ def test_a_big_sheet_goes_to_the_worker(app, client, party, queue, make_attendee
     html = page.get_data(as_text=True)
     assert re.search(r'<progress id="sheet-progress" max="13">', html)
     assert 'hx-trigger="every 1s"' in html
-    assert "Waiting to start" in text(page)
+    assert "Waiting to start" in readable(page)
 
 
 def test_pressing_twice_makes_one_sheet(app, client, party):
@@ -227,7 +221,7 @@ def test_the_same_request_later_is_a_new_sheet(app, client, party):
 def test_the_page_offers_selections_and_layouts_with_what_each_is_for(client, party):
     """Radio buttons with human labels and hints, a CSRF token, the counts and the posters."""
     page = client.get(f"/events/{party['slug']}/badges")
-    html, words = page.get_data(as_text=True), text(page)
+    html, words = page.get_data(as_text=True), readable(page)
     assert page.status_code == 200
     for value in ("everyone", "walk_ins", "attendee", "letter-6", "a6-4", "label"):
         assert f'value="{value}"' in html
@@ -242,7 +236,7 @@ def test_one_guest_without_a_guest_picked_is_refused(app, client, party):
     """ "One guest" with nobody picked: 422, the form again with a clear message, no job."""
     reply = make(client, party, "attendee", q="Ada")
     assert reply.status_code == 422
-    assert "pick them from the list" in text(reply)
+    assert "pick them from the list" in readable(reply)
     assert 'value="{}"'.format(party["ids"]["ada"]) in reply.get_data(as_text=True)
     assert jobs(app) == []
 
@@ -252,7 +246,7 @@ def test_one_guest_prints_that_guest_only(app, client, party):
     reply = make(client, party, "attendee", attendee_id=party["ids"]["ada"])
     [job] = jobs(app)
     assert job.attendee_ids == [party["ids"]["ada"]]
-    assert "Badge for Ada Lovelace" in text(client.get(reply.location))
+    assert "Badge for Ada Lovelace" in readable(client.get(reply.location))
 
 
 def test_one_guest_of_another_event_is_refused(app, client, party):
@@ -344,7 +338,7 @@ def test_a_failed_sheet_shows_why_and_try_again_makes_it(app, client, party):
     [job] = jobs(app)
     assert job.status == "failed" and "poster-9" in job.error
     page = client.get(f"/events/{party['slug']}/badges?job={job.id}")
-    assert "poster-9" in text(page) and "Try again" in text(page)
+    assert "poster-9" in readable(page) and "Try again" in readable(page)
     assert f"/badges/jobs/{job.id}/retry" in page.text
     set_job(app, job.id, layout="a6-4")
     reply = client.post(
@@ -463,7 +457,7 @@ def test_a_walk_in_gets_a_print_badge_button(app, client, at_door):
         walker = db.session.scalar(select(Attendee.id).where(Attendee.name == "Zoë Walker"))
     html = reply.get_data(as_text=True)
     assert f'action="{at_door["url"]}/attendees/{walker}/badge.pdf"' in html
-    assert "Print badge" in text(reply) and "hx-post" not in html.split("door-print")[1]
+    assert "Print badge" in readable(reply) and "hx-post" not in html.split("door-print")[1]
 
 
 def test_print_badge_answers_with_a_one_page_label(app, client, party, at_door, tmp_path):

@@ -13,8 +13,8 @@ import time
 
 import pytest
 from conftest import csrf_token
-from consumer import Consumers, use_file_queue
 from sqlalchemy import select, update
+from support.consumer import Consumers, use_file_queue
 
 from checkin.extensions import db
 from checkin.models import Attendee, BadgeJob

@@ -11,7 +11,7 @@ from checkin.extensions import db
 from checkin.models import DoorPass
 from checkin.pwa import views
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
+STATIC = Path(__file__).resolve().parents[2] / "static"
 
 
 def test_service_worker_is_javascript_for_the_whole_site(client):

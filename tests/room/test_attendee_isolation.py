@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 
 import pytest
 from conftest import csrf_token
+from core.test_security import organizer_rule, rules, snapshot
 from sqlalchemy import select
-from test_security import organizer_rule, rules, snapshot
 
 from checkin.extensions import db
 from checkin.models import Attendee, Card

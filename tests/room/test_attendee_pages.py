@@ -6,13 +6,13 @@ import uuid
 import pytest
 from conftest import csrf_token
 from sqlalchemy import func, select
+from support.pages import HTMX
 
 from checkin.extensions import db
 from checkin.matching import tags
 from checkin.models import Attendee, Card
 from checkin.room import cards
 
-HTMX = {"HX-Request": "true"}
 NASTY = [
     "<script>alert(1)</script>",
     'hx-get="/e/x/sign-out" hx-trigger="load"',

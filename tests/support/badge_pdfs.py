@@ -4,7 +4,7 @@ import re
 import subprocess
 from pathlib import Path
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-results" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 
 
 def pdf_info(path: Path) -> dict[str, str]:

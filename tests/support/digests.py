@@ -1,6 +1,6 @@
 """What the digest sending tests share: an SMTP server that answers as scripted, and a party.
 
-ScriptedInbox is tests/mailserver.py's Inbox told what to answer: per recipient, replies used
+ScriptedInbox is support/mailserver.py's Inbox told what to answer: per recipient, replies used
 up in order before the normal 250 (two "451 ..." say), a hook run after each message arrives,
 and a stall that holds one message's DATA until released (to kill a worker mid-batch).
 """
@@ -12,11 +12,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from aiosmtpd.controller import Controller
-from mailserver import Inbox, free_port
 from sqlalchemy import select
 
 from checkin.extensions import db
 from checkin.models import Attendee, Card, Event, Outbox
+from support.mailserver import Inbox, free_port
 
 BUSY = "451 4.3.0 Mailbox busy, try again later"
 GONE = "550 5.1.1 No such user here"

@@ -1,7 +1,8 @@
 """Fixtures for tests that send mail: a running SMTP server, and the app pointed at it."""
 
 import pytest
-from mailserver import Inbox, start
+
+from support.mailserver import Inbox, start
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """A real SMTP server for the tests (aiosmtpd on 127.0.0.1) that keeps what it receives.
 
-Its fixtures (inbox, smtp_url) are in mail_fixtures.py: `pytest_plugins = ["mail_fixtures"]`.
+Its fixtures (inbox, smtp_url) are in mail_fixtures.py, registered by the root conftest.
 """
 
 import socket
