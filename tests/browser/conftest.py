@@ -8,8 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, REUNION_START, SCHEME, fresh_app, serve
+from conftest import CHROMIUM, REUNION_START, fresh_app
 from playwright.sync_api import expect
+from support.live_server import SCHEME, serve
 
 from checkin.accounts import personal_links, users
 from checkin.events import events, tickets
