@@ -55,7 +55,7 @@ test: $(VENV)/.test-installed
 ## with the clock moved FUTURE ahead for the whole process tree (libfaketime). Not part of
 ## `make test`. Python's monotonic clock stays real (faked, threaded waits hang) and
 ## tests/future puts back the time.sleep libfaketime then breaks; Chromium, started through
-## tests/future/chromium, has both clocks moved. ARGS picks tests: make test-future ARGS=tests/x.py
+## tests/future/chromium, has both clocks moved. ARGS picks tests: make test-future ARGS=tests/door/test_pages.py
 test-future: $(VENV)/.test-installed
 	@command -v faketime >/dev/null || { echo "faketime is missing: sudo apt-get install faketime"; exit 1; }
 	@echo "== on SQLite, the clock $(FUTURE) ahead"

@@ -6,7 +6,7 @@ thousand badges. Here the symbol is laid out once; the other seven masks are an 
 the data modules with numpy, and all eight are scored at once by the same four rules with
 the same weights as qrcode.util.lost_point (ISO/IEC 18004's runs, blocks, finder-like
 patterns and dark share), so the pick, and the symbol, are exactly qrcode's own: the badge
-carries module for module the code the ticket page shows (tests/test_badges.py checks).
+carries module for module the code the ticket page shows (tests/print/test_badge_sheets.py checks).
 """
 
 import base64

@@ -1,11 +1,16 @@
-"""Browser fixtures: the app served on loopback, and Debian's Chromium driven by Playwright."""
+"""Browser fixtures: the app served on loopback, and Debian's Chromium driven by Playwright.
+
+The browser tests stay together rather than in their packages' folders: their journeys cross
+packages (a guest imported, admitted at the door, met in the room, emailed a digest), and they
+share this live server, the Playwright machinery and the axe checks (axe.py)."""
 
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, REUNION_START, SCHEME, fresh_app, serve
+from conftest import CHROMIUM, REUNION_START, fresh_app
 from playwright.sync_api import expect
+from support.live_server import SCHEME, serve
 
 from checkin.accounts import personal_links, users
 from checkin.events import events, tickets

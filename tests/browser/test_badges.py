@@ -7,9 +7,9 @@ import subprocess
 import time
 
 import pytest
-from consumer import Consumers, use_file_queue
 from playwright.sync_api import expect
 from sqlalchemy import select
+from support.consumer import Consumers, use_file_queue
 
 from checkin.events import tickets
 from checkin.extensions import db

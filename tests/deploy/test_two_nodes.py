@@ -14,9 +14,9 @@ import pytest
 from browser.conftest import CHROMIUM, FLAGS, PHONE
 from cluster import CADDY, Cluster
 from limits import parse
-from mailserver import Inbox, start
 from playwright.sync_api import expect
 from sqlalchemy.engine import make_url
+from support.mailserver import Inbox, start
 
 from checkin.accounts.views import PER_ACCOUNT_HERE, PER_ADDRESS
 

@@ -1,0 +1,128 @@
+"""Big badge sheets on the real worker: the organizer's press queues a task, a separate
+`huey_consumer checkin.tasks.huey` process renders it into the same database, and a consumer
+that starts after one died mid-sheet makes that sheet again.
+
+The queue is huey's SQLite file (as tests/mail/test_ticket_worker.py sets it up; that file
+also proves the same task path on Redis): the test process swaps `tasks.huey`'s storage for the
+file the consumer builds from the CHECKIN_INSTANCE we give it.
+"""
+
+import re
+import subprocess
+import time
+
+import pytest
+from conftest import csrf_token
+from sqlalchemy import select, update
+from support.consumer import Consumers, use_file_queue
+
+from checkin.extensions import db
+from checkin.models import Attendee, BadgeJob
+
+WAIT = 60  # seconds for the worker before the test fails instead of hanging
+GUESTS = 30
+
+
+@pytest.fixture
+def queue(tmp_path, monkeypatch):
+    """The test process enqueues onto the file queue the consumer will read."""
+    return use_file_queue(monkeypatch, tmp_path / "instance")
+
+
+@pytest.fixture
+def worker(app, database_url, tmp_path, queue):
+    """Start a consumer process as the Procfile does; ended after the test."""
+    consumers = Consumers(app, database_url, tmp_path / "instance", tmp_path / "worker.log")
+    yield consumers
+    consumers.stop()
+
+
+@pytest.fixture
+def reunion(app, client, sign_in, make_event, make_attendee):
+    """An event with 30 guests; its organizer signed in."""
+    slug = make_event("Big Reunion")
+    ids = [make_attendee(slug, f"Guest{n:02d} Łukasz-Zoë")[0] for n in range(GUESTS)]
+    sign_in()
+    return {"slug": slug, "ids": ids, "token": csrf_token(client, "/events")}
+
+
+def job_row(app) -> BadgeJob:
+    """The one badge job, read fresh."""
+    with app.app_context():
+        job = db.session.scalar(select(BadgeJob))
+        db.session.expunge_all()
+        return job
+
+
+def watch(app, tmp_path, until: str) -> list[tuple[str, int]]:
+    """Poll the job until its status is `until`; returns each (status, done) seen, in order."""
+    seen: list[tuple[str, int]] = []
+    deadline = time.monotonic() + WAIT
+    while True:
+        job = job_row(app)
+        if not seen or seen[-1] != (job.status, job.done):
+            seen.append((job.status, job.done))
+        if job.status == until:
+            return seen
+        if time.monotonic() > deadline or job.status == "failed":
+            log = (tmp_path / "worker.log").read_text(errors="replace")[-4000:]
+            pytest.fail(f"Waited for {until!r}; saw {seen}: {job.error}; worker log:\n{log}")
+        time.sleep(0.02)
+
+
+def test_the_worker_renders_a_big_sheet(app, client, reunion, queue, worker, tmp_path):
+    """The press only queues (the page says it waits); the worker process renders 30 badges on
+    5 Letter sheets, marks all 30 printed, and the download has their ticket QR codes."""
+    reply = client.post(
+        f"/events/{reunion['slug']}/badges",
+        data={"csrf_token": reunion["token"], "selection": "everyone", "layout": "letter-6"},
+    )
+    assert job_row(app).status == "queued" and queue.pending_count() == 1
+    assert "Waiting to start" in client.get(reply.location).text
+    worker.start()
+    seen = watch(app, tmp_path, "done")
+    assert ("rendering", 0) in seen and seen[-1] == ("done", GUESTS)
+    job = job_row(app)
+    fragment = client.get(
+        f"/events/{reunion['slug']}/badges/jobs/{job.id}", headers={"HX-Request": "true"}
+    ).text
+    assert "hx-trigger" not in fragment and "Download PDF" in fragment
+    pdf = client.get(f"/events/{reunion['slug']}/badges/jobs/{job.id}/badges.pdf").data
+    path = tmp_path / "badges.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    assert re.search(r"^Pages:\s+5$", info, re.M)
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", str(path), str(tmp_path / "p")],
+        check=True,
+    )
+    [page] = tmp_path.glob("p*.png")
+    decoded = subprocess.run(["zbarimg", "-q", "--raw", str(page)], capture_output=True, text=True)
+    assert len(decoded.stdout.split()) == 6
+    assert all(url.startswith(f"{app.config['BASE_URL']}/t/") for url in decoded.stdout.split())
+    with app.app_context():
+        printed = db.session.scalars(select(Attendee.badge_printed_at))
+        assert all(moment == job.finished_at for moment in printed)
+
+
+def test_a_new_worker_remakes_the_sheet_a_dead_one_left(
+    app, client, reunion, queue, worker, tmp_path
+):
+    """A sheet left "rendering" by a worker that died (its task gone) is queued again by the next
+    consumer at its start and made: done, no error, all 30 badges."""
+    client.post(
+        f"/events/{reunion['slug']}/badges",
+        data={"csrf_token": reunion["token"], "selection": "everyone", "layout": "a6-4"},
+    )
+    queue.flush()  # the dead worker had taken the task off the queue
+    with app.app_context():
+        db.session.execute(update(BadgeJob).values(status="rendering", done=12))
+        db.session.commit()
+    assert queue.pending_count() == 0
+    worker.start(workers=2)  # as the Procfile runs it: both threads run the start-up hooks
+    watch(app, tmp_path, "done")
+    job = job_row(app)
+    assert (job.done, job.total, job.error) == (GUESTS, GUESTS, "")
+    assert job.finished_at is not None and job.finished_at > job.created_at
+    with app.app_context():
+        assert db.session.scalar(select(BadgeJob.pdf)).startswith(b"%PDF")

@@ -1,0 +1,1 @@
+"""What tests of several packages share: page text, the SMTP inbox, the worker, PDFs, digests."""
