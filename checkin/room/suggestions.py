@@ -1,15 +1,12 @@
 """In the room: who to meet here and what two attendees share, from the matching engine.
 
-Building a Matcher reads and indexes every attendee of an event (about 0.6 s for 4,000 people),
-too slow for a request. So each process keeps one Matcher per event. When the guest list
-changes (a cheap count and max-id query per request) the next request builds a new one, so a
-walk-in is matchable at once. Otherwise, once the Matcher is CACHE_SECONDS old, requests go on
-using it while one background thread builds its successor: profile edits reach reasons and chips
-within about CACHE_SECONDS, and no request (a door scan on the same worker, say) waits behind a
-rebuild (docs/benchmarks.md, the door rush). Who may be suggested (checked in, findable, not yet
-on my cards) is read fresh on every request, so a check-in or an unticked "findable" counts at
-once. The cache hangs on the app, so each app (and each test's app) has its own; fresh=True
-builds a new one now.
+Building a Matcher reads and indexes every attendee of an event (hundreds of milliseconds for
+5,000 people), too slow for every request. So each process keeps one Matcher per event for
+CACHE_SECONDS, dropped sooner when the event gains or loses attendees (a cheap count and
+max-id query per request). Profile edits therefore reach reasons and chips within
+CACHE_SECONDS. Who may be suggested (checked in, findable, not yet on my cards) is read fresh on
+every request, so a check-in or an unticked "findable" counts at once. The cache hangs on the
+app, so each app (and each test's app) has its own; fresh=True builds a new one now.
 """
 
 import threading
@@ -56,62 +53,30 @@ def shared(me: Attendee, other: Attendee, fresh: bool = False) -> list[str]:
 
 
 def matcher(event_id: int, fresh: bool = False) -> engine.Matcher:
-    """The event's Matcher: this process's while the guest list is unchanged, refreshed behind."""
+    """The event's Matcher, from this process's cache while it is young and current."""
     cache = current_app.extensions.setdefault("room_matchers", {})
     version = _version(event_id)
     cached = cache.get(event_id)
-    if fresh or cached is None or cached.version != version:
-        with _building:
-            cached = cache.get(event_id)
-            if fresh or cached is None or cached.version != version:
-                cached = cache[event_id] = _build(event_id, version)
-    elif time.monotonic() - cached.built_at >= CACHE_SECONDS:
-        _refresh_behind(current_app._get_current_object(), event_id, version)
+    if not fresh and _usable(cached, version):
+        return cached.matcher
+    with _building:
+        cached = cache.get(event_id)
+        if fresh or not _usable(cached, version):
+            profiles = engine.load_profiles(event_id)
+            cached = _Cached(engine.Matcher(profiles), version, time.monotonic())
+            cache[event_id] = cached
     return cached.matcher
 
 
 def clear() -> None:
     """Forget this app's cached Matchers (the next request builds afresh)."""
-    settle()
     current_app.extensions.pop("room_matchers", None)
 
 
-def settle(timeout: float = 30) -> None:
-    """Wait for this app's background rebuilds to finish."""
-    for thread in list(current_app.extensions.get("room_refreshes", {}).values()):
-        thread.join(timeout)
-
-
-def _build(event_id: int, version: tuple) -> _Cached:
-    return _Cached(engine.Matcher(engine.load_profiles(event_id)), version, time.monotonic())
-
-
-def _refresh_behind(app, event_id: int, version: tuple) -> None:
-    """Start one thread that builds the event's next Matcher, unless one is at it already."""
-    running = app.extensions.setdefault("room_refreshes", {})
-    if not _building.acquire(blocking=False):
-        return
-    try:
-        if event_id in running and running[event_id].is_alive():
-            return
-        thread = threading.Thread(
-            target=_refresh, args=(app, event_id, version), name="room-matcher", daemon=True
-        )
-        running[event_id] = thread
-        thread.start()
-    finally:
-        _building.release()
-
-
-def _refresh(app, event_id: int, version: tuple) -> None:
-    """Build in the background (its own app context and session), then swap it in."""
-    with app.app_context():
-        built = _build(event_id, version)
-    with _building:
-        cache = app.extensions.setdefault("room_matchers", {})
-        current = cache.get(event_id)
-        if current is None or current.version == version:
-            cache[event_id] = built
+def _usable(cached: _Cached | None, version: tuple) -> bool:
+    if cached is None or cached.version != version:
+        return False
+    return time.monotonic() - cached.built_at < CACHE_SECONDS
 
 
 def _version(event_id: int) -> tuple:

@@ -128,30 +128,6 @@ def test_the_matcher_is_kept_per_event_until_the_guest_list_changes(ctx, event):
     assert suggestions.matcher(event_id) is not second
 
 
-def test_an_old_matcher_answers_at_once_while_the_next_is_built_behind(ctx, event, monkeypatch):
-    """Past CACHE_SECONDS a request still gets the old matcher; after the rebuild, the edit."""
-    ada = me(event["ada"])
-    first = suggestions.matcher(ada.event_id)
-    edit(event["nobody"], interests="Rowing")
-    edit(event["ada"], interests="rowing")
-    monkeypatch.setattr(suggestions, "CACHE_SECONDS", 0)
-    assert suggestions.matcher(ada.event_id) is first
-    suggestions.settle()
-    monkeypatch.setattr(suggestions, "CACHE_SECONDS", 30)
-    assert suggestions.matcher(ada.event_id) is not first
-    found = {e["name"]: e["reasons"] for e in suggestions.suggestions(ada)}
-    assert found["Nora Nobody"] == ["Both into rowing"]
-
-
-def test_a_young_matcher_is_not_rebuilt(ctx, event):
-    """Within CACHE_SECONDS nothing is rebuilt, in the request or behind it."""
-    event_id = me(event["ada"]).event_id
-    first = suggestions.matcher(event_id)
-    suggestions.matcher(event_id)
-    suggestions.settle()
-    assert suggestions.matcher(event_id) is first
-
-
 def test_shared_chips_name_every_shared_fact(ctx, event):
     """Grace and Ada: the hall and mentoring, each as a chip from Ada's side."""
     chips = suggestions.shared(me(event["ada"]), me(event["grace"]))
