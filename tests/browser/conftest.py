@@ -88,9 +88,10 @@ def browser(launch):
     return launch()
 
 
-def open_phone(browser, width=PHONE["width"], height=PHONE["height"]):
+def open_phone(browser, width=PHONE["width"], height=PHONE["height"], service_workers="allow"):
     """A page in a new phone-sized context (touch, 2x pixels); page.context.close() ends it."""
     context = browser.new_context(
+        service_workers=service_workers,
         viewport={"width": width, "height": height},
         device_scale_factor=2,
         is_mobile=True,

@@ -57,9 +57,9 @@ def camera_flags(video) -> list[str]:
     ]
 
 
-def new_phone(browser, width=PHONE["width"], height=PHONE["height"]):
+def new_phone(browser, width=PHONE["width"], height=PHONE["height"], service_workers="allow"):
     """A phone-sized page (touch, 2x pixels) whose traffic and console are watched."""
-    page = open_phone(browser, width, height)
+    page = open_phone(browser, width, height, service_workers)
     page.seen = {"requests": [], "responses": [], "csp": [], "errors": []}
     page.on("request", lambda r: page.seen["requests"].append(r.url))
     page.on("response", lambda r: page.seen["responses"].append(r))
