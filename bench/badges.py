@@ -1,11 +1,11 @@
-"""Benchmark badge sheets: `flask --app checkin badges` for a 1,000-attendee demo event.
+"""Benchmark badge sheets: `flask --app checkin badges` for a 1,000-guest demo event.
 
     .venv/bin/python bench/badges.py                          # letter-6, best of 3
     .venv/bin/python bench/badges.py --layouts letter-6,a6-4,label --repeat 1
     .venv/bin/python bench/badges.py --database postgresql://postgres@127.0.0.1:5432/postgres
 
 It makes a throwaway database (bench/digest_build.py's throwaway_database), migrates it,
-creates a seeded demo event (`flask demo --attendees N --seed 1`), then times, best of
+creates a seeded demo event (`flask demo --guests N --seed 1`), then times, best of
 --repeat, the command an organizer runs: `flask --app checkin badges SLUG --out FILE.pdf
 --layout L`, start-up, queries and writing the file included. While it runs, the resident
 memory of its whole process tree (the command and its render workers, summed) is sampled
@@ -65,7 +65,7 @@ def main() -> int:
     }
     failed = False
     try:
-        slug = _prepare(env, options.attendees)
+        slug = _prepare(env, options.guests)
         print(_HEADER)
         for layout in options.layouts.split(","):
             base = None
@@ -93,7 +93,7 @@ def main() -> int:
 def _options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="sqlite", help="'sqlite' or a PostgreSQL URL")
-    parser.add_argument("--attendees", type=int, default=1000)
+    parser.add_argument("--guests", type=int, default=1000)
     parser.add_argument("--layouts", default="letter-6", help="comma-separated layout names")
     parser.add_argument("--repeat", type=int, default=3, help="runs per layout; best kept")
     parser.add_argument("--limit", type=float, default=12.0, help="seconds allowed (letter-6)")
@@ -108,12 +108,12 @@ def _options() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _prepare(env: dict, attendees: int) -> str:
+def _prepare(env: dict, guests: int) -> str:
     """Migrate the throwaway database and make the demo event; its slug."""
     flask = [str(BIN / "flask"), "--app", "checkin"]
     subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     made = subprocess.run(
-        [*flask, "demo", "--json", "--attendees", str(attendees), "--seed", "1"],
+        [*flask, "demo", "--json", "--guests", str(guests), "--seed", "1"],
         env=env,
         cwd=ROOT,
         check=True,

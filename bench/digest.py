@@ -5,12 +5,12 @@
     .venv/bin/python bench/digest.py --database postgresql://postgres@127.0.0.1:5432/postgres
 
 It makes a throwaway database and a seeded demo event (bench/digest_build.py's make_event: five
-cards per attendee among the people in the room) with --send attendees, every one of them
+cards per guest among the people in the room) with --send guests, every one of them
 opted in, checked in and findable, so each has a digest. It queues the digests and times
 digest_outbox.send_queued: for each row the claim, the build, the SMTP conversation and the
 record, over one connection to an aiosmtpd server in another process (so the server's work is
 not counted against ours) that counts what it receives and throws it away. Then, unless
---build 0, digest_build.build_all's figure for an event of --build attendees. Exits with status
+--build 0, digest_build.build_all's figure for an event of --build guests. Exits with status
 1 if the sending takes over --limit seconds or not every digest arrives exactly once.
 """
 
@@ -65,7 +65,7 @@ def _options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="sqlite", help="'sqlite' or a PostgreSQL URL")
     parser.add_argument("--send", type=int, default=1000, help="digests to send")
-    parser.add_argument("--build", type=int, default=5000, help="attendees to build for, 0: no")
+    parser.add_argument("--build", type=int, default=5000, help="guests to build for, 0: no")
     parser.add_argument("--limit", type=float, default=15.0, help="seconds allowed to send")
     parser.add_argument(
         "--build-workers", type=int, default=2, help="processes building (this machine: 2 cores)"
@@ -103,15 +103,15 @@ def _run(options) -> dict:
 
 
 def _everyone_reads(event_id: int) -> None:
-    """Every attendee opted in, checked in and findable: each has a digest to receive."""
+    """Every guest opted in, checked in and findable: each has a digest to receive."""
     from sqlalchemy import update
 
     from checkin.extensions import db
-    from checkin.models import Attendee, utcnow
+    from checkin.models import Guest, utcnow
 
     db.session.execute(
-        update(Attendee)
-        .where(Attendee.event_id == event_id)
+        update(Guest)
+        .where(Guest.event_id == event_id)
         .values(consent_digest=True, consent_findable=True, checked_in_at=utcnow())
     )
     db.session.commit()
@@ -168,7 +168,7 @@ def _print(f: dict, options) -> None:
     print(f"       peak memory {f['rss_before']:.0f} MB before sending, {f['rss_after']:.0f} after")
     if build := f.get("build"):
         print(
-            f"build: {build['attendees']:,} attendees, {build['built']:,} digests built in "
+            f"build: {build['guests']:,} guests, {build['built']:,} digests built in "
             f"{build['total']:.2f} s by {build['workers']} process(es) "
             f"(Builder {build['prepare']:.2f} s), "
             f"{build['bytes'] / max(build['built'], 1) / 1024:.1f} KB each"

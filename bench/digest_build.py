@@ -1,18 +1,18 @@
 """Benchmark building next-morning digests: every digest an event sends, as MIME bytes.
 
-    .venv/bin/python bench/digest_build.py                    # 1,000 then 5,000 attendees
+    .venv/bin/python bench/digest_build.py                    # 1,000 then 5,000 guests
     .venv/bin/python bench/digest_build.py --sizes 5000 --repeat 3 --workers 1,2
     .venv/bin/python bench/digest_build.py --database postgresql://postgres@127.0.0.1:5432/postgres
 
 It makes a throwaway database, then per size a seeded demo event (checkin.demo: a third of the
 guests checked in, most findable, 80 % asking for the digest) topped up to five cards per
-attendee among the people in the room (notes, quick tags, stars; 40 % answered by a card the
+guest among the people in the room (notes, quick tags, stars; 40 % answered by a card the
 other way, so mutual). It then times, best of --repeat, what the sender does for every
-attendee: digest.skip_reason, then Builder.build (one Builder per process, made inside the
+guest: digest.skip_reason, then Builder.build (one Builder per process, made inside the
 timing), messages.digest and as_bytes(). Readers with nothing to say cost their query. With
---workers 2 the attendees are split over two forked processes, each with its own Builder and
+--workers 2 the guests are split over two forked processes, each with its own Builder and
 connection. "vs 1,000" compares the time per digest with the first size's, same process count.
-Exits with status 1 when 5,000 attendees take over --limit seconds in the fastest setting.
+Exits with status 1 when 5,000 guests take over --limit seconds in the fastest setting.
 
 bench/digest.py (the sending benchmark) imports make_event() and build_all() from here.
 """
@@ -56,36 +56,36 @@ def main() -> int:
     finally:
         drop()
         shutil.rmtree(workdir, ignore_errors=True)
-    gate = [r for r in rows if r["attendees"] == 5000]
+    gate = [r for r in rows if r["guests"] == 5000]
     best = min(gate, key=lambda r: r["total"]) if gate else None
     if best and best["total"] > options.limit:
-        print(f"\nFAIL: 5,000 attendees took {best['total']:.2f} s (limit {options.limit} s)")
+        print(f"\nFAIL: 5,000 guests took {best['total']:.2f} s (limit {options.limit} s)")
         return 1
     return 0
 
 
-def make_event(attendees: int, cards_per_attendee: int = 5, seed: int | None = None) -> int:
+def make_event(guests: int, cards_per_guest: int = 5, seed: int | None = None) -> int:
     """A seeded demo event with cards among the people in the room; returns the event's id.
 
-    Call inside an app context. The demo's own cards are topped up to cards_per_attendee per
-    attendee, inserted directly (one statement), 40 % answered by a card the other way.
+    Call inside an app context. The demo's own cards are topped up to cards_per_guest per
+    guest, inserted directly (one statement), 40 % answered by a card the other way.
     """
     from sqlalchemy import insert, select
 
     from checkin import demo
     from checkin.extensions import db
-    from checkin.models import Attendee, Card, Event
+    from checkin.models import Card, Event, Guest
     from checkin.room import cards
 
-    seed = attendees if seed is None else seed
-    slug = demo.create_demo(attendees=attendees, seed=seed)["event"]["slug"]
+    seed = guests if seed is None else seed
+    slug = demo.create_demo(guests=guests, seed=seed)["event"]["slug"]
     event = db.session.scalar(select(Event).where(Event.slug == slug))
-    query = select(Attendee.id, Attendee.checked_in_at).where(Attendee.event_id == event.id)
+    query = select(Guest.id, Guest.checked_in_at).where(Guest.event_id == event.id)
     room = [(i, at) for i, at in db.session.execute(query) if at is not None]
     pairs = select(Card.author_id, Card.subject_id).where(Card.event_id == event.id)
     made = set(db.session.execute(pairs).tuples())  # the demo records a few cards itself
     possible = len(room) * (len(room) - 1) // 2  # a small room caps it (sampling stays quick)
-    wanted = min(attendees * cards_per_attendee, possible) - len(made)
+    wanted = min(guests * cards_per_guest, possible) - len(made)
     rng, rows = random.Random(seed), []
     tags = list(cards.QUICK_TAGS)
     while len(rows) < wanted:
@@ -138,7 +138,7 @@ def build_all(event_id: int, workers: int = 1) -> dict:
     total = time.perf_counter() - started
     summed = {key: sum(share[key] for share in shares) for key in shares[0]}
     return summed | {
-        "attendees": shares[0]["attendees"],
+        "guests": shares[0]["guests"],
         "total": total,
         "workers": workers,
         "prepare": max(share["prepare"] for share in shares),
@@ -154,7 +154,7 @@ def _build_in_child(event_id: int, share: int, shares: int) -> dict:
 
 
 def _build_share(event_id: int, share: int, shares: int) -> dict:
-    """Build the digests of every shares-th attendee, from the share-th on."""
+    """Build the digests of every shares-th guest, from the share-th on."""
     from email import policy
 
     from sqlalchemy import select
@@ -162,11 +162,11 @@ def _build_share(event_id: int, share: int, shares: int) -> dict:
     from checkin.digest import content
     from checkin.extensions import db
     from checkin.mail import messages
-    from checkin.models import Attendee, Event
+    from checkin.models import Event, Guest
 
     started = time.perf_counter()
     event = db.session.get(Event, event_id)
-    query = select(Attendee).where(Attendee.event_id == event_id).order_by(Attendee.id)
+    query = select(Guest).where(Guest.event_id == event_id).order_by(Guest.id)
     readers = list(db.session.scalars(query))
     builder = content.Builder(event)
     prepared = time.perf_counter()
@@ -181,7 +181,7 @@ def _build_share(event_id: int, share: int, shares: int) -> dict:
         size += len(messages.digest(d).as_bytes(policy=policy.SMTP))
         built, contacts = built + 1, contacts + len(d.contacts)
     return {
-        "attendees": len(readers),
+        "guests": len(readers),
         "built": built,
         "skipped": skipped,
         "prepare": prepared - started,
@@ -258,9 +258,9 @@ def _run(options) -> list[dict]:
     return rows
 
 
-CARDS = 5  # cards per attendee
+CARDS = 5  # cards per guest
 _HEADER = (
-    f"{'attendees':>9} {'cards':>7} {'procs':>5} {'digests':>7} {'skipped':>7} {'prepare s':>9}"
+    f"{'guests':>9} {'cards':>7} {'procs':>5} {'digests':>7} {'skipped':>7} {'prepare s':>9}"
     f" {'total s':>8} {'ms/digest':>9} {'vs 1,000':>8} {'KB/msg':>6} {'vcards':>6}"
 )
 
@@ -271,7 +271,7 @@ def _line(row: dict, base: dict) -> str:
     ratio = per / (base["total"] / max(base["built"], 1) * 1000)
     kb = row["bytes"] / max(row["built"], 1) / 1024
     return (
-        f"{row['attendees']:>9,} {row['cards']:>7,} {row['workers']:>5} {row['built']:>7,}"
+        f"{row['guests']:>9,} {row['cards']:>7,} {row['workers']:>5} {row['built']:>7,}"
         f" {row['skipped']:>7,} {row['prepare']:>9.3f} {row['total']:>8.3f} {per:>9.3f}"
         f" {ratio:>8.2f} {kb:>6.1f} {row['contacts']:>6,}"
     )

@@ -6,7 +6,7 @@
     .venv/bin/python bench/door.py --forged --clients 8   # also forged and garbled codes
 
 It makes its own database (a temporary SQLite file, or a new PostgreSQL database that it drops
-after), migrates it (`flask db upgrade`), creates a demo event with --attendees guests
+after), migrates it (`flask db upgrade`), creates a demo event with --guests guests
 (`flask demo`), serves the app with gunicorn from the project root (so gunicorn.conf.py applies)
 and drives `POST /api/v1/events/<slug>/checkins` with wrk. A Lua script sends a fresh nonce with
 every request and a code drawn at random from the demo's tickets; check-ins are cleared before each
@@ -100,7 +100,7 @@ def main() -> None:
     }
     server = None
     try:
-        demo = _prepare(env, options.attendees, workdir)
+        demo = _prepare(env, options.guests, workdir)
         server, port = _serve(env, options)
         options.server_pid = server.pid
         rows = _measure(options, port, demo, workdir, env)
@@ -120,7 +120,7 @@ def _options() -> argparse.Namespace:
         default="sqlite",
         help="'sqlite' (a temporary file) or a PostgreSQL server URL",
     )
-    parser.add_argument("--attendees", type=int, default=20000)
+    parser.add_argument("--guests", type=int, default=20000)
     parser.add_argument("--clients", default="1,8,32", help="wrk connections, comma-separated")
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--workers", type=int, default=3)
@@ -163,7 +163,7 @@ def _database(choice: str, workdir: Path):
     return full.replace("postgresql://", "postgresql+psycopg://", 1), drop
 
 
-def _prepare(env: dict, attendees: int, workdir: Path) -> dict:
+def _prepare(env: dict, guests: int, workdir: Path) -> dict:
     """Migrate the database and create the demo event; write its codes to a file."""
     subprocess.run(
         [BIN / "flask", "--app", "checkin", "db", "upgrade"],
@@ -180,8 +180,8 @@ def _prepare(env: dict, attendees: int, workdir: Path) -> dict:
             "checkin",
             "demo",
             "--json",
-            "--attendees",
-            str(attendees),
+            "--guests",
+            str(guests),
             "--seed",
             "1",
         ],
@@ -192,11 +192,11 @@ def _prepare(env: dict, attendees: int, workdir: Path) -> dict:
         text=True,
     )
     demo = json.loads(made.stdout)
-    codes = [a["code"] for a in demo["attendees"]]
+    codes = [a["code"] for a in demo["guests"]]
     (workdir / "codes.txt").write_text("\n".join(codes) + "\n")
     (workdir / "forged.txt").write_text("\n".join(_forged(codes, 10_000)) + "\n")
     print(
-        f"demo event with {attendees} guests made in {time.perf_counter() - started:.0f} s",
+        f"demo event with {guests} guests made in {time.perf_counter() - started:.0f} s",
         file=sys.stderr,
     )
     return demo

@@ -1,4 +1,4 @@
-"""Benchmark the matching engine: suggestions for every attendee of demo events of growing size.
+"""Benchmark the matching engine: suggestions for every guest of demo events of growing size.
 
     .venv/bin/python bench/matching.py                      # 1,000 / 5,000 / 10,000 / 20,000
     .venv/bin/python bench/matching.py --sizes 5000 --repeat 5
@@ -7,13 +7,13 @@
 It makes a throwaway database (a temporary SQLite file, or a new PostgreSQL database it drops
 after), creates one seeded demo event per size in this process, then times, best of --repeat:
 loading the profiles (matching.load_profiles, one query), building the Matcher (index and
-rarity weights) and suggestions (5 each, with reasons) for every attendee. Per-attendee time is
+rarity weights) and suggestions (5 each, with reasons) for every guest. Per-guest time is
 compared with the smallest event, measured in the same process. "Room" times what the app does
-during the event: suggestions for every checked-in attendee among the checked-in, findable ones.
+during the event: suggestions for every checked-in guest among the checked-in, findable ones.
 "Best found" is the score of the top suggestion against an exhaustive search over everyone, for a
-seeded sample of attendees (the sampled window trades some of it for linear time). "Tag suggest"
+seeded sample of guests (the sampled window trades some of it for linear time). "Tag suggest"
 is one as-you-type lookup (tags.suggest for help topics starting with "p"), parsing caches warm.
-It exits with status 1 if loading, building and suggesting for 5,000 attendees takes over --limit.
+It exits with status 1 if loading, building and suggesting for 5,000 guests takes over --limit.
 """
 
 import argparse
@@ -45,9 +45,9 @@ def main() -> int:
         drop()
         shutil.rmtree(workdir, ignore_errors=True)
     _print(rows, options, url)
-    gate = [r for r in rows if r["attendees"] == 5000]
+    gate = [r for r in rows if r["guests"] == 5000]
     if gate and gate[0]["total"] > options.limit:
-        print(f"\nFAIL: 5,000 attendees took {gate[0]['total']:.2f} s (limit {options.limit} s)")
+        print(f"\nFAIL: 5,000 guests took {gate[0]['total']:.2f} s (limit {options.limit} s)")
         return 1
     return 0
 
@@ -58,7 +58,7 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--sizes", default="1000,5000,10000,20000")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; best kept")
     parser.add_argument("--limit", type=float, default=2.0, help="seconds allowed for 5,000")
-    parser.add_argument("--quality-sample", type=int, default=40, help="attendees, 0 skips")
+    parser.add_argument("--quality-sample", type=int, default=40, help="guests, 0 skips")
     parser.add_argument(
         "--quiet-wait",
         type=int,
@@ -111,7 +111,7 @@ def _measure(size: int, options) -> dict:
     from checkin.matching import engine, tags
 
     started = time.perf_counter()
-    event_id = _event_id(create_demo(attendees=size, seed=size))
+    event_id = _event_id(create_demo(guests=size, seed=size))
     made = time.perf_counter() - started
     repeat, wait = options.repeat, options.quiet_wait
     load, profiles = _best(repeat, lambda: _cold_load(event_id), wait)
@@ -121,7 +121,7 @@ def _measure(size: int, options) -> dict:
     room = _room(event_id)
     in_room, _ = _best(repeat, lambda: [matcher.suggest(i, candidates=room) for i in room], wait)
     return {
-        "attendees": size,
+        "guests": size,
         "demo": made,
         "load": load,
         "build": build,
@@ -185,16 +185,16 @@ def _event_id(demo: dict) -> int:
 
 
 def _room(event_id: int) -> set[int]:
-    """Checked-in attendees who chose to be findable: whom the app may suggest."""
+    """Checked-in guests who chose to be findable: whom the app may suggest."""
     from sqlalchemy import select
 
     from checkin.extensions import db
-    from checkin.models import Attendee
+    from checkin.models import Guest
 
-    query = select(Attendee.id).where(
-        Attendee.event_id == event_id,
-        Attendee.checked_in_at.is_not(None),
-        Attendee.consent_findable,
+    query = select(Guest.id).where(
+        Guest.event_id == event_id,
+        Guest.checked_in_at.is_not(None),
+        Guest.consent_findable,
     )
     return set(db.session.scalars(query))
 
@@ -219,11 +219,11 @@ def _numpy_version() -> str:
 
 
 def _line(row: dict, base: dict) -> str:
-    per = row["total"] / row["attendees"] * 1e6
-    ratio = per / (base["total"] / base["attendees"] * 1e6)
+    per = row["total"] / row["guests"] * 1e6
+    ratio = per / (base["total"] / base["guests"] * 1e6)
     quality = f"{row['quality']:.0%}" if row["quality"] is not None else "–"
     return (
-        f"| {row['attendees']:>6,} | {row['load']:>6.3f} | {row['build']:>6.3f} "
+        f"| {row['guests']:>6,} | {row['load']:>6.3f} | {row['build']:>6.3f} "
         f"| {row['suggest']:>6.3f} | **{row['total']:.3f}** | {per:>5.0f} | {ratio:>5.2f} "
         f"| {row['room']:>5,} | {row['in_room']:>6.3f} | {row['reasons']:.1f} | {quality:>4} "
         f"| {row['typing'] * 1000:>5.1f} |"
@@ -239,13 +239,13 @@ def _print(rows: list[dict], options, url: str) -> None:
         f"{platform.python_version()}, numpy {_numpy_version()}; seconds unless marked\n"
     )
     print(
-        "| attendees | load | index | suggest all | total | µs/attendee | vs first "
+        "| guests | load | index | suggest all | total | µs/guest | vs first "
         "| room | room suggest | reasons each | best found | tag suggest ms |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(_line(row, rows[0]))
-    made = ", ".join(f"{r['attendees']:,}: {r['demo']:.0f} s" for r in rows)
+    made = ", ".join(f"{r['guests']:,}: {r['demo']:.0f} s" for r in rows)
     print(f"\n(demo events made in {made}; not timed above)")
 
 

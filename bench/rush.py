@@ -1,7 +1,7 @@
 """Benchmark a door rush on a production-shaped cluster, through Caddy and then without it.
 
     .venv/bin/python bench/rush.py                  # both runs, about 2 minutes of load each
-    .venv/bin/python bench/rush.py --only proxy --duration 30 --attendees 1000   # a short look
+    .venv/bin/python bench/rush.py --only proxy --duration 30 --guests 1000   # a short look
 
 Each run starts tests/cluster.py (Caddy with `tls internal` in front of one gunicorn node of
 --workers sync workers, a huey worker, a new PostgreSQL database, Redis), seeds it with
@@ -10,7 +10,7 @@ Each run starts tests/cluster.py (Caddy with `tls internal` in front of one guni
 - guests arrive at the door at --arrivals a second (some come back, a few hold codes that are no
   ticket) and 8 door phones scan them as fast as they come, each polling the counter and the
   roster as the door page does;
-- --room signed-in attendees keep the home page open (its parts poll every 30 s), refresh the
+- --room signed-in guests keep the home page open (its parts poll every 30 s), refresh the
   room list every 60 s, and open pages and record cards through the cards API;
 - the organizer watches the event page (arrivals and attempts poll every 10 s).
 The first run goes through Caddy's HTTPS, the second straight to gunicorn over plain http on
@@ -37,18 +37,18 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from cluster import Cluster  # noqa: E402
 from rush_users import (  # noqa: E402
-    Attendee,
     Browser,
+    Guest,
     Log,
     Rush,
-    attendee,
     door_phone,
+    in_the_room,
     organizer,
 )
 
 PHONES = 8
 COMEBACKS, FORGED = 0.04, 0.01  # shares of arrivals: scanned again, a code that is no ticket
-TARGETS = {"door": 0.100, "attendee": 0.300}  # p99, seconds
+TARGETS = {"door": 0.100, "guest": 0.300}  # p99, seconds
 
 
 def main() -> None:
@@ -71,11 +71,11 @@ def main() -> None:
 
 def _options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--attendees", type=int, default=4000, help="guests in the demo event")
-    parser.add_argument("--room", type=int, default=300, help="signed-in attendees")
+    parser.add_argument("--guests", type=int, default=4000, help="guests in the demo event")
+    parser.add_argument("--room", type=int, default=300, help="signed-in guests")
     parser.add_argument("--arrivals", type=float, default=20.0, help="guests a second")
     parser.add_argument("--duration", type=float, default=120.0, help="seconds of load")
-    parser.add_argument("--speed", type=float, default=1.0, help="attendee/organizer rates x")
+    parser.add_argument("--speed", type=float, default=1.0, help="guest/organizer rates x")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument(
         "--threads", type=int, default=1, help="threads per worker (over 1: gthread workers)"
@@ -104,7 +104,7 @@ def _run(mode: str, options) -> dict:
     with cluster:
         started = time.perf_counter()
         demo = json.loads(
-            cluster.flask("demo", "--json", "--attendees", str(options.attendees), "--seed", "1")
+            cluster.flask("demo", "--json", "--guests", str(options.guests), "--seed", "1")
         )
         print(f"{mode}: demo made in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         base = cluster.base_url if mode == "proxy" else cluster.direct_urls[0]
@@ -138,7 +138,7 @@ async def _rush(base: str, demo: dict, before: dict, options, cpu) -> tuple[Log,
         ]
         people = _room(demo, before, options, rng)
         tasks += [
-            attendee(Browser(http, base, log, f"attendee {n}"), who, rush, random.Random(n))
+            in_the_room(Browser(http, base, log, f"guest {n}"), who, rush, random.Random(n))
             for n, who in enumerate(people)
         ]
         tasks.append(
@@ -162,9 +162,9 @@ async def _arrivals(line: asyncio.Queue, guests, rush, rate: float, rng) -> None
 
 def _guests(demo: dict, before: dict, rng: random.Random):
     """Codes in the order guests reach the door: new guests, some back again, a few forged."""
-    fresh = [a for a in demo["attendees"] if a["email"] not in before["admitted_emails"]]
+    fresh = [a for a in demo["guests"] if a["email"] not in before["admitted_emails"]]
     rng.shuffle(fresh)
-    seen = [a["code"] for a in demo["attendees"] if a["email"] in before["admitted_emails"]]
+    seen = [a["code"] for a in demo["guests"] if a["email"] in before["admitted_emails"]]
     for guest in fresh:
         roll = rng.random()
         if roll < FORGED:
@@ -173,14 +173,14 @@ def _guests(demo: dict, before: dict, rng: random.Random):
             yield rng.choice(seen)
         seen.append(guest["code"])
         yield guest["code"]
-    raise RuntimeError("more arrivals than guests: raise --attendees")
+    raise RuntimeError("more arrivals than guests: raise --guests")
 
 
-def _room(demo: dict, before: dict, options, rng: random.Random) -> list[Attendee]:
-    """--room attendees who are in and findable, each with people here to meet (no card yet)."""
+def _room(demo: dict, before: dict, options, rng: random.Random) -> list[Guest]:
+    """--room guests who are in and findable, each with people here to meet (no card yet)."""
     inside = [
         a
-        for a in demo["attendees"]
+        for a in demo["guests"]
         if a["email"] in before["admitted_emails"] and a["consents"]["findable"]
     ]
     chosen = rng.sample(inside, options.room)
@@ -192,7 +192,7 @@ def _room(demo: dict, before: dict, options, rng: random.Random) -> list[Attende
             for o in rng.sample(inside, 30)
             if o is not me and (ids[me["email"]], ids[o["email"]]) not in before["cards"]
         ]
-        people.append(Attendee(me, demo["event"]["slug"], others[:12], options.speed))
+        people.append(Guest(me, demo["event"]["slug"], others[:12], options.speed))
     return people
 
 
@@ -223,7 +223,7 @@ def _check(log: Log, demo: dict, before: dict, after: dict, database_url: str) -
     A request the phone gave up on (no answer in 30 s) may or may not have been recorded; it
     is counted apart, and with none of those every set below must be equal."""
     ids = before["id_of"]
-    email_of = {a["code"]: a["email"] for a in demo["attendees"]}
+    email_of = {a["code"]: a["email"] for a in demo["guests"]}
     answered = [s for s in log.scans if s[2] is not None]
     unanswered = [s for s in log.scans if s[2] is None]
 
@@ -368,17 +368,17 @@ def _summary(log: Log, checks: dict, cpu: dict, wall: float, base: str) -> dict:
     people = [
         t
         for route, times in log.times.items()
-        if route.startswith(("attendee", "cards"))
+        if route.startswith(("guest", "cards"))
         for t in times
     ]
-    routes["all attendee requests"] = _percentiles(people, wall)
+    routes["all guest requests"] = _percentiles(people, wall)
     met = (
         door.get("p99", 1e9) <= TARGETS["door"] * 1000
-        and routes["all attendee requests"]["p99"] <= TARGETS["attendee"] * 1000
+        and routes["all guest requests"]["p99"] <= TARGETS["guest"] * 1000
     )
     errors = {route: len(found) for route, found in log.errors.items()}
-    errors["all attendee requests"] = sum(
-        n for route, n in errors.items() if route.startswith(("attendee", "cards"))
+    errors["all guest requests"] = sum(
+        n for route, n in errors.items() if route.startswith(("guest", "cards"))
     )
     samples = {route: found[:3] for route, found in log.errors.items()}
     waits = sorted(log.waits)
@@ -425,18 +425,14 @@ def _print_run(mode: str, run: dict, options) -> None:
     where = "through Caddy (HTTPS)" if mode == "proxy" else "straight to gunicorn (http)"
     print(
         f"\n### {where}: {_workers(options)} on PostgreSQL and Redis, "
-        f"{PHONES} door phones, {options.arrivals:g} guests/s, {options.room} attendees "
+        f"{PHONES} door phones, {options.arrivals:g} guests/s, {options.room} guests "
         f"(speed {options.speed:g}), {run['seconds']:.0f} s\n"
     )
     print("| route | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    total = sum(
-        r["requests"] for name, r in run["routes"].items() if name != "all attendee requests"
-    )
+    total = sum(r["requests"] for name, r in run["routes"].items() if name != "all guest requests")
     for name, r in run["routes"].items():
-        label = (
-            f"**{name}**" if name in ("door: check-in (POST)", "all attendee requests") else name
-        )
+        label = f"**{name}**" if name in ("door: check-in (POST)", "all guest requests") else name
         print(
             f"| {label} | {r['requests']:,} | {r['rps']:,.1f} | {r['p50']:.1f} | {r['p95']:.1f} "
             f"| {r['p99']:.1f} | {r['max']:.1f} | {run['errors'].get(name, 0)} |"
@@ -468,9 +464,7 @@ def _print_run(mode: str, run: dict, options) -> None:
     )
     for route, samples in run["error_samples"].items():
         print(f"Errors on {route}: {samples}")
-    print(
-        f"Targets (door p99 <= 100 ms, attendee p99 <= 300 ms): {'met' if run['met'] else 'MISSED'}"
-    )
+    print(f"Targets (door p99 <= 100 ms, guest p99 <= 300 ms): {'met' if run['met'] else 'MISSED'}")
 
 
 def _print_ratios(proxy: dict, direct: dict) -> None:

@@ -4,12 +4,12 @@ Each one is an asyncio task with its own cookies, sending what the page would se
 - a door phone (templates/door, static/js/door.js, door-offline.js) opens the door page, posts
   each scan to the page's scan form with a fresh nonce and the page's CSRF token, polls the
   counter every 3 s and asks for the roster every 60 s with its ETag;
-- an attendee (templates/room, room.js, cards-offline.js) signs in with their personal link
+- a guest (templates/room, room.js, cards-offline.js) signs in with their personal link
   (GET shows "Continue as", POST signs in), and on the home page the two htmx parts poll every
   30 s; the room list (cards API) is fetched every 60 s; between polls they open pages and
   record cards: scan page, card form fragment, POST to the cards API, the card page;
 - the organizer signs in and keeps the event page open: arrivals and attempts poll every 10 s.
-Times come from the pages (seconds); `speed` divides the attendees' and the organizer's.
+Times come from the pages (seconds); `speed` divides the guests' and the organizer's.
 """
 
 import asyncio
@@ -28,9 +28,9 @@ import aiohttp
 COUNTER_EVERY, ROSTER_EVERY = 3.0, 60.0  # door.js / door-offline.js
 POLL_EVERY, ROOM_LIST_EVERY = 30.0, 60.0  # _suggestions.html, _waiting.html, cards-offline.js
 ORGANIZER_EVERY = 10.0  # _arrivals.html, _attempts.html
-THINK = 20.0  # mean seconds between an attendee's own actions (a person, not a page)
+THINK = 20.0  # mean seconds between a guest's own actions (a person, not a page)
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
-RESULT = re.compile(r'data-result="([a-z_]+)"(?: data-attendee="(\d+)")?')
+RESULT = re.compile(r'data-result="([a-z_]+)"(?: data-guest="(\d+)")?')
 HTMX = {"HX-Request": "true"}
 
 
@@ -40,7 +40,7 @@ class Log:
 
     times: dict = field(default_factory=lambda: defaultdict(list))
     errors: dict = field(default_factory=lambda: defaultdict(list))
-    scans: list = field(default_factory=list)  # (code, nonce, result, attendee id)
+    scans: list = field(default_factory=list)  # (code, nonce, result, guest id)
     cards: list = field(default_factory=list)  # (author, subject, nonce, status, card id)
     waits: list = field(default_factory=list)  # seconds a guest waited in line before the scan
     prefix: str = "before: "  # routes are named "before: …" until everyone is signed in
@@ -177,12 +177,12 @@ async def _scan(phone: Browser, token: str, code: str) -> None:
         "door: check-in (POST)", "POST", f"/door/{token}/check-in", headers=headers, data=form
     )
     found = RESULT.search(answer[1]) if answer else None
-    result, attendee = (found.group(1), found.group(2)) if found else (None, None)
-    phone.log.scans.append((code, nonce, result, int(attendee) if attendee else None))
+    result, guest = (found.group(1), found.group(2)) if found else (None, None)
+    phone.log.scans.append((code, nonce, result, int(guest) if guest else None))
 
 
 @dataclass
-class Attendee:
+class Guest:
     """Someone in the room with the app open, and the people they may meet here."""
 
     me: dict
@@ -191,7 +191,7 @@ class Attendee:
     speed: float
 
 
-async def attendee(phone: Browser, who: Attendee, rush: Rush, rng: random.Random) -> None:
+async def in_the_room(phone: Browser, who: Guest, rush: Rush, rng: random.Random) -> None:
     """Sign in with the personal link, keep the home page polling, and meet people."""
     home = f"/e/{who.slug}/"
     async with rush.signing_in:
@@ -202,8 +202,8 @@ async def attendee(phone: Browser, who: Attendee, rush: Rush, rng: random.Random
     speed, until = who.speed, rush.until
 
     async def polls():
-        await phone.call("attendee: suggestions (30 s)", "GET", home + "suggestions", headers=HTMX)
-        await phone.call("attendee: waiting (30 s)", "GET", home + "waiting", headers=HTMX)
+        await phone.call("guest: suggestions (30 s)", "GET", home + "suggestions", headers=HTMX)
+        await phone.call("guest: waiting (30 s)", "GET", home + "waiting", headers=HTMX)
 
     async def room_list():
         await phone.call("cards API: room list (60 s)", "GET", f"/api/v1/events/{who.slug}/people")
@@ -218,14 +218,14 @@ async def attendee(phone: Browser, who: Attendee, rush: Rush, rng: random.Random
         if pick < 0.4 and who.others:
             await _meet(phone, who, who.others.pop(), rng)
         elif pick < 0.6:
-            await phone.open("attendee: my cards", home + "cards")
+            await phone.open("guest: my cards", home + "cards")
         elif pick < 0.8:
-            await phone.open("attendee: people", home + "people")
+            await phone.open("guest: people", home + "people")
             query = rng.choice(who.others or [who.me])["name"][:3]
             path = f"{home}people?q={quote(query)}"
-            await phone.call("attendee: people search", "GET", path, headers=HTMX)
+            await phone.call("guest: people search", "GET", path, headers=HTMX)
         else:
-            await phone.open("attendee: home", home)
+            await phone.open("guest: home", home)
         await asyncio.sleep(rng.expovariate(speed / THINK))
     for poller in pollers:
         poller.cancel()
@@ -233,21 +233,21 @@ async def attendee(phone: Browser, who: Attendee, rush: Rush, rng: random.Random
 
 async def _sign_in(phone: Browser, link: str, home: str) -> bool:
     """Open the personal link, tap "Continue", land on the home page."""
-    if not await phone.open("attendee: link page", link):
+    if not await phone.open("guest: link page", link):
         return False
     form = {"csrf_token": phone.csrf}
-    if not await phone.call("attendee: sign in (POST)", "POST", link, (302, 303), data=form):
+    if not await phone.call("guest: sign in (POST)", "POST", link, (302, 303), data=form):
         return False
-    return bool(await phone.open("attendee: home", home))
+    return bool(await phone.open("guest: home", home))
 
 
-async def _meet(phone: Browser, who: Attendee, other: dict, rng: random.Random) -> None:
+async def _meet(phone: Browser, who: Guest, other: dict, rng: random.Random) -> None:
     """Scan someone's QR on the scan page, save the card through the API, open it."""
     home = f"/e/{who.slug}/"
-    await phone.open("attendee: scan page", home + "scan")
+    await phone.open("guest: scan page", home + "scan")
     code = other["code"]
     path = f"{home}met?code={quote(code, safe='')}"
-    if not await phone.call("attendee: card form (htmx)", "GET", path, headers=HTMX):
+    if not await phone.call("guest: card form (htmx)", "GET", path, headers=HTMX):
         return
     nonce = str(uuid.uuid4())
     body = {"code": code, "note": "Met at the rush.", "tags": [], "starred": False}
@@ -263,7 +263,7 @@ async def _meet(phone: Browser, who: Attendee, other: dict, rng: random.Random) 
         status = answer[0] if answer else None
         phone.log.cards.append((who.me["email"], other["email"], nonce, status, card))
     if answer and card:
-        await phone.open("attendee: card page", f"{home}cards/{card}")
+        await phone.open("guest: card page", f"{home}cards/{card}")
 
 
 def _json_id(text: str):

@@ -47,11 +47,11 @@ def create_organizer(email: str, name: str, password: str) -> None:
 
 @click.command("demo")
 @with_appcontext
-@click.option("--attendees", default=120, show_default=True, help="How many guests to invent.")
+@click.option("--guests", default=120, show_default=True, help="How many guests to invent.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--if-empty", is_flag=True, help="Only if the database has no event yet.")
 @click.option("--seed", type=int, default=None, help="Make the invented guests repeatable.")
-def demo_command(attendees: int, as_json: bool, if_empty: bool, seed: int | None) -> None:
+def demo_command(guests: int, as_json: bool, if_empty: bool, seed: int | None) -> None:
     """Create a demo event with realistic alumni and print how to use it."""
     info = None
     if if_empty and db.session.scalar(select(Event.id).limit(1)) is not None:
@@ -59,7 +59,7 @@ def demo_command(attendees: int, as_json: bool, if_empty: bool, seed: int | None
         if info is None:
             click.echo("The database already has events; no demo created.")
             return
-    info = info or demo.create_demo(attendees, seed)
+    info = info or demo.create_demo(guests, seed)
     click.echo(
         json.dumps(info, ensure_ascii=False, indent=None if as_json else 2)
         if as_json
@@ -68,7 +68,7 @@ def demo_command(attendees: int, as_json: bool, if_empty: bool, seed: int | None
 
 
 def _readable(info: dict) -> str:
-    first = info["attendees"][0] if info["attendees"] else None
+    first = info["guests"][0] if info["guests"] else None
     lines = [
         f"Demo event: {info['event']['name']}",
         f"  Organizer page: {info['event']['url']}",
@@ -76,14 +76,14 @@ def _readable(info: dict) -> str:
         f"  Door link (open it on a phone): {info['door']['url']}",
         f"  Next-morning digest (preview, send now): {info['event']['url']}/digest",
         f"  Badges and the door poster (PDF): {info['event']['url']}/badges",
-        f"  {len(info['attendees'])} attendees.",
+        f"  {len(info['guests'])} guests.",
     ]
     if first:
         lines.append(
             f"  A ticket to try at the door (its QR shows to the signed-in organizer; or type the "
             f"code into the door page): {first['name']}: {first['ticket_url']}"
         )
-    guest = next((a for a in info["attendees"] if a["consents"]["findable"]), first)
+    guest = next((a for a in info["guests"] if a["consents"]["findable"]), first)
     if guest:
         lines.append(
             f"  The event app as a guest (personal link): {guest['name']}: {guest['login_url']}"
@@ -156,18 +156,18 @@ def _readable_import(report: dict) -> str:
 @click.argument("slug")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def links_command(slug: str, as_json: bool) -> None:
-    """List each attendee of the event SLUG with their ticket and personal link."""
+    """List each guest of the event SLUG with their ticket and personal link."""
     from .events import tickets
-    from .models import Attendee
+    from .models import Guest
 
     event = events.by_slug(slug)
     if event is None:
         raise click.ClickException(f"No event with the slug {slug!r}.")
     people = db.session.scalars(
-        select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.id)
+        select(Guest).where(Guest.event_id == event.id).order_by(Guest.id)
     ).all()
     codes = tickets.codes_of_event(event.id)
-    entries = demo.attendee_entries(event, [p for p in people if p.id in codes], codes)
+    entries = demo.guest_entries(event, [p for p in people if p.id in codes], codes)
     if as_json:
         click.echo(json.dumps(entries, ensure_ascii=False))
     else:

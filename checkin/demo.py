@@ -14,7 +14,7 @@ from .door import passes
 from .door.check_in import answer as door_answer
 from .events import events, tickets
 from .extensions import db
-from .models import Attendee, Card, CheckInAttempt, Organizer, utcnow
+from .models import Card, CheckInAttempt, Guest, Organizer, utcnow
 from .room import cards
 
 FIRST = [
@@ -216,8 +216,8 @@ ORGANIZER_EMAIL = "organizer@demo.example"
 TIMEZONE = "America/New_York"
 
 
-def create_demo(attendees: int = 120, seed: int | None = None) -> dict:
-    """Create a demo event with attendees, a third of them already in; describe it as a dict."""
+def create_demo(guests: int = 120, seed: int | None = None) -> dict:
+    """Create a demo event with guests, a third of them already in; describe it as a dict."""
     rng = random.Random(seed)
     organizer, password = _demo_organizer()
     now = utcnow()
@@ -231,7 +231,7 @@ def create_demo(attendees: int = 120, seed: int | None = None) -> dict:
         TIMEZONE,
     )
     doors = [passes.create(event, "Door 1"), passes.create(event, "Door 2")]
-    people = [_person(rng, event.id, i) for i in range(attendees)]
+    people = [_person(rng, event.id, i) for i in range(guests)]
     db.session.add_all(people)
     db.session.flush()
     codes = {person.id: tickets.code_of(tickets.issue(person)) for person in people}
@@ -251,9 +251,7 @@ def existing_demo() -> dict | None:
     doors = [p for p in passes.passes_of(event) if p.is_active(utcnow())]
     door = doors[-1] if doors else passes.create(event, "Door 1")
     people = list(
-        db.session.scalars(
-            select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.id)
-        )
+        db.session.scalars(select(Guest).where(Guest.event_id == event.id).order_by(Guest.id))
     )
     codes = tickets.codes_of_event(event.id)
     people = [p for p in people if p.id in codes]
@@ -267,12 +265,12 @@ def describe(event, email, password, door, people, codes) -> dict:
         "event": {"slug": event.slug, "name": event.name, "url": f"{base}/events/{event.slug}"},
         "organizer": {"email": email, "password": password},
         "door": {"url": passes.link(door), "token": passes.token_of(door)},
-        "attendees": attendee_entries(event, people, codes),
+        "guests": guest_entries(event, people, codes),
     }
 
 
-def attendee_entries(event, people, codes) -> list[dict]:
-    """Each attendee as the demo and `flask links` print them: ticket, personal link, consents."""
+def guest_entries(event, people, codes) -> list[dict]:
+    """Each guest as the demo and `flask links` print them: ticket, personal link, consents."""
     link_of = personal_links.ensure_all(event.id)
     return [
         {
@@ -305,14 +303,14 @@ def _demo_organizer() -> tuple[Organizer, str]:
     return organizer, password
 
 
-def _person(rng: random.Random, event_id: int, index: int) -> Attendee:
+def _person(rng: random.Random, event_id: int, index: int) -> Guest:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     handle = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
     industry = rng.choice(INDUSTRIES)
     year = rng.randint(1975, 2024)
     senior = year < 2012
     findable = rng.random() < 0.85  # most opt in, as at real events; some do not
-    return Attendee(
+    return Guest(
         event_id=event_id,
         name=f"{first} {last}",
         email=f"{_ascii(handle)}{index}@example.org",
@@ -368,7 +366,7 @@ def _admit_some(rng, people, doors, now) -> None:
         )
 
 
-def _record_cards(rng: random.Random, present: list[Attendee], now) -> None:
+def _record_cards(rng: random.Random, present: list[Guest], now) -> None:
     """Who met whom in the room: each guest who is in records a few others, some both ways."""
     made: set[tuple[int, int]] = set()
     for author in present:
@@ -379,7 +377,7 @@ def _record_cards(rng: random.Random, present: list[Attendee], now) -> None:
                 _card(rng, subject, author, now, made)
 
 
-def _card(rng, author: Attendee, subject: Attendee, now, made: set) -> None:
+def _card(rng, author: Guest, subject: Guest, now, made: set) -> None:
     """One card, with a note about the person met, a few quick tags and sometimes a star."""
     if (author.id, subject.id) in made:
         return

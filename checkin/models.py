@@ -1,4 +1,4 @@
-"""The data: organizers, events, attendees, tickets, door passes and every check-in attempt."""
+"""The data: organizers, events, guests, tickets, door passes and every check-in attempt."""
 
 import unicodedata
 from datetime import UTC, datetime
@@ -45,7 +45,7 @@ class Organizer(UserMixin, db.Model):
     kind = "organizer"
 
     def get_id(self) -> str:
-        """The session's user id: typed, so an attendee id never passes for an organizer's."""
+        """The session's user id: typed, so a guest id never passes for an organizer's."""
         return f"organizer:{self.id}"
 
 
@@ -71,7 +71,7 @@ class Event(db.Model):
     organizer: Mapped[Organizer] = relationship()
 
 
-class Attendee(UserMixin, db.Model):
+class Guest(UserMixin, db.Model):
     """Someone on an event's guest list, with the profile the registration carried."""
 
     __tablename__ = "attendees"
@@ -88,7 +88,7 @@ class Attendee(UserMixin, db.Model):
     industry: Mapped[str] = mapped_column(String(200), default="")
     interests: Mapped[str] = mapped_column(Text, default="")  # "; "-separated, as entered
     willing_to_mentor: Mapped[bool | None]
-    consent_profile: Mapped[bool | None]  # "may other attendees see your profile?", if asked
+    consent_profile: Mapped[bool | None]  # "may other guests see your profile?", if asked
     employer: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(200), default="")
     city: Mapped[str] = mapped_column(String(200), default="")
@@ -96,7 +96,7 @@ class Attendee(UserMixin, db.Model):
     wants_help_with: Mapped[str] = mapped_column(Text, default="")  # "; "-separated tags
     linkedin_url: Mapped[str] = mapped_column(String(300), default="")
     networking_email: Mapped[str] = mapped_column(String(254), default="")
-    # The three choices an attendee makes on their home page; all off until they (or the
+    # The three choices a guest makes on their home page; all off until they (or the
     # registration's consent answer) say yes.
     consent_findable: Mapped[bool] = mapped_column(default=False)
     consent_share_contact: Mapped[bool] = mapped_column(default=False)
@@ -104,7 +104,7 @@ class Attendee(UserMixin, db.Model):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # from this event's mail
     extra: Mapped[dict] = mapped_column(JSON, default=dict)  # unmapped export columns, kept
     source: Mapped[str] = mapped_column(String(20), default="import")  # import, manual, walk_in
-    external_ref: Mapped[str] = mapped_column(String(100), default="")  # e.g. Eventbrite attendee #
+    external_ref: Mapped[str] = mapped_column(String(100), default="")  # e.g. Eventbrite guest #
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("door_passes.id"))
     badge_printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last badge sheet
@@ -113,12 +113,12 @@ class Attendee(UserMixin, db.Model):
     event: Mapped[Event] = relationship()
     checked_in_by: Mapped["DoorPass | None"] = relationship(foreign_keys=[checked_in_by_id])
 
-    kind = "attendee"
+    kind = "guest"
     session_link_id = None  # the personal link that opened this session (set at sign-in)
 
     def get_id(self) -> str:
         """The session's user id, tied to the link used: reissuing the link ends the session."""
-        return f"attendee:{self.id}:{self.session_link_id}"
+        return f"guest:{self.id}:{self.session_link_id}"
 
     @property
     def first_name(self) -> str:
@@ -138,14 +138,14 @@ def fold(text: str) -> str:
     return " ".join(plain.casefold().split())
 
 
-@event.listens_for(Attendee, "before_insert")
-@event.listens_for(Attendee, "before_update")
-def _keep_search_key(_mapper, _connection, attendee: Attendee) -> None:
-    attendee.search_key = fold(f"{attendee.name} {attendee.email}")[:500]
+@event.listens_for(Guest, "before_insert")
+@event.listens_for(Guest, "before_update")
+def _keep_search_key(_mapper, _connection, guest: Guest) -> None:
+    guest.search_key = fold(f"{guest.name} {guest.email}")[:500]
 
 
 class Ticket(db.Model):
-    """An attendee's ticket code, kept only as a hash; reissuing revokes the old one."""
+    """A guest's ticket code, kept only as a hash; reissuing revokes the old one."""
 
     __tablename__ = "tickets"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,7 +158,7 @@ class Ticket(db.Model):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    attendee: Mapped[Attendee] = relationship()
+    guest: Mapped[Guest] = relationship()
 
 
 class DoorPass(db.Model):
@@ -205,11 +205,11 @@ class CheckInAttempt(db.Model):
     shown: Mapped[str | None] = mapped_column(String(20))
 
     door_pass: Mapped[DoorPass | None] = relationship()
-    attendee: Mapped[Attendee | None] = relationship()
+    guest: Mapped[Guest | None] = relationship()
 
 
 class PersonalLink(db.Model):
-    """An attendee's sign-in link to the event app, kept hashed; reissuing revokes the old one."""
+    """A guest's sign-in link to the event app, kept hashed; reissuing revokes the old one."""
 
     __tablename__ = "personal_links"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,11 +222,11 @@ class PersonalLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    attendee: Mapped[Attendee] = relationship()
+    guest: Mapped[Guest] = relationship()
 
 
 class Card(db.Model):
-    """A "who you met" card: one attendee's record of meeting another, with a private note."""
+    """A "who you met" card: one guest's record of meeting another, with a private note."""
 
     __tablename__ = "cards"
     __table_args__ = (
@@ -246,16 +246,16 @@ class Card(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    author: Mapped[Attendee] = relationship(foreign_keys=[author_id])
-    subject: Mapped[Attendee] = relationship(foreign_keys=[subject_id])
+    author: Mapped[Guest] = relationship(foreign_keys=[author_id])
+    subject: Mapped[Guest] = relationship(foreign_keys=[subject_id])
 
 
 class Outbox(db.Model):
-    """One email of a kind to one attendee of one event (checkin/mail/outbox.py says how it goes).
+    """One email of a kind to one guest of one event (checkin/mail/outbox.py says how it goes).
 
-    kind is "ticket", "digest", or "match:<other attendee id>" for a double opt-in
+    kind is "ticket", "digest", or "match:<other guest id>" for a double opt-in
     introduction; batch is the form nonce of the press that queued a ticket ("" for the others,
-    so each attendee has one digest and one of each introduction). Status: queued (waiting,
+    so each guest has one digest and one of each introduction). Status: queued (waiting,
     maybe until next_attempt_at), sending (claimed by a worker), sent, failed (with why),
     skipped (with why: no consent, unsubscribed, the address bounced ...) or uncertain (a
     worker stopped mid-send: it may have gone; listed, never resent by itself).
@@ -282,7 +282,7 @@ class Outbox(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    attendee: Mapped[Attendee] = relationship()
+    guest: Mapped[Guest] = relationship()
 
 
 class Suppression(db.Model):
@@ -296,7 +296,7 @@ class Suppression(db.Model):
 
 
 class MeetRequest(db.Model):
-    """ "I'd like to meet": one attendee's wish to meet another, revealed only when mutual."""
+    """ "I'd like to meet": one guest's wish to meet another, revealed only when mutual."""
 
     __tablename__ = "meet_requests"
     __table_args__ = (UniqueConstraint("requester_id", "wanted_id"),)
@@ -314,7 +314,7 @@ class BadgeJob(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     layout: Mapped[str] = mapped_column(String(30))
-    selection: Mapped[str] = mapped_column(String(30))  # everyone, walk_ins, attendee
+    selection: Mapped[str] = mapped_column(String(30))  # everyone, walk_ins, guest
     attendee_ids: Mapped[list] = mapped_column(JSON, default=list)  # fixed when asked for
     # queued, rendering, done, failed
     status: Mapped[str] = mapped_column(String(20), default="queued")

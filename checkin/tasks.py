@@ -66,12 +66,12 @@ def init_app(app: Flask) -> None:
 
 
 @huey.task()
-def send_tickets(event_id: int, attendee_ids: list[int]) -> None:
-    """Send the queued ticket emails of these attendees in one batch."""
+def send_tickets(event_id: int, guest_ids: list[int]) -> None:
+    """Send the queued ticket emails of these guests in one batch."""
     from .mail import ticket_mail
 
     with _app_context():
-        ticket_mail.deliver(event_id, attendee_ids)
+        ticket_mail.deliver(event_id, guest_ids)
 
 
 @huey.task()
@@ -161,8 +161,8 @@ def _resume(claimed_before) -> None:
 
     with _app_context():
         outbox.recover(claimed_before)
-        for event_id, attendee_ids in ticket_mail.due().items():
-            send_tickets(event_id, attendee_ids)
+        for event_id, guest_ids in ticket_mail.due().items():
+            send_tickets(event_id, guest_ids)
         for event_id in digest_outbox.due_events():
             send_digests(event_id)
 

@@ -15,7 +15,7 @@ from checkin.config import TestConfig
 from checkin.door import passes
 from checkin.events import events, tickets
 from checkin.extensions import db
-from checkin.models import Attendee
+from checkin.models import Guest
 
 # Fixtures that tests of several packages use: the SMTP inbox (inbox, smtp_url), the huey
 # consumer (queue, worker), the live server (certificate, server). Fixtures that one package's
@@ -152,13 +152,13 @@ def make_event(app, make_organizer):
 
 
 @pytest.fixture
-def make_attendee(app):
-    """Add an attendee with a ticket; returns (attendee id, the text in their QR)."""
+def make_guest(app):
+    """Add a guest with a ticket; returns (guest id, the text in their QR)."""
 
     def make(slug, name="Ada Lovelace", class_year=2009, email=None):
         with app.app_context():
             event = _event(slug)
-            person = Attendee(
+            person = Guest(
                 event_id=event.id,
                 name=name,
                 class_year=class_year,
@@ -218,15 +218,15 @@ def _event(slug):
 
 
 @pytest.fixture
-def sign_in_attendee(app):
-    """Sign a test client in as an attendee, as their personal link's POST would; returns a
+def sign_in_guest(app):
+    """Sign a test client in as a guest, as their personal link's POST would; returns a
     CSRF token for that session (for the X-CSRFToken header)."""
     from checkin.accounts import personal_links
 
     def do(test_client, attendee_id):
         with app.app_context():
-            link = personal_links.ensure(db.session.get(Attendee, attendee_id))
-            user_id = f"attendee:{attendee_id}:{link.id}"
+            link = personal_links.ensure(db.session.get(Guest, attendee_id))
+            user_id = f"guest:{attendee_id}:{link.id}"
         with test_client.session_transaction() as sess:
             sess["_user_id"] = user_id
             sess["_fresh"] = True
@@ -236,13 +236,13 @@ def sign_in_attendee(app):
 
 
 @pytest.fixture
-def set_attendee(app):
-    """Change an attendee's fields: set_attendee(id, consent_findable=True, checked_in=True)."""
+def set_guest(app):
+    """Change a guest's fields: set_guest(id, consent_findable=True, checked_in=True)."""
     from checkin.models import utcnow
 
     def do(attendee_id, checked_in=None, **fields):
         with app.app_context():
-            person = db.session.get(Attendee, attendee_id)
+            person = db.session.get(Guest, attendee_id)
             for name, value in fields.items():
                 setattr(person, name, value)
             if checked_in is not None:

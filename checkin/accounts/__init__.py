@@ -1,1 +1,1 @@
-"""Organizer accounts, attendees' personal links and signing in."""
+"""Organizer accounts, guests' personal links and signing in."""

@@ -1,4 +1,4 @@
-"""Personal links: an attendee's unguessable sign-in link to the event app, stored hashed."""
+"""Personal links: a guest's unguessable sign-in link to the event app, stored hashed."""
 
 from flask import current_app
 from sqlalchemy import insert, select, update
@@ -6,24 +6,24 @@ from sqlalchemy import insert, select, update
 from ..database import writing
 from ..events import tickets
 from ..extensions import db
-from ..models import Attendee, PersonalLink, utcnow
+from ..models import Guest, PersonalLink, utcnow
 
 
-def issue(attendee: Attendee) -> PersonalLink:
+def issue(guest: Guest) -> PersonalLink:
     """A new personal link; the old one stops working, and so do sessions opened with it."""
     with writing():
         db.session.execute(
             update(PersonalLink)
-            .where(PersonalLink.attendee_id == attendee.id, PersonalLink.revoked_at.is_(None))
+            .where(PersonalLink.attendee_id == guest.id, PersonalLink.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
-        link = _new(attendee)
+        link = _new(guest)
         db.session.add(link)
     return link
 
 
 def current(attendee_id: int) -> PersonalLink | None:
-    """The attendee's link that still works, if any."""
+    """The guest's link that still works, if any."""
     return db.session.scalar(
         select(PersonalLink).where(
             PersonalLink.attendee_id == attendee_id, PersonalLink.revoked_at.is_(None)
@@ -31,16 +31,16 @@ def current(attendee_id: int) -> PersonalLink | None:
     )
 
 
-def ensure(attendee: Attendee) -> PersonalLink:
-    """The attendee's working link, made on first need."""
-    return current(attendee.id) or issue(attendee)
+def ensure(guest: Guest) -> PersonalLink:
+    """The guest's working link, made on first need."""
+    return current(guest.id) or issue(guest)
 
 
 def ensure_all(event_id: int) -> dict[int, PersonalLink]:
-    """Every attendee's working link for an event, making the missing ones in one insert."""
+    """Every guest's working link for an event, making the missing ones in one insert."""
     have = {link.attendee_id: link for link in _working(event_id)}
     missing = db.session.scalars(
-        select(Attendee.id).where(Attendee.event_id == event_id, Attendee.id.not_in(have))
+        select(Guest.id).where(Guest.event_id == event_id, Guest.id.not_in(have))
     ).all()
     if missing:
         with writing():
@@ -84,8 +84,8 @@ def _working(event_id: int):
     )
 
 
-def _new(attendee: Attendee) -> PersonalLink:
-    return PersonalLink(**_row(attendee.event_id, attendee.id))
+def _new(guest: Guest) -> PersonalLink:
+    return PersonalLink(**_row(guest.event_id, guest.id))
 
 
 def _row(event_id: int, attendee_id: int) -> dict:

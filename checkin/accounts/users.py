@@ -1,7 +1,7 @@
-"""Who is signed in: organizer accounts (email + password) and attendees (personal links).
+"""Who is signed in: organizer accounts (email + password) and guests (personal links).
 
 Flask-Login keeps one user per browser session, typed "organizer:<id>" or
-"attendee:<id>:<link id>". Opening a personal link therefore signs an organizer out in that
+"guest:<id>:<link id>". Opening a personal link therefore signs an organizer out in that
 browser, and organizer pages check the type, never just "signed in".
 """
 
@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, htmx, login_manager
-from ..models import Attendee, Organizer, PersonalLink
+from ..models import Guest, Organizer, PersonalLink
 
 # Compared against when the email is unknown, so both paths take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -79,48 +79,48 @@ def signed_in_organizer() -> Organizer | None:
     return user if isinstance(user, Organizer) else None
 
 
-def sign_in_attendee(link: PersonalLink) -> Attendee:
-    """Start an attendee's session from their personal link (the POST, never the GET)."""
-    attendee = link.attendee
-    attendee.session_link_id = link.id
-    login_user(attendee, remember=True)
-    return attendee
+def sign_in_guest(link: PersonalLink) -> Guest:
+    """Start a guest's session from their personal link (the POST, never the GET)."""
+    guest = link.guest
+    guest.session_link_id = link.id
+    login_user(guest, remember=True)
+    return guest
 
 
-def signed_in_attendee(event_id: int | None = None) -> Attendee | None:
-    """The attendee signed in here (for this event, when given)."""
+def signed_in_guest(event_id: int | None = None) -> Guest | None:
+    """The guest signed in here (for this event, when given)."""
     user = current_user._get_current_object()
-    if not isinstance(user, Attendee):
+    if not isinstance(user, Guest):
         return None
     return user if event_id is None or user.event_id == event_id else None
 
 
-def attendee_of_event(slug: str) -> Attendee:
-    """The signed-in attendee of the event with this slug, or 404 (no hint that it exists)."""
+def guest_of_event(slug: str) -> Guest:
+    """The signed-in guest of the event with this slug, or 404 (no hint that it exists)."""
     user = current_user._get_current_object()
-    if not isinstance(user, Attendee) or user.event.slug != slug:
+    if not isinstance(user, Guest) or user.event.slug != slug:
         abort(404)
     return user
 
 
 @login_manager.user_loader
-def _load(user_id: str) -> Organizer | Attendee | None:
+def _load(user_id: str) -> Organizer | Guest | None:
     kind, _, rest = user_id.partition(":")
     if kind == "organizer" and rest.isdigit():
         return db.session.get(Organizer, int(rest))
-    if kind == "attendee":
-        return _load_attendee(rest)
+    if kind in ("guest", "attendee"):  # "attendee": sessions signed in before the rename
+        return _load_guest(rest)
     return None
 
 
-def _load_attendee(rest: str) -> Attendee | None:
-    """The attendee, only while the personal link that opened the session still works."""
+def _load_guest(rest: str) -> Guest | None:
+    """The guest, only while the personal link that opened the session still works."""
     attendee_id, _, link_id = rest.partition(":")
     if not (attendee_id.isdigit() and link_id.isdigit()):
         return None
     link = db.session.get(PersonalLink, int(link_id))
     if link is None or link.revoked_at is not None or link.attendee_id != int(attendee_id):
         return None
-    attendee = link.attendee
-    attendee.session_link_id = link.id
-    return attendee
+    guest = link.guest
+    guest.session_link_id = link.id
+    return guest

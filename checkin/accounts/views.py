@@ -1,4 +1,4 @@
-"""Signing in: organizers with a password, attendees with their personal link ("Continue as
+"""Signing in: organizers with a password, guests with their personal link ("Continue as
 <first name>": only a POST signs in), and "send me my link again"."""
 
 import logging
@@ -91,12 +91,12 @@ def show(token: str):
     link = personal_links.find(token)
     if link is None:
         return _unknown(token)
-    attendee = link.attendee
-    me = users.signed_in_attendee(attendee.event_id)
-    if me is not None and me.id == attendee.id and me.session_link_id == link.id:
-        return redirect(url_for("room.home", slug=attendee.event.slug))
+    guest = link.guest
+    me = users.signed_in_guest(guest.event_id)
+    if me is not None and me.id == guest.id and me.session_link_id == link.id:
+        return redirect(url_for("room.home", slug=guest.event.slug))
     page = render_template(
-        "accounts/continue.html", form=ButtonForm(), attendee=attendee, event=attendee.event
+        "accounts/continue.html", form=ButtonForm(), guest=guest, event=guest.event
     )
     return _private(page)
 
@@ -107,8 +107,8 @@ def sign_in_with_link(token: str):
     link = personal_links.find(token)
     if link is None:
         return _unknown(token)
-    attendee = users.sign_in_attendee(link)
-    return redirect(url_for("room.home", slug=attendee.event.slug))
+    guest = users.sign_in_guest(link)
+    return redirect(url_for("room.home", slug=guest.event.slug))
 
 
 # Both forms share one budget per address and per IP: asking at two URLs gives no more tries.
@@ -152,7 +152,7 @@ def _unknown(token: str):
 def _event_of_old_link(token: str) -> Event | None:
     """The event of a replaced link, to offer that event's form; None for an unknown one."""
     old = personal_links.find_any(token)
-    return old.attendee.event if old is not None else None
+    return old.guest.event if old is not None else None
 
 
 def _event(slug: str) -> Event:

@@ -1,4 +1,4 @@
-"""The next-morning digest's content: who each attendee met, who to still meet, what they promised.
+"""The next-morning digest's content: who each guest met, who to still meet, what they promised.
 
 A Builder is made once per event per batch: it indexes the event for matching and notes who is in
 the room. build() then reads what is personal FRESH, in two queries on a connection of its own
@@ -19,7 +19,7 @@ from ..accounts import personal_links
 from ..extensions import db
 from ..mail import links
 from ..matching import engine
-from ..models import Attendee, Card, Event, PersonalLink
+from ..models import Card, Event, Guest, PersonalLink
 from ..room import cards
 
 TO_MEET = 5  # people to still meet, at most (three to five when the room allows)
@@ -33,16 +33,16 @@ ACTIONS = {  # what each quick tag asks the reader to do, {} being the other's f
     "hiring": "Talk hiring with {}",
 }
 _PERSON = (
-    Attendee.id,
-    Attendee.name,
-    Attendee.class_year,
-    Attendee.role,
-    Attendee.employer,
-    Attendee.consent_findable,
-    Attendee.consent_share_contact,
-    Attendee.email,
-    Attendee.networking_email,
-    Attendee.linkedin_url,
+    Guest.id,
+    Guest.name,
+    Guest.class_year,
+    Guest.role,
+    Guest.employer,
+    Guest.consent_findable,
+    Guest.consent_share_contact,
+    Guest.email,
+    Guest.networking_email,
+    Guest.linkedin_url,
 )
 
 
@@ -88,7 +88,7 @@ class Entry:
 class Digest:
     """Everything one reader's digest says."""
 
-    reader: Attendee
+    reader: Guest
     event: Event
     met: list[Entry]
     waiting: list[Entry]
@@ -129,7 +129,7 @@ class Digest:
 
 def without_notes(d: Digest) -> Digest:
     """The digest as the organizer may see it (preview, test copy): private notes left out."""
-    hidden = f"(A private note: only {d.reader.first_name or 'the attendee'} sees it.)"
+    hidden = f"(A private note: only {d.reader.first_name or 'the guest'} sees it.)"
 
     def strip(entries: list[Entry]) -> list[Entry]:
         return [replace(e, note=hidden) if e.note else e for e in entries]
@@ -156,10 +156,10 @@ class Builder:
         self.matcher = engine.Matcher(engine.load_profiles(event.id))
         self.room = frozenset(
             db.session.scalars(
-                select(Attendee.id).where(
-                    Attendee.event_id == event.id,
-                    Attendee.consent_findable.is_(True),
-                    Attendee.checked_in_at.is_not(None),
+                select(Guest.id).where(
+                    Guest.event_id == event.id,
+                    Guest.consent_findable.is_(True),
+                    Guest.checked_in_at.is_not(None),
                 )
             )
         )
@@ -172,10 +172,10 @@ class Builder:
         self.time_format = "%H:%M" if one_day else "%a %-d %b, %H:%M"
         self.event_date = f"{start:%A} {start.day} {start:%B}"
 
-    def build(self, reader: Attendee) -> Digest | None:
+    def build(self, reader: Guest) -> Digest | None:
         """The reader's digest, or None when there is nothing to say."""
         if reader.event_id != self.event.id:
-            raise ValueError(f"Attendee {reader.id} is not at {self.event.slug}")
+            raise ValueError(f"Guest {reader.id} is not at {self.event.slug}")
         connection = self._connection()
         with connection.begin():  # sees what is committed now, not the caller's snapshot
             rows = connection.execute(self.cards_query, {"reader": reader.id}).all()
@@ -230,7 +230,7 @@ class Builder:
             weakref.finalize(self, self._reads.close)
         return self._reads
 
-    def _suggest(self, reader: Attendee, known: set[int]) -> dict[int, list[str]]:
+    def _suggest(self, reader: Guest, known: set[int]) -> dict[int, list[str]]:
         """Checked-in, findable people I have not recorded and who have not recorded me, best
         first, with their reasons."""
         if reader.checked_in_at is None and not known:
@@ -245,7 +245,7 @@ class Builder:
         )
         return {row.id: row for row in found}
 
-    def _met(self, reader: Attendee, me, row, mutual: bool) -> Entry:
+    def _met(self, reader: Guest, me, row, mutual: bool) -> Entry:
         entry = self._entry(reader, row)
         entry.met_at = self._when(row.created_at)
         entry.note = row.note or ""
@@ -256,18 +256,18 @@ class Builder:
         entry.contact = _contact(me, row, mutual)
         return entry
 
-    def _waiting(self, reader: Attendee, row) -> Entry:
+    def _waiting(self, reader: Guest, row) -> Entry:
         entry = self._entry(reader, row, reasons=[])  # the button says enough; reasons cost
         entry.met_at = self._when(row.created_at)
         entry.connect_url = links.connect_url(reader, row)
         return entry
 
-    def _suggested(self, reader: Attendee, row, reasons: list[str]) -> Entry:
+    def _suggested(self, reader: Guest, row, reasons: list[str]) -> Entry:
         entry = self._entry(reader, row, reasons)
         entry.meet_url = links.meet_url(reader, row)
         return entry
 
-    def _entry(self, reader: Attendee, row, reasons=None) -> Entry:
+    def _entry(self, reader: Guest, row, reasons=None) -> Entry:
         """Name and year for anyone; work and reasons only for someone findable."""
         entry = Entry(row.id, row.name or "", row.class_year)
         if row.consent_findable:
@@ -289,13 +289,13 @@ def _cards_query(event_id: int):
     wrote = (
         select(*_PERSON, Card.note, Card.tags, Card.starred, Card.created_at)
         .add_columns(literal(True).label("mine"))
-        .join(Card, Card.subject_id == Attendee.id)
+        .join(Card, Card.subject_id == Guest.id)
         .where(Card.author_id == reader)  # the reader's cards are of their event (build checks)
     )
     about_me = (
         select(*_PERSON, literal(""), literal(None), literal(False), Card.created_at)
         .add_columns(literal(False).label("mine"))
-        .join(Card, Card.author_id == Attendee.id)
+        .join(Card, Card.author_id == Guest.id)
         .where(Card.event_id == event_id, Card.subject_id == reader)
     )
     both = union_all(wrote, about_me).subquery()
@@ -307,8 +307,8 @@ def _people_query():
     link = PersonalLink
     working = (link.attendee_id == bindparam("reader")) & link.revoked_at.is_(None)
     salt = select(link.salt).where(working).limit(1).scalar_subquery()
-    return select(*_PERSON, Attendee.checked_in_at, salt.label("link_salt")).where(
-        Attendee.id.in_(bindparam("ids", expanding=True))
+    return select(*_PERSON, Guest.checked_in_at, salt.label("link_salt")).where(
+        Guest.id.in_(bindparam("ids", expanding=True))
     )
 
 
@@ -325,14 +325,14 @@ def _in_room(fresh: dict, attendee_id: int) -> bool:
     return row is not None and bool(row.consent_findable) and row.checked_in_at is not None
 
 
-def skip_reason(reader: Attendee, suppressed: bool = False, unsubscribed: bool = False) -> str:
+def skip_reason(reader: Guest, suppressed: bool = False, unsubscribed: bool = False) -> str:
     """Why this reader gets no digest, in a sentence for the organizer; "" when they may."""
     if not reader.consent_digest and mail_problem(reader, False, False) == "":
         return "Did not ask for the digest."
     return mail_problem(reader, suppressed, unsubscribed)
 
 
-def mail_problem(reader: Attendee, suppressed: bool, unsubscribed: bool) -> str:
+def mail_problem(reader: Guest, suppressed: bool, unsubscribed: bool) -> str:
     """Why no digest or introduction may go to this reader's address ("" when it may)."""
     from ..mail import messages
 

@@ -24,12 +24,12 @@ class MailDetailsForm(FlaskForm):
     reply_to = EmailField(
         "Reply-To address",
         validators=[Optional(), Length(max=254)],
-        description="Where attendees' replies go. Empty: the app's usual address.",
+        description="Where guests' replies go. Empty: the app's usual address.",
     )
 
 
 class SendNowForm(FlaskForm):
-    """Send every attendee's digest now, confirmed by a tick."""
+    """Send every guest's digest now, confirmed by a tick."""
 
     confirm = BooleanField(
         "Yes, send the digests now",
@@ -38,7 +38,7 @@ class SendNowForm(FlaskForm):
 
 
 class RetryForm(FlaskForm):
-    """Send one attendee's digest again; force for one that may have gone already."""
+    """Send one guest's digest again; force for one that may have gone already."""
 
     force = HiddenField(validators=[Optional()])
 

@@ -7,40 +7,40 @@ from .. import tasks
 from ..database import writing
 from ..extensions import db
 from ..mail import digest_outbox, links
-from ..models import Attendee, MeetRequest
+from ..models import Guest, MeetRequest
 from ..room import cards
 
 
-def pair(purpose: str, token: str) -> tuple[Attendee, Attendee] | None:
+def pair(purpose: str, token: str) -> tuple[Guest, Guest] | None:
     """The reader and the other person a "connect" or "meet" link names, both of one event."""
     ids = links.read(purpose, token)
     if ids is None or ids[1] is None or ids[0] == ids[1]:
         return None
-    reader, other = db.session.get(Attendee, ids[0]), db.session.get(Attendee, ids[1])
+    reader, other = db.session.get(Guest, ids[0]), db.session.get(Guest, ids[1])
     if reader is None or other is None or reader.event_id != other.event_id:
         return None
     return reader, other
 
 
-def may_connect_back(reader: Attendee, other: Attendee) -> bool:
+def may_connect_back(reader: Guest, other: Guest) -> bool:
     """True when other really recorded the reader (so "Connect back" means something)."""
     return cards.recorded(other.id, reader.id) is not None
 
 
-def connect_back(reader: Attendee, other: Attendee) -> cards.Recorded:
+def connect_back(reader: Guest, other: Guest) -> cards.Recorded:
     """Record other as someone the reader met, from the digest's link; a repeat records nothing."""
     if not may_connect_back(reader, other):
         raise cards.CardError(f"{other.first_name} has not recorded you.", 404)
     return cards.record(reader, other, f"mail-back-{other.id}", via="back")
 
 
-def request(reader: Attendee, other: Attendee) -> bool:
+def request(reader: Guest, other: Guest) -> bool:
     """Record that reader wants to meet other; True when other asked too (a repeat records nothing).
 
     When mutual, each gets an introduction email with the other's contact details.
     """
     if reader.id == other.id or reader.event_id != other.event_id:
-        raise ValueError("Both people must be different attendees of the same event.")
+        raise ValueError("Both people must be different guests of the same event.")
     with writing():
         db.session.execute(
             _insert()
@@ -66,7 +66,7 @@ def asked(requester_id: int, wanted_id: int) -> bool:
     return found is not None
 
 
-def introduce(one: Attendee, other: Attendee) -> None:
+def introduce(one: Guest, other: Guest) -> None:
     """Queue the introduction for each of the two (at most once each) and start sending."""
     digest_outbox.queue_introduction(one.event, one, other)
     digest_outbox.queue_introduction(other.event, other, one)

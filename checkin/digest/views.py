@@ -79,7 +79,7 @@ def mail_details():
 
 @bp.post("/events/<slug>/digest/send")
 def send_now():
-    """Queue every attendee's digest now and start sending (a repeat queues nothing)."""
+    """Queue every guest's digest now and start sending (a repeat queues nothing)."""
     event = g.event
     form = SendNowForm()
     if not form.validate_on_submit():
@@ -96,7 +96,7 @@ def send_now():
 
 @bp.get("/events/<slug>/digest/people")
 def people():
-    """Pick an attendee whose digest to preview (htmx active search swaps the list)."""
+    """Pick a guest whose digest to preview (htmx active search swaps the list)."""
     event = g.event
     found = guests.guest_page(event, **guest_list_query(request.args))
     template = "digest/_people.html" if htmx else "digest/people.html"
@@ -105,9 +105,9 @@ def people():
 
 @bp.get("/events/<slug>/digest/people/<int:attendee_id>")
 def preview(attendee_id: int):
-    """One attendee's digest as it would go now: subject, text, HTML, or why it would not."""
+    """One guest's digest as it would go now: subject, text, HTML, or why it would not."""
     event = g.event
-    person = guests.attendee_of(event, attendee_id)
+    person = guests.guest_of(event, attendee_id)
     shown = digest_preview.preview(event, person)
     return render_template(
         "digest/preview.html", event=event, shown=shown, test_form=ButtonForm(formdata=None)
@@ -118,7 +118,7 @@ def preview(attendee_id: int):
 def preview_html(attendee_id: int):
     """The digest's HTML alone, for the sandboxed frame of the preview page."""
     event = g.event
-    shown = digest_preview.preview(event, guests.attendee_of(event, attendee_id))
+    shown = digest_preview.preview(event, guests.guest_of(event, attendee_id))
     if not shown.html:
         abort(404)
     response = make_response(shown.html)
@@ -129,9 +129,9 @@ def preview_html(attendee_id: int):
 
 @bp.post("/events/<slug>/digest/people/<int:attendee_id>/test")
 def send_test(attendee_id: int):
-    """Send this attendee's digest to the signed-in organizer's own address."""
+    """Send this guest's digest to the signed-in organizer's own address."""
     event = g.event
-    person = guests.attendee_of(event, attendee_id)
+    person = guests.guest_of(event, attendee_id)
     if ButtonForm().validate_on_submit():
         outcome = digest_outbox.send_test(event, person, current_user.email)
         flash(_test_result(person, outcome))
@@ -140,7 +140,7 @@ def send_test(attendee_id: int):
 
 @bp.get("/events/<slug>/digest/status")
 def status():
-    """Each attendee's digest: sent, failed or skipped and why (polled while sending)."""
+    """Each guest's digest: sent, failed or skipped and why (polled while sending)."""
     event = g.event
     shown = request.args.get("status") if request.args.get("status") in STATUSES else None
     listing = _listing(event, shown, request.args.get("page", 1, type=int))
@@ -150,7 +150,7 @@ def status():
 
 @bp.post("/events/<slug>/digest/status/<int:outbox_id>/retry")
 def retry(outbox_id: int):
-    """Send one attendee's digest again ("Send anyway" for one that may have gone)."""
+    """Send one guest's digest again ("Send anyway" for one that may have gone)."""
     event = g.event
     form = RetryForm()
     if form.validate_on_submit():

@@ -5,12 +5,13 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
+from ..forms import NONCE
 from ..models import utcnow
 from . import api_passes, openapi, passes, scan_times
 from . import check_in as door
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-NONCE_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+NONCE_RE = re.compile(NONCE)
 
 
 class Invalid(Exception):
@@ -41,7 +42,7 @@ def check_in(slug: str):
     body = _body()
     when = (body["scanned_at"], body["device"], body["shown"])
     if body["attendee_id"] is not None:  # picked by name from the roster (offline, say)
-        answer = door.check_in_attendee(g.door_pass, body["attendee_id"], body["nonce"], *when)
+        answer = door.check_in_guest(g.door_pass, body["attendee_id"], body["nonce"], *when)
     else:
         answer = door.check_in_scan(g.door_pass, body["code"], body["nonce"], *when)
     return jsonify(answer)

@@ -31,10 +31,10 @@ from sqlalchemy.exc import IntegrityError
 from ..database import writing, writing_rows
 from ..events import tickets
 from ..extensions import db
-from ..models import Attendee, CheckInAttempt, DoorPass, Ticket, UTCDateTime, fold, utcnow
+from ..models import CheckInAttempt, DoorPass, Guest, Ticket, UTCDateTime, fold, utcnow
 from . import scan_times
 
-attendees = Attendee.__table__
+guests = Guest.__table__
 attempts = CheckInAttempt.__table__
 passes = DoorPass.__table__
 ticket_rows = Ticket.__table__
@@ -83,14 +83,14 @@ def check_in_scan(
     return _attempt(door_pass, nonce, "scan", decide, scanned_at, device, shown)
 
 
-def check_in_attendee(
+def check_in_guest(
     door_pass, attendee_id: int, nonce: str, scanned_at=None, device="", shown: str | None = None
 ) -> dict:
     """Check in someone picked from the list (the guest with no phone), now or offline earlier."""
 
     def decide(connection, door, moment):
         moves = scanned_at is not None and moment == scanned_at  # the phone's time was trusted
-        return _admit(connection, door, moment, _PICKED, {"attendee": attendee_id}, moves)
+        return _admit(connection, door, moment, _PICKED, {"guest": attendee_id}, moves)
 
     return _attempt(door_pass, nonce, "search", decide, scanned_at, device, shown)
 
@@ -99,14 +99,14 @@ def walk_in(door_pass, name: str, email: str, class_year: int | None, nonce: str
     """Register someone who is not on the list and check them in at once."""
 
     def decide(connection, door, now):
-        person = Attendee(
+        person = Guest(
             event_id=door.event_id, name=name, email=email, class_year=class_year, source="walk_in"
         )
         db.session.add(person)
         db.session.flush()
         tickets.issue(person)
         db.session.flush()
-        return _admit(connection, door, now, _PICKED, {"attendee": person.id})
+        return _admit(connection, door, now, _PICKED, {"guest": person.id})
 
     return _attempt(door_pass, nonce, "walk_in", decide, None, "", transaction=writing)
 
@@ -118,7 +118,7 @@ def undo(door_pass, attendee_id: int, nonce: str) -> dict:
     """
 
     def decide(connection, door, now):
-        params = {"attendee": attendee_id, "event": door.event_id}
+        params = {"guest": attendee_id, "event": door.event_id}
         person = connection.execute(_FOUND_PICKED, params).first()
         if person is None:
             return None, answer("unknown")
@@ -131,24 +131,24 @@ def undo(door_pass, attendee_id: int, nonce: str) -> dict:
 def stats(event_id: int) -> dict:
     """How many are expected and how many are in."""
     row = db.session.execute(
-        select(func.count(), func.count(attendees.c.checked_in_at)).where(
-            attendees.c.event_id == event_id
+        select(func.count(), func.count(guests.c.checked_in_at)).where(
+            guests.c.event_id == event_id
         )
     ).one()
     return {"expected": row[0], "admitted": row[1]}
 
 
-def search(event_id: int, query: str, limit: int = 12) -> list[Attendee]:
-    """Attendees whose name or email contains what was typed, accents and case ignored."""
+def search(event_id: int, query: str, limit: int = 12) -> list[Guest]:
+    """Guests whose name or email contains what was typed, accents and case ignored."""
     needle = fold(query)[:100]
     if not needle:
         return []
     pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return list(
         db.session.scalars(
-            select(Attendee)
-            .where(Attendee.event_id == event_id, Attendee.search_key.like(pattern, escape="\\"))
-            .order_by(Attendee.name)
+            select(Guest)
+            .where(Guest.event_id == event_id, Guest.search_key.like(pattern, escape="\\"))
+            .order_by(Guest.name)
             .limit(limit)
         )
     )
@@ -158,19 +158,19 @@ def roster(event_id: int) -> list[dict]:
     """What a door phone needs to decide offline: names, code hashes, who is in."""
     rows = db.session.execute(
         select(
-            attendees.c.id,
-            attendees.c.name,
-            attendees.c.class_year,
-            attendees.c.checked_in_at,
+            guests.c.id,
+            guests.c.name,
+            guests.c.class_year,
+            guests.c.checked_in_at,
             ticket_rows.c.code_hash,
         )
         .join(
             ticket_rows,
-            (ticket_rows.c.attendee_id == attendees.c.id) & ticket_rows.c.revoked_at.is_(None),
+            (ticket_rows.c.attendee_id == guests.c.id) & ticket_rows.c.revoked_at.is_(None),
             isouter=True,
         )
-        .where(attendees.c.event_id == event_id)
-        .order_by(attendees.c.id)
+        .where(guests.c.event_id == event_id)
+        .order_by(guests.c.id)
     )
     return [
         {
@@ -187,14 +187,14 @@ def roster(event_id: int) -> list[dict]:
 
 def answer(result, person=None, admitted_at=None, admitted_by=None) -> dict:
     """The reply to a check-in attempt, as the API sends it and the door page shows it."""
-    attendee = (
+    guest = (
         {"id": person["id"], "name": person["name"], "class_year": person["class_year"]}
         if person
         else None
     )
     return {
         "result": result,
-        "attendee": attendee,
+        "attendee": guest,
         "admitted_at": _iso(admitted_at),
         "admitted_by": admitted_by,
     }
@@ -224,7 +224,7 @@ def _attempt(
     return reply
 
 
-# The attendee a scanned code stands for: its live ticket, at this door's event.
+# The guest a scanned code stands for: its live ticket, at this door's event.
 _LIVE_TICKET = (
     select(ticket_rows.c.attendee_id)
     .where(
@@ -236,49 +236,49 @@ _LIVE_TICKET = (
 )
 _NOW = bindparam("now", type_=UTCDateTime())
 _ADMIT = (
-    update(attendees)
+    update(guests)
     .values(checked_in_at=_NOW, checked_in_by_id=bindparam("pass_id"))
-    .where(attendees.c.checked_in_at.is_(None), attendees.c.event_id == bindparam("event"))
-    .returning(attendees.c.id, attendees.c.name, attendees.c.class_year)
+    .where(guests.c.checked_in_at.is_(None), guests.c.event_id == bindparam("event"))
+    .returning(guests.c.id, guests.c.name, guests.c.class_year)
 )
 # Earliest scan wins: move an admission made later than this scan to this scan.
 _EARLIER = (
-    update(attendees)
+    update(guests)
     .values(checked_in_at=_NOW, checked_in_by_id=bindparam("pass_id"))
     .where(
-        attendees.c.id == bindparam("attendee"),
-        attendees.c.event_id == bindparam("event"),
-        attendees.c.checked_in_at > _NOW,
+        guests.c.id == bindparam("guest"),
+        guests.c.event_id == bindparam("event"),
+        guests.c.checked_in_at > _NOW,
     )
-    .returning(attendees.c.id)
+    .returning(guests.c.id)
 )
-_SCANNED = _ADMIT.where(attendees.c.id == _LIVE_TICKET)
-_PICKED = _ADMIT.where(attendees.c.id == bindparam("attendee"))
+_SCANNED = _ADMIT.where(guests.c.id == _LIVE_TICKET)
+_PICKED = _ADMIT.where(guests.c.id == bindparam("guest"))
 _FOUND = (
     select(
-        attendees.c.id,
-        attendees.c.name,
-        attendees.c.class_year,
-        attendees.c.checked_in_at,
+        guests.c.id,
+        guests.c.name,
+        guests.c.class_year,
+        guests.c.checked_in_at,
         passes.c.name.label("checked_in_by"),
     )
-    .join(passes, passes.c.id == attendees.c.checked_in_by_id, isouter=True)
-    .where(attendees.c.event_id == bindparam("event"))
+    .join(passes, passes.c.id == guests.c.checked_in_by_id, isouter=True)
+    .where(guests.c.event_id == bindparam("event"))
 )
 _FOUND_SCANNED = (
     _FOUND.add_columns(ticket_rows.c.revoked_at)
-    .join(ticket_rows, ticket_rows.c.attendee_id == attendees.c.id)
+    .join(ticket_rows, ticket_rows.c.attendee_id == guests.c.id)
     .where(ticket_rows.c.code_hash == bindparam("code"))
 )
 _FOUND_PICKED = _FOUND.add_columns(null().label("revoked_at")).where(
-    attendees.c.id == bindparam("attendee")
+    guests.c.id == bindparam("guest")
 )
 
 
 _UNDO = (
-    update(attendees)
+    update(guests)
     .values(checked_in_at=None, checked_in_by_id=None)
-    .where(attendees.c.id == bindparam("attendee"), attendees.c.event_id == bindparam("event"))
+    .where(guests.c.id == bindparam("guest"), guests.c.event_id == bindparam("event"))
 )
 
 
@@ -300,7 +300,7 @@ def _admit(connection, door, now: datetime, admit, params, moves=False, tries=3)
     if person.checked_in_at is None and tries > 1:  # undone since our update: try again
         return _admit(connection, door, now, admit, params, moves, tries - 1)
     if moves and person.checked_in_at is not None and now < person.checked_in_at:
-        earlier = {"attendee": person.id, "event": door.event_id, "now": now, "pass_id": door.id}
+        earlier = {"guest": person.id, "event": door.event_id, "now": now, "pass_id": door.id}
         if connection.execute(_EARLIER, earlier).first() is not None:
             return person.id, answer("already_admitted", person._mapping, now, door.name)
         if tries > 1:  # moved earlier still, or undone, since we read it: read again

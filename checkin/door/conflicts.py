@@ -18,10 +18,10 @@ from itertools import groupby
 from sqlalchemy import and_, func, or_, select
 
 from ..extensions import db
-from ..models import Attendee, CheckInAttempt, DoorPass, Event
+from ..models import CheckInAttempt, DoorPass, Event, Guest
 
 attempts = CheckInAttempt.__table__
-attendees = Attendee.__table__
+guests = Guest.__table__
 passes = DoorPass.__table__
 
 
@@ -94,7 +94,7 @@ def _shown_twice(event_id: int):
     """Guests shown admitted more than once, undos aside: one pass over the event's attempts.
 
     They are few (double admissions, and guests undone and admitted again), so their rows are
-    then read by id through the attempts' attendee index. Two statements rather than one with
+    then read by id through the attempts' guest index. Two statements rather than one with
     a subquery: PostgreSQL without fresh statistics ran that as a 45 s loop at 20,000 guests.
     """
     return (
@@ -109,7 +109,7 @@ def _shown_twice(event_id: int):
     )
 
 
-def _rows(attendee_ids: list[int]):
+def _rows(guest_ids: list[int]):
     """Those guests' admissions shown and their undos, in the order they were received."""
     by = passes.alias("by")
     return (
@@ -117,9 +117,9 @@ def _rows(attendee_ids: list[int]):
             attempts.c.id,
             attempts.c.attendee_id,
             attempts.c.result,
-            attendees.c.name,
-            attendees.c.checked_in_at,
-            attendees.c.checked_in_by_id,
+            guests.c.name,
+            guests.c.checked_in_at,
+            guests.c.checked_in_by_id,
             by.c.name.label("by"),
             attempts.c.door_pass_id,
             passes.c.name.label("door"),
@@ -128,12 +128,12 @@ def _rows(attendee_ids: list[int]):
             attempts.c.received_at,
             attempts.c.offline,
         )
-        .join(attendees, attendees.c.id == attempts.c.attendee_id)
+        .join(guests, guests.c.id == attempts.c.attendee_id)
         .join(passes, passes.c.id == attempts.c.door_pass_id, isouter=True)
-        .join(by, by.c.id == attendees.c.checked_in_by_id, isouter=True)
+        .join(by, by.c.id == guests.c.checked_in_by_id, isouter=True)
         .where(
-            attempts.c.attendee_id.in_(attendee_ids),  # found at this event by _shown_twice
+            attempts.c.attendee_id.in_(guest_ids),  # found at this event by _shown_twice
             or_(_SHOWN_ADMITTED, attempts.c.result == "undone"),
         )
-        .order_by(attendees.c.name, attendees.c.id, attempts.c.id)
+        .order_by(guests.c.name, guests.c.id, attempts.c.id)
     )

@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json."""
 
+from ..forms import NONCE
 from ..room import openapi_cards
 from . import passes
 
@@ -116,7 +117,7 @@ def _check_in_operation() -> dict:
             },
             "nonce": {
                 "type": "string",
-                "pattern": "^[A-Za-z0-9_-]{8,64}$",
+                "pattern": NONCE,
                 "description": "A UUID made by the device; the same nonce replays the answer",
             },
             "scanned_at": {

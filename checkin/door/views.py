@@ -78,12 +78,12 @@ def check_in():
 
 
 @bp.post("/attendees/<int:attendee_id>/check-in")
-def check_in_attendee(attendee_id: int):
+def check_in_guest(attendee_id: int):
     """Check in someone picked from the search results."""
     form = NonceForm()
     if not form.validate_on_submit():
         abort(400, "The form was incomplete; reload the page and try again.")
-    answer = door.check_in_attendee(g.door_pass, attendee_id, form.nonce.data, device=_device())
+    answer = door.check_in_guest(g.door_pass, attendee_id, form.nonce.data, device=_device())
     return _show_or_404(answer)
 
 
@@ -117,7 +117,7 @@ def walk_in():
 
 @bp.get("/search")
 def search():
-    """Attendees matching what was typed (htmx active search), or the page with results."""
+    """Guests matching what was typed (htmx active search), or the page with results."""
     query = request.args.get("q", "")
     results = door.search(g.door_pass.event_id, query)
     template = "door/_results.html" if htmx else "door/page.html"

@@ -87,7 +87,7 @@ def by_slug(slug: str) -> Event | None:
 def event_of(organizer: Organizer, slug: str) -> Event:
     """The organizer's event with this slug, or 404 (someone else's event is not found either)."""
     if not isinstance(organizer, Organizer):
-        abort(404)  # an attendee's session never reaches organizer data
+        abort(404)  # a guest's session never reaches organizer data
     event = db.session.scalar(
         select(Event).where(Event.slug == slug, Event.organizer_id == organizer.id)
     )

@@ -1,4 +1,4 @@
-"""Exports people can open: the organizer's attendance and networking summary, an attendee's
+"""Exports people can open: the organizer's attendance and networking summary, a guest's
 own cards (CSV) and contacts (.vcf). Each is one query read row by row, so thousands of guests
 stream in flat memory; every cell goes through csv_safe."""
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..digest import vcards
 from ..extensions import db
-from ..models import Attendee, Card, DoorPass, Event
+from ..models import Card, DoorPass, Event, Guest
 from ..room import cards
 from . import csv_safe
 
@@ -53,11 +53,11 @@ def filename(event: Event, what: str, extension: str = "csv") -> str:
 def attendance_csv(event: Event) -> Iterator[str]:
     """Every guest by name, with when and at which door they checked in (empty if not yet)."""
     query = (
-        select(Attendee.name, Attendee.email, Attendee.class_year, Attendee.checked_in_at)
+        select(Guest.name, Guest.email, Guest.class_year, Guest.checked_in_at)
         .add_columns(DoorPass.name)
-        .outerjoin(DoorPass, DoorPass.id == Attendee.checked_in_by_id)
-        .where(Attendee.event_id == event.id)
-        .order_by(Attendee.search_key, Attendee.id)
+        .outerjoin(DoorPass, DoorPass.id == Guest.checked_in_by_id)
+        .where(Guest.event_id == event.id)
+        .order_by(Guest.search_key, Guest.id)
     )
     body = (
         (name, email, year, _local(event, at), door if at else "")
@@ -72,7 +72,7 @@ def networking_csv(event: Event) -> Iterator[str]:
     return csv_safe.rows(NETWORKING, _with_overall(_stream(query)))
 
 
-def my_cards_csv(me: Attendee) -> Iterator[str]:
+def my_cards_csv(me: Guest) -> Iterator[str]:
     """My cards, oldest first, with my notes; contact details only where both chose to share."""
     body = (
         (m.name, m.class_year, m.role, m.employer, m.met_at, m.note, m.tags)
@@ -82,18 +82,18 @@ def my_cards_csv(me: Attendee) -> Iterator[str]:
     return csv_safe.rows(MY_CARDS, body)
 
 
-def my_contacts_vcf(me: Attendee) -> str:
+def my_contacts_vcf(me: Guest) -> str:
     """A vCard for each person I met whose contact details I may see."""
     return vcards.vcard_file(my_cards(me), me.event.name)
 
 
-def my_cards(me: Attendee) -> Iterator[Met]:
+def my_cards(me: Guest) -> Iterator[Met]:
     """My cards with the people they are about and whether they recorded me too: one query."""
     theirs = aliased(Card)
     mutual = exists().where(theirs.author_id == Card.subject_id, theirs.subject_id == me.id)
     query = (
-        select(Card, Attendee, mutual)
-        .join(Attendee, Attendee.id == Card.subject_id)
+        select(Card, Guest, mutual)
+        .join(Guest, Guest.id == Card.subject_id)
         .where(Card.author_id == me.id)
         .order_by(Card.created_at, Card.id)
     )
@@ -101,7 +101,7 @@ def my_cards(me: Attendee) -> Iterator[Met]:
     return (_met(me, event, *row) for row in _stream(query))
 
 
-def _met(me: Attendee, event: Event, card: Card, person: Attendee, mutual: bool) -> Met:
+def _met(me: Guest, event: Event, card: Card, person: Guest, mutual: bool) -> Met:
     """One card as its author may export it."""
     shown = cards.public_fields(person)
     return Met(
@@ -144,16 +144,16 @@ def _counts(event: Event):
     )
     return (
         select(
-            *(Attendee.name, Attendee.email, Attendee.class_year),
+            *(Guest.name, Guest.email, Guest.class_year),
             func.coalesce(written.c.cards, 0),
             func.coalesce(received.c.cards, 0),
             func.coalesce(written.c.mutual, 0),
             func.coalesce(written.c.starred, 0),
         )
-        .outerjoin(written, written.c.id == Attendee.id)
-        .outerjoin(received, received.c.id == Attendee.id)
-        .where(Attendee.event_id == event.id)
-        .order_by(Attendee.search_key, Attendee.id)
+        .outerjoin(written, written.c.id == Guest.id)
+        .outerjoin(received, received.c.id == Guest.id)
+        .where(Guest.event_id == event.id)
+        .order_by(Guest.search_key, Guest.id)
     )
 
 

@@ -84,7 +84,7 @@ def _yes_no(value) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
-class AttendeeForm(FlaskForm):
+class GuestForm(FlaskForm):
     """One guest's details, as an organizer types them."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
@@ -109,7 +109,7 @@ class AttendeeForm(FlaskForm):
         "Willing to mentor", choices=YES_NO, coerce=_yes_no, validate_choice=False
     )
     consent_profile = SelectField(
-        "Other attendees may see the profile", choices=YES_NO, coerce=_yes_no, validate_choice=False
+        "Other guests may see the profile", choices=YES_NO, coerce=_yes_no, validate_choice=False
     )
 
     def validate_willing_to_mentor(self, field) -> None:
@@ -120,12 +120,12 @@ class AttendeeForm(FlaskForm):
     validate_consent_profile = validate_willing_to_mentor
 
     def profile(self) -> dict:
-        """The submitted fields as the attendees module takes them."""
+        """The submitted fields as the guests module takes them."""
         return {name: self[name].data for name in PROFILE}
 
 
 class ReissueForm(FlaskForm):
-    """Confirm that an attendee's old ticket should stop working."""
+    """Confirm that a guest's old ticket should stop working."""
 
     confirm = BooleanField(
         "Yes, the old QR code should stop working",
@@ -134,7 +134,7 @@ class ReissueForm(FlaskForm):
 
 
 class RelinkForm(FlaskForm):
-    """Confirm that an attendee's old personal link should stop working."""
+    """Confirm that a guest's old personal link should stop working."""
 
     confirm = BooleanField(
         "Yes, the old personal link should stop working",

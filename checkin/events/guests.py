@@ -1,4 +1,4 @@
-"""Attendees as the organizer sees them: add or edit one by hand, reissue a ticket, the guest
+"""Guests as the organizer sees them: add or edit one by hand, reissue a ticket, the guest
 list page by page, arrivals over time and the door's log of recent attempts."""
 
 import math
@@ -9,10 +9,10 @@ from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ..accounts import personal_links as links
+from ..accounts import personal_links
 from ..database import writing
 from ..extensions import db
-from ..models import Attendee, CheckInAttempt, Event, PersonalLink, Ticket, fold
+from ..models import CheckInAttempt, Event, Guest, PersonalLink, Ticket, fold
 from . import events, tickets
 
 PROFILE = (
@@ -32,7 +32,7 @@ PAGE_SIZE = 50
 STATUSES = ("all", "in", "out")
 
 
-class AttendeeError(ValueError):
+class GuestError(ValueError):
     """A profile that cannot be saved as given; names the form field at fault."""
 
     def __init__(self, field_name: str, message: str):
@@ -40,22 +40,22 @@ class AttendeeError(ValueError):
         self.field = field_name
 
 
-def attendee_of(event: Event, attendee_id: int) -> Attendee:
-    """One of this event's attendees, or 404 (another event's attendee is not found either)."""
+def guest_of(event: Event, attendee_id: int) -> Guest:
+    """One of this event's guests, or 404 (another event's guest is not found either)."""
     person = db.session.scalar(
-        select(Attendee).where(Attendee.id == attendee_id, Attendee.event_id == event.id)
+        select(Guest).where(Guest.id == attendee_id, Guest.event_id == event.id)
     )
     if person is None:
         abort(404)
     return person
 
 
-def add(event: Event, profile: dict) -> Attendee:
+def add(event: Event, profile: dict) -> Guest:
     """Put someone on the guest list by hand and give them a ticket."""
     profile = _clean(profile)
     with writing():
         _check_email(event.id, profile["email"])
-        person = Attendee(
+        person = Guest(
             event_id=event.id,
             source="manual",
             **profile,
@@ -67,8 +67,8 @@ def add(event: Event, profile: dict) -> Attendee:
     return person
 
 
-def update(person: Attendee, profile: dict) -> Attendee:
-    """Change an attendee's details; their ticket and check-in stay as they are."""
+def update(person: Guest, profile: dict) -> Guest:
+    """Change a guest's details; their ticket and check-in stay as they are."""
     profile = _clean(profile)
     with writing():
         _check_email(person.event_id, profile["email"], person.id)
@@ -77,26 +77,26 @@ def update(person: Attendee, profile: dict) -> Attendee:
     return person
 
 
-def reissue(person: Attendee) -> Ticket:
-    """Give the attendee a new ticket code; the old one stops working at once."""
+def reissue(person: Guest) -> Ticket:
+    """Give the guest a new ticket code; the old one stops working at once."""
     with writing():
         ticket = tickets.issue(person)
     return ticket
 
 
-def replace_link(person: Attendee) -> PersonalLink:
+def replace_link(person: Guest) -> PersonalLink:
     """A new personal link; the old one, and every session opened with it, stop working."""
-    return links.issue(person)
+    return personal_links.issue(person)
 
 
-def personal_link(person: Attendee) -> str | None:
-    """The attendee's working personal link, if one was made (sending tickets makes them)."""
-    link = links.current(person.id)
-    return links.url_of(link) if link else None
+def personal_link(person: Guest) -> str | None:
+    """The guest's working personal link, if one was made (sending tickets makes them)."""
+    link = personal_links.current(person.id)
+    return personal_links.url_of(link) if link else None
 
 
-def ticket_link(person: Attendee) -> str | None:
-    """The attendee's ticket page, to send them; None if they have no working ticket."""
+def ticket_link(person: Guest) -> str | None:
+    """The guest's ticket page, to send them; None if they have no working ticket."""
     ticket = tickets.current_ticket(person.id)
     return tickets.ticket_url(tickets.code_of(ticket)) if ticket else None
 
@@ -117,21 +117,19 @@ def _check_email(event_id: int, email: str, except_id: int | None = None) -> Non
     """One guest per email address on a guest list (an empty email is fine)."""
     if not email:
         return
-    query = select(Attendee.name).where(
-        Attendee.event_id == event_id, func.lower(Attendee.email) == email
-    )
+    query = select(Guest.name).where(Guest.event_id == event_id, func.lower(Guest.email) == email)
     if except_id is not None:
-        query = query.where(Attendee.id != except_id)
+        query = query.where(Guest.id != except_id)
     if (other := db.session.scalar(query.limit(1))) is not None:
-        raise AttendeeError("email", f"{other} already uses this email on the guest list.")
+        raise GuestError("email", f"{other} already uses this email on the guest list.")
 
 
 @dataclass
 class GuestPage:
     """One page of the guest list, filtered by name and check-in status."""
 
-    guests: list[Attendee]
-    links: dict[int, str]  # attendee id -> ticket page
+    guests: list[Guest]
+    links: dict[int, str]  # guest id -> ticket page
     total: int
     page: int
     pages: int
@@ -157,22 +155,22 @@ class GuestPage:
 def guest_page(event: Event, query: str = "", status: str = "all", page: int = 1) -> GuestPage:
     """A page of guests by name, with who checked them in and when; never the whole list."""
     status = status if status in STATUSES else "all"
-    conditions = [Attendee.event_id == event.id]
+    conditions = [Guest.event_id == event.id]
     if needle := fold(query)[:100]:
         pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(Attendee.search_key.like(pattern, escape="\\"))
+        conditions.append(Guest.search_key.like(pattern, escape="\\"))
     if status != "all":
-        arrived = Attendee.checked_in_at.is_not(None)
-        conditions.append(arrived if status == "in" else Attendee.checked_in_at.is_(None))
-    total = db.session.scalar(select(func.count()).select_from(Attendee).where(*conditions))
+        arrived = Guest.checked_in_at.is_not(None)
+        conditions.append(arrived if status == "in" else Guest.checked_in_at.is_(None))
+    total = db.session.scalar(select(func.count()).select_from(Guest).where(*conditions))
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, page), pages)
     guests = list(
         db.session.scalars(
-            select(Attendee)
-            .options(joinedload(Attendee.checked_in_by))
+            select(Guest)
+            .options(joinedload(Guest.checked_in_by))
             .where(*conditions)
-            .order_by(Attendee.search_key, Attendee.id)
+            .order_by(Guest.search_key, Guest.id)
             .offset((page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE)
         )
@@ -180,20 +178,20 @@ def guest_page(event: Event, query: str = "", status: str = "all", page: int = 1
     return GuestPage(guests, _links([g.id for g in guests]), total, page, pages, query, status)
 
 
-def _links(attendee_ids: list[int]) -> dict[int, str]:
-    """Ticket page links for these attendees' working tickets."""
+def _links(guest_ids: list[int]) -> dict[int, str]:
+    """Ticket page links for these guests' working tickets."""
     found = db.session.scalars(
-        select(Ticket).where(Ticket.attendee_id.in_(attendee_ids), Ticket.revoked_at.is_(None))
+        select(Ticket).where(Ticket.attendee_id.in_(guest_ids), Ticket.revoked_at.is_(None))
     )
     return {t.attendee_id: tickets.ticket_url(tickets.code_of(t)) for t in found}
 
 
 def recent_attempts(event: Event, limit: int = 50) -> list[CheckInAttempt]:
-    """The door's latest attempts at this event, newest first, with pass and attendee."""
+    """The door's latest attempts at this event, newest first, with pass and guest."""
     return list(
         db.session.scalars(
             select(CheckInAttempt)
-            .options(joinedload(CheckInAttempt.door_pass), joinedload(CheckInAttempt.attendee))
+            .options(joinedload(CheckInAttempt.door_pass), joinedload(CheckInAttempt.guest))
             .where(CheckInAttempt.event_id == event.id)
             .order_by(CheckInAttempt.id.desc())
             .limit(limit)
@@ -278,13 +276,13 @@ def arrivals(event: Event) -> Arrivals:
     """Arrivals per bucket from the event's start to its end (widened to fit early or late ones)."""
     moments = sorted(
         db.session.scalars(
-            select(Attendee.checked_in_at).where(
-                Attendee.event_id == event.id, Attendee.checked_in_at.is_not(None)
+            select(Guest.checked_in_at).where(
+                Guest.event_id == event.id, Guest.checked_in_at.is_not(None)
             )
         )
     )
     expected = db.session.scalar(
-        select(func.count()).select_from(Attendee).where(Attendee.event_id == event.id)
+        select(func.count()).select_from(Guest).where(Guest.event_id == event.id)
     )
     first = min([event.starts_at, *moments[:1]])
     last = max([event.ends_at, *moments[-1:]])

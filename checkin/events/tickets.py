@@ -15,7 +15,7 @@ from markupsafe import escape
 from sqlalchemy import insert, select, update
 
 from ..extensions import db
-from ..models import Attendee, Ticket, utcnow
+from ..models import Guest, Ticket, utcnow
 
 CODE_BYTES = 20  # 160 bits: unguessable
 CODE_RE = re.compile(r"^[A-Z2-7]{32}$")
@@ -39,17 +39,17 @@ def new_salt() -> str:
     return secrets.token_hex(16)
 
 
-def issue(attendee: Attendee) -> Ticket:
-    """Give an attendee a new ticket, revoking any earlier one (caller commits)."""
+def issue(guest: Guest) -> Ticket:
+    """Give a guest a new ticket, revoking any earlier one (caller commits)."""
     db.session.execute(
         update(Ticket)
-        .where(Ticket.attendee_id == attendee.id, Ticket.revoked_at.is_(None))
+        .where(Ticket.attendee_id == guest.id, Ticket.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
     salt = new_salt()
     ticket = Ticket(
-        attendee_id=attendee.id,
-        event_id=attendee.event_id,
+        attendee_id=guest.id,
+        event_id=guest.event_id,
         salt=salt,
         code_hash=digest(derive("ticket", salt)),
     )
@@ -58,7 +58,7 @@ def issue(attendee: Attendee) -> Ticket:
 
 
 def current_ticket(attendee_id: int) -> Ticket | None:
-    """The attendee's ticket that still works."""
+    """The guest's ticket that still works."""
     return db.session.scalar(
         select(Ticket).where(Ticket.attendee_id == attendee_id, Ticket.revoked_at.is_(None))
     )
@@ -72,7 +72,7 @@ def find(scanned: str) -> tuple[Ticket, str] | None:
 
 
 def codes_of_event(event_id: int) -> dict[int, str]:
-    """Each attendee's working ticket code at an event, by attendee id."""
+    """Each guest's working ticket code at an event, by guest id."""
     working = select(Ticket).where(Ticket.event_id == event_id, Ticket.revoked_at.is_(None))
     return {ticket.attendee_id: code_of(ticket) for ticket in db.session.scalars(working)}
 
@@ -115,10 +115,10 @@ def qr_svg(data: str, label: str = "QR code") -> str:
     return svg.replace("<svg ", f'<svg class="qr" role="img" aria-label="{escape(label)}" ', 1)
 
 
-def issue_first(event_id: int, attendee_ids: list[int]) -> None:
-    """Give just-added attendees (no ticket yet) tickets in one bulk insert (caller commits)."""
+def issue_first(event_id: int, guest_ids: list[int]) -> None:
+    """Give just-added guests (no ticket yet) tickets in one bulk insert (caller commits)."""
     rows = []
-    for attendee_id in attendee_ids:
+    for attendee_id in guest_ids:
         salt = new_salt()
         rows.append(
             {

@@ -1,4 +1,4 @@
-"""Organizer pages: events, arrivals, the guest list, attendees by hand, door passes, and the
+"""Organizer pages: events, arrivals, the guest list, guests by hand, door passes, and the
 attendance and networking CSVs (GET only, streamed, never cached: they carry personal data)."""
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
@@ -9,9 +9,8 @@ from ..door import conflicts, passes
 from ..extensions import htmx
 from ..models import utcnow
 from . import events as event_domain
-from . import exports, tickets
-from . import guests as attendees
-from .forms import AttendeeForm, DoorPassForm, EventForm, ReissueForm, RelinkForm, guest_list_query
+from . import exports, guests, tickets
+from .forms import DoorPassForm, EventForm, GuestForm, ReissueForm, RelinkForm, guest_list_query
 from .organizer_event import organizer_event
 
 bp = organizer_event(Blueprint("events", __name__))
@@ -81,76 +80,76 @@ def event():
 @bp.get("/events/<slug>/arrivals")
 def arrivals():
     """The arrivals count and chart (polled by htmx), or the whole event page."""
-    return _part_or_page("events/_arrivals.html", arrivals=attendees.arrivals)
+    return _part_or_page("events/_arrivals.html", arrivals=guests.arrivals)
 
 
 @bp.get("/events/<slug>/attempts")
 def attempts():
     """The door's recent check-in attempts (polled by htmx), or the whole event page."""
-    return _part_or_page("events/_attempts.html", attempts=attendees.recent_attempts)
+    return _part_or_page("events/_attempts.html", attempts=guests.recent_attempts)
 
 
 @bp.get("/events/<slug>/guests")
-def guests():
+def guest_list():
     """One page of the guest list, filtered by name and status (htmx active search)."""
     event = g.event
-    found = attendees.guest_page(event, **guest_list_query(request.args))
+    found = guests.guest_page(event, **guest_list_query(request.args))
     if htmx:
         return render_template("events/_guests.html", event=event, guests=found)
     return _event_page(event, guests=found)
 
 
 @bp.route("/events/<slug>/attendees/new", methods=["GET", "POST"])
-def new_attendee():
+def new_guest():
     """Add one guest by hand; they get a ticket at once."""
     event = g.event
-    form = AttendeeForm()
-    if form.validate_on_submit() and (person := _saved(form, attendees.add, event)):
+    form = GuestForm()
+    if form.validate_on_submit() and (person := _saved(form, guests.add, event)):
         flash(f"Added {person.name}. Send them their ticket email below.")
-        return redirect(url_for("events.attendee", slug=event.slug, attendee_id=person.id))
-    return render_template(
-        "events/attendee_form.html", event=event, form=form, person=None
-    ), _status(form)
+        return redirect(url_for("events.guest", slug=event.slug, attendee_id=person.id))
+    return render_template("events/guest_form.html", event=event, form=form, person=None), _status(
+        form
+    )
 
 
 @bp.route("/events/<slug>/attendees/<int:attendee_id>", methods=["GET", "POST"])
-def attendee(attendee_id: int):
+def guest(attendee_id: int):
     """One guest: their ticket link, a new ticket, and their details to edit."""
     event = g.event
-    person = attendees.attendee_of(event, attendee_id)
-    form = AttendeeForm(obj=person)
-    if form.validate_on_submit() and _saved(form, attendees.update, person):
+    person = guests.guest_of(event, attendee_id)
+    form = GuestForm(obj=person)
+    if form.validate_on_submit() and _saved(form, guests.update, person):
         flash("Saved.")
-        return redirect(url_for("events.attendee", slug=event.slug, attendee_id=person.id))
-    return _attendee_page(event, person, form, status=_status(form))
+        return redirect(url_for("events.guest", slug=event.slug, attendee_id=person.id))
+    return _guest_page(event, person, form, status=_status(form))
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/reissue")
 def reissue_ticket(attendee_id: int):
     """Give a guest a new ticket code; the old one stops working."""
     event = g.event
-    person = attendees.attendee_of(event, attendee_id)
+    person = guests.guest_of(event, attendee_id)
     form = ReissueForm()
     if not form.validate_on_submit():
-        return _attendee_page(event, person, reissue_form=form, status=422)
-    attendees.reissue(person)
+        return _guest_page(event, person, reissue_form=form, status=422)
+    guests.reissue(person)
     flash(f"New ticket issued. The old code no longer works: send {person.name} the new one.")
-    return redirect(url_for("events.attendee", slug=event.slug, attendee_id=person.id))
+    return redirect(url_for("events.guest", slug=event.slug, attendee_id=person.id))
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/relink")
 def replace_link(attendee_id: int):
     """Give a guest a new personal link; the old one and its sessions stop working."""
     event = g.event
-    person = attendees.attendee_of(event, attendee_id)
+    person = guests.guest_of(event, attendee_id)
     form = RelinkForm()
     if not form.validate_on_submit():
-        return _attendee_page(event, person, relink_form=form, status=422)
-    attendees.replace_link(person)
+        return _guest_page(event, person, relink_form=form, status=422)
+    guests.replace_link(person)
     flash(
         f"New personal link made. The old one no longer signs in: send {person.name} the new one."
     )
-    return redirect(url_for("events.attendee", slug=event.slug, attendee_id=person.id))
+    return redirect(url_for("events.guest", slug=event.slug, attendee_id=person.id))
 
 
 @bp.post("/events/<slug>/door-passes")
@@ -219,9 +218,9 @@ def _event_page(event, guests=None, pass_form=None, status=200):
     return render_template(
         "events/event.html",
         event=event,
-        arrivals=attendees.arrivals(event),
-        guests=guests or attendees.guest_page(event),
-        attempts=attendees.recent_attempts(event),
+        arrivals=guests.arrivals(event),
+        guests=guests or guests.guest_page(event),
+        attempts=guests.recent_attempts(event),
         conflicts=conflicts.conflicts_of(event),
         passes=passes.passes_of(event),
         last_used=passes.last_used(event),
@@ -247,17 +246,17 @@ def _event_form(form, event):
     ), _status(form)
 
 
-def _attendee_page(event, person, form=None, reissue_form=None, relink_form=None, status=200):
+def _guest_page(event, person, form=None, reissue_form=None, relink_form=None, status=200):
     """One guest's page; the forms not being answered start empty."""
     return render_template(
-        "events/attendee_form.html",
+        "events/guest_form.html",
         event=event,
         person=person,
-        form=form or AttendeeForm(formdata=None, obj=person),
+        form=form or GuestForm(formdata=None, obj=person),
         reissue_form=reissue_form or ReissueForm(formdata=None),
         relink_form=relink_form or RelinkForm(formdata=None),
-        ticket_link=attendees.ticket_link(person),
-        personal_link=attendees.personal_link(person),
+        ticket_link=guests.ticket_link(person),
+        personal_link=guests.personal_link(person),
     ), status
 
 
@@ -265,7 +264,7 @@ def _saved(form, save, target):
     """Save the form's profile; on a domain error, show it on its field and return None."""
     try:
         return save(target, form.profile())
-    except attendees.AttendeeError as error:
+    except guests.GuestError as error:
         form[error.field].errors = [*form[error.field].errors, str(error)]
         return None
 

@@ -1,8 +1,8 @@
 """Guest-list import: map columns, validate rows, preview, and commit all or nothing.
 
 A file is read by imports/files into text cells; here each column gets a target field (guessed from
-its header, changeable), each row becomes an attendee or a reported problem, and commit() writes
-the attendees and their tickets in one transaction after checking everything again.
+its header, changeable), each row becomes a guest or a reported problem, and commit() writes
+the guests and their tickets in one transaction after checking everything again.
 """
 
 import hashlib
@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, text
 from ..database import writing
 from ..events import tickets
 from ..extensions import db
-from ..models import Attendee, Event, fold
+from ..models import Event, Guest, fold
 from .files import Table
 from .values import FIELDS, clip, read_row
 
@@ -60,7 +60,7 @@ class Preview:
     table: Table
     mapping: list[str]
     problems: list[str] = field(default_factory=list)  # mapping problems: nothing can import
-    guests: list[dict] = field(default_factory=list)  # {"row": n, "values": Attendee fields}
+    guests: list[dict] = field(default_factory=list)  # {"row": n, "values": Guest fields}
     errors: list[Issue] = field(default_factory=list)
     duplicates: list[Issue] = field(default_factory=list)
     skipped: list[Issue] = field(default_factory=list)  # refunded, transferred, cancelled
@@ -91,7 +91,7 @@ class Preview:
 
     @property
     def shown_fields(self) -> list[str]:
-        """The attendee fields the mapping fills, in form order, for the preview table."""
+        """The guest fields the mapping fills, in form order, for the preview table."""
         used = set(self.mapping)
         if used & {"first_name", "last_name"}:
             used.add("name")
@@ -114,7 +114,7 @@ class PreviewChanged(ImportRefused):
 
 
 def guess_field(header: str) -> str:
-    """The attendee field a column header most likely holds, or "extra"."""
+    """The guest field a column header most likely holds, or "extra"."""
     text = " ".join(re.sub(r"[?:*]", " ", header.casefold()).split())
     for target, pattern in GUESSES:
         if re.search(pattern, text):
@@ -188,7 +188,7 @@ def add(event: Event, table: Table, mapping: list[str], expected: str | None = N
         raise PreviewChanged()
     ids = _new_ids(len(result.guests))
     db.session.execute(
-        insert(Attendee.__table__),
+        insert(Guest.__table__),
         [
             {
                 **guest["values"],
@@ -212,7 +212,7 @@ def search_key(name: str, email: str) -> str:
 
 
 def _new_ids(count: int) -> list[int]:
-    """Ids for the new attendees, taken up front so the rows go in as one executemany."""
+    """Ids for the new guests, taken up front so the rows go in as one executemany."""
     if db.session.get_bind().dialect.name == "postgresql":
         return list(
             db.session.scalars(
@@ -224,7 +224,7 @@ def _new_ids(count: int) -> list[int]:
             )
         )
     # SQLite: writing() holds the write lock, so nobody else can take these ids meanwhile.
-    start = db.session.scalar(select(func.max(Attendee.id))) or 0
+    start = db.session.scalar(select(func.max(Guest.id))) or 0
     return list(range(start + 1, start + count + 1))
 
 
@@ -243,9 +243,7 @@ def _keys(values: dict) -> list[str]:
 def _keys_on_list(event_id: int) -> dict[str, int]:
     """The identity keys of everyone already on the event's list (row 0 = on the list)."""
     rows = db.session.execute(
-        select(Attendee.email, Attendee.external_ref, Attendee.name).where(
-            Attendee.event_id == event_id
-        )
+        select(Guest.email, Guest.external_ref, Guest.name).where(Guest.event_id == event_id)
     )
     return {
         key: 0

@@ -1,4 +1,4 @@
-"""Reading one guest-list row into attendee fields: names, emails, class years, Yes/No, lists.
+"""Reading one guest-list row into guest fields: names, emails, class years, Yes/No, lists.
 
 Cells are text and stay text: nothing is evaluated (a cell such as =HYPERLINK(...) is a name
 like any other), and every value is checked against the column it will be stored in.
@@ -82,7 +82,7 @@ YEAR = re.compile(r"^(?:class of|c/o)?\s*['’‘`]?\s*(\d{4}|\d{2})(?:\.0+)?$")
 
 
 def read_row(headers, mapping, cells, reference_year) -> tuple[dict, str | None, str | None]:
-    """One row's attendee fields, or the error that stops it, or why it is skipped."""
+    """One row's guest fields, or the error that stops it, or why it is skipped."""
     if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
         return (
             {},

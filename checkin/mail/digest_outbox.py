@@ -1,7 +1,7 @@
-"""Digests and introductions: each attendee's next-morning digest, and the introductions of
+"""Digests and introductions: each guest's next-morning digest, and the introductions of
 people who both asked to meet, queued once and sent once.
 
-One outbox row per (event, attendee, kind), kept unique by the database, so queueing twice
+One outbox row per (event, guest, kind), kept unique by the database, so queueing twice
 queues once. The outbox (checkin/mail/outbox.py) claims, records, retries, suppresses and recovers
 them; here: who is queued and when, the sending run of an event, and the status page's
 counts, rows and retries. Ticket rows share the table and are left to ticket_mail.
@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..database import writing
 from ..digest import content, schedule
 from ..extensions import db
-from ..models import Attendee, Event, Outbox, utcnow
+from ..models import Event, Guest, Outbox, utcnow
 from . import messages, outbox, transport
 from .digest_sending import DigestMail
 from .outbox import DIGEST, MATCH, STATUSES, due
@@ -53,19 +53,19 @@ class Counts:
 
 
 def queue_digests(event: Event, now: datetime | None = None) -> int:
-    """A digest row for every attendee of the event (those queued before are left alone), and
+    """A digest row for every guest of the event (those queued before are left alone), and
     the event marked queued; returns how many rows were made. Who may receive one is decided
     when it is sent."""
     now = now or utcnow()
-    attendees = select(
-        Attendee.event_id, Attendee.id, Attendee.email, *_literals(DIGEST, now)
-    ).where(Attendee.event_id == event.id)
-    attendees = attendees.order_by(Attendee.id)  # rows (and sending) in guest-list order
+    guests = select(Guest.event_id, Guest.id, Guest.email, *_literals(DIGEST, now)).where(
+        Guest.event_id == event.id
+    )
+    guests = guests.order_by(Guest.id)  # rows (and sending) in guest-list order
     columns = ["event_id", "attendee_id", "recipient", "kind", "status", "queued_at"]
     with writing():
         made = db.session.scalars(
             outbox.insert()
-            .from_select(columns, attendees)
+            .from_select(columns, guests)
             .on_conflict_do_nothing(index_elements=outbox.KEY)
             .returning(Outbox.id)
         ).all()
@@ -77,7 +77,7 @@ def queue_digests(event: Event, now: datetime | None = None) -> int:
     return len(made)
 
 
-def queue_introduction(event: Event, reader: Attendee, other: Attendee) -> bool:
+def queue_introduction(event: Event, reader: Guest, other: Guest) -> bool:
     """Queue the email introducing other to reader (double opt-in); False if queued before."""
     row = {
         "event_id": event.id,
@@ -134,14 +134,14 @@ def send_now(event: Event, now: datetime | None = None) -> Counts:
     return send_queued(event.id, now)
 
 
-def send_test(event: Event, attendee: Attendee, to: str) -> transport.Outcome:
-    """Send the attendee's digest to `to` (the organizer) marked as a test, without the
-    attendee's private notes; no outbox row."""
-    if attendee.event_id != event.id:
-        raise ValueError("That attendee is not on this event's guest list.")
-    built = content.Builder(event).build(attendee)
+def send_test(event: Event, guest: Guest, to: str) -> transport.Outcome:
+    """Send the guest's digest to `to` (the organizer) marked as a test, without the
+    guest's private notes; no outbox row."""
+    if guest.event_id != event.id:
+        raise ValueError("That guest is not on this event's guest list.")
+    built = content.Builder(event).build(guest)
     if built is None:
-        return transport.Outcome(to, False, f"{attendee.name} has nothing to read yet.")
+        return transport.Outcome(to, False, f"{guest.name} has nothing to read yet.")
     test_copy = content.without_notes(built)  # private notes are for their author only
     message = messages.digest(test_copy, to=Address(addr_spec=to.strip()), test=True)
     with transport.Mailer(event.slug) as mailer:
@@ -179,13 +179,13 @@ def counts(event: Event) -> dict[str, int]:
 
 
 def rows(event: Event, status: str | None = None, limit=200, offset=0) -> list[Outbox]:
-    """The event's rows (of one status), by attendee name, with their attendees loaded."""
+    """The event's rows (of one status), by guest name, with their guests loaded."""
     query = (
         select(Outbox)
-        .join(Attendee, Attendee.id == Outbox.attendee_id)
+        .join(Guest, Guest.id == Outbox.attendee_id)
         .where(Outbox.event_id == event.id, DIGESTS)
-        .options(selectinload(Outbox.attendee))
-        .order_by(Attendee.name, Attendee.id, Outbox.kind)
+        .options(selectinload(Outbox.guest))
+        .order_by(Guest.name, Guest.id, Outbox.kind)
         .limit(limit)
         .offset(offset)
     )

@@ -6,7 +6,7 @@ the cards), and sent over the run's one connection.
 """
 
 from ..digest import content
-from ..models import Attendee, Event
+from ..models import Event, Guest
 from . import messages, subscriptions
 from .outbox import DIGEST, MATCH, addressee
 
@@ -21,10 +21,10 @@ class DigestMail:
         self.event_id = event.id
         self.builder = builder
 
-    def __call__(self, reader: Attendee | None, kind: str, suppressed: bool):
+    def __call__(self, reader: Guest | None, kind: str, suppressed: bool):
         """(message, "") to send, or (None, why not) to skip."""
         if reader is None or reader.event_id != self.event_id:
-            return None, "The attendee is no longer on the guest list."
+            return None, "The guest is no longer on the guest list."
         unsubscribed = subscriptions.is_unsubscribed(reader)  # here, or at another event
         if kind == DIGEST:
             if skip := content.skip_reason(reader, suppressed, unsubscribed):
@@ -41,6 +41,6 @@ class DigestMail:
         return messages.introduction(reader, other), ""
 
 
-def introduction_skip_reason(reader: Attendee, suppressed: bool, unsubscribed: bool) -> str:
+def introduction_skip_reason(reader: Guest, suppressed: bool, unsubscribed: bool) -> str:
     """Why an introduction may not go to the reader ("" when it may)."""
     return content.mail_problem(reader, suppressed, unsubscribed)

@@ -1,6 +1,6 @@
 """Links in emails that act for the reader without a session: unsubscribe, connect back, meet.
 
-Each carries the reader's attendee id (and the other person's) signed with SECRET_KEY
+Each carries the reader's guest id (and the other person's) signed with SECRET_KEY
 (itsdangerous, HMAC-SHA256, one salt per purpose), so it is unguessable, bound to that reader,
 and needs nothing stored. A GET of any of them only shows a confirm button; the POST acts.
 """
@@ -11,7 +11,7 @@ from functools import lru_cache
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from ..models import Attendee
+from ..models import Guest
 
 PURPOSES = ("unsubscribe", "connect", "meet")
 # The routes (mail/views.py uses these): emails are built in the worker, outside any
@@ -39,7 +39,7 @@ def _made(secret_key: str, purpose: str) -> URLSafeSerializer:
     )
 
 
-def token(purpose: str, reader: Attendee, other: Attendee | None = None) -> str:
+def token(purpose: str, reader: Guest, other: Guest | None = None) -> str:
     """The signed token for reader (and the other person, for connect and meet)."""
     payload = [reader.id] if other is None else [reader.id, other.id]
     return _serializer(purpose).dumps(payload)
@@ -58,17 +58,17 @@ def read(purpose: str, token_: str) -> tuple[int, int | None] | None:
     return payload[0], (payload[1] if len(payload) == 2 else None)
 
 
-def unsubscribe_url(reader: Attendee) -> str:
+def unsubscribe_url(reader: Guest) -> str:
     """The https URL in List-Unsubscribe and the footer (POST unsubscribes, GET confirms)."""
     return _absolute("unsubscribe", token("unsubscribe", reader))
 
 
-def connect_url(reader: Attendee, other: Attendee) -> str:
+def connect_url(reader: Guest, other: Guest) -> str:
     """ "Connect back": record other, who recorded the reader, as someone the reader met."""
     return _absolute("connect", token("connect", reader, other))
 
 
-def meet_url(reader: Attendee, other: Attendee) -> str:
+def meet_url(reader: Guest, other: Guest) -> str:
     """ "I'd like to meet": a wish revealed to the other only if they ask too."""
     return _absolute("meet", token("meet", reader, other))
 

@@ -24,7 +24,7 @@ from .. import models
 from ..accounts import personal_links
 from ..digest import vcards
 from ..events import events, tickets
-from ..models import Attendee
+from ..models import Guest
 from . import transport
 
 # The sent HTML is shown in a sandboxed frame of its own, under a policy that lets it do nothing
@@ -35,13 +35,13 @@ PREVIEW_CSP = (
 )
 
 
-def ticket(attendee: Attendee, code: str, login_url: str) -> EmailMessage:
-    """The ticket email: the QR code the door scans, and the attendee's personal link."""
-    event = attendee.event
+def ticket(guest: Guest, code: str, login_url: str) -> EmailMessage:
+    """The ticket email: the QR code the door scans, and the guest's personal link."""
+    event = guest.event
     ticket_url = tickets.ticket_url(code)
     qr_cid = make_msgid(domain="checkin.qr")
     context = {
-        "attendee": attendee,
+        "guest": guest,
         "event": event,
         "when": events.when(event.starts_at, event),
         "ticket_url": ticket_url,
@@ -50,7 +50,7 @@ def ticket(attendee: Attendee, code: str, login_url: str) -> EmailMessage:
         "again_url": f"{current_app.config['BASE_URL']}/e/{event.slug}/link-again",
         "qr_cid": qr_cid[1:-1],  # without the angle brackets, as cid: URLs want it
     }
-    message = transport.new_message(recipient(attendee), f"Your ticket for {event.name}")
+    message = transport.new_message(recipient(guest), f"Your ticket for {event.name}")
     message.set_content(render_template("mail/email/ticket.txt", **context))
     message.add_alternative(render_template("mail/email/ticket.html", **context), subtype="html")
     html = message.get_payload()[1]
@@ -65,12 +65,12 @@ def ticket(attendee: Attendee, code: str, login_url: str) -> EmailMessage:
     return message
 
 
-def recipient(attendee: Attendee) -> Address:
-    """The attendee as an address header (raises ValueError for an unusable address)."""
-    user, at, domain = (attendee.email or "").strip().rpartition("@")
-    if not (user and at and domain) or any(c.isspace() or c in '<>,;"' for c in attendee.email):
-        raise ValueError(f"{attendee.email!r} is not an email address")
-    return Address(display_name=attendee.name or "", username=user, domain=domain)
+def recipient(guest: Guest) -> Address:
+    """The guest as an address header (raises ValueError for an unusable address)."""
+    user, at, domain = (guest.email or "").strip().rpartition("@")
+    if not (user and at and domain) or any(c.isspace() or c in '<>,;"' for c in guest.email):
+        raise ValueError(f"{guest.email!r} is not an email address")
+    return Address(display_name=guest.name or "", username=user, domain=domain)
 
 
 def qr_png(data: str) -> bytes:
@@ -98,7 +98,7 @@ def digest(d, to: Address | None = None, test: bool = False) -> EmailMessage:
 
     to/test: a test copy for the organizer, with "[Test]" before the subject, a fresh
     Message-ID and no List-Unsubscribe (a click in their mail app must not unsubscribe the
-    attendee); the body carries a banner saying whose digest it is.
+    guest); the body carries a banner saying whose digest it is.
     """
     event, reader = d.event, d.reader
     if not d.manage_url and not test:  # never sent their ticket: their link is made now
@@ -132,7 +132,7 @@ def render_digest(d, test: bool = False) -> tuple[str, str]:
     return text, html
 
 
-def introduction(reader: Attendee, other: Attendee) -> EmailMessage:
+def introduction(reader: Guest, other: Guest) -> EmailMessage:
     """To reader: other asked to meet them too, so here are other's email and LinkedIn."""
     from ..room import suggestions
     from . import links
@@ -161,11 +161,11 @@ def introduction(reader: Attendee, other: Attendee) -> EmailMessage:
     return _body(message, _multipart("alternative", parts))
 
 
-def message_id(event, attendee, kind: str = DIGEST_KIND) -> str:
+def message_id(event, guest, kind: str = DIGEST_KIND) -> str:
     """A Message-ID (without angle brackets) that is the same every time for this event,
-    attendee and kind, unguessable without SECRET_KEY, so a resent copy is recognizably one."""
+    guest and kind, unguessable without SECRET_KEY, so a resent copy is recognizably one."""
     key = current_app.config["SECRET_KEY"].encode()
-    seed = f"checkin.message-id:{event.id}:{attendee.id}:{kind}".encode()
+    seed = f"checkin.message-id:{event.id}:{guest.id}:{kind}".encode()
     return f"{hmac.new(key, seed, hashlib.sha256).hexdigest()[:40]}@{transport.mail_domain()}"
 
 

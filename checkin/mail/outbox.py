@@ -1,7 +1,7 @@
 """The one outbox: every email the app sends is a row, queued, claimed, sent, recorded.
 
 Kinds: "ticket" (a guest's QR and personal link, one row per press of a send button),
-"digest" (the next-morning digest, one per attendee) and "match:<other attendee id>" (an
+"digest" (the next-morning digest, one per guest) and "match:<other guest id>" (an
 introduction, one per reader and pair). Who is queued and what each email says live with
 the kind (ticket_mail, digest_outbox, digest_sending); what happens to a row lives here, once:
 
@@ -30,17 +30,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..database import writing, writing_rows
 from ..extensions import db
-from ..models import Attendee, Outbox, Suppression, utcnow
+from ..models import Guest, Outbox, Suppression, utcnow
 from . import transport
 
-TICKET, DIGEST, MATCH = "ticket", "digest", "match:"  # MATCH + other attendee id: introduction
+TICKET, DIGEST, MATCH = "ticket", "digest", "match:"  # MATCH + other guest id: introduction
 STATUSES = ("queued", "sending", "sent", "failed", "skipped", "uncertain")
 KEY = ["event_id", "attendee_id", "kind", "batch"]  # unique: queueing twice queues once
 STALE = timedelta(minutes=10)  # far longer than one message takes (SMTP timeouts are 20 s)
 RETRY_DELAYS = (60, 300, 900, 3600, 10800, 21600)  # seconds; DIGEST_RETRY_DELAYS overrides
 UNCERTAIN = (
     "The worker stopped while sending this email, so it may or may not have gone out. "
-    "It is not sent again by itself: send it again from here if the attendee did not get it."
+    "It is not sent again by itself: send it again from here if the guest did not get it."
 )
 SENT_AGAIN = "The worker stopped while sending this email, so it goes out again."
 BOUNCED = (
@@ -97,7 +97,7 @@ def due(now: datetime):
 
 
 def claim(row_id: int, now: datetime) -> tuple[int, str, int] | None:
-    """Take a due queued row for sending: (attendee id, kind, attempts), or None if taken."""
+    """Take a due queued row for sending: (guest id, kind, attempts), or None if taken."""
     outbox = Outbox.__table__
     with writing_rows() as connection:  # Core: a claim per message, so kept cheap
         found = connection.execute(
@@ -198,13 +198,13 @@ def lift(email: str) -> None:
     db.session.execute(delete(Suppression).where(Suppression.email == email))
 
 
-def addressee(attendee_id: int) -> tuple[Attendee | None, bool]:
-    """The attendee as the database has them now, and whether their address is suppressed."""
-    email = func.lower(func.trim(Attendee.email))
+def addressee(attendee_id: int) -> tuple[Guest | None, bool]:
+    """The guest as the database has them now, and whether their address is suppressed."""
+    email = func.lower(func.trim(Guest.email))
     found = db.session.execute(
-        select(Attendee, Suppression.id)
+        select(Guest, Suppression.id)
         .outerjoin(Suppression, Suppression.email == email)
-        .where(Attendee.id == attendee_id)
+        .where(Guest.id == attendee_id)
         .execution_options(populate_existing=True)
     ).first()
     return (found[0], found[1] is not None) if found else (None, False)

@@ -1,6 +1,6 @@
-"""Whether an attendee still gets digests and introductions: unsubscribe, and the way back.
+"""Whether a guest still gets digests and introductions: unsubscribe, and the way back.
 
-An unsubscribe is recorded on the attendee it came from (Attendee.unsubscribed_at) and holds
+An unsubscribe is recorded on the guest it came from (Guest.unsubscribed_at) and holds
 for their address at every event of the same organizer, later ones included: an alumni
 association's next reunion should not mail someone who said "no more" at the last one.
 Subscribing again clears it everywhere. Ticket emails, which the organizer sends by hand,
@@ -11,65 +11,59 @@ from sqlalchemy import exists, func, select, update
 
 from ..database import writing
 from ..extensions import db
-from ..models import Attendee, Event, utcnow
+from ..models import Event, Guest, utcnow
 from . import links
 
 
-def unsubscribe(attendee: Attendee) -> None:
-    """No more digests or introductions to the attendee (see above); a repeat changes nothing."""
+def unsubscribe(guest: Guest) -> None:
+    """No more digests or introductions to the guest (see above); a repeat changes nothing."""
     with writing():
         db.session.execute(
-            update(Attendee)
-            .where(Attendee.id == attendee.id, Attendee.unsubscribed_at.is_(None))
+            update(Guest)
+            .where(Guest.id == guest.id, Guest.unsubscribed_at.is_(None))
             .values(unsubscribed_at=utcnow())
         )
         # The app's "send me the digest" box shows the truth; ticking it again opts back in.
-        db.session.execute(
-            update(Attendee).where(Attendee.id == attendee.id).values(consent_digest=False)
-        )
-    db.session.refresh(attendee)
+        db.session.execute(update(Guest).where(Guest.id == guest.id).values(consent_digest=False))
+    db.session.refresh(guest)
 
 
-def resubscribe(attendee: Attendee) -> None:
-    """Send digests and introductions to the attendee's address again, at every event."""
+def resubscribe(guest: Guest) -> None:
+    """Send digests and introductions to the guest's address again, at every event."""
     with writing():
         db.session.execute(
-            update(Attendee)
-            .where(Attendee.id.in_(_same_person(attendee)))
-            .values(unsubscribed_at=None)
+            update(Guest).where(Guest.id.in_(_same_person(guest))).values(unsubscribed_at=None)
         )
-        db.session.execute(
-            update(Attendee).where(Attendee.id == attendee.id).values(consent_digest=True)
-        )
-    db.session.refresh(attendee)
+        db.session.execute(update(Guest).where(Guest.id == guest.id).values(consent_digest=True))
+    db.session.refresh(guest)
 
 
-def is_unsubscribed(attendee: Attendee) -> bool:
-    """True when the attendee, or their address at another of the organizer's events, said no."""
-    if attendee.unsubscribed_at is not None:
+def is_unsubscribed(guest: Guest) -> bool:
+    """True when the guest, or their address at another of the organizer's events, said no."""
+    if guest.unsubscribed_at is not None:
         return True
-    found = select(Attendee.id).where(
-        Attendee.id.in_(_same_person(attendee)), Attendee.unsubscribed_at.is_not(None)
+    found = select(Guest.id).where(
+        Guest.id.in_(_same_person(guest)), Guest.unsubscribed_at.is_not(None)
     )
     return bool(db.session.scalar(select(exists(found))))
 
 
-def _same_person(attendee: Attendee):
-    """The ids of the attendee's rows at the organizer's events: same address, or just them."""
-    email = (attendee.email or "").strip().lower()
+def _same_person(guest: Guest):
+    """The ids of the guest's rows at the organizer's events: same address, or just them."""
+    email = (guest.email or "").strip().lower()
     if not email:
-        return select(Attendee.id).where(Attendee.id == attendee.id)
-    organizer = select(Event.organizer_id).where(Event.id == attendee.event_id).scalar_subquery()
+        return select(Guest.id).where(Guest.id == guest.id)
+    organizer = select(Event.organizer_id).where(Event.id == guest.event_id).scalar_subquery()
     return (
-        select(Attendee.id)
-        .join(Event, Event.id == Attendee.event_id)
-        .where(Event.organizer_id == organizer, func.lower(func.trim(Attendee.email)) == email)
+        select(Guest.id)
+        .join(Event, Event.id == Guest.event_id)
+        .where(Event.organizer_id == organizer, func.lower(func.trim(Guest.email)) == email)
     )
 
 
-def reader_of(token: str) -> Attendee | None:
-    """The attendee an unsubscribe link belongs to, or None for a forged or garbled one."""
+def reader_of(token: str) -> Guest | None:
+    """The guest an unsubscribe link belongs to, or None for a forged or garbled one."""
     ids = links.read("unsubscribe", token)
     if ids is None or ids[1] is not None:
         return None
-    return db.session.get(Attendee, ids[0])
+    return db.session.get(Guest, ids[0])

@@ -15,7 +15,7 @@ from ..accounts import personal_links
 from ..database import writing
 from ..events import tickets
 from ..extensions import db
-from ..models import Attendee, Event, Outbox, Ticket, utcnow
+from ..models import Event, Guest, Outbox, Ticket, utcnow
 from . import messages, outbox, transport
 
 WAITING = ("queued", "sending")
@@ -28,7 +28,7 @@ TICKETS = Outbox.kind == outbox.TICKET
 class Summary:
     """What the organizer sees: "sent N of M", and how many wait, failed or were skipped."""
 
-    total: int  # attendees with an email address
+    total: int  # guests with an email address
     sent: int
     waiting: int  # queued or sending, "later" among them
     failed: int
@@ -36,12 +36,10 @@ class Summary:
     later: int = 0  # queued again for a time to come: the mail server asked to wait
 
 
-def queue(
-    event: Event, attendee_ids: list[int] | None, again: bool, batch: str
-) -> list[int] | None:
-    """Queue ticket emails; returns the attendee ids queued, or None for a batch seen before.
+def queue(event: Event, guest_ids: list[int] | None, again: bool, batch: str) -> list[int] | None:
+    """Queue ticket emails; returns the guest ids queued, or None for a batch seen before.
 
-    attendee_ids None means everyone with an email. Attendees whose email is already waiting
+    guest_ids None means everyone with an email. Guests whose email is already waiting
     are skipped, and so are those already sent one unless `again`. A batch token (the form's
     nonce) seen before queues nothing, so a double-submitted form sends once.
     """
@@ -51,7 +49,7 @@ def queue(
         if batch and _batch_seen(event.id, batch):
             return None
         batch = batch or uuid.uuid4().hex  # no form behind it: a press of its own
-        found = db.session.execute(_unqueued(event.id, attendee_ids, again)).all()
+        found = db.session.execute(_unqueued(event.id, guest_ids, again)).all()
         rows = [
             {
                 "event_id": event.id,
@@ -70,7 +68,7 @@ def queue(
     return [attendee_id for attendee_id, _ in found]
 
 
-def queue_one(event: Event, person: Attendee, batch: str) -> list[int] | None:
+def queue_one(event: Event, person: Guest, batch: str) -> list[int] | None:
     """The organizer emails one guest their ticket: their address, if it bounced before, is
     taken off the suppression list (the organizer is asking for it), and the email queued."""
     with writing():
@@ -79,9 +77,9 @@ def queue_one(event: Event, person: Attendee, batch: str) -> list[int] | None:
 
 
 def deliver(
-    event_id: int, attendee_ids: list[int], now: datetime | None = None
+    event_id: int, guest_ids: list[int], now: datetime | None = None
 ) -> list[transport.Outcome]:
-    """Send the due queued ticket emails of these attendees over one connection, recording
+    """Send the due queued ticket emails of these guests over one connection, recording
     each. now: the clock deciding what is due (tests move it)."""
     event = db.session.get(Event, event_id)
     if event is None:
@@ -89,15 +87,14 @@ def deliver(
     now = now or utcnow()
     rows = db.session.execute(
         select(Outbox.id, Outbox.attendee_id)
-        .where(TICKETS, Outbox.event_id == event_id, Outbox.attendee_id.in_(attendee_ids))
+        .where(TICKETS, Outbox.event_id == event_id, Outbox.attendee_id.in_(guest_ids))
         .where(Outbox.status == "queued", outbox.due(now))
         .order_by(Outbox.attendee_id, Outbox.id)
     ).all()
     if not rows:
         return []
     people = {
-        a.id: a
-        for a in db.session.scalars(select(Attendee).where(Attendee.id.in_({a for _, a in rows})))
+        a.id: a for a in db.session.scalars(select(Guest).where(Guest.id.in_({a for _, a in rows})))
     }
     compose = _Compose(_codes(people), personal_links.ensure_all(event_id))
     with outbox.Sender(event.slug, now, compose) as sender:
@@ -107,7 +104,7 @@ def deliver(
 
 
 def due(now: datetime | None = None) -> dict[int, list[int]]:
-    """Attendees (by event) whose ticket waits with no task to send it: queued after a
+    """Guests (by event) whose ticket waits with no task to send it: queued after a
     stopped worker or a busy server, or queued a while ago and never taken."""
     now = now or utcnow()
     waiting = db.session.execute(
@@ -124,8 +121,8 @@ def due(now: datetime | None = None) -> dict[int, list[int]]:
 
 def send_due(now: datetime | None = None) -> None:
     """Send every ticket that waits with no task to send it (see due)."""
-    for event_id, attendee_ids in due(now).items():
-        deliver(event_id, attendee_ids, now)
+    for event_id, guest_ids in due(now).items():
+        deliver(event_id, guest_ids, now)
 
 
 class _Compose:
@@ -134,7 +131,7 @@ class _Compose:
     def __init__(self, codes: dict[int, str], link_of: dict) -> None:
         self.codes, self.link_of = codes, link_of
 
-    def __call__(self, person: Attendee | None, kind: str, suppressed: bool):
+    def __call__(self, person: Guest | None, kind: str, suppressed: bool):
         if person is None or person.id not in self.codes:
             return None, "The guest is no longer on the guest list."
         url = personal_links.url_of(self.link_of[person.id])
@@ -149,7 +146,7 @@ def send_again(email: str, event_id: int | None) -> int:
     email = (email or "").strip().lower()
     if not email:
         return 0
-    query = select(Attendee).join(Event).where(func.lower(Attendee.email) == email)
+    query = select(Guest).join(Event).where(func.lower(Guest.email) == email)
     if event_id is None:
         query = query.where(Event.ends_at > utcnow() - timedelta(days=1))
     else:
@@ -162,9 +159,9 @@ def send_again(email: str, event_id: int | None) -> int:
 
 
 def summary(event: Event) -> Summary:
-    """How many of the event's attendees with an email were sent their ticket, wait or failed."""
+    """How many of the event's guests with an email were sent their ticket, wait or failed."""
     total = db.session.scalar(
-        select(func.count()).where(Attendee.event_id == event.id, Attendee.email != "")
+        select(func.count()).where(Guest.event_id == event.id, Guest.email != "")
     )
     counts = dict(
         db.session.execute(
@@ -175,8 +172,8 @@ def summary(event: Event) -> Summary:
     )
     sent = db.session.scalar(  # of the guests counted in total: those with an address now
         select(func.count(func.distinct(Outbox.attendee_id)))
-        .join(Attendee, Attendee.id == Outbox.attendee_id)
-        .where(TICKETS, Outbox.event_id == event.id, Outbox.status == "sent", Attendee.email != "")
+        .join(Guest, Guest.id == Outbox.attendee_id)
+        .where(TICKETS, Outbox.event_id == event.id, Outbox.status == "sent", Guest.email != "")
     )
     waiting = sum(counts.get(s, 0) for s in WAITING)
     failed, skipped = counts.get("failed", 0), counts.get("skipped", 0)
@@ -189,7 +186,7 @@ def summary(event: Event) -> Summary:
 
 
 def failures(event: Event, limit: int = 50) -> list[Outbox]:
-    """The attendees whose latest ticket email failed or was skipped, with why (newest first)."""
+    """The guests whose latest ticket email failed or was skipped, with why (newest first)."""
     return list(
         db.session.scalars(
             select(Outbox)
@@ -200,18 +197,18 @@ def failures(event: Event, limit: int = 50) -> list[Outbox]:
     )
 
 
-def latest_of(attendee: Attendee) -> Outbox | None:
-    """The attendee's most recent ticket email, whatever became of it."""
+def latest_of(guest: Guest) -> Outbox | None:
+    """The guest's most recent ticket email, whatever became of it."""
     return db.session.scalar(
         select(Outbox)
-        .where(TICKETS, Outbox.attendee_id == attendee.id)
+        .where(TICKETS, Outbox.attendee_id == guest.id)
         .order_by(Outbox.id.desc())
         .limit(1)
     )
 
 
 def _latest(event_id: int):
-    """The id of each attendee's most recent ticket email at the event."""
+    """The id of each guest's most recent ticket email at the event."""
     return (
         select(func.max(Outbox.id))
         .where(TICKETS, Outbox.event_id == event_id)
@@ -230,22 +227,22 @@ def _batch_seen(event_id: int, batch: str) -> bool:
     )
 
 
-def _unqueued(event_id: int, attendee_ids: list[int] | None, again: bool):
-    """Attendees with an email and nothing waiting (nor sent, unless again)."""
+def _unqueued(event_id: int, guest_ids: list[int] | None, again: bool):
+    """Guests with an email and nothing waiting (nor sent, unless again)."""
     skip = WAITING if again else (*WAITING, "sent")
     busy = select(Outbox.attendee_id).where(
         TICKETS, Outbox.event_id == event_id, Outbox.status.in_(skip)
     )
-    query = select(Attendee.id, Attendee.email).where(
-        Attendee.event_id == event_id, Attendee.email != "", Attendee.id.not_in(busy)
+    query = select(Guest.id, Guest.email).where(
+        Guest.event_id == event_id, Guest.email != "", Guest.id.not_in(busy)
     )
-    if attendee_ids is not None:
-        query = query.where(Attendee.id.in_(attendee_ids))
-    return query.order_by(Attendee.id)
+    if guest_ids is not None:
+        query = query.where(Guest.id.in_(guest_ids))
+    return query.order_by(Guest.id)
 
 
-def _codes(people: dict[int, Attendee]) -> dict[int, str]:
-    """Each attendee's ticket code, issuing a ticket to anyone without a working one."""
+def _codes(people: dict[int, Guest]) -> dict[int, str]:
+    """Each guest's ticket code, issuing a ticket to anyone without a working one."""
     working = db.session.scalars(
         select(Ticket).where(Ticket.attendee_id.in_(people), Ticket.revoked_at.is_(None))
     )

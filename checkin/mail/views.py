@@ -26,7 +26,7 @@ from ..events import guests
 from ..events.organizer_event import organizer_event
 from ..extensions import csrf, htmx
 from ..forms import NonceForm
-from ..models import Attendee, Event
+from ..models import Event, Guest
 from ..rate_limits import Rule, limited
 from ..room import cards
 from . import links, sent_mail, subscriptions, ticket_mail, transport
@@ -43,9 +43,9 @@ def ticket_mail_summary(event: Event) -> ticket_mail.Summary:
 
 
 @bp.app_template_global()
-def latest_ticket_mail(attendee):
-    """For the attendee page: the last ticket email and what became of it."""
-    return ticket_mail.latest_of(attendee)
+def latest_ticket_mail(guest):
+    """For the guest page: the last ticket email and what became of it."""
+    return ticket_mail.latest_of(guest)
 
 
 @bp.app_template_global()
@@ -56,7 +56,7 @@ def send_tickets_form(scope: str = "unsent") -> SendTicketsForm:
 
 @bp.app_template_global()
 def send_ticket_form() -> NonceForm:
-    """A fresh "email this ticket" form for one attendee."""
+    """A fresh "email this ticket" form for one guest."""
     return NonceForm(formdata=None, data={"nonce": uuid.uuid4().hex})
 
 
@@ -94,14 +94,14 @@ def send_tickets():
 def send_ticket(attendee_id: int):
     """Email one guest their ticket (again)."""
     event = g.event
-    person = guests.attendee_of(event, attendee_id)
+    person = guests.guest_of(event, attendee_id)
     form = NonceForm()
     if not person.email:
         flash(f"{person.name} has no email address: add one below first.")
     elif form.validate_on_submit():
         queued = ticket_mail.queue_one(event, person, batch=form.nonce.data)
         _start(event, queued, f"An email to {person.name} is on its way already.")
-    return redirect(url_for("events.attendee", slug=event.slug, attendee_id=person.id))
+    return redirect(url_for("events.guest", slug=event.slug, attendee_id=person.id))
 
 
 @bp.get("/events/<slug>/mail")
@@ -254,15 +254,15 @@ def meet(token: str):
     return _page("asked.html", reader=reader, other=other)
 
 
-def _reader(token: str) -> Attendee:
-    """The unsubscribe link's attendee, or the "link does not work" page."""
+def _reader(token: str) -> Guest:
+    """The unsubscribe link's guest, or the "link does not work" page."""
     reader = subscriptions.reader_of(token)
     if reader is None:
         abort(_page("unknown.html", status=404))
     return reader
 
 
-def _pair(purpose: str, token: str) -> tuple[Attendee, Attendee]:
+def _pair(purpose: str, token: str) -> tuple[Guest, Guest]:
     """The reader and the other person of a connect or meet link, or the 404 page."""
     found = meetings.pair(purpose, token)
     if found is None:
@@ -270,7 +270,7 @@ def _pair(purpose: str, token: str) -> tuple[Attendee, Attendee]:
     return found
 
 
-def _cannot_connect(reader: Attendee, other: Attendee):
+def _cannot_connect(reader: Guest, other: Guest):
     """A clear refusal: the other person has not recorded the reader (or no longer has)."""
     return _page("cannot_connect.html", status=404, reader=reader, other=other)
 

@@ -1,6 +1,6 @@
 """Who to meet: shared facts weighted by rarity, reciprocal mentoring fit, diverse results.
 
-Pure (no Flask, no database) except load_profiles(); the attendee pages and the digest share it.
+Pure (no Flask, no database) except load_profiles(); the guest pages and the digest share it.
 A shared fact (hall, club, major, industry, city, interest, class year within two years) weighs
 KIND[kind] * log(1 + N / people with it), so a 40-person hall beats an industry 300 others work
 in. Mentoring: what you can help me with against what I want (I gain), and the reverse (you
@@ -36,7 +36,7 @@ SHORTLIST = 3  # results rescored exactly and re-ranked for diversity, per resul
 
 @dataclass(frozen=True)
 class Profile:
-    """What matching knows about one attendee: labels as they entered them (tidied)."""
+    """What matching knows about one guest: labels as they entered them (tidied)."""
 
     id: int
     first_name: str = ""
@@ -60,43 +60,43 @@ class Suggestion:
     reasons: list[str] = field(default_factory=list)
 
 
-def profile_of(attendee) -> Profile:
-    """A Profile from an Attendee (or any row with the same attribute names)."""
-    first = getattr(attendee, "first_name", None) or (attendee.name or "").split(" ", 1)[0]
+def profile_of(guest) -> Profile:
+    """A Profile from an Guest (or any row with the same attribute names)."""
+    first = getattr(guest, "first_name", None) or (guest.name or "").split(" ", 1)[0]
     return Profile(
-        id=attendee.id,
+        id=guest.id,
         first_name=first,
-        class_year=attendee.class_year,
-        major=tags.tidy(attendee.major),
-        halls=tuple(tags.split(attendee.residence_hall)),
-        clubs=tuple(tags.split(attendee.clubs)),
-        industry=tags.tidy(attendee.industry),
-        city=tags.tidy(attendee.city),
-        interests=tuple(tags.split(attendee.interests)),
-        can_help=tuple(tags.split(attendee.can_help_with)),
-        wants_help=tuple(tags.split(attendee.wants_help_with)),
+        class_year=guest.class_year,
+        major=tags.tidy(guest.major),
+        halls=tuple(tags.split(guest.residence_hall)),
+        clubs=tuple(tags.split(guest.clubs)),
+        industry=tags.tidy(guest.industry),
+        city=tags.tidy(guest.city),
+        interests=tuple(tags.split(guest.interests)),
+        can_help=tuple(tags.split(guest.can_help_with)),
+        wants_help=tuple(tags.split(guest.wants_help_with)),
     )
 
 
 def load_profiles(event_id: int) -> list[Profile]:
-    """Every attendee of the event as a Profile, in one query (ordered by id).
+    """Every guest of the event as a Profile, in one query (ordered by id).
 
     Everyone counts towards rarity; who may be suggested is the caller's choice (candidates).
     """
     from sqlalchemy import select
 
     from ..extensions import db
-    from ..models import Attendee
+    from ..models import Guest
 
-    a = Attendee
+    a = Guest
     columns = (a.id, a.name, a.class_year, a.major, a.residence_hall, a.clubs, a.industry)
     columns += (a.city, a.interests, a.can_help_with, a.wants_help_with)
     query = select(*columns).where(a.event_id == event_id)
-    return [profile_of(row) for row in db.session.execute(query.order_by(Attendee.id))]
+    return [profile_of(row) for row in db.session.execute(query.order_by(Guest.id))]
 
 
 class Matcher:
-    """Suggestions for one event's attendees; build once per event snapshot, ask many times."""
+    """Suggestions for one event's guests; build once per event snapshot, ask many times."""
 
     def __init__(self, profiles: list[Profile]):
         """Index the profiles and weigh every fact by its rarity among them."""

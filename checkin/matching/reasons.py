@@ -1,6 +1,6 @@
-"""Why two attendees should meet, in words: "You both lived in Watson Hall", "Maya can help with …".
+"""Why two guests should meet, in words: "You both lived in Watson Hall", "Maya can help with …".
 
-Plain text in the attendees' own spellings. Templates escape it; nothing here builds HTML.
+Plain text in the guests' own spellings. Templates escape it; nothing here builds HTML.
 """
 
 from . import tags

@@ -93,20 +93,20 @@ def suggest(event_id: int, prefix: str, field: str, limit: int = 8) -> list[str]
     """Labels others at this event entered for the field, matching the prefix, most used first.
 
     Help topics suggest from both help fields, so "can help with" and "wants help with" converge
-    on the same spellings. Only findable attendees' tags are counted: their profiles are visible
+    on the same spellings. Only findable guests' tags are counted: their profiles are visible
     to the room anyway, and nobody else's free text leaks into someone's typing.
     """
     from sqlalchemy import select
 
     from ..extensions import db
-    from ..models import Attendee
+    from ..models import Guest
 
     if field not in FIELDS:
         raise ValueError(f"no tag suggestions for {field!r}")
     names = ("interests",) if field == "interests" else FIELDS[1:]
-    columns = [getattr(Attendee, name) for name in names]
+    columns = [getattr(Guest, name) for name in names]
     rows = db.session.execute(
-        select(*columns).where(Attendee.event_id == event_id, Attendee.consent_findable)
+        select(*columns).where(Guest.event_id == event_id, Guest.consent_findable)
     )
     return _ranked((text for row in rows for text in row), prefix, limit)
 

@@ -1,11 +1,11 @@
-"""Badge sheets: what each attendee's badge says, rendered to PDF on the chosen stock.
+"""Badge sheets: what each guest's badge says, rendered to PDF on the chosen stock.
 
-    pdf = badges.render_badges(attendees, event, layout="letter-6", progress=None)
+    pdf = badges.render_badges(guests, event, layout="letter-6", progress=None)
 
 Each badge carries the first name large, the full name, the class year ('09), an
-affiliation line (the employer, when the guest list gave one) and the attendee's ticket QR
+affiliation line (the employer, when the guest list gave one) and the guest's ticket QR
 code: exactly the text of the ticket page's QR (BASE_URL/t/<code>), so the door scans it.
-An attendee without a working ticket gets a badge without a QR code.
+A guest without a working ticket gets a badge without a QR code.
 """
 
 import threading
@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..events import tickets
 from ..extensions import db
-from ..models import Attendee, Event, Ticket, fold
+from ..models import Event, Guest, Ticket, fold
 from . import pdf as badge_pdf
 from . import pool
 from .layouts import DEFAULT_LAYOUT, LAYOUTS, Layout
@@ -59,18 +59,18 @@ def layout_of(name: str) -> Layout:
 
 
 def render_badges(
-    attendees: Iterable[Attendee],
+    guests: Iterable[Guest],
     event: Event,
     layout: str = DEFAULT_LAYOUT,
     progress: Progress | None = None,
 ) -> bytes:
-    """A PDF of the attendees' badges, in the order given, on sheets of the layout.
+    """A PDF of the guests' badges, in the order given, on sheets of the layout.
 
-    attendees may be Attendee rows or a query's result rows that start with one. Raises
+    guests may be Guest rows or a query's result rows that start with one. Raises
     UnknownLayout, NoBadges for nobody, and ValueError for someone of another event.
     """
     sheet = layout_of(layout)
-    people = [_attendee(item) for item in attendees]
+    people = [_guest(item) for item in guests]
     if not people:
         raise NoBadges("Nobody to make badges for.")
     if strangers := [person.name for person in people if person.event_id != event.id]:
@@ -86,26 +86,26 @@ def render_badges(
     return pdf
 
 
-def _attendee(item) -> Attendee:
-    """An Attendee, from itself or a result row holding it first."""
-    return item if isinstance(item, Attendee) else item[0]
+def _guest(item) -> Guest:
+    """An Guest, from itself or a result row holding it first."""
+    return item if isinstance(item, Guest) else item[0]
 
 
-def guest_list(event: Event) -> list[Attendee]:
+def guest_list(event: Event) -> list[Guest]:
     """Everyone on the event's guest list, by surname, as badges are laid out at the door."""
-    people = db.session.scalars(select(Attendee).where(Attendee.event_id == event.id))
+    people = db.session.scalars(select(Guest).where(Guest.event_id == event.id))
     return sorted(people, key=_surname_order)
 
 
-def _surname_order(person: Attendee) -> tuple[str, str, int]:
+def _surname_order(person: Guest) -> tuple[str, str, int]:
     """Sort "Ada Lovelace" under L."""
     folded = fold(person.name)
     return (folded.rsplit(" ", 1)[-1], folded, person.id)
 
 
-def badges_of(attendees: list[Attendee], event: Event) -> list[Badge]:
-    """What each attendee's badge says, with their working ticket's URL."""
-    urls = ticket_urls([person.id for person in attendees])
+def badges_of(guests: list[Guest], event: Event) -> list[Badge]:
+    """What each guest's badge says, with their working ticket's URL."""
+    urls = ticket_urls([person.id for person in guests])
     return [
         Badge(
             event=event.name,
@@ -115,16 +115,16 @@ def badges_of(attendees: list[Attendee], event: Event) -> list[Badge]:
             affiliation=person.employer or "",
             url=urls.get(person.id, ""),
         )
-        for person in attendees
+        for person in guests
     ]
 
 
-def ticket_urls(attendee_ids: list[int]) -> dict[int, str]:
-    """The URL in each attendee's working ticket QR, by attendee id."""
+def ticket_urls(guest_ids: list[int]) -> dict[int, str]:
+    """The URL in each guest's working ticket QR, by guest id."""
     urls: dict[int, str] = {}
-    for start in range(0, len(attendee_ids), 500):  # bounded IN lists
+    for start in range(0, len(guest_ids), 500):  # bounded IN lists
         working = select(Ticket).where(
-            Ticket.attendee_id.in_(attendee_ids[start : start + 500]), Ticket.revoked_at.is_(None)
+            Ticket.attendee_id.in_(guest_ids[start : start + 500]), Ticket.revoked_at.is_(None)
         )
         for ticket in db.session.scalars(working):
             urls[ticket.attendee_id] = tickets.ticket_url(tickets.code_of(ticket))

@@ -21,7 +21,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from ..database import writing
 from ..extensions import db
-from ..models import Attendee, BadgeJob, DoorPass, Event, fold, utcnow
+from ..models import BadgeJob, DoorPass, Event, Guest, fold, utcnow
 from . import badges, rendering
 from .rendering import ACTIVE
 
@@ -39,11 +39,11 @@ class NothingToPrint(ValueError):
 
 def resolve(event: Event, selection: str, attendee_id: int | None = None) -> list[int]:
     """The ids of the guests a selection means now, in badge-table order (by surname)."""
-    query = select(Attendee.id, Attendee.name).where(Attendee.event_id == event.id)
+    query = select(Guest.id, Guest.name).where(Guest.event_id == event.id)
     if selection == "walk_ins":
-        query = query.where(Attendee.badge_printed_at.is_(None))
+        query = query.where(Guest.badge_printed_at.is_(None))
     elif selection == "attendee":
-        query = query.where(Attendee.id == (attendee_id or 0))
+        query = query.where(Guest.id == (attendee_id or 0))
     elif selection != "everyone":
         raise ValueError(f"Unknown selection {selection!r}")
     rows = db.session.execute(query).all()
@@ -199,17 +199,17 @@ def waiting_long(job: BadgeJob) -> bool:
 def counts(event: Event) -> dict[str, int]:
     """How many guests "everyone" and "not printed yet" would print now."""
     everyone, unprinted = db.session.execute(
-        select(func.count(), func.count().filter(Attendee.badge_printed_at.is_(None))).where(
-            Attendee.event_id == event.id
+        select(func.count(), func.count().filter(Guest.badge_printed_at.is_(None))).where(
+            Guest.event_id == event.id
         )
     ).one()
     return {"everyone": everyone, "walk_ins": unprinted}
 
 
-def guest(event: Event, attendee_id: int) -> Attendee | None:
+def guest(event: Event, attendee_id: int) -> Guest | None:
     """One of this event's guests (to show who "one guest" is), or None."""
     return db.session.scalar(
-        select(Attendee).where(Attendee.id == attendee_id, Attendee.event_id == event.id)
+        select(Guest).where(Guest.id == attendee_id, Guest.event_id == event.id)
     )
 
 
@@ -217,9 +217,7 @@ def guest_names(job: BadgeJob, limit: int = 1) -> list[str]:
     """The names of a job's first guests (for "Badge for Ada Lovelace")."""
     ids = list(job.attendee_ids)[:limit]
     names = dict(
-        db.session.execute(select(Attendee.id, Attendee.name).where(Attendee.id.in_(ids)))
-        .tuples()
-        .all()
+        db.session.execute(select(Guest.id, Guest.name).where(Guest.id.in_(ids))).tuples().all()
     )
     return [names[i] for i in ids if i in names]
 
@@ -228,7 +226,7 @@ def door_label(door_pass: DoorPass, attendee_id: int) -> BadgeJob:
     """A single label for one of the door's guests (a walk-in, say), made now; 404 for others."""
     event = door_pass.event
     person = db.session.scalar(
-        select(Attendee.id).where(Attendee.id == attendee_id, Attendee.event_id == event.id)
+        select(Guest.id).where(Guest.id == attendee_id, Guest.event_id == event.id)
     )
     if person is None:
         abort(404)

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from ..database import writing, writing_rows
 from ..extensions import db
-from ..models import Attendee, BadgeJob, utcnow
+from ..models import BadgeJob, Guest, utcnow
 from . import badges
 
 ACTIVE = ("queued", "rendering")
@@ -36,7 +36,7 @@ def run(job_id: int) -> None:
     session = db.session()
     keep, session.expire_on_commit = session.expire_on_commit, False  # progress commits
     try:
-        people = _attendees(job)
+        people = _guests(job)
         if not people:
             _fail(job_id, "None of these guests are on the list any more.")
             return
@@ -61,16 +61,16 @@ def _claim(job_id: int) -> bool:
     return claimed == 1
 
 
-def _attendees(job: BadgeJob) -> list[Attendee]:
+def _guests(job: BadgeJob) -> list[Guest]:
     """The job's guests still on its event's list, in the order fixed when it was asked for."""
     ids = list(job.attendee_ids)
-    found: dict[int, Attendee] = {}
+    found: dict[int, Guest] = {}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         found |= {
             person.id: person
             for person in db.session.scalars(
-                select(Attendee).where(Attendee.event_id == job.event_id, Attendee.id.in_(chunk))
+                select(Guest).where(Guest.event_id == job.event_id, Guest.id.in_(chunk))
             )
         }
     return [found[i] for i in ids if i in found]
@@ -95,7 +95,7 @@ def _progress(job_id: int):
     return report
 
 
-def _finish(job_id: int, pdf: bytes, attendee_ids: list[int]) -> None:
+def _finish(job_id: int, pdf: bytes, guest_ids: list[int]) -> None:
     """Store the PDF and mark its guests' badges printed, in one transaction."""
     now = utcnow()
     with writing():
@@ -105,16 +105,16 @@ def _finish(job_id: int, pdf: bytes, attendee_ids: list[int]) -> None:
             .values(
                 status="done",
                 pdf=pdf,
-                done=len(attendee_ids),
-                total=len(attendee_ids),
+                done=len(guest_ids),
+                total=len(guest_ids),
                 error="",
                 finished_at=now,
             )
         )
-        for start in range(0, len(attendee_ids), CHUNK):
+        for start in range(0, len(guest_ids), CHUNK):
             db.session.execute(
-                update(Attendee)
-                .where(Attendee.id.in_(attendee_ids[start : start + CHUNK]))
+                update(Guest)
+                .where(Guest.id.in_(guest_ids[start : start + CHUNK]))
                 .values(badge_printed_at=now)
             )
 

@@ -1,1 +1,1 @@
-"""The room: cards, profiles, suggestions, the room list and the attendee's pages."""
+"""The room: cards, profiles, suggestions, the room list and the guest's pages."""

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from ..database import writing
 from ..events import tickets
 from ..extensions import db
-from ..models import Attendee, Card, utcnow
+from ..forms import NONCE
+from ..models import Card, Guest, utcnow
 
 # Quick tags, in the order the card form shows them. A fixed set, so the digest can say
 # "what you said you'd do" (intro, send a link, coffee...) for every card that carries one.
@@ -24,7 +25,7 @@ QUICK_TAGS = {
 }
 NOTE_LIMIT = 4000  # about a page of text: a note, not a diary
 VIA = ("scan", "link", "list", "back")  # how the card was made: QR in the app, camera, list, back
-NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a UUID made by the phone, as at the door
+NONCE_RE = re.compile(NONCE)
 MAX_ID = 2**31 - 1  # ids are 32-bit: a bigger number is no one's (PostgreSQL would refuse it)
 
 
@@ -44,23 +45,23 @@ class Recorded:
     created: bool
 
 
-def resolve_code(me: Attendee, scanned: str) -> Attendee:
-    """The attendee of my event whose QR this is; another event's code or no one's is unknown."""
+def resolve_code(me: Guest, scanned: str) -> Guest:
+    """The guest of my event whose QR this is; another event's code or no one's is unknown."""
     found = tickets.find(scanned)
     if found is None or found[0].revoked_at is not None or found[0].event_id != me.event_id:
         raise CardError("That QR code is not a ticket for this event.", 404)
-    return found[0].attendee
+    return found[0].guest
 
 
-def resolve_id(me: Attendee, attendee_id) -> Attendee:
+def resolve_id(me: Guest, attendee_id) -> Guest:
     """Someone I may pick by id: checked in and findable, or someone who recorded me."""
-    person = db.session.get(Attendee, attendee_id) if is_id(attendee_id) else None
+    person = db.session.get(Guest, attendee_id) if is_id(attendee_id) else None
     if person is None or person.event_id != me.event_id or not may_pick(me, person):
         raise CardError("No one with that id is in the room list.", 404)
     return person
 
 
-def may_pick(me: Attendee, person: Attendee) -> bool:
+def may_pick(me: Guest, person: Guest) -> bool:
     """True when the person shows in my pick list, has recorded me (so I can connect back),
     or is already on my cards (so a retried submission finds its card)."""
     if person.consent_findable and person.checked_in_at is not None:
@@ -69,7 +70,7 @@ def may_pick(me: Attendee, person: Attendee) -> bool:
 
 
 def record(
-    me: Attendee, subject: Attendee, nonce: str, note="", tags=(), starred=False, via="list"
+    me: Guest, subject: Guest, nonce: str, note="", tags=(), starred=False, via="list"
 ) -> Recorded:
     """Record meeting someone: one card per person; a repeat (nonce or person) records nothing."""
     if subject.id == me.id:
@@ -100,7 +101,7 @@ def record(
     return Recorded(card, True)
 
 
-def update(me: Attendee, card_id: int, changes: dict) -> Card:
+def update(me: Guest, card_id: int, changes: dict) -> Card:
     """Change my card's note, tags or star."""
     card = card_of(me, card_id)
     values = {}
@@ -118,13 +119,13 @@ def update(me: Attendee, card_id: int, changes: dict) -> Card:
     return card
 
 
-def delete(me: Attendee, card_id: int) -> None:
+def delete(me: Guest, card_id: int) -> None:
     """Delete my card (the other side's card of me stays theirs)."""
     with writing():
         db.session.delete(card_of(me, card_id))
 
 
-def card_of(me: Attendee, card_id) -> Card:
+def card_of(me: Guest, card_id) -> Card:
     """My card with this id, or 404: another's card is not found either."""
     card = db.session.get(Card, card_id) if is_id(card_id) else None
     if card is None or card.author_id != me.id:
@@ -132,7 +133,7 @@ def card_of(me: Attendee, card_id) -> Card:
     return card
 
 
-def mine(me: Attendee) -> list[Card]:
+def mine(me: Guest) -> list[Card]:
     """My cards, newest first."""
     return list(
         db.session.scalars(
@@ -150,7 +151,7 @@ def recorded(author_id: int, subject_id: int) -> Card | None:
     )
 
 
-def mutual_ids(me: Attendee) -> set[int]:
+def mutual_ids(me: Guest) -> set[int]:
     """The people I recorded who recorded me too."""
     theirs = select(Card.author_id).where(Card.subject_id == me.id)
     return set(
@@ -160,28 +161,28 @@ def mutual_ids(me: Attendee) -> set[int]:
     )
 
 
-def waiting_for_me(me: Attendee) -> list[Attendee]:
+def waiting_for_me(me: Guest) -> list[Guest]:
     """People who recorded me whom I have not recorded: each gets a "Connect back"."""
     mine_ = select(Card.subject_id).where(Card.author_id == me.id)
     return list(
         db.session.scalars(
-            select(Attendee)
-            .join(Card, Card.author_id == Attendee.id)
-            .where(Card.subject_id == me.id, Attendee.id.not_in(mine_))
+            select(Guest)
+            .join(Card, Card.author_id == Guest.id)
+            .where(Card.subject_id == me.id, Guest.id.not_in(mine_))
             .order_by(Card.created_at.desc())
         )
     )
 
 
-def contact(me: Attendee, other: Attendee, mutual: bool) -> dict | None:
+def contact(me: Guest, other: Guest, mutual: bool) -> dict | None:
     """Their email and LinkedIn, only for a mutual connection where both chose to share."""
     if not (mutual and me.consent_share_contact and other.consent_share_contact):
         return None
     return {"email": other.networking_email or other.email, "linkedin": other.linkedin_url}
 
 
-def public_fields(person: Attendee) -> dict:
-    """What another attendee may see: the badge's name and year; the profile only if findable."""
+def public_fields(person: Guest) -> dict:
+    """What another guest may see: the badge's name and year; the profile only if findable."""
     fields = {
         "id": person.id,
         "name": person.name,
@@ -203,7 +204,7 @@ def is_id(value) -> bool:
 
 def clean_nonce(nonce) -> str:
     """The submission's nonce, which a retry repeats; required so retries record once."""
-    if not isinstance(nonce, str) or not NONCE_RE.match(nonce):
+    if not isinstance(nonce, str) or not NONCE_RE.fullmatch(nonce):
         raise CardError("'nonce' must be 8 to 64 letters, digits, '-' or '_' (a UUID works).")
     return nonce
 

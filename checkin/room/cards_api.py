@@ -1,8 +1,8 @@
-"""The cards API: "who you met" cards and suggestions, for the attendee signed in here.
+"""The cards API: "who you met" cards and suggestions, for the guest signed in here.
 
 Authenticated by the session cookie a personal link starts, so unlike the door API it is not
 CSRF-exempt: POST, PATCH and DELETE need the X-CSRFToken header (from <meta name="csrf-token">).
-No attendee session answers 401 (JSON). A browser with no session at all (its cookie expired
+No guest session answers 401 (JSON). A browser with no session at all (its cookie expired
 or was cleared) holds no token that could match, so it hears 401 "sign in again" before any token
 check, and a phone keeps what it queued; a session sent with a missing or wrong token answers
 400 (JSON), as every form in the app does, and GET /me gives the session's current token (a page
@@ -12,9 +12,9 @@ kept offline may hold an older one). Another event's slug answers 404, as if it 
 from flask import Blueprint, abort, current_app, jsonify, request, session
 from flask_wtf.csrf import generate_csrf
 
-from ..accounts.users import signed_in_attendee
+from ..accounts.users import signed_in_guest
 from ..extensions import csrf
-from ..models import Attendee, Card
+from ..models import Card, Guest
 from . import cards, room_list
 from . import suggestions as room
 
@@ -34,9 +34,9 @@ def _check_csrf_here(state) -> None:
 
 @bp.before_request
 def _session_first():
-    """401 for a browser with no session to forge (no attendee, no token); then the CSRF check."""
+    """401 for a browser with no session to forge (no guest, no token); then the CSRF check."""
     no_token = current_app.config["WTF_CSRF_FIELD_NAME"] not in session
-    if no_token and signed_in_attendee() is None:
+    if no_token and signed_in_guest() is None:
         abort(401, SIGN_IN)
     csrf.protect()  # a missing or wrong X-CSRFToken: 400, in JSON like every /api/ error
 
@@ -119,7 +119,7 @@ def suggestions(slug: str):
     return jsonify(suggestions=room.suggestions(_me(slug)))
 
 
-def card_json(me: Attendee, card: Card, mutual: set[int] | None = None) -> dict:
+def card_json(me: Guest, card: Card, mutual: set[int] | None = None) -> dict:
     """A card as its author sees it: the note is theirs; contact only if mutual and agreed."""
     other = card.subject
     is_mutual = card.subject_id in (cards.mutual_ids(me) if mutual is None else mutual)
@@ -138,9 +138,9 @@ def card_json(me: Attendee, card: Card, mutual: set[int] | None = None) -> dict:
     }
 
 
-def _me(slug: str) -> Attendee:
-    """The attendee signed in here, for this event; 401 for anyone else, 404 for other events."""
-    me = signed_in_attendee()
+def _me(slug: str) -> Guest:
+    """The guest signed in here, for this event; 401 for anyone else, 404 for other events."""
+    me = signed_in_guest()
     if me is None:
         abort(401, SIGN_IN)
     if me.event.slug != slug:
@@ -159,7 +159,7 @@ def _body(allowed: set[str]) -> dict:
     return body
 
 
-def _same_author(me: Attendee, author_id) -> None:
+def _same_author(me: Guest, author_id) -> None:
     """A card queued on a phone names whose it is: sent in someone else's session, it is
     refused (409) and waits on that phone for its author, rather than landing on the wrong cards."""
     if author_id is None:
@@ -173,7 +173,7 @@ def _same_author(me: Attendee, author_id) -> None:
     )
 
 
-def _subject(me: Attendee, body: dict) -> tuple[Attendee, str]:
+def _subject(me: Guest, body: dict) -> tuple[Guest, str]:
     """Whom the card is about, from a scanned code or a picked id, and how they were found."""
     code, attendee_id = body.get("code"), body.get("attendee_id")
     if (code is None) == (attendee_id is None):

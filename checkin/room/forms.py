@@ -1,4 +1,4 @@
-"""Forms of the attendee's pages: their profile and consents, and "who you met" cards."""
+"""Forms of the guest's pages: their profile and consents, and "who you met" cards."""
 
 from flask import request
 from flask_wtf import FlaskForm

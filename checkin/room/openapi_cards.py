@@ -1,20 +1,21 @@
 """The cards API's part of the OpenAPI document: paths, schemas and its cookie + CSRF scheme."""
 
+from ..forms import NONCE
 from .cards import NOTE_LIMIT, QUICK_TAGS, VIA
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 CARD_ID = {"name": "card_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-READ = [{"attendeeSession": []}]
-WRITE = [{"attendeeSession": [], "csrfToken": []}]
+READ = [{"guestSession": []}]
+WRITE = [{"guestSession": [], "csrfToken": []}]
 NULLABLE_TEXT = {"type": ["string", "null"]}
 
 SCHEMES = {
-    "attendeeSession": {
+    "guestSession": {
         "type": "apiKey",
         "in": "cookie",
         "name": "session",
         "description": "The session a personal link starts (POST /in/<token>); the browser "
-        "sends it. Without an attendee session the cards API answers 401.",
+        "sends it. Without a guest session the cards API answers 401.",
     },
     "csrfToken": {
         "type": "apiKey",
@@ -71,7 +72,7 @@ NEW_CARD = {
         "attendee_id": {"type": "integer", "description": "Someone from the room list"},
         "nonce": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9_-]{8,64}$",
+            "pattern": NONCE,
             "description": "A UUID made by the phone; the same nonce again answers the same card",
         },
         "note": NOTE,
@@ -86,7 +87,7 @@ NEW_CARD = {
 }
 ROOM_PERSON = {
     "type": "object",
-    "description": "A findable, checked-in attendee; the SHA-256 (hex) of their uppercase ticket "
+    "description": "A findable, checked-in guest; the SHA-256 (hex) of their uppercase ticket "
     "code, never the code",
     "properties": {
         "id": {"type": "integer"},
@@ -222,8 +223,8 @@ def paths() -> dict:
 
 ERRORS = {
     400: "CSRF token missing or wrong",
-    401: "No attendee session: sign in with your personal link",
-    409: "The card was queued by another attendee on this phone: it waits for them",
+    401: "No guest session: sign in with your personal link",
+    409: "The card was queued by another guest on this phone: it waits for them",
     404: "Not found: another event, another's card, an unknown code or person",
     422: "Malformed body; the message says what is wrong",
 }

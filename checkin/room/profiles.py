@@ -1,4 +1,4 @@
-"""An attendee's own profile and consent choices, as they change them on their profile page."""
+"""A guest's own profile and consent choices, as they change them on their profile page."""
 
 import re
 from urllib.parse import urlsplit
@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..database import writing
 from ..extensions import db
 from ..matching import tags
-from ..models import Attendee, fold
+from ..models import Guest, fold
 
 TAG_FIELDS = tags.FIELDS  # interests and help topics: one tag however it is spelled
 LIST_FIELDS = ("residence_hall", "clubs")  # several names, kept as typed, duplicates dropped
@@ -30,7 +30,7 @@ LINKEDIN_HINT = "Paste your profile address, such as https://www.linkedin.com/in
 ROOM_LIST = 40  # people shown at once in the pick list: enough to scroll, small to load
 
 
-def update(me: Attendee, values: dict) -> Attendee:
+def update(me: Guest, values: dict) -> Guest:
     """Save my profile: tags normalized, lists tidied, the LinkedIn address in its usual form."""
     changes = {name: clean(name, values[name]) for name in FIELDS if name in values}
     asks_again = changes.get("consent_digest") and not me.consent_digest
@@ -95,28 +95,28 @@ def linkedin(text: str) -> str | None:
     return f"https://www.linkedin.com{path}"  # tracking queries and fragments dropped
 
 
-def findable(me: Attendee, query: str = "", limit: int = ROOM_LIST) -> list[Attendee]:
+def findable(me: Guest, query: str = "", limit: int = ROOM_LIST) -> list[Guest]:
     """Others at my event who are checked in and chose to be findable, matched by name only.
 
     Never by email: typing "gmail" must not tell anyone who uses which address.
     """
     wanted = fold(query)[:100]
     rows = db.session.scalars(
-        select(Attendee)
+        select(Guest)
         .where(
-            Attendee.event_id == me.event_id,
-            Attendee.consent_findable.is_(True),
-            Attendee.checked_in_at.is_not(None),
-            Attendee.id != me.id,
-            Attendee.search_key.contains(wanted, autoescape=True),
+            Guest.event_id == me.event_id,
+            Guest.consent_findable.is_(True),
+            Guest.checked_in_at.is_not(None),
+            Guest.id != me.id,
+            Guest.search_key.contains(wanted, autoescape=True),
         )
-        .order_by(Attendee.name, Attendee.id)
+        .order_by(Guest.name, Guest.id)
         .limit(limit * 5)  # some may match only by email; those are dropped below
     )
     return [person for person in rows if wanted in fold(person.name)][:limit]
 
 
-def tag_options(me: Attendee, field: str, typed: str) -> list[str]:
+def tag_options(me: Guest, field: str, typed: str) -> list[str]:
     """The field's whole value with its last tag completed, once per suggestion from the room.
 
     A <datalist> option replaces the whole input, so "Rowing; comp" offers "Rowing; compilers".

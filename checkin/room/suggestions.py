@@ -1,8 +1,8 @@
-"""In the room: who to meet here and what two attendees share, from the matching engine.
+"""In the room: who to meet here and what two guests share, from the matching engine.
 
-Building a Matcher reads and indexes every attendee of an event (hundreds of milliseconds for
+Building a Matcher reads and indexes every guest of an event (hundreds of milliseconds for
 5,000 people), too slow for every request. So each process keeps one Matcher per event for
-CACHE_SECONDS, dropped sooner when the event gains or loses attendees (a cheap count and
+CACHE_SECONDS, dropped sooner when the event gains or loses guests (a cheap count and
 max-id query per request). Profile edits therefore reach reasons and chips within
 CACHE_SECONDS. Who may be suggested (checked in, findable, not yet on my cards) is read fresh on
 every request, so a check-in or an unticked "findable" counts at once. The cache hangs on the
@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..matching import engine
-from ..models import Attendee, Card
+from ..models import Card, Guest
 from . import cards
 
 CACHE_SECONDS = 30
@@ -32,7 +32,7 @@ class _Cached:
     built_at: float
 
 
-def suggestions(me: Attendee, limit: int = 5, fresh: bool = False) -> list[dict]:
+def suggestions(me: Guest, limit: int = 5, fresh: bool = False) -> list[dict]:
     """Up to `limit` checked-in, findable people I have not recorded, each with its reasons."""
     found = matcher(me.event_id, fresh).suggest(
         me.id, exclude=_recorded_by(me), candidates=_in_the_room(me), limit=limit
@@ -45,7 +45,7 @@ def suggestions(me: Attendee, limit: int = 5, fresh: bool = False) -> list[dict]
     ]
 
 
-def shared(me: Attendee, other: Attendee, fresh: bool = False) -> list[str]:
+def shared(me: Guest, other: Guest, fresh: bool = False) -> list[str]:
     """Chips of what we share, in words; none when their profile is private (not findable)."""
     if other.id == me.id or other.event_id != me.event_id or not other.consent_findable:
         return []
@@ -85,31 +85,31 @@ def _version(event_id: int) -> tuple:
     Asked once per request (a list of cards asks for many chips)."""
     seen = g.setdefault("room_versions", {}) if has_request_context() else {}
     if event_id not in seen:
-        query = select(func.count(Attendee.id), func.max(Attendee.id))
-        seen[event_id] = tuple(db.session.execute(query.where(Attendee.event_id == event_id)).one())
+        query = select(func.count(Guest.id), func.max(Guest.id))
+        seen[event_id] = tuple(db.session.execute(query.where(Guest.event_id == event_id)).one())
     return seen[event_id]
 
 
-def _in_the_room(me: Attendee) -> list[int]:
+def _in_the_room(me: Guest) -> list[int]:
     """Everyone else at my event who is checked in and chose to be findable."""
     return list(
         db.session.scalars(
-            select(Attendee.id).where(
-                Attendee.event_id == me.event_id,
-                Attendee.consent_findable.is_(True),
-                Attendee.checked_in_at.is_not(None),
-                Attendee.id != me.id,
+            select(Guest.id).where(
+                Guest.event_id == me.event_id,
+                Guest.consent_findable.is_(True),
+                Guest.checked_in_at.is_not(None),
+                Guest.id != me.id,
             )
         )
     )
 
 
-def _recorded_by(me: Attendee) -> set[int]:
+def _recorded_by(me: Guest) -> set[int]:
     """The people already on my cards."""
     return set(db.session.scalars(select(Card.subject_id).where(Card.author_id == me.id)))
 
 
-def _people(ids: list[int]) -> dict[int, Attendee]:
+def _people(ids: list[int]) -> dict[int, Guest]:
     if not ids:
         return {}
-    return {p.id: p for p in db.session.scalars(select(Attendee).where(Attendee.id.in_(ids)))}
+    return {p.id: p for p in db.session.scalars(select(Guest).where(Guest.id.in_(ids)))}

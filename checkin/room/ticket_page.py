@@ -2,7 +2,7 @@
 
 The same QR gets people in at the door and lets other guests record meeting its holder, so the
 page depends on who opens it with their phone's camera app:
-- a signed-in attendee of the same event, someone else's code: "Add <name> to people you met";
+- a signed-in guest of the same event, someone else's code: "Add <name> to people you met";
 - its own holder signed in, or the event's organizer: the ticket, QR large;
 - anyone else: only the name and a sign-in prompt (a badge's QR is in plain sight, so the page
   adds nothing to it). Holders reach their QR through the ticket email or their personal link.
@@ -13,7 +13,7 @@ import uuid
 
 from flask import Blueprint, abort, redirect, render_template, url_for
 
-from ..accounts.users import signed_in_attendee, signed_in_organizer
+from ..accounts.users import signed_in_guest, signed_in_organizer
 from ..events import tickets
 from . import cards
 from .forms import CardForm, card_form_context
@@ -28,8 +28,8 @@ def show(code: str):
     if found is None:
         abort(404, "No ticket has this code. Check the link in the organizer's email.")
     ticket, parsed = found
-    holder = ticket.attendee
-    me = signed_in_attendee(ticket.event_id)
+    holder = ticket.guest
+    me = signed_in_guest(ticket.event_id)
     if me is not None and me.id != holder.id and ticket.revoked_at is None:
         if done := cards.recorded(me.id, holder.id):
             return redirect(url_for("room.card", slug=holder.event.slug, card_id=done.id), 303)
@@ -39,7 +39,7 @@ def show(code: str):
     return render_template(
         "room/ticket.html",
         ticket=ticket,
-        attendee=holder,
+        guest=holder,
         event=holder.event,
         mine=me is not None and me.id == holder.id,
         qr=_qr_for_holder(ticket, parsed, me),
@@ -49,7 +49,7 @@ def show(code: str):
 def _qr_for_holder(ticket, code: str, me) -> str | None:
     """The QR, only for its holder (signed in) or the organizer of the event."""
     organizer = signed_in_organizer()
-    holder = ticket.attendee
+    holder = ticket.guest
     if (me is not None and me.id == holder.id) or (
         organizer is not None and holder.event.organizer_id == organizer.id
     ):

@@ -1,16 +1,16 @@
-"""The attendee's own pages in the event app, reached through their personal link, and their
+"""The guest's own pages in the event app, reached through their personal link, and their
 downloads (my cards as CSV, my contacts as .vcf; GET only, never cached). The page a ticket's QR
 opens, for whoever opens it, is room/ticket_page.py.
 
-Every view starts from attendee_of_event(slug): another event's pages, and everyone who is
-not signed in as one of its attendees, get a 404. Polled and searched parts are fragments that
+Every view starts from guest_of_event(slug): another event's pages, and everyone who is
+not signed in as one of its guests, get a 404. Polled and searched parts are fragments that
 their page includes, so the first render and the htmx swap share markup.
 
 The pages a phone needs in a room with no signal (my code, scan, people I met) carry
 `X-Offline-Page: 1`: the service worker keeps the last copy of each, per URL, and shows it when
-the network fails, so a reload offline still scans. Those copies are the signed-in attendee's own
-pages; the attendee pages' script asks the worker to forget them when someone signs out or
-another attendee signs in on the same browser (static/js/cards-offline.js).
+the network fails, so a reload offline still scans. Those copies are the signed-in guest's own
+pages; the guest pages' script asks the worker to forget them when someone signs out or
+another guest signs in on the same browser (static/js/cards-offline.js).
 """
 
 import uuid
@@ -19,7 +19,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_htmx import make_response
 from flask_login import logout_user
 
-from ..accounts.users import attendee_of_event
+from ..accounts.users import guest_of_event
 from ..events import exports, tickets
 from ..extensions import htmx
 from ..forms import ButtonForm, NonceForm
@@ -41,13 +41,13 @@ SCAN_VIA = ("scan", "link")  # a card made from a code: scanned in the app, or b
 @bp.get("/")
 def home(slug: str):
     """My QR code, the people I met and who is waiting for me, and who to meet here."""
-    return _kept_offline(_home(attendee_of_event(slug)))
+    return _kept_offline(_home(guest_of_event(slug)))
 
 
 @bp.get("/suggestions")
 def suggestions(slug: str):
     """Who to meet here (polled as people check in), or the home page."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     if not htmx:
         return _home(me)
     return render_template("room/_suggestions.html", **_suggestions(me))
@@ -56,7 +56,7 @@ def suggestions(slug: str):
 @bp.get("/waiting")
 def waiting(slug: str):
     """How many I met and who recorded me (polled), or the home page."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     if not htmx:
         return _home(me)
     return render_template("room/_waiting.html", **_waiting(me))
@@ -65,7 +65,7 @@ def waiting(slug: str):
 @bp.route("/profile", methods=["GET", "POST"])
 def profile(slug: str):
     """My profile and my three consent choices."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     form = ProfileForm(obj=me)
     if form.validate_on_submit():
         profiles.update(me, form.values())
@@ -77,7 +77,7 @@ def profile(slug: str):
 @bp.get("/profile/check/<field>")
 def check_field(slug: str, field: str):
     """One profile field's errors, for inline validation as it is filled in."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     if field not in CHECKED_FIELDS:
         abort(404)
     if not htmx:
@@ -91,7 +91,7 @@ def check_field(slug: str, field: str):
 @bp.get("/profile/tags/<field>")
 def tag_options(slug: str, field: str):
     """Suggestions for the tag being typed, as the options of the field's datalist."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     if field not in tags.FIELDS:
         abort(404)
     if not htmx:
@@ -103,14 +103,14 @@ def tag_options(slug: str, field: str):
 @bp.get("/scan")
 def scan(slug: str):
     """Scan someone's QR code with the camera; their card form opens in place."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     return _kept_offline(_page("room/scan.html", me, quick_tags=cards.QUICK_TAGS))
 
 
 @bp.get("/people")
 def people(slug: str):
     """Checked-in, findable people here, by name (active search)."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     query = request.args.get("q", "")[:100]
     template = "room/_people.html" if htmx else "room/people.html"
     found = profiles.findable(me, query)
@@ -120,7 +120,7 @@ def people(slug: str):
 @bp.route("/met", methods=["GET", "POST"])
 def met(slug: str):
     """The card form for someone picked (?attendee_id=) or scanned (?code=); POST saves it."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     subject, via = _subject(me)
     if subject is None:
         return _scan_problem(me, via)
@@ -142,7 +142,7 @@ def met(slug: str):
 @bp.post("/back/<int:attendee_id>")
 def connect_back(slug: str, attendee_id: int):
     """One tap: record someone who recorded me."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     form = NonceForm()
     if not form.validate_on_submit():
         abort(400, "The form was incomplete; reload the page and try again.")
@@ -158,7 +158,7 @@ def connect_back(slug: str, attendee_id: int):
 @bp.get("/cards")
 def my_cards(slug: str):
     """People I met, newest first, and people waiting for me to connect back."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     mutual = cards.mutual_ids(me)
     found = [(card, card.subject_id in mutual) for card in cards.mine(me)]
     contacts = {card.id: cards.contact(me, card.subject, is_mutual) for card, is_mutual in found}
@@ -177,7 +177,7 @@ def my_cards(slug: str):
 @bp.get("/cards/<int:card_id>")
 def card(slug: str, card_id: int):
     """One of my cards: what I wrote, what we share, and contact details if we both agreed."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     found = cards.card_of(me, card_id)
     mutual = found.subject_id in cards.mutual_ids(me)
     return _page(
@@ -194,7 +194,7 @@ def card(slug: str, card_id: int):
 @bp.route("/cards/<int:card_id>/edit", methods=["GET", "POST"])
 def edit_card(slug: str, card_id: int):
     """Change my card's note, tags or star."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     found = cards.card_of(me, card_id)
     form = CardEditForm(obj=found)
     if form.validate_on_submit():
@@ -212,7 +212,7 @@ def edit_card(slug: str, card_id: int):
 @bp.route("/cards/<int:card_id>/delete", methods=["GET", "POST"])
 def delete_card(slug: str, card_id: int):
     """Ask, then delete my card (their card of me, if any, stays theirs)."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     found = cards.card_of(me, card_id)
     form = ButtonForm()
     if form.validate_on_submit():
@@ -226,7 +226,7 @@ def delete_card(slug: str, card_id: int):
 @bp.post("/sign-out")
 def sign_out(slug: str):
     """Sign out of the event app on this phone; the personal link signs in again."""
-    attendee_of_event(slug)
+    guest_of_event(slug)
     if not ButtonForm().validate_on_submit():
         abort(400, "The form was incomplete; reload the page and try again.")
     logout_user()
@@ -244,7 +244,7 @@ def signed_out(slug: str):
 @bp.get("/my-cards.csv")
 def my_cards_csv(slug: str):
     """My cards with my notes, as a download (GET only, never cached)."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     csv = exports.my_cards_csv(me)
     return exports.attachment(csv, "text/csv", exports.filename(me.event, "my-cards"))
 
@@ -252,7 +252,7 @@ def my_cards_csv(slug: str):
 @bp.get("/my-contacts.vcf")
 def my_contacts(slug: str):
     """Contact cards of the people I met who share their details with me."""
-    me = attendee_of_event(slug)
+    me = guest_of_event(slug)
     name = exports.filename(me.event, "my-contacts", "vcf")
     return exports.attachment(exports.my_contacts_vcf(me), "text/vcard", name)
 

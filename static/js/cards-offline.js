@@ -1,23 +1,23 @@
-/* The attendee pages' offline part: cards saved on this phone while the server could not be
+/* The room pages' offline part: cards saved on this phone while the server could not be
  * reached, and everything needed to record them with no signal.
  *
- * - The bar (#outbox-bar, in the attendee layout) says how many cards wait and offers
+ * - The bar (#outbox-bar, in the room layout) says how many cards wait and offers
  *   "Sync now (N waiting)". Waiting cards are sent on load, on `online`, on focus, every 30 s
  *   and from that button, through window.CheckinOutbox (static/js/outbox.js), in the scope
- *   "cards:<event slug>:<attendee id>": a page only ever lists and sends its own attendee's cards.
+ *   "cards:<event slug>:<guest id>": a page only ever lists and sends its own guest's cards.
  * - Each queued card names its author (author_id); the server refuses it (409) in anyone else's
  *   session, so a card can never land on the wrong person's list.
  * - An ended session never loses a card: 401 keeps them all and says "Open your personal link
  *   again to send N saved cards", with the way to get the link emailed; after signing in again
- *   they go out from whichever attendee page opens. A token refusal (400/403: a page kept offline
+ *   they go out from whichever room page opens. A token refusal (400/403: a page kept offline
  *   holding an older CSRF token) fetches the session's token from /me and tries once more.
  * - A card the server refuses for good (say the person left the room list meanwhile) is not lost:
  *   the bar lists it with its note until the person dismisses it.
  * - The room list: findable, checked-in people of this event with the SHA-256 of their ticket
- *   code (never the code), kept in localStorage under this attendee and refreshed while online, so
+ *   code (never the code), kept in localStorage under this guest and refreshed while online, so
  *   a QR scanned offline is named without a server (window.CheckinCards.lookup).
- * - Another attendee signing in on this browser (or signing out) makes the service worker forget
- *   the pages it kept for offline use, and drops other attendees' room lists; their queued cards
+ * - Another guest signing in on this browser (or signing out) makes the service worker forget
+ *   the pages it kept for offline use, and drops other guests' room lists; their queued cards
  *   stay in the outbox, under their own scope, until they sign in here again.
  * Trust no `navigator.onLine`: a fetch that fails or takes too long means offline. */
 (() => {
@@ -26,14 +26,14 @@
   const SYNC_EVERY_MS = 30000;
   const SEND_TIMEOUT_MS = 8000; // a background send may take its time; the Save tap waits 2.5 s
   const LIST_FRESH_MS = 60000;
-  const WHO_KEY = "checkin:attendee";
+  const WHO_KEY = "checkin:guest";
   const LIST_PREFIX = "checkin:people:";
 
   const bar = document.getElementById("outbox-bar");
   if (!bar || !window.CheckinOutbox) return;
   const outbox = window.CheckinOutbox;
   const data = bar.dataset;
-  const me = Number(data.attendee);
+  const me = Number(data.guest);
   const scope = `cards:${data.slug}:${me}`;
   const listKey = `${LIST_PREFIX}${data.slug}:${me}`;
   const state = { token: "", signedOut: false, otherSession: false, syncing: false, sent: 0, timer: 0 };
@@ -44,7 +44,7 @@
     refused: bar.querySelector("[data-refused]"),
   };
 
-  /* ---- Who is signed in on this browser: forget what another attendee left behind. ---- */
+  /* ---- Who is signed in on this browser: forget what another guest left behind. ---- */
 
   function notePerson() {
     const who = `${data.slug}:${me}`;
@@ -65,7 +65,7 @@
     window.CheckinPwa.forgetPages()
       .then(() => worker.ready)
       .then((registration) => {
-        // This page is the new attendee's own: kept again (messages reach the worker in order).
+        // This page is the new guest's own: kept again (messages reach the worker in order).
         if (keepThis && registration.active) {
           registration.active.postMessage({ type: "KEEP_PAGE", url: location.href });
         }

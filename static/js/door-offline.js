@@ -78,10 +78,10 @@
 
   /* ---- The guest list, kept in IndexedDB. ---- */
 
-  function useRoster(attendees, etag) {
+  function useRoster(guests, etag) {
     roster.byHash.clear();
     roster.byId.clear();
-    for (const person of attendees) {
+    for (const person of guests) {
       roster.byId.set(person.id, person);
       if (person.code_hash) roster.byHash.set(person.code_hash, person);
     }
@@ -151,9 +151,9 @@
     window.dispatchEvent(new CustomEvent("door:ended"));
   }
 
-  /** What the server said about someone on this page (data-attendee on a result): remember it. */
-  function seen(attendeeId, result, at) {
-    const person = roster.byId.get(Number(attendeeId));
+  /** What the server said about someone on this page (data-guest on a result): remember it. */
+  function seen(guestId, result, at) {
+    const person = roster.byId.get(Number(guestId));
     if (!person) return;
     if (result === "admitted" || result === "already_admitted") {
       person.checked_in = true;
@@ -199,9 +199,9 @@
   }
 
   /** Decide on a guest picked by name offline and queue it. */
-  async function decidePick(attendeeId, nonce, scannedAt) {
-    const answer = await verdict(roster.byId.get(Number(attendeeId)));
-    const body = { attendee_id: Number(attendeeId), nonce, scanned_at: scannedAt, shown: answer.result,
+  async function decidePick(guestId, nonce, scannedAt) {
+    const answer = await verdict(roster.byId.get(Number(guestId)));
+    const body = { attendee_id: Number(guestId), nonce, scanned_at: scannedAt, shown: answer.result,
       device: device() };
     if (answer.person) await queue(nonce, null, body, answer, scannedAt);
     return answer;

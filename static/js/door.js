@@ -298,7 +298,7 @@
 
   function onResult(result) {
     clearTimeout(state.watchdog);
-    if (result.dataset.attendee && offline) offline.seen(result.dataset.attendee, result.dataset.result);
+    if (result.dataset.guest && offline) offline.seen(result.dataset.guest, result.dataset.result);
     alertText("");
     cue(result.dataset.result);
     showResult(result);

@@ -5,7 +5,7 @@
  * An item: {
  *   nonce,       the key; the server answers the same nonce with the same answer, records it once
  *   kind,        "checkin" | "card"
- *   scope,       what it belongs to, e.g. "door:<event slug>" or "cards:<event slug>:<attendee id>";
+ *   scope,       what it belongs to, e.g. "door:<event slug>" or "cards:<event slug>:<guest id>";
  *                never a token, so a new door pass or sign-in for the same event sends the old items
  *   url,         where it goes (the sender may ignore it and build its own request)
  *   body,        anything JSON-able

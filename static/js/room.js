@@ -1,4 +1,4 @@
-/* The attendee's scan page: read someone's QR with the camera, open their card form in place,
+/* The guest's scan page: read someone's QR with the camera, open their card form in place,
  * and save it with one tap through the cards API. Without this file the page still works, as
  * plain forms.
  *
@@ -203,7 +203,7 @@
     }
     // No answer, no session (or not its token), or a server in trouble: keep it on the phone.
     const offline = !reply || [400, 401, 403].includes(reply.status) || reply.status >= 500;
-    const person = offline && window.CheckinCards && window.CheckinCards.person(Number(form.dataset.attendee));
+    const person = offline && window.CheckinCards && window.CheckinCards.person(Number(form.dataset.guest));
     if (person) {
       keep(form, person);
       return;

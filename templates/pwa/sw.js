@@ -4,7 +4,7 @@
    What is cached:
    - the shell (CSS, JS, htmx, the QR decoder and its wasm, icons, /offline) under CACHE, replaced
      whole when the version changes;
-   - pages that ask for it with the response header "X-Offline-Page: 1" (the door page; an attendee's
+   - pages that ask for it with the response header "X-Offline-Page: 1" (the door page; a guest's
      cards), in PAGES, keyed by URL: fetched from the network first, and served from PAGES only when
      the network fails. A page whose link stopped working (401, 403, 404, 410) is forgotten. PAGES
      survives new versions (a door must reopen offline after an update) and is emptied by the

@@ -11,16 +11,16 @@ from sqlalchemy import select, update
 
 from checkin.accounts import personal_links
 from checkin.extensions import db
-from checkin.models import Attendee, Event, PersonalLink, utcnow
+from checkin.models import Event, Guest, PersonalLink, utcnow
 
 
 @pytest.fixture
-def guest(app, make_event, make_attendee):
+def guest(app, make_event, make_guest):
     """Ada, on an event's guest list, with her personal link (as a path)."""
     slug = make_event("Fall Reunion")
-    ada, _ = make_attendee(slug, "Ada Lovelace", email="ada@example.org")
+    ada, _ = make_guest(slug, "Ada Lovelace", email="ada@example.org")
     with app.app_context():
-        url = personal_links.url_of(personal_links.ensure(db.session.get(Attendee, ada)))
+        url = personal_links.url_of(personal_links.ensure(db.session.get(Guest, ada)))
     return {
         "slug": slug,
         "id": ada,
@@ -75,7 +75,7 @@ def test_a_reissued_link_stops_working_and_ends_its_sessions(app, client, guest)
     follow(client, guest["path"])
     assert client.get(guest["home"]).status_code == 200
     with app.app_context():
-        new = personal_links.url_of(personal_links.issue(db.session.get(Attendee, guest["id"])))
+        new = personal_links.url_of(personal_links.issue(db.session.get(Guest, guest["id"])))
     assert client.get(guest["home"]).status_code == 404
     old = client.get(guest["path"])
     assert old.status_code == 404
@@ -85,6 +85,20 @@ def test_a_reissued_link_stops_working_and_ends_its_sessions(app, client, guest)
     fresh = app.test_client()
     assert follow(fresh, new.removeprefix("http://127.0.0.1:5000")).location == guest["home"]
     assert client.post(guest["path"], data={"csrf_token": csrf_token(client)}).status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["guest", "attendee"])
+def test_a_session_of_either_kind_name_opens_the_home(app, client, guest, kind):
+    """A guest signed in before sessions said "guest" (they said "attendee") stays signed in."""
+    with app.app_context():
+        link = personal_links.ensure(db.session.get(Guest, guest["id"]))
+        user_id = f"{kind}:{guest['id']}:{link.id}"
+    with client.session_transaction() as session:
+        session["_user_id"] = user_id
+    assert client.get(guest["home"]).status_code == 200
+    with client.session_transaction() as session:
+        session["_user_id"] = f"visitor:{guest['id']}:{link.id}"
+    assert client.get(guest["home"]).status_code == 404
 
 
 @pytest.mark.parametrize("token", ["A" * 32, "not-a-token", "a" * 500])
@@ -155,9 +169,9 @@ def test_link_again_is_limited_per_address(limited):
     assert ask_again(client, "grace@example.org", "/link-again").status_code == 200
 
 
-def test_links_command_lists_each_guests_link(app, runner, guest, make_attendee):
+def test_links_command_lists_each_guests_link(app, runner, guest, make_guest):
     """`flask links SLUG --json`: name, email, code, ticket and personal link, consents."""
-    make_attendee(guest["slug"], "Grace Hopper", email="grace@example.org")
+    make_guest(guest["slug"], "Grace Hopper", email="grace@example.org")
     result = runner.invoke(args=["links", guest["slug"], "--json"])
     assert result.exit_code == 0, result.output
     entries = json.loads(result.output)
@@ -179,9 +193,9 @@ def test_links_command_lists_each_guests_link(app, runner, guest, make_attendee)
 
 
 def test_the_demo_lists_links_and_mixed_consents(app, runner):
-    """The demo's attendees carry a working personal link and their (mixed) consent choices."""
-    result = runner.invoke(args=["demo", "--json", "--attendees", "40", "--seed", "3"])
-    people = json.loads(result.output)["attendees"]
+    """The demo's guests carry a working personal link and their (mixed) consent choices."""
+    result = runner.invoke(args=["demo", "--json", "--guests", "40", "--seed", "3"])
+    people = json.loads(result.output)["guests"]
     assert all(
         re.fullmatch(r"http://127\.0\.0\.1:5000/in/[A-Z2-7]{32}", p["login_url"]) for p in people
     )

@@ -15,7 +15,7 @@ from support.live_server import SCHEME, serve
 from checkin.accounts import personal_links, users
 from checkin.events import events, tickets
 from checkin.extensions import db
-from checkin.models import Attendee, utcnow
+from checkin.models import Guest, utcnow
 
 FLAGS = [
     "--no-sandbox",
@@ -125,7 +125,7 @@ def guests_in_the_room(event, guests) -> dict:
     link, keyed by first name; call in an app context."""
     people = {}
     for name, year, extra in guests:
-        person = Attendee(
+        person = Guest(
             event_id=event.id,
             name=name,
             class_year=year,
@@ -139,9 +139,7 @@ def guests_in_the_room(event, guests) -> dict:
         people[name.split()[0]] = {"id": person.id, "ticket": ticket}
     db.session.commit()
     for who in people.values():
-        who["link"] = personal_links.url_of(
-            personal_links.ensure(db.session.get(Attendee, who["id"]))
-        )
+        who["link"] = personal_links.url_of(personal_links.ensure(db.session.get(Guest, who["id"])))
     return people
 
 

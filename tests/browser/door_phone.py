@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from checkin.door import passes
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Attendee, CheckInAttempt, utcnow
+from checkin.models import CheckInAttempt, Guest, utcnow
 
 from .conftest import PHONE, SCREENSHOTS, create_event, open_phone
 
@@ -34,7 +34,7 @@ def door(live_app):
         event = create_event(start=now - timedelta(hours=1))
         people = {}
         for name, year in GUESTS:
-            person = Attendee(
+            person = Guest(
                 event_id=event.id,
                 name=name,
                 class_year=year,
@@ -105,9 +105,9 @@ def count(app, **where) -> int:
 
 
 def is_in(app, attendee_id) -> bool:
-    """Whether the server has the attendee checked in."""
+    """Whether the server has the guest checked in."""
     with app.app_context():
-        return db.session.get(Attendee, attendee_id).checked_in_at is not None
+        return db.session.get(Guest, attendee_id).checked_in_at is not None
 
 
 def wedge_scan(page, text: str) -> None:

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from checkin.door import check_in, passes
 from checkin.extensions import db
-from checkin.models import Attendee, utcnow
+from checkin.models import Guest, utcnow
 
 from .conftest import create_event, open_phone, screenshot, sign_in_organizer
 
@@ -30,7 +30,7 @@ def evening(live_app):
         for i in range(40):
             at = now - timedelta(minutes=175 - i * 6) if i < 29 else None
             db.session.add(
-                Attendee(
+                Guest(
                     event_id=event.id,
                     name=f"Guest {i:02d}",
                     class_year=1980 + i,
@@ -38,11 +38,11 @@ def evening(live_app):
                     checked_in_by_id=doors[i % 2].id if at else None,
                 )
             )
-        late = Attendee(event_id=event.id, name=LONG_NAME, class_year=2009)
+        late = Guest(event_id=event.id, name=LONG_NAME, class_year=2009)
         db.session.add(late)
         db.session.commit()
-        check_in.check_in_attendee(doors[1], late.id, str(uuid.uuid4()))  # at the door, just now
-        admitted = db.session.get(Attendee, late.id).checked_in_at.astimezone(ZoneInfo(ZONE))
+        check_in.check_in_guest(doors[1], late.id, str(uuid.uuid4()))  # at the door, just now
+        admitted = db.session.get(Guest, late.id).checked_in_at.astimezone(ZoneInfo(ZONE))
         return {"slug": event.slug, "late": admitted.strftime("%H:%M")}
 
 

@@ -13,7 +13,7 @@ from support.consumer import Consumers, use_file_queue
 
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Attendee, BadgeJob
+from checkin.models import BadgeJob, Guest
 
 from .axe import serious_violations
 from .conftest import SCREENSHOTS, create_event, open_phone, sign_in_organizer
@@ -40,7 +40,7 @@ def reunion(live_app, database_url, tmp_path, monkeypatch):
     with live_app.app_context():
         event = create_event()
         for n in range(30):
-            person = Attendee(
+            person = Guest(
                 event_id=event.id,
                 name=f"{NAMES[n % 5]} {n:02d}",
                 class_year=1990 + n,
@@ -153,6 +153,6 @@ def test_the_door_prints_a_walk_ins_label(door, browser, tmp_path):
     assert "Zoë" in text and "Νίκος" in text
     assert page.url == door["url"]
     with door["app"].app_context():
-        walker = db.session.scalar(select(Attendee).where(Attendee.name == "Zoë Νίκος Walker"))
+        walker = db.session.scalar(select(Guest).where(Guest.name == "Zoë Νίκος Walker"))
         assert walker.badge_printed_at is not None
     assert_clean(page)

@@ -9,7 +9,7 @@ from checkin.accounts import personal_links
 from checkin.digest import content
 from checkin.extensions import db
 from checkin.mail import messages
-from checkin.models import Attendee, Event
+from checkin.models import Event, Guest
 from checkin.room import cards
 
 from .axe import serious_violations
@@ -28,11 +28,11 @@ PEOPLE = [  # name, class year, profile
 
 
 @pytest.fixture
-def guests(app, make_event, make_attendee, set_attendee) -> list[int]:
+def guests(app, make_event, make_guest, set_guest) -> list[int]:
     """Zoë (first) and the people of PEOPLE at Fall Reunion 2026, all in Watson Hall."""
     slug = make_event("Fall Reunion 2026")
-    ids = [make_attendee(slug, "Zoë Müller", class_year=2010)[0]]
-    set_attendee(
+    ids = [make_guest(slug, "Zoë Müller", class_year=2010)[0]]
+    set_guest(
         ids[0],
         checked_in=True,
         consent_share_contact=True,
@@ -40,8 +40,8 @@ def guests(app, make_event, make_attendee, set_attendee) -> list[int]:
         wants_help_with="product management",
     )
     for name, year, profile in PEOPLE:
-        ids.append(make_attendee(slug, name, class_year=year)[0])
-        set_attendee(
+        ids.append(make_guest(slug, name, class_year=year)[0])
+        set_guest(
             ids[-1],
             checked_in=True,
             consent_findable=True,
@@ -58,7 +58,7 @@ def zoes_digest(app, guests):
     """A full digest for Zoë: mutual and starred cards with notes and tags, someone waiting,
     promises, people to meet, contacts, her personal link, the postal address."""
     with app.app_context():
-        zoe, maya, tomas, grace, kenji, priya = (db.session.get(Attendee, i) for i in guests[:6])
+        zoe, maya, tomas, grace, kenji, priya = (db.session.get(Guest, i) for i in guests[:6])
         record = lambda a, b, **kw: cards.record(a, b, uuid.uuid4().hex, **kw)  # noqa: E731
         record(
             zoe,
@@ -85,7 +85,7 @@ def zoes_digest(app, guests):
 def introduction(app, guests):
     """The introduction Zoë gets when she and Maya both asked to meet."""
     with app.app_context():
-        zoe, maya = (db.session.get(Attendee, i) for i in guests[:2])
+        zoe, maya = (db.session.get(Guest, i) for i in guests[:2])
         message = messages.introduction(zoe, maya)
         yield message.get_body(("html",)).get_content()
 

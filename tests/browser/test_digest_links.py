@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from checkin.extensions import db
 from checkin.mail import links
-from checkin.models import Attendee
+from checkin.models import Guest
 from checkin.room import cards
 
 from .axe import serious_violations
@@ -20,10 +20,10 @@ def mail_links_of(live_app):
     """Ada's three links as her digest carries them (Grace recorded Ada; Ada may meet Grace)."""
     with live_app.app_context():
         event = create_event()
-        ada = Attendee(
+        ada = Guest(
             event_id=event.id, name="Ada Lovelace", class_year=2009, email="ada@example.org"
         )
-        grace = Attendee(
+        grace = Guest(
             event_id=event.id, name="Grace Hopper", class_year=1991, email="g@example.org"
         )
         db.session.add_all([ada, grace])
@@ -74,13 +74,13 @@ def test_unsubscribe_confirm_then_subscribe_again(live_app, browser, mail_links_
     expect(page.get_by_role("heading", name=done)).to_be_visible()
     looks_right(page, f"digest-links-unsubscribed-{size}")
     with live_app.app_context():
-        assert db.session.get(Attendee, mail_links_of["ada"]).unsubscribed_at is not None
+        assert db.session.get(Guest, mail_links_of["ada"]).unsubscribed_at is not None
     page.get_by_role("button", name="Subscribe again").tap()
     again = "You’re subscribed to Fall Reunion 2026’s emails again"
     expect(page.get_by_role("heading", name=again)).to_be_visible()
     looks_right(page, f"digest-links-subscribed-{size}")
     with live_app.app_context():
-        assert db.session.get(Attendee, mail_links_of["ada"]).unsubscribed_at is None
+        assert db.session.get(Guest, mail_links_of["ada"]).unsubscribed_at is None
     assert page.errors == []
     page.context.close()
 

@@ -1,5 +1,5 @@
 """The organizer's digest pages on a phone (390 and 360 px), on the demo event with its cards:
-the digest page, the attendee picker, a preview, a new time, Send now and the status list.
+the digest page, the guest picker, a preview, a new time, Send now and the status list.
 Screenshots under test-results/screenshots/digest-*.png; axe-core; no sideways scrolling."""
 
 import pytest
@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from checkin import demo
 from checkin.extensions import db
-from checkin.models import Attendee, Outbox
+from checkin.models import Guest, Outbox
 
 from .axe import serious_violations
 from .conftest import screenshot
@@ -47,11 +47,11 @@ def reader_with_cards(live_app, slug) -> str:
 
     with live_app.app_context():
         return db.session.scalar(
-            select(Attendee.name)
-            .join(Card, Card.author_id == Attendee.id)
-            .join(Event, Event.id == Attendee.event_id)
-            .where(Event.slug == slug, Attendee.consent_digest.is_(True))
-            .order_by(Attendee.id)
+            select(Guest.name)
+            .join(Card, Card.author_id == Guest.id)
+            .join(Event, Event.id == Guest.event_id)
+            .where(Event.slug == slug, Guest.consent_digest.is_(True))
+            .order_by(Guest.id)
             .limit(1)
         )
 
@@ -68,7 +68,7 @@ def test_digest_pages_on_a_phone(live_app, browser, demo_event, size):
     looks_right(page, f"digest-page-{size}")
 
     name = reader_with_cards(live_app, slug)
-    page.get_by_label("Find an attendee by name or email").fill(name)
+    page.get_by_label("Find a guest by name or email").fill(name)
     result = page.locator("#digest-people").get_by_role("link", name=name)
     expect(result).to_be_visible()
     looks_right(page, f"digest-picker-{size}")
@@ -89,7 +89,7 @@ def test_digest_pages_on_a_phone(live_app, browser, demo_event, size):
     page.errors.clear()  # the 422 of the unticked form, logged by Chromium
     page.get_by_label("Yes, send the digests now").check()
     page.get_by_role("button", name="Send the digests now").tap()
-    expect(page.get_by_role("heading", name="Each attendee's digest")).to_be_visible()
+    expect(page.get_by_role("heading", name="Each guest's digest")).to_be_visible()
     expect(page.locator(".digest-counts")).to_contain_text("Sent")
     leave_one_uncertain_and_one_failed(live_app, slug)
     page.reload()

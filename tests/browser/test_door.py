@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from checkin.door import passes
 from checkin.extensions import db
-from checkin.models import Attendee, Event
+from checkin.models import Event, Guest
 
 from .camera import empty_frame, qr_frame, write_y4m
 from .door_phone import (
@@ -199,7 +199,7 @@ def test_walk_in_registers_and_checks_in(door, browser):
     page.get_by_role("button", name="Register and check in").click()
     expect(page.locator("#result")).to_contain_text("Welcome, Katherine Johnson ’37")
     with door["app"].app_context():
-        person = db.session.scalar(select(Attendee).where(Attendee.name == "Katherine Johnson"))
+        person = db.session.scalar(select(Guest).where(Guest.name == "Katherine Johnson"))
         assert person.source == "walk_in" and person.checked_in_at is not None
     expect(page.get_by_label("Name", exact=True)).to_have_value("")
     assert_clean(page)
@@ -290,7 +290,7 @@ AudioContext.prototype.createOscillator = function () {
 
 
 def _local_clock(app, attendee_id) -> str:
-    """When the attendee was admitted, on the event's wall clock (the fixture's New York)."""
+    """When the guest was admitted, on the event's wall clock (the fixture's New York)."""
     with app.app_context():
-        moment = db.session.get(Attendee, attendee_id).checked_in_at
+        moment = db.session.get(Guest, attendee_id).checked_in_at
         return moment.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")

@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Attendee
+from checkin.models import Guest
 
 from .axe import serious_violations
 from .door_phone import WELCOME_ADA, assert_clean, door, hold, is_in, new_phone, shot, wedge_scan
@@ -56,7 +56,7 @@ def test_old_ticket_is_amber_and_accessible(door, browser):
     """A replaced ticket shows 'Old ticket', with no serious axe findings."""
     ada_id, old = door["people"]["Ada Lovelace"]
     with door["app"].app_context():
-        tickets.issue(db.session.get(Attendee, ada_id))
+        tickets.issue(db.session.get(Guest, ada_id))
         db.session.commit()
     page = new_phone(browser)
     page.goto(door["url"])

@@ -10,7 +10,7 @@ from checkin.door import check_in
 from checkin.door import passes as door_passes
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Attendee, utcnow
+from checkin.models import Guest, utcnow
 
 from .axe import serious_violations
 from .conftest import SCREENSHOTS, create_event, open_phone, screenshot, sign_in_organizer
@@ -24,7 +24,7 @@ def two_phones_offline(live_app) -> str:
     with live_app.app_context():
         event = create_event()
         people = [
-            Attendee(event_id=event.id, name=name, email=f"{uuid.uuid4().hex[:8]}@example.org")
+            Guest(event_id=event.id, name=name, email=f"{uuid.uuid4().hex[:8]}@example.org")
             for name in NAMES
         ]
         db.session.add_all(people)

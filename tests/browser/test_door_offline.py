@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from checkin.door import passes
 from checkin.extensions import db
-from checkin.models import Attendee, CheckInAttempt, DoorPass, Event
+from checkin.models import CheckInAttempt, DoorPass, Event, Guest
 
 from .axe import serious_violations
 from .conftest import PHONE, sign_in_organizer
@@ -81,7 +81,7 @@ ROSTER_SAVED = """async (size) => {
     const r = db.transaction("rosters").objectStore("rosters").getAll();
     r.onsuccess = () => ok(r.result);
   });
-  return all.length === 1 && all[0].attendees.length === size;
+  return all.length === 1 && all[0].guests.length === size;
 }"""
 PAGE_KEPT = """async (url) => (await caches.has("checkin-pages"))
   && Boolean(await (await caches.open("checkin-pages")).match(url))"""
@@ -106,7 +106,7 @@ def admitted(app) -> int:
     """How many guests the server has checked in."""
     with app.app_context():
         return db.session.scalar(
-            select(func.count()).select_from(Attendee).where(Attendee.checked_in_at.is_not(None))
+            select(func.count()).select_from(Guest).where(Guest.checked_in_at.is_not(None))
         )
 
 
@@ -207,7 +207,7 @@ def test_two_phones_offline_admit_the_same_guest_once_and_the_organizer_sees_it(
         phone.context.set_offline(False)
         expect(phone.locator("#sync-status")).to_have_text("All synced.", timeout=20_000)
     with live_app.app_context():
-        guest = db.session.get(Attendee, grace_id)
+        guest = db.session.get(Guest, grace_id)
         scanned = datetime.fromisoformat(earlier.replace("Z", "+00:00"))
         assert abs(guest.checked_in_at.astimezone(UTC) - scanned) < timedelta(milliseconds=5)
         offline = db.session.scalar(

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from checkin.accounts import personal_links
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Attendee, utcnow
+from checkin.models import Guest, utcnow
 from checkin.room import cards
 
 from .axe import serious_violations
@@ -48,7 +48,7 @@ def world(app) -> dict:
         event = create_event()
         people = {}
         for key, name in (("ada", "Ada Lovelace"), ("zoe", "Zoë Νίκος")):
-            person = Attendee(
+            person = Guest(
                 event_id=event.id,
                 name=name,
                 class_year=2009,
@@ -89,7 +89,7 @@ def test_organizer_downloads_attendance_from_the_event_page(live_app, browser, t
         page.context.close()
 
 
-def test_attendee_downloads_own_cards_and_contacts(live_app, browser, tmp_path):
+def test_guest_downloads_own_cards_and_contacts(live_app, browser, tmp_path):
     """From "People you met", Ada gets her cards (her note defused) and Zoë's vCard."""
     found = world(live_app)
     page = open_phone(browser)

@@ -1,4 +1,4 @@
-"""gunicorn terminating TLS itself, and a phone over https: the organizer signs in, an attendee
+"""gunicorn terminating TLS itself, and a phone over https: the organizer signs in, a guest
 continues from a personal link and records a card, the door checks a guest in by the code field
 (each once failed over https with "The referrer header is missing."); cookies are Secure and
 __Host-, HSTS is sent, and a POST from another site is refused. Runs whatever TEST_SCHEME says."""
@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from checkin.door import passes
 from checkin.extensions import db
-from checkin.models import Attendee, Card, DoorPass, utcnow
+from checkin.models import Card, DoorPass, Guest, utcnow
 
 from .conftest import create_event, guests_in_the_room, open_phone, sign_in_organizer
 from .door_phone import wedge_scan
@@ -68,7 +68,7 @@ def evening(database_url, tmp_path, certificate):
             event = create_event(start=now - timedelta(hours=1))
             people = guests_in_the_room(event, GUESTS)
             at_door = guests_in_the_room(event, [("Chloé Dubois", 2015, {})])["Chloé"]
-            db.session.get(Attendee, at_door["id"]).checked_in_at = None
+            db.session.get(Guest, at_door["id"]).checked_in_at = None
             db.session.commit()
             door = f"{base_url}/door/{passes.token_of(passes.create(event, 'Door 1'))}/"
             slug = event.slug
@@ -136,7 +136,7 @@ def test_a_phone_over_https_does_the_evening_with_secure_cookies_and_hsts(evenin
     expect(phone.locator("#result")).to_contain_text("Welcome, Chloé Dubois ’15")
 
     with evening["app"].app_context():
-        assert db.session.get(Attendee, evening["at_door"]["id"]).checked_in_at is not None
+        assert db.session.get(Guest, evening["at_door"]["id"]).checked_in_at is not None
         notes = db.session.scalars(
             select(Card.note).where(Card.author_id == evening["people"]["Ada"]["id"])
         )

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from checkin.extensions import db
-from checkin.models import Attendee, Event
+from checkin.models import Event, Guest
 
 from .axe import serious_violations
 from .conftest import screenshot
@@ -44,9 +44,9 @@ def troubled_export() -> str:
     return out.getvalue()
 
 
-def attendees(app) -> int:
+def guests(app) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count(Attendee.id)))
+        return db.session.scalar(select(func.count(Guest.id)))
 
 
 def test_upload_preview_remap_and_confirm_on_a_phone(live_app, phone, signed_in):
@@ -66,7 +66,7 @@ def test_upload_preview_remap_and_confirm_on_a_phone(live_app, phone, signed_in)
     expect(phone.get_by_role("cell", name="Émilie Fontaine")).to_be_visible()
     screenshot(phone, "import-preview")
     assert serious_violations(phone) == []
-    assert attendees(live_app) == 0
+    assert guests(live_app) == 0
 
     status = phone.get_by_label("Attendee Status")
     status.scroll_into_view_if_needed()
@@ -85,7 +85,7 @@ def test_upload_preview_remap_and_confirm_on_a_phone(live_app, phone, signed_in)
     phone.wait_for_url(f"{live_app.base_url}/events/{signed_in}")
     expect(phone.get_by_text("Imported 228 guests.")).to_be_visible()
     screenshot(phone, "import-done")
-    assert attendees(live_app) == 228
+    assert guests(live_app) == 228
     assert csp == []
 
 
@@ -122,9 +122,7 @@ def test_a_troubled_export_previews_every_problem_on_a_phone(
     path.write_text(troubled_export(), encoding="utf-8-sig")
     with live_app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == signed_in))
-        db.session.add(
-            Attendee(event_id=event.id, name="Ines W", email="Ines.Wojcik84@Example.org")
-        )
+        db.session.add(Guest(event_id=event.id, name="Ines W", email="Ines.Wojcik84@Example.org"))
         db.session.commit()
     phone.set_viewport_size({"width": width, "height": height})
     phone.goto(f"{live_app.base_url}/events/{signed_in}/import")
@@ -149,7 +147,7 @@ def test_a_troubled_export_previews_every_problem_on_a_phone(
     assert phone.evaluate("document.documentElement.scrollWidth") <= width
     screenshot(phone, f"import-preview-troubled-{width}")
     assert serious_violations(phone) == []
-    assert attendees(live_app) == 1
+    assert guests(live_app) == 1
 
 
 def test_a_list_changed_since_the_preview_is_refused_and_shown_again(live_app, phone, signed_in):
@@ -162,14 +160,14 @@ def test_a_list_changed_since_the_preview_is_refused_and_shown_again(live_app, p
     with live_app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == signed_in))
         db.session.add(
-            Attendee(event_id=event.id, name="Émilie", email="emilie.fontaine5@example.org")
+            Guest(event_id=event.id, name="Émilie", email="emilie.fontaine5@example.org")
         )
         db.session.commit()
     stale.click()
     expect(phone.get_by_role("alert")).to_contain_text("Nothing was imported: the columns or")
     expect(phone.get_by_role("button", name="Import 227 guests")).to_be_visible()
     screenshot(phone, "import-preview-changed")
-    assert attendees(live_app) == 1
+    assert guests(live_app) == 1
     phone.get_by_role("button", name="Import 227 guests").click()
     expect(phone.get_by_text("Imported 227 guests.")).to_be_visible()
-    assert attendees(live_app) == 228
+    assert guests(live_app) == 228

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from checkin.accounts import personal_links
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Attendee
+from checkin.models import Guest
 
 from .axe import serious_violations
 from .conftest import create_event, open_phone, screenshot
@@ -20,7 +20,7 @@ def ada_link(live_app):
     """Ada's personal link in the live app, and her event's slug."""
     with live_app.app_context():
         event = create_event()
-        ada = Attendee(event_id=event.id, name="Ada Lovelace", email="ada@example.org")
+        ada = Guest(event_id=event.id, name="Ada Lovelace", email="ada@example.org")
         db.session.add(ada)
         db.session.flush()
         tickets.issue(ada)
@@ -71,7 +71,7 @@ def test_a_replaced_link_offers_a_new_one(live_app, browser, ada_link):
     """An old link explains itself and asks for the address; sending shows the same answer."""
     url, slug = ada_link
     with live_app.app_context():
-        personal_links.issue(db.session.scalar(db.select(Attendee)))
+        personal_links.issue(db.session.scalar(db.select(Guest)))
     page = phone_page(browser, "phone")
     page.goto(url)
     expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()

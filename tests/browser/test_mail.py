@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Attendee
+from checkin.models import Guest
 
 from .axe import serious_violations
 from .conftest import SCREENSHOTS, create_event, screenshot, sign_in_organizer
@@ -17,7 +17,7 @@ def make_event(live_app) -> str:
     with live_app.app_context():
         event = create_event()
         for name, email in (("Ada Lovelace", "ada@example.org"), ("Zoë Müller", "zoe@example.org")):
-            person = Attendee(event_id=event.id, name=name, email=email)
+            person = Guest(event_id=event.id, name=name, email=email)
             db.session.add(person)
             db.session.flush()
             tickets.issue(person)

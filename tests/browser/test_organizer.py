@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from checkin.accounts import users
 from checkin.extensions import db
-from checkin.models import Attendee, CheckInAttempt, DoorPass, Event
+from checkin.models import CheckInAttempt, DoorPass, Event, Guest
 
 from .axe import serious_violations
 from .conftest import SCREENSHOTS
@@ -117,7 +117,7 @@ def fill_guests(app, slug, arrived_minutes):
                 if i < len(arrived_minutes)
                 else None
             )
-            person = Attendee(
+            person = Guest(
                 event_id=event.id,
                 name=name,
                 class_year=1980 + i % 40,
@@ -258,7 +258,7 @@ def test_arrivals_refresh_by_themselves(organizer, browser):
     page.reload()
     expect(page.get_by_text("1 of 60 checked in")).to_be_visible()
     with organizer.app_context():
-        guest = db.session.scalar(select(Attendee).where(Attendee.checked_in_at.is_(None)))
+        guest = db.session.scalar(select(Guest).where(Guest.checked_in_at.is_(None)))
         guest.checked_in_at = db.session.scalar(select(Event.starts_at))
         db.session.commit()
     expect(page.get_by_text("2 of 60 checked in")).to_be_visible(timeout=15_000)

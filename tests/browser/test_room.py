@@ -1,4 +1,4 @@
-"""The attendee's pages on two phones: sign in by personal link, scan, connect back, consent."""
+"""The guest's pages on two phones: sign in by personal link, scan, connect back, consent."""
 
 import re
 from datetime import timedelta
@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from checkin.extensions import db
-from checkin.models import Attendee, Card, utcnow
+from checkin.models import Card, Guest, utcnow
 from checkin.room import cards
 
 from .axe import serious_violations
@@ -278,7 +278,7 @@ def test_scanning_a_stranger_then_someone_already_met(room, launch, tmp_path):
     """Another event's QR: "not a ticket here", then scanning goes on; a known face: their card."""
     ada, grace = room["people"]["Ada"], room["people"]["Grace"]
     with room["app"].app_context():
-        me, other = (db.session.get(Attendee, p["id"]) for p in (ada, grace))
+        me, other = (db.session.get(Guest, p["id"]) for p in (ada, grace))
         card_id = cards.record(me, other, "nonce-already-met", "Met at lunch").card.id
     forged = room["app"].base_url + "/t/" + "A" * 32
     video = write_y4m(tmp_path / "two.y4m", [(qr_frame(forged), 2), (qr_frame(grace["ticket"]), 6)])

@@ -28,7 +28,7 @@ def test_import_guests_json_reports_an_unknown_event_as_json(runner, tmp_path):
 
 def test_demo_event_starts_on_the_hour_and_is_under_way(app, runner):
     """The demo's times read like a real event's (18:00, not 17:43), and it is going on now."""
-    info = json.loads(runner.invoke(args=["demo", "--json", "--attendees", "3"]).output)
+    info = json.loads(runner.invoke(args=["demo", "--json", "--guests", "3"]).output)
     with app.app_context():
         event = events.by_slug(info["event"]["slug"])
         assert (event.starts_at.minute, event.starts_at.second) == (0, 0)
@@ -37,9 +37,9 @@ def test_demo_event_starts_on_the_hour_and_is_under_way(app, runner):
 
 def test_demo_code_is_the_text_of_the_qr_the_organizer_sees(client, runner, sign_in):
     """The ticket page the organizer opens draws the QR of exactly the printed `code`."""
-    info = json.loads(runner.invoke(args=["demo", "--json", "--attendees", "3"]).output)
+    info = json.loads(runner.invoke(args=["demo", "--json", "--guests", "3"]).output)
     sign_in(info["organizer"]["email"], info["organizer"]["password"])
-    person = info["attendees"][0]
+    person = info["guests"][0]
     page = client.get(person["ticket_url"].removeprefix("http://127.0.0.1:5000"))
     drawn = re.search(r'<svg class="qr".*?\sd="([^"]+)"', page.get_data(as_text=True), re.S)
     expected = re.search(r'\sd="([^"]+)"', tickets.qr_svg(person["code"]))

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from checkin.extensions import db
-from checkin.models import Attendee, CheckInAttempt
+from checkin.models import CheckInAttempt, Guest
 from checkin.operations import unavailable
 
 WAITS = {"DATABASE_WRITE_WAIT": 0.3, "DATABASE_LOCK_TIMEOUT": 0.3}
@@ -26,10 +26,10 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
-def door(make_event, make_attendee, make_pass):
-    """An event with one attendee and a door pass."""
+def door(make_event, make_guest, make_pass):
+    """An event with one guest and a door pass."""
     slug = make_event()
-    attendee_id, code = make_attendee(slug, "Ada Lovelace", 2009)
+    attendee_id, code = make_guest(slug, "Ada Lovelace", 2009)
     return {"slug": slug, "code": code, "token": make_pass(slug), "id": attendee_id}
 
 
@@ -45,7 +45,7 @@ def written(app) -> tuple[int, bool]:
     """How many check-in attempts are stored, and whether Ada is in."""
     with app.app_context():
         attempts = db.session.scalar(select(func.count()).select_from(CheckInAttempt))
-        admitted = db.session.scalar(select(Attendee.checked_in_at)) is not None
+        admitted = db.session.scalar(select(Guest.checked_in_at)) is not None
         db.session.remove()
         return attempts, admitted
 

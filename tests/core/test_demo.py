@@ -7,38 +7,38 @@ from markupsafe import escape
 
 
 def test_demo_json_shape(runner):
-    """--json prints one object with the event, organizer login, door link and attendees."""
-    result = runner.invoke(args=["demo", "--json", "--attendees", "12", "--seed", "7"])
+    """--json prints one object with the event, organizer login, door link and guests."""
+    result = runner.invoke(args=["demo", "--json", "--guests", "12", "--seed", "7"])
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
-    assert set(info) == {"event", "organizer", "door", "attendees"}
+    assert set(info) == {"event", "organizer", "door", "guests"}
     assert set(info["event"]) >= {"slug", "name", "url"}
     assert info["door"]["url"].endswith(info["door"]["token"])
-    assert len(info["attendees"]) == 12
-    assert all(set(a) >= {"name", "email", "code", "ticket_url"} for a in info["attendees"])
-    assert len({a["email"] for a in info["attendees"]}) == 12
+    assert len(info["guests"]) == 12
+    assert all(set(a) >= {"name", "email", "code", "ticket_url"} for a in info["guests"])
+    assert len({a["email"] for a in info["guests"]}) == 12
 
 
 def test_demo_login_and_door_work(client, runner, sign_in):
     """The printed password signs in and the printed door token checks in a printed code."""
-    info = json.loads(runner.invoke(args=["demo", "--json", "--attendees", "5"]).output)
+    info = json.loads(runner.invoke(args=["demo", "--json", "--guests", "5"]).output)
     signed_in = sign_in(info["organizer"]["email"], info["organizer"]["password"])
     assert signed_in.status_code == 302
     assert client.get(f"/events/{info['event']['slug']}").status_code == 200
     reply = client.post(
         f"/api/v1/events/{info['event']['slug']}/checkins",
-        json={"code": info["attendees"][0]["code"], "nonce": str(uuid.uuid4())},
+        json={"code": info["guests"][0]["code"], "nonce": str(uuid.uuid4())},
         headers={"Authorization": f"Bearer {info['door']['token']}"},
     ).get_json()
     assert reply["result"] in {"admitted", "already_admitted"}
-    assert reply["attendee"]["name"] == info["attendees"][0]["name"]
+    assert reply["attendee"]["name"] == info["guests"][0]["name"]
 
 
 def test_demo_code_is_the_ticket_url_and_opens_the_ticket_page(client, runner):
-    """The attendee's `code` is their ticket URL and opens their page (the QR drawn there is
+    """The guest's `code` is their ticket URL and opens their page (the QR drawn there is
     checked in test_cli_output.py, signed in as the organizer who may see it)."""
-    info = json.loads(runner.invoke(args=["demo", "--json", "--attendees", "3"]).output)
-    person = info["attendees"][0]
+    info = json.loads(runner.invoke(args=["demo", "--json", "--guests", "3"]).output)
+    person = info["guests"][0]
     assert person["code"] == person["ticket_url"]
     page = client.get(person["ticket_url"].replace("http://127.0.0.1:5000", ""))
     assert page.status_code == 200
@@ -46,15 +46,15 @@ def test_demo_code_is_the_ticket_url_and_opens_the_ticket_page(client, runner):
 
 
 def test_demo_profiles_are_realistic(app, runner):
-    """Demo attendees carry class years, halls, clubs, industries, interests, some mentors."""
-    runner.invoke(args=["demo", "--json", "--attendees", "60", "--seed", "1"])
+    """Demo guests carry class years, halls, clubs, industries, interests, some mentors."""
+    runner.invoke(args=["demo", "--json", "--guests", "60", "--seed", "1"])
     with app.app_context():
         from sqlalchemy import select
 
         from checkin.extensions import db
-        from checkin.models import Attendee
+        from checkin.models import Guest
 
-        people = db.session.scalars(select(Attendee)).all()
+        people = db.session.scalars(select(Guest)).all()
     assert all(p.class_year and p.residence_hall and p.industry and p.interests for p in people)
     assert 0 < sum(bool(p.willing_to_mentor) for p in people) < 60
     assert sum(p.checked_in_at is not None for p in people) == 20
@@ -62,21 +62,21 @@ def test_demo_profiles_are_realistic(app, runner):
 
 def test_demo_if_empty_shows_the_existing_demo(runner):
     """--if-empty on a database with a demo prints that demo again, with a working login."""
-    first = json.loads(runner.invoke(args=["demo", "--json", "--attendees", "4"]).output)
+    first = json.loads(runner.invoke(args=["demo", "--json", "--guests", "4"]).output)
     again = json.loads(runner.invoke(args=["demo", "--json", "--if-empty"]).output)
     assert again["event"]["slug"] == first["event"]["slug"]
-    assert [a["code"] for a in again["attendees"]] == [a["code"] for a in first["attendees"]]
+    assert [a["code"] for a in again["guests"]] == [a["code"] for a in first["guests"]]
 
 
 def test_demo_readable_output(runner):
     """Without --json it prints where to click."""
-    result = runner.invoke(args=["demo", "--attendees", "3"])
+    result = runner.invoke(args=["demo", "--guests", "3"])
     assert "Door link" in result.output and "password" in result.output
 
 
 def test_demo_readable_output_links_the_badges_page_an_organizer_can_open(client, runner, sign_in):
     """The printed badges link is the organizer's "Badges and poster" page."""
-    output = runner.invoke(args=["demo", "--attendees", "3"]).output
+    output = runner.invoke(args=["demo", "--guests", "3"]).output
     line = next(x for x in output.splitlines() if "Badges" in x)
     path = line.rsplit(": ", 1)[1].replace("http://127.0.0.1:5000", "")
     email = next(x for x in output.splitlines() if "Sign in as" in x).split()[3]
@@ -88,7 +88,7 @@ def test_demo_readable_output_links_the_badges_page_an_organizer_can_open(client
 
 def test_demo_readable_output_offers_a_guests_personal_link_that_opens(client, runner):
     """The printed personal link opens "Continue as <first name>" for a findable guest."""
-    output = runner.invoke(args=["demo", "--attendees", "6", "--seed", "3"]).output
+    output = runner.invoke(args=["demo", "--guests", "6", "--seed", "3"]).output
     line = next(x for x in output.splitlines() if "personal link" in x)
     name, url = line.split(": ", 1)[1].rsplit(": ", 1)
     page = client.get(url.replace("http://127.0.0.1:5000", "")).get_data(as_text=True)

@@ -15,7 +15,7 @@ from checkin.digest import content
 from checkin.events import tickets
 from checkin.extensions import db
 from checkin.mail import messages as emails
-from checkin.models import Attendee, Event
+from checkin.models import Event, Guest
 from checkin.room import cards
 
 SITE = "https://checkin.example.org"
@@ -211,13 +211,13 @@ def urls_in(message) -> list[str]:
 
 
 @pytest.fixture
-def pair(app, make_event, make_attendee, set_attendee):
+def pair(app, make_event, make_guest, set_guest):
     """Two checked-in guests who met each other, both sharing contacts and wanting a digest."""
     slug = make_event()
     people = []
     for name in ("Ada Lovelace", "Grace Hopper"):
-        attendee_id, _ = make_attendee(slug, name)
-        set_attendee(
+        attendee_id, _ = make_guest(slug, name)
+        set_guest(
             attendee_id,
             checked_in=True,
             consent_findable=True,
@@ -227,7 +227,7 @@ def pair(app, make_event, make_attendee, set_attendee):
         )
         people.append(attendee_id)
     with app.app_context():
-        ada, grace = (db.session.get(Attendee, i) for i in people)
+        ada, grace = (db.session.get(Guest, i) for i in people)
         cards.record(ada, grace, uuid.uuid4().hex)
         cards.record(grace, ada, uuid.uuid4().hex)
     return people
@@ -236,7 +236,7 @@ def pair(app, make_event, make_attendee, set_attendee):
 def test_every_emailed_link_is_https(app, pair):
     """Ticket, digest and introduction: every link and List-Unsubscribe start with BASE_URL."""
     with app.app_context():
-        ada, grace = (db.session.get(Attendee, i) for i in pair)
+        ada, grace = (db.session.get(Guest, i) for i in pair)
         code = tickets.code_of(tickets.issue(ada))
         built = content.Builder(db.session.get(Event, ada.event_id)).build(ada)
         messages = [

@@ -19,7 +19,7 @@ from sqlalchemy import MetaData, func, inspect, select, text
 from checkin.events import tickets
 from checkin.extensions import db, migrate
 from checkin.mail import ticket_mail
-from checkin.models import Attendee, Event, Outbox, utcnow
+from checkin.models import Event, Guest, Outbox, utcnow
 
 NOW = utcnow().replace(tzinfo=None, microsecond=0)
 SALTS = {"ada": "a" * 32, "grace": "b" * 32, "door": "c" * 32}
@@ -168,9 +168,9 @@ def test_the_app_works_on_migrated_rows(app, client, walked):
     grace = check_in(client, tickets.derive("ticket", SALTS["grace"]))
     assert grace["result"] == "already_admitted" and grace["admitted_by"] == "Door 1"
     with app.app_context():
-        ada = db.session.get(Attendee, walked["ids"]["ada"])
+        ada = db.session.get(Guest, walked["ids"]["ada"])
         assert ada.consent_findable is True and ada.extra == {"shirt": "M"}
-        assert db.session.get(Attendee, walked["ids"]["grace"]).consent_findable is False
+        assert db.session.get(Guest, walked["ids"]["grace"]).consent_findable is False
 
 
 def test_ticket_emails_moved_into_the_outbox(app, walked):

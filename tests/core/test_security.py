@@ -16,7 +16,7 @@ from support.pages import HTMX
 
 from checkin.door import api_passes
 from checkin.extensions import db
-from checkin.models import Attendee, DoorPass, Event, utcnow
+from checkin.models import DoorPass, Event, Guest, utcnow
 
 # Blueprints anyone may reach without an organizer session (each guards itself another way:
 # sign-in is the way in, door pages and the API need a door pass, tickets need the code).
@@ -45,13 +45,13 @@ def send(client, method, path, headers=None, data=None):
 
 
 @pytest.fixture
-def world(app, client, make_event, make_attendee, make_pass):
+def world(app, client, make_event, make_guest, make_pass):
     """Two organizers, A and B, each with an event, guests (one in), a door pass and a log."""
 
     def build(email, name):
         slug = make_event(name, email=email)
-        first, first_code = make_attendee(slug, f"{name} Guest One")
-        second, second_code = make_attendee(slug, f"{name} Guest Two")
+        first, first_code = make_guest(slug, f"{name} Guest One")
+        second, second_code = make_guest(slug, f"{name} Guest Two")
         token = make_pass(slug, "Door 1")
         for code in (first_code, "garbage-code"):
             client.post(
@@ -263,8 +263,8 @@ def test_get_requests_never_change_state(app, client, sign_in, world):
     assert len(targets) >= 16
     assert snapshot(app) == before
     with app.app_context():
-        assert db.session.get(Attendee, world["a"]["attendee_id"]).checked_in_at is None
-        assert db.session.get(Attendee, world["a"]["checked_in"]).checked_in_at is not None
+        assert db.session.get(Guest, world["a"]["attendee_id"]).checked_in_at is None
+        assert db.session.get(Guest, world["a"]["checked_in"]).checked_in_at is not None
 
 
 # Headers and markup on every page
@@ -279,8 +279,8 @@ def every_response(app, client, sign_in, world) -> list:
     ]
     slug = world["a"]["slug"]
     for path, data in [
-        (f"/events/{slug}/attendees/new", {"name": "", "email": "bad"}),
-        (f"/events/{slug}/attendees/{world['a']['attendee_id']}/reissue", {}),
+        (f"/events/{slug}/guests/new", {"name": "", "email": "bad"}),
+        (f"/events/{slug}/guests/{world['a']['attendee_id']}/reissue", {}),
         (f"/events/{slug}/door-passes", {"name": ""}),
         (f"/events/{slug}/edit", {"name": "", "timezone": "Nowhere"}),
         ("/events/new", {"name": "x"}),
@@ -363,7 +363,7 @@ CACHEABLE = ("/static/", "/sw.js", "/manifest.webmanifest", "/offline")
 
 
 def test_every_page_but_static_files_and_the_shell_is_no_store(app, client, sign_in, world):
-    """Every route of the map (organizer, attendee, ticket, door, API, mail links, errors,
+    """Every route of the map (organizer, guest, ticket, door, API, mail links, errors,
     signed in or not) says Cache-Control: no-store; static files and the app shell do not."""
     replies = every_response(app, client, sign_in, world)
     again = f"/e/{world['a']['slug']}/link-again"
@@ -411,7 +411,7 @@ def test_door_pass_cannot_check_in_or_find_another_events_guests(app, client, wo
     before = snapshot(app)
     for action, guest in (("check-in", "attendee_id"), ("undo", "checked_in")):
         reply = client.post(
-            f"{door}/attendees/{world['b'][guest]}/{action}",
+            f"{door}/guests/{world['b'][guest]}/{action}",
             data={"csrf_token": token, "nonce": str(uuid.uuid4())},
             headers=HTMX,
         )
@@ -426,7 +426,7 @@ def test_door_pass_cannot_check_in_or_find_another_events_guests(app, client, wo
     assert "Bravo" not in client.get(f"{door}/search?q=bravo", headers=HTMX).get_data(as_text=True)
     with app.app_context():
         b_people = db.session.execute(
-            select(Attendee.id, Attendee.checked_in_at)
+            select(Guest.id, Guest.checked_in_at)
             .join(Event)
             .where(Event.slug == world["b"]["slug"])
         ).all()

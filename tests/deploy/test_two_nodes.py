@@ -199,7 +199,7 @@ def digests_go_out_through_the_worker(cluster, organizer, slug, inbox) -> None:
     organizer.goto(f"{cluster.base_url}/events/{slug}/digest")
     organizer.get_by_label("Yes, send the digests now").check()
     organizer.get_by_role("button", name="Send the digests now").tap()
-    expect(organizer.get_by_role("heading", name="Each attendee's digest")).to_be_visible()
+    expect(organizer.get_by_role("heading", name="Each guest's digest")).to_be_visible()
     deadline = time.monotonic() + MAIL_SECONDS
     while not inbox.to("ada@example.org") and time.monotonic() < deadline:
         time.sleep(0.25)

@@ -16,7 +16,7 @@ def inbox():
 
 
 @pytest.fixture
-def party(app, inbox, make_event, make_attendee, set_attendee):
+def party(app, inbox, make_event, make_guest, set_guest):
     """The party of support/digests.py, the app sending to the test server."""
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{inbox.port}"
-    return make_party(make_event, make_attendee, set_attendee, app)
+    return make_party(make_event, make_guest, set_guest, app)

@@ -13,14 +13,14 @@ from checkin.accounts import personal_links
 from checkin.digest import content
 from checkin.extensions import db
 from checkin.mail import links, messages
-from checkin.models import Attendee, Card, Event, utcnow
+from checkin.models import Card, Event, Guest, utcnow
 from checkin.room import cards
 
 HALL = "Watson Hall"
 
 
 @pytest.fixture
-def party(app, make_event, make_attendee, set_attendee):
+def party(app, make_event, make_guest, set_guest):
     """Ada and the people around her at Fall Reunion, plus Edsger at another event.
 
     Everyone shares Ada's hall (so matching has reasons), is checked in, findable, shares
@@ -30,9 +30,9 @@ def party(app, make_event, make_attendee, set_attendee):
 
     def add(name, slug=slug, checked_in=True, findable=True, share=True, **profile):
         first = name.split()[0].lower()
-        attendee_id, _ = make_attendee(slug, name, email=f"{first}@example.org")
+        attendee_id, _ = make_guest(slug, name, email=f"{first}@example.org")
         profile.setdefault("residence_hall", HALL)
-        set_attendee(
+        set_guest(
             attendee_id,
             checked_in=checked_in,
             consent_findable=findable,
@@ -62,8 +62,8 @@ def party(app, make_event, make_attendee, set_attendee):
     }
 
 
-def person(attendee_id) -> Attendee:
-    return db.session.get(Attendee, attendee_id)
+def person(attendee_id) -> Guest:
+    return db.session.get(Guest, attendee_id)
 
 
 def meet(party, author, subject, note="", tags=(), starred=False) -> None:
@@ -137,11 +137,11 @@ def test_my_note_is_shown_verbatim_and_theirs_never(ctx, party):
     ],
 )
 def test_contact_details_only_for_mutual_connections_who_both_share(
-    ctx, party, set_attendee, both_ways, ada_shares, grace_shares, shown
+    ctx, party, set_guest, both_ways, ada_shares, grace_shares, shown
 ):
     """Grace's email and LinkedIn show only when both recorded each other and both share."""
-    set_attendee(party["ada"], consent_share_contact=ada_shares)
-    set_attendee(party["grace"], consent_share_contact=grace_shares)
+    set_guest(party["ada"], consent_share_contact=ada_shares)
+    set_guest(party["grace"], consent_share_contact=grace_shares)
     meet(party, "ada", "grace")
     if both_ways:
         meet(party, "grace", "ada")
@@ -153,7 +153,7 @@ def test_contact_details_only_for_mutual_connections_who_both_share(
     assert ("grace@example.org" in text + html) is shown
 
 
-def test_consent_withdrawn_after_the_batch_began_removes_the_details(ctx, party, set_attendee):
+def test_consent_withdrawn_after_the_batch_began_removes_the_details(ctx, party, set_guest):
     """The Builder is made, then Grace stops sharing (committed elsewhere): her details are gone
     from Ada's digest, though this session had read her row before."""
     meet(party, "ada", "grace")
@@ -162,21 +162,19 @@ def test_consent_withdrawn_after_the_batch_began_removes_the_details(ctx, party,
     builder = content.Builder(db.session.get(Event, reader.event_id))
     assert builder.build(reader).contacts
     assert person(party["grace"]).consent_share_contact  # loaded in this session's snapshot
-    set_attendee(party["grace"], consent_share_contact=False)
+    set_guest(party["grace"], consent_share_contact=False)
     d = builder.build(reader)
     assert d.contacts == [] and d.met[0].contact is None
 
 
-def test_findable_withdrawn_after_the_batch_began_hides_work_and_suggestion(
-    ctx, party, set_attendee
-):
+def test_findable_withdrawn_after_the_batch_began_hides_work_and_suggestion(ctx, party, set_guest):
     """Grace unticks "findable" after the Builder is made: no work line, no reasons, and she is
     no longer suggested to Donald."""
     meet(party, "ada", "grace")
     reader, donald = person(party["ada"]), person(party["donald"])
     builder = content.Builder(db.session.get(Event, reader.event_id))
     assert "Grace Hopper" in names(builder.build(donald).to_meet)
-    set_attendee(party["grace"], consent_findable=False)
+    set_guest(party["grace"], consent_findable=False)
     (grace,) = builder.build(reader).met
     assert (grace.work, grace.reasons) == ("", [])
     assert "Grace Hopper" not in names(builder.build(donald).to_meet)
@@ -224,12 +222,12 @@ def test_people_to_meet_are_checked_in_findable_and_not_yet_recorded(ctx, party)
     assert links.read("meet", d.to_meet[0].meet_url.rsplit("/", 1)[1])[0] == party["ada"]
 
 
-def test_at_most_five_people_to_meet(ctx, party, make_attendee, set_attendee):
+def test_at_most_five_people_to_meet(ctx, party, make_guest, set_guest):
     """A big room still suggests five."""
     slug = db.session.get(Event, person(party["ada"]).event_id).slug
     for n in range(6):
-        extra, _ = make_attendee(slug, f"Extra Person{n}")
-        set_attendee(extra, checked_in=True, consent_findable=True, residence_hall=HALL)
+        extra, _ = make_guest(slug, f"Extra Person{n}")
+        set_guest(extra, checked_in=True, consent_findable=True, residence_hall=HALL)
     assert len(build(party).to_meet) == content.TO_MEET == 5
 
 
@@ -241,8 +239,8 @@ def test_nothing_to_say_builds_no_digest(ctx, party):
 def test_no_one_to_suggest_and_no_cards_builds_no_digest(ctx, party):
     """With everyone else gone private or out, Ada, who met no one, gets nothing."""
     event_id = person(party["ada"]).event_id
-    others = (Attendee.event_id == event_id) & (Attendee.id != party["ada"])
-    db.session.execute(update(Attendee).where(others).values(consent_findable=False))
+    others = (Guest.event_id == event_id) & (Guest.id != party["ada"])
+    db.session.execute(update(Guest).where(others).values(consent_findable=False))
     db.session.commit()
     assert build(party) is None
 
@@ -349,7 +347,7 @@ def test_the_readers_cards_are_found_through_indexes(ctx, party):
     ), steps
 
 
-def test_a_builder_refuses_another_events_attendee(ctx, party):
+def test_a_builder_refuses_another_events_guest(ctx, party):
     """Fall Reunion's Builder asked for Edsger (Spring Gala): an error, not his digest."""
     builder = content.Builder(db.session.get(Event, person(party["ada"]).event_id))
     with pytest.raises(ValueError):

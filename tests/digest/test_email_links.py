@@ -15,29 +15,29 @@ from checkin.accounts import users
 from checkin.events import events
 from checkin.extensions import db
 from checkin.mail import links
-from checkin.models import Attendee, Card, MeetRequest, Outbox
+from checkin.models import Card, Guest, MeetRequest, Outbox
 from checkin.room import cards
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
 
 @pytest.fixture
-def people(app, make_event, make_attendee, set_attendee):
+def people(app, make_event, make_guest, set_guest):
     """Ada and Grace at Fall Reunion (both want the digest), and Bob at another event."""
     slug = make_event("Fall Reunion")
-    ada, _ = make_attendee(slug, "Ada Lovelace", 2009, email="ada@example.org")
-    grace, _ = make_attendee(slug, "Grace Hopper", 1991, email="grace@example.org")
-    bob, _ = make_attendee(make_event("Spring Gala"), "Bob Other", 2001, email="bob@example.org")
+    ada, _ = make_guest(slug, "Ada Lovelace", 2009, email="ada@example.org")
+    grace, _ = make_guest(slug, "Grace Hopper", 1991, email="grace@example.org")
+    bob, _ = make_guest(make_event("Spring Gala"), "Bob Other", 2001, email="bob@example.org")
     for person in (ada, grace, bob):
-        set_attendee(person, checked_in=True, consent_digest=True, consent_share_contact=True)
+        set_guest(person, checked_in=True, consent_digest=True, consent_share_contact=True)
     return {"ada": ada, "grace": grace, "bob": bob}
 
 
 def path(app, purpose, reader_id, other_id=None) -> str:
     """The link's path, as the digest would carry it."""
     with app.test_request_context():
-        reader = db.session.get(Attendee, reader_id)
-        other = db.session.get(Attendee, other_id) if other_id else None
+        reader = db.session.get(Guest, reader_id)
+        other = db.session.get(Guest, other_id) if other_id else None
         return links.PATHS[purpose].replace("<token>", links.token(purpose, reader, other))
 
 
@@ -52,7 +52,7 @@ def snapshot(app) -> dict:
 
 def unsubscribed_at(app, attendee_id):
     with app.app_context():
-        return db.session.get(Attendee, attendee_id).unsubscribed_at
+        return db.session.get(Guest, attendee_id).unsubscribed_at
 
 
 def count(app, model, **where) -> int:
@@ -72,7 +72,7 @@ def same_page(html: str) -> str:
 
 def grace_recorded_ada(app, people):
     with app.app_context():
-        grace, ada = (db.session.get(Attendee, people[n]) for n in ("grace", "ada"))
+        grace, ada = (db.session.get(Guest, people[n]) for n in ("grace", "ada"))
         cards.record(grace, ada, "grace-met-ada", note="Talked compilers")
 
 
@@ -176,7 +176,7 @@ def forged_links(app, people) -> list[tuple[str, dict]]:
     unsubscribe, connect = path(app, "unsubscribe", ada), path(app, "connect", ada, grace)
     meet = path(app, "meet", ada, grace)
     with app.app_context():
-        other_purpose = links.token("unsubscribe", db.session.get(Attendee, ada))
+        other_purpose = links.token("unsubscribe", db.session.get(Guest, ada))
     return [
         (unsubscribe[:-3] + "abc", ONE_CLICK),  # tampered signature
         ("/mail/unsubscribe/not-a-token", ONE_CLICK),
@@ -229,7 +229,7 @@ def test_connect_back_records_once(app, client, people):
     assert count(app, Card, author_id=people["ada"], subject_id=people["grace"], via="back") == 1
     assert count(app, Card) == 2
     with app.app_context():
-        assert cards.mutual_ids(db.session.get(Attendee, people["ada"])) == {people["grace"]}
+        assert cards.mutual_ids(db.session.get(Guest, people["ada"])) == {people["grace"]}
 
 
 def test_connect_back_signs_no_one_in(app, client, people):
@@ -237,7 +237,7 @@ def test_connect_back_signs_no_one_in(app, client, people):
     grace_recorded_ada(app, people)
     press(client, path(app, "connect", people["ada"], people["grace"]))
     with app.app_context():
-        slug = db.session.get(Attendee, people["ada"]).event.slug
+        slug = db.session.get(Guest, people["ada"]).event.slug
     assert client.get(f"/e/{slug}/").status_code == 404
 
 
@@ -337,14 +337,13 @@ class Reader:
 
 
 def test_racing_mutual_wishes_queue_two_introductions_not_four(
-    app, server, people, make_attendee, inbox, smtp_url
+    app, server, people, make_guest, inbox, smtp_url
 ):
     """Pairs asking each other at the same instant: two introductions per pair, mail sent once."""
     with app.app_context():
-        slug = db.session.get(Attendee, people["ada"]).event.slug
+        slug = db.session.get(Guest, people["ada"]).event.slug
     pairs = [
-        (make_attendee(slug, f"Left {i}")[0], make_attendee(slug, f"Right {i}")[0])
-        for i in range(4)
+        (make_guest(slug, f"Left {i}")[0], make_guest(slug, f"Right {i}")[0]) for i in range(4)
     ]
     for left, right in pairs:
         readers = [
@@ -384,7 +383,7 @@ def test_pressing_a_link_too_often_is_limited(limited):
         organizer = users.create_organizer("o@example.org", PASSWORD)
         start = REUNION_START
         event = events.create_event(organizer, "Fall Reunion", "Hall", start, start, "UTC")
-        people = [Attendee(event_id=event.id, name=name) for name in ("Ada Lovelace", "Grace")]
+        people = [Guest(event_id=event.id, name=name) for name in ("Ada Lovelace", "Grace")]
         db.session.add_all(people)
         db.session.commit()
         ada, grace = (person.id for person in people)

@@ -13,19 +13,19 @@ import vobject
 from checkin.digest import content
 from checkin.extensions import db
 from checkin.mail import links, messages, transport
-from checkin.models import Attendee, Event
+from checkin.models import Event, Guest
 from checkin.room import cards
 
 
 @pytest.fixture
-def party(app, make_event, make_attendee, set_attendee):
+def party(app, make_event, make_guest, set_guest):
     """Zoë (the reader) at Réunion d'automne; Grace met her both ways and shares; Alan met
     her both ways but does not share; Barbara recorded her; Donald was in the room."""
     slug = make_event("Réunion d'automne")
 
     def add(name, email, share=True, **profile):
-        attendee_id, _ = make_attendee(slug, name, email=email)
-        set_attendee(
+        attendee_id, _ = make_guest(slug, name, email=email)
+        set_guest(
             attendee_id,
             checked_in=True,
             consent_findable=True,
@@ -47,8 +47,8 @@ def party(app, make_event, make_attendee, set_attendee):
     }
 
 
-def person(attendee_id) -> Attendee:
-    return db.session.get(Attendee, attendee_id)
+def person(attendee_id) -> Guest:
+    return db.session.get(Guest, attendee_id)
 
 
 def meet(party, author, subject, note="", tags=()) -> None:
@@ -124,7 +124,7 @@ def test_the_unsubscribe_headers_carry_the_readers_one_click_url(app, zoes):
 
 
 def test_the_message_id_is_the_same_for_the_same_reader_and_kind(app, zoes, party):
-    """Built twice: one Message-ID. Another attendee or kind: another; a test copy: fresh."""
+    """Built twice: one Message-ID. Another guest or kind: another; a test copy: fresh."""
     first, again = messages.digest(zoes)["Message-ID"], messages.digest(zoes)["Message-ID"]
     assert first == again == f"<{messages.message_id(zoes.event, zoes.reader, 'digest')}>"
     assert first.endswith("@localhost>")

@@ -10,7 +10,7 @@ from support.mailserver import free_port
 
 from checkin.extensions import db
 from checkin.mail import digest_outbox
-from checkin.models import Attendee, Event, Outbox, Suppression, utcnow
+from checkin.models import Event, Guest, Outbox, Suppression, utcnow
 
 
 def row_of(party, name: str) -> Outbox:
@@ -134,8 +134,8 @@ def test_consent_withdrawn_just_before_sending_removes_the_contact(ctx, app, par
             return
         with app.app_context():
             db.session.execute(
-                update(Attendee)
-                .where(Attendee.id == party.ids["ada"])
+                update(Guest)
+                .where(Guest.id == party.ids["ada"])
                 .values(consent_share_contact=False)
             )
             db.session.commit()
@@ -153,7 +153,7 @@ def test_consent_to_the_digest_withdrawn_before_sending_skips(ctx, party, inbox)
     """Grace unticks the digest after it was queued: she is skipped, with why."""
     queue(party)
     db.session.execute(
-        update(Attendee).where(Attendee.id == party.ids["grace"]).values(consent_digest=False)
+        update(Guest).where(Guest.id == party.ids["grace"]).values(consent_digest=False)
     )
     db.session.commit()
     digest_outbox.send_queued(party.event_id)

@@ -9,22 +9,22 @@ from sqlalchemy import func, select
 from checkin.digest import meetings
 from checkin.extensions import db
 from checkin.mail import links, subscriptions
-from checkin.models import Attendee, MeetRequest, Outbox
+from checkin.models import Guest, MeetRequest, Outbox
 from checkin.room import cards
 
 
 @pytest.fixture
-def people(app, make_event, make_attendee):
+def people(app, make_event, make_guest):
     """Ada and Grace at Fall Reunion, Bob at another event: ids by first name."""
     slug = make_event("Fall Reunion")
-    ada, _ = make_attendee(slug, "Ada Lovelace", email="ada@example.org")
-    grace, _ = make_attendee(slug, "Grace Hopper", email="grace@example.org")
-    bob, _ = make_attendee(make_event("Spring Gala"), "Bob Other", email="bob@example.org")
+    ada, _ = make_guest(slug, "Ada Lovelace", email="ada@example.org")
+    grace, _ = make_guest(slug, "Grace Hopper", email="grace@example.org")
+    bob, _ = make_guest(make_event("Spring Gala"), "Bob Other", email="bob@example.org")
     return {"ada": ada, "grace": grace, "bob": bob}
 
 
 def get(name_or_id, people):
-    return db.session.get(Attendee, people.get(name_or_id, name_or_id))
+    return db.session.get(Guest, people.get(name_or_id, name_or_id))
 
 
 def wishes() -> list[tuple[int, int]]:
@@ -60,7 +60,7 @@ def test_both_asking_is_mutual_and_queues_one_introduction_each(ctx, people, inb
 
 @pytest.mark.parametrize("pair", [("ada", "bob"), ("ada", "ada")])
 def test_wishes_stay_within_one_event_and_between_two_people(ctx, people, pair):
-    """Another event's attendee, or oneself, is refused and nothing is recorded."""
+    """Another event's guest, or oneself, is refused and nothing is recorded."""
     with pytest.raises(ValueError):
         meetings.request(get(pair[0], people), get(pair[1], people))
     assert wishes() == []
@@ -130,7 +130,7 @@ def test_unsubscribe_is_idempotent_and_undone_by_resubscribe(ctx, people):
 
 
 def test_an_unsubscribe_link_names_its_reader(app, people):
-    """reader_of() finds the attendee of a good token, None for a forged or two-person one."""
+    """reader_of() finds the guest of a good token, None for a forged or two-person one."""
     with app.test_request_context():
         ada, grace = get("ada", people), get("grace", people)
         assert subscriptions.reader_of(links.token("unsubscribe", ada)) == ada

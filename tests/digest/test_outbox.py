@@ -10,7 +10,7 @@ from support.digests import make_party
 from checkin.digest import schedule
 from checkin.extensions import db
 from checkin.mail import digest_outbox, outbox, subscriptions
-from checkin.models import Attendee, Event, Outbox, Suppression, utcnow
+from checkin.models import Event, Guest, Outbox, Suppression, utcnow
 
 
 def event_of(party) -> Event:
@@ -23,7 +23,7 @@ def row_of(party, name: str, kind: str = "digest") -> Outbox:
     )
 
 
-def test_queueing_makes_one_row_per_attendee_once(ctx, party):
+def test_queueing_makes_one_row_per_guest_once(ctx, party):
     """Five guests, five rows, the event marked queued; queueing again makes none."""
     now = utcnow()
     assert digest_outbox.queue_digests(event_of(party), now) == 5
@@ -34,7 +34,7 @@ def test_queueing_makes_one_row_per_attendee_once(ctx, party):
 
 def test_an_introduction_is_queued_once(ctx, party):
     """The same introduction queued twice makes one row, of kind match:<other id>."""
-    ada, zoe = (db.session.get(Attendee, party.ids[n]) for n in ("ada", "zoe"))
+    ada, zoe = (db.session.get(Guest, party.ids[n]) for n in ("ada", "zoe"))
     assert digest_outbox.queue_introduction(event_of(party), ada, zoe) is True
     assert digest_outbox.queue_introduction(event_of(party), ada, zoe) is False
     assert row_of(party, "ada", f"match:{zoe.id}").status == "queued"
@@ -81,9 +81,9 @@ def test_an_event_weeks_overdue_is_not_sent_by_itself(ctx, party, inbox):
     assert digest_outbox.send_due(late).sent == 0 and inbox.messages == []
 
 
-def test_one_event_at_a_time(ctx, party, inbox, make_event, make_attendee, set_attendee, app):
+def test_one_event_at_a_time(ctx, party, inbox, make_event, make_guest, set_guest, app):
     """send_due for one event sends only that event's digests."""
-    other = make_party(make_event, make_attendee, set_attendee, app, name="Spring Gala")
+    other = make_party(make_event, make_guest, set_guest, app, name="Spring Gala")
     due = schedule.digest_time(event_of(party)) + timedelta(minutes=1)
     counts = digest_outbox.send_due(due, event=db.session.get(Event, other.event_id))
     assert counts.sent == 3
@@ -93,7 +93,7 @@ def test_one_event_at_a_time(ctx, party, inbox, make_event, make_attendee, set_a
 def test_an_unsubscribed_reader_is_skipped(ctx, party, inbox):
     """Zoe unsubscribed after the digests were queued: no digest, and the row says why."""
     digest_outbox.queue_digests(event_of(party))
-    subscriptions.unsubscribe(db.session.get(Attendee, party.ids["zoe"]))
+    subscriptions.unsubscribe(db.session.get(Guest, party.ids["zoe"]))
     digest_outbox.send_queued(party.event_id)
     assert inbox.to("zoe@example.org") == []
     zoe = row_of(party, "zoe")
@@ -112,7 +112,7 @@ def test_a_suppressed_address_is_skipped(ctx, party, inbox):
 
 def test_an_introduction_goes_to_its_reader(ctx, party, inbox):
     """A match row sends the introduction: to Ada, about Zoe."""
-    ada, zoe = (db.session.get(Attendee, party.ids[n]) for n in ("ada", "zoe"))
+    ada, zoe = (db.session.get(Guest, party.ids[n]) for n in ("ada", "zoe"))
     digest_outbox.queue_introduction(event_of(party), ada, zoe)
     assert digest_outbox.send_queued(party.event_id).sent == 1
     [message] = inbox.messages
@@ -122,7 +122,7 @@ def test_an_introduction_goes_to_its_reader(ctx, party, inbox):
 
 def test_an_unsubscribed_reader_gets_no_introduction(ctx, party, inbox):
     """Unsubscribing stops introductions too."""
-    ada, zoe = (db.session.get(Attendee, party.ids[n]) for n in ("ada", "zoe"))
+    ada, zoe = (db.session.get(Guest, party.ids[n]) for n in ("ada", "zoe"))
     digest_outbox.queue_introduction(event_of(party), ada, zoe)
     subscriptions.unsubscribe(ada)
     assert digest_outbox.send_queued(party.event_id).skipped == 1 and inbox.messages == []
@@ -130,7 +130,7 @@ def test_an_unsubscribed_reader_gets_no_introduction(ctx, party, inbox):
 
 def test_a_test_copy_goes_to_the_organizer_and_leaves_no_row(ctx, party, inbox):
     """send_test mails Ada's digest to the organizer's address; the outbox stays empty."""
-    ada = db.session.get(Attendee, party.ids["ada"])
+    ada = db.session.get(Guest, party.ids["ada"])
     outcome = digest_outbox.send_test(event_of(party), ada, "organizer@example.org")
     assert outcome.ok
     [message] = inbox.messages
@@ -140,14 +140,14 @@ def test_a_test_copy_goes_to_the_organizer_and_leaves_no_row(ctx, party, inbox):
     assert db.session.scalar(select(func.count()).select_from(Outbox)) == 0
 
 
-def test_a_test_copy_is_only_of_this_events_attendees(
-    ctx, party, inbox, make_event, make_attendee, set_attendee, app
+def test_a_test_copy_is_only_of_this_events_guests(
+    ctx, party, inbox, make_event, make_guest, set_guest, app
 ):
-    """Another event's attendee cannot be previewed by mail through this event."""
+    """Another event's guest cannot be previewed by mail through this event."""
     other = make_party(
-        make_event, make_attendee, set_attendee, app, "Spring Gala", organizer="b@example.org"
+        make_event, make_guest, set_guest, app, "Spring Gala", organizer="b@example.org"
     )
-    stranger = db.session.get(Attendee, other.ids["ada"])
+    stranger = db.session.get(Guest, other.ids["ada"])
     with pytest.raises(ValueError):
         digest_outbox.send_test(event_of(party), stranger, "organizer@example.org")
     assert inbox.messages == []
@@ -155,7 +155,7 @@ def test_a_test_copy_is_only_of_this_events_attendees(
 
 def test_a_test_copy_of_nothing_says_so(ctx, party, inbox):
     """Eve has nothing to read: the test is not sent, and the outcome says why."""
-    eve = db.session.get(Attendee, party.ids["eve"])
+    eve = db.session.get(Guest, party.ids["eve"])
     outcome = digest_outbox.send_test(event_of(party), eve, "organizer@example.org")
     assert not outcome.ok and "nothing to read" in outcome.error and inbox.messages == []
 
@@ -205,11 +205,11 @@ def test_retry_queues_a_skipped_row_and_an_uncertain_one_only_with_force(ctx, pa
 
 
 def test_another_organizers_event_cannot_reach_these_rows(
-    ctx, party, inbox, make_event, make_attendee, set_attendee, app
+    ctx, party, inbox, make_event, make_guest, set_guest, app
 ):
     """retry, rows and counts are scoped to the event given: another event's row is not found."""
     other = make_party(
-        make_event, make_attendee, set_attendee, app, "Spring Gala", organizer="b@example.org"
+        make_event, make_guest, set_guest, app, "Spring Gala", organizer="b@example.org"
     )
     digest_outbox.send_now(event_of(party))
     theirs = db.session.get(Event, other.event_id)
@@ -218,7 +218,7 @@ def test_another_organizers_event_cannot_reach_these_rows(
 
 
 def test_counts_and_rows_for_the_status_page(ctx, party, inbox):
-    """counts has every status; rows lists one status by name with the attendee loaded."""
+    """counts has every status; rows lists one status by name with the guest loaded."""
     digest_outbox.send_now(event_of(party))
     counts = digest_outbox.counts(event_of(party))
     assert counts == {
@@ -230,5 +230,5 @@ def test_counts_and_rows_for_the_status_page(ctx, party, inbox):
         "uncertain": 0,
     }
     skipped = digest_outbox.rows(event_of(party), "skipped")
-    assert [r.attendee.name for r in skipped] == ["Bob Example", "Eve Example"]
+    assert [r.guest.name for r in skipped] == ["Bob Example", "Eve Example"]
     assert len(digest_outbox.rows(event_of(party), limit=2, offset=4)) == 1

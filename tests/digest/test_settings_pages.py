@@ -16,7 +16,7 @@ from support.pages import body as text
 from checkin.accounts import personal_links as links
 from checkin.extensions import db
 from checkin.mail.messages import PREVIEW_CSP
-from checkin.models import Attendee, Event, Outbox, PersonalLink, utcnow
+from checkin.models import Event, Guest, Outbox, PersonalLink, utcnow
 
 DAY_AFTER = REUNION_DAY + timedelta(days=1)  # the party ends 23:00 on 26 November in New York
 TWO_DAYS_AFTER = REUNION_DAY + timedelta(days=2)
@@ -33,13 +33,13 @@ FALL_BACK = sunday(REUNION_DAY.year + 1, 11, 1)
 
 
 @pytest.fixture
-def party(app, client, sign_in, make_event, make_attendee, set_attendee):
+def party(app, client, sign_in, make_event, make_guest, set_guest):
     """Ada, Zoe and Grace met (digests to send); Bob did not ask for one; Eve has nothing to
     read. The organizer is signed in; token is a CSRF token of that session."""
-    found = make_party(make_event, make_attendee, set_attendee, app)
+    found = make_party(make_event, make_guest, set_guest, app)
     with app.app_context():  # as sending the tickets does: each guest has a personal link
         for attendee_id in found.ids.values():
-            links.ensure(db.session.get(Attendee, attendee_id))
+            links.ensure(db.session.get(Guest, attendee_id))
     sign_in()
     found.token = csrf_token(client, "/events")
     found.base = f"/events/{found.slug}/digest"
@@ -55,7 +55,7 @@ def event_row(app, party) -> Event:
 
 
 def outbox(app, party) -> dict[str, str]:
-    """Each outbox row's status by the attendee's first name."""
+    """Each outbox row's status by the guest's first name."""
     names = {v: k for k, v in party.ids.items()}
     with app.app_context():
         found = db.session.execute(
@@ -206,7 +206,7 @@ def test_a_bad_reply_to_is_refused(app, client, party):
 # Preview
 
 
-def test_the_picker_finds_attendees_as_a_page_and_as_a_fragment(client, party):
+def test_the_picker_finds_guests_as_a_page_and_as_a_fragment(client, party):
     """The search as a whole page, and as the fragment htmx swaps in: only who matches."""
     page = text(client.get(f"{party.base}/people?q=zoe"))
     assert "Preview a digest" in page and "Zoe Example" in page and "Ada Example" not in page
@@ -313,12 +313,12 @@ def test_send_now_twice_sends_each_digest_once(app, client, party, inbox, smtp_u
 # Status
 
 
-def test_the_status_page_and_its_fragment_list_each_attendee(client, party, inbox, smtp_url):
-    """Counts and one row per attendee with the reason for a skip; the fragment is the same
+def test_the_status_page_and_its_fragment_list_each_guest(client, party, inbox, smtp_url):
+    """Counts and one row per guest with the reason for a skip; the fragment is the same
     markup without the page, and does not poll once nothing is waiting."""
     send_now(client, party)
     page = text(client.get(f"{party.base}/status"))
-    assert "<h1>Each attendee's digest</h1>" in page
+    assert "<h1>Each guest's digest</h1>" in page
     assert re.search(r'class="stat">3</span> Sent', page)
     assert "Bob Example" in page and "Did not ask for the digest." in page
     fragment = text(client.get(f"{party.base}/status", headers=HTMX))
@@ -383,7 +383,7 @@ def test_an_uncertain_digest_is_sent_only_when_forced(app, client, party, inbox,
 
 
 def row_id(app, party, who: str) -> int:
-    """The id of an attendee's digest row."""
+    """The id of a guest's digest row."""
     with app.app_context():
         return db.session.scalar(select(Outbox.id).where(Outbox.attendee_id == party.ids[who]))
 
@@ -496,10 +496,10 @@ def test_another_organizers_row_cannot_be_retried_from_my_event(
     assert state(app, party, inbox) == before
 
 
-def test_an_attendees_session_gets_nothing(app, party, sign_in_attendee, inbox, smtp_url):
+def test_an_guests_session_gets_nothing(app, party, sign_in_guest, inbox, smtp_url):
     """Signed in with Ada's personal link: every page and button sends her to sign in."""
     guest = app.test_client()
-    token = sign_in_attendee(guest, party.ids["ada"])
+    token = sign_in_guest(guest, party.ids["ada"])
     before = state(app, party, inbox)
     for path in gets(party):
         reply = guest.get(path)

@@ -20,7 +20,7 @@ from support.digests import Party, ScriptedInbox, card, make_party, start_on, st
 from checkin import tasks
 from checkin.extensions import db
 from checkin.mail import messages
-from checkin.models import Attendee, Event, Outbox, utcnow
+from checkin.models import Event, Guest, Outbox, utcnow
 
 
 @pytest.fixture
@@ -34,10 +34,10 @@ def inbox():
 
 
 @pytest.fixture
-def party(app, inbox, make_event, make_attendee, set_attendee):
+def party(app, inbox, make_event, make_guest, set_guest):
     """The party of digest_helpers: its digest time is weeks ahead (the morning after
     REUNION_DAY)."""
-    return make_party(make_event, make_attendee, set_attendee, app)
+    return make_party(make_event, make_guest, set_guest, app)
 
 
 def move_to_the_past(app, event_id: int) -> None:
@@ -54,13 +54,13 @@ def move_to_the_past(app, event_id: int) -> None:
 
 
 @pytest.fixture
-def breakfast(app, make_event, make_attendee, set_attendee):
+def breakfast(app, make_event, make_guest, set_guest):
     """Another event whose digest is due now: Early, whom the host recorded. When Early has a
     digest, the periodic run that sent it has looked at every event."""
     slug = make_event("Early Breakfast")
-    early, _ = make_attendee(slug, "Early Bird", email="early@example.org")
-    host, _ = make_attendee(slug, "Host Person", email="host@example.org")
-    set_attendee(early, consent_digest=True)
+    early, _ = make_guest(slug, "Early Bird", email="early@example.org")
+    host, _ = make_guest(slug, "Host Person", email="host@example.org")
+    set_guest(early, consent_digest=True)
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == slug))
         event.digest_at = utcnow() - timedelta(minutes=1)
@@ -185,7 +185,7 @@ def test_what_the_worker_sends_says_the_right_things_to_each_reader(
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         with app.app_context():
             event = db.session.get(Event, party.event_id)
-            reader = db.session.get(Attendee, party.ids[name])
+            reader = db.session.get(Guest, party.ids[name])
             assert message["Message-ID"] == f"<{messages.message_id(event, reader)}>"
     ada_text, ada_html, ada_cards = parts(ada)
     assert "Zoe Example" in ada_text and "zoe@example.org" in ada_text
@@ -198,14 +198,14 @@ def test_what_the_worker_sends_says_the_right_things_to_each_reader(
 
 
 def test_a_post_to_the_unsubscribe_url_stops_the_next_digest_a_get_does_not(
-    app, party, inbox, worker, tmp_path, make_event, make_attendee, set_attendee
+    app, party, inbox, worker, tmp_path, make_event, make_guest, set_guest
 ):
     """Ada's List-Unsubscribe URL from the party's digest: after a GET, the organizer's next
     event still sends her its digest; after a one-click POST (no session, no CSRF token), the
     one after that skips her, saying why."""
 
     def next_event(name: str) -> Party:
-        later = make_party(make_event, make_attendee, set_attendee, app, name=name)
+        later = make_party(make_event, make_guest, set_guest, app, name=name)
         move_to_the_past(app, later.event_id)
         tasks.send_due_digests()
         wait_for(lambda: final(app, later.event_id), f"the {name} digests", tmp_path)

@@ -4,10 +4,10 @@ import pytest
 
 
 @pytest.fixture
-def door(make_event, make_attendee, make_pass):
+def door(make_event, make_guest, make_pass):
     """An event with one guest and a door pass, and another event with its own pass."""
     slug = make_event()
-    attendee_id, code = make_attendee(slug, "Ada Lovelace", 2009)
+    attendee_id, code = make_guest(slug, "Ada Lovelace", 2009)
     other = make_event("Spring Gala")
     return {
         "slug": slug,

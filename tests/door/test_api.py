@@ -15,7 +15,7 @@ def post(client, slug, token, body, **kw):
 
 
 def test_first_scan_admits(client, door):
-    """A valid code admits the attendee and says who and by which door."""
+    """A valid code admits the guest and says who and by which door."""
     reply = post(
         client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())}
     )
@@ -160,10 +160,10 @@ def test_expired_pass_is_401(app, client, door):
     assert reply.status_code == 401
 
 
-def test_pass_reaches_only_its_own_event(client, door, make_event, make_attendee):
+def test_pass_reaches_only_its_own_event(client, door, make_event, make_guest):
     """A pass for event A cannot check in, count or list event B."""
     other = make_event("Spring Gala", email="other@example.org")
-    _, other_code = make_attendee(other, "Grace Hopper")
+    _, other_code = make_guest(other, "Grace Hopper")
     headers = {"Authorization": f"Bearer {door['token']}"}
     assert (
         post(
@@ -185,10 +185,10 @@ def test_reissued_ticket_old_code_is_revoked(app, client, door):
     with app.app_context():
         from checkin.events import tickets
         from checkin.extensions import db
-        from checkin.models import Attendee
+        from checkin.models import Guest
 
         new_code = tickets.ticket_url(
-            tickets.code_of(tickets.issue(db.session.get(Attendee, door["id"])))
+            tickets.code_of(tickets.issue(db.session.get(Guest, door["id"])))
         )
         db.session.commit()
     old = post(
@@ -199,9 +199,9 @@ def test_reissued_ticket_old_code_is_revoked(app, client, door):
     assert new.get_json()["result"] == "admitted"
 
 
-def test_stats_and_roster(client, door, make_attendee):
+def test_stats_and_roster(client, door, make_guest):
     """Stats count expected and admitted; the roster carries hashes, never codes."""
-    make_attendee(door["slug"], "Grace Hopper", 1934)
+    make_guest(door["slug"], "Grace Hopper", 1934)
     post(client, door["slug"], door["token"], {"code": door["code"], "nonce": str(uuid.uuid4())})
     headers = {"Authorization": f"Bearer {door['token']}"}
     assert client.get(f"/api/v1/events/{door['slug']}/stats", headers=headers).get_json() == {
@@ -270,7 +270,7 @@ def test_openapi_document(client):
     assert "already_admitted" in str(spec)
 
 
-def test_roster_answers_304_while_the_phone_copy_is_current(client, door, make_attendee):
+def test_roster_answers_304_while_the_phone_copy_is_current(client, door, make_guest):
     """A door phone refreshing its roster downloads it again only when something changed."""
     headers = {"Authorization": f"Bearer {door['token']}"}
     url = f"/api/v1/events/{door['slug']}/roster"
@@ -278,7 +278,7 @@ def test_roster_answers_304_while_the_phone_copy_is_current(client, door, make_a
     etag = first.headers["ETag"]
     again = client.get(url, headers={**headers, "If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
-    make_attendee(door["slug"], "Katherine Johnson", 1937)
+    make_guest(door["slug"], "Katherine Johnson", 1937)
     changed = client.get(url, headers={**headers, "If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert "Katherine Johnson" in {r["name"] for r in changed.get_json()["attendees"]}

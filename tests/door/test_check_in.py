@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from checkin.door import api_passes, check_in, passes
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Attendee, CheckInAttempt, DoorPass, utcnow
+from checkin.models import CheckInAttempt, DoorPass, Guest, utcnow
 
 
 def nonce() -> str:
@@ -19,11 +19,11 @@ def nonce() -> str:
 
 
 @pytest.fixture
-def event(make_event, make_attendee, make_pass):
+def event(make_event, make_guest, make_pass):
     """An event with two guests and two door passes; the test runs inside the app context."""
     slug = make_event()
-    ada_id, ada_code = make_attendee(slug, "Ada Lovelace", 2009, email="ada@example.org")
-    chloe_id, chloe_code = make_attendee(slug, "Chloé Ñúñez-O'Brien", 1998)
+    ada_id, ada_code = make_guest(slug, "Ada Lovelace", 2009, email="ada@example.org")
+    chloe_id, chloe_code = make_guest(slug, "Chloé Ñúñez-O'Brien", 1998)
     tokens = [make_pass(slug, "Door 1"), make_pass(slug, "Door 2")]
     return {
         "slug": slug,
@@ -49,7 +49,7 @@ def test_first_scan_admits_and_says_who(event, doors):
     assert reply["result"] == "admitted"
     assert reply["attendee"] == {"id": event["ada"][0], "name": "Ada Lovelace", "class_year": 2009}
     assert reply["admitted_by"] == "Door 1"
-    person = db.session.get(Attendee, event["ada"][0])
+    person = db.session.get(Guest, event["ada"][0])
     assert person.checked_in_at is not None
     assert person.checked_in_by_id == doors[0].id
 
@@ -88,23 +88,23 @@ def test_anything_but_a_live_code_is_unknown(event, doors, text):
     assert [a.result for a in attempts()] == ["unknown"]
 
 
-def test_another_events_code_is_unknown(event, doors, make_event, make_attendee):
+def test_another_events_code_is_unknown(event, doors, make_event, make_guest):
     """A ticket for a different event does not open this door, and admits no one."""
     other = make_event("Spring Gala", email="other@example.org")
-    other_id, other_code = make_attendee(other, "Grace Hopper")
+    other_id, other_code = make_guest(other, "Grace Hopper")
     assert check_in.check_in_scan(doors[0], other_code, nonce())["result"] == "unknown"
-    assert db.session.get(Attendee, other_id).checked_in_at is None
+    assert db.session.get(Guest, other_id).checked_in_at is None
 
 
 def test_a_replaced_ticket_is_revoked_and_the_new_one_admits(event, doors):
     """After a reissue the old code answers revoked (naming the guest); the new one admits."""
-    person = db.session.get(Attendee, event["ada"][0])
+    person = db.session.get(Guest, event["ada"][0])
     new_code = tickets.code_of(tickets.issue(person))
     db.session.commit()
     old = check_in.check_in_scan(doors[0], event["ada"][1], nonce())
     assert old["result"] == "revoked"
     assert old["attendee"]["name"] == "Ada Lovelace"
-    assert db.session.get(Attendee, event["ada"][0]).checked_in_at is None
+    assert db.session.get(Guest, event["ada"][0]).checked_in_at is None
     assert check_in.check_in_scan(doors[0], new_code, nonce())["result"] == "admitted"
 
 
@@ -141,38 +141,38 @@ def test_undo_takes_a_check_in_back_and_the_log_keeps_both(event, doors):
     check_in.check_in_scan(doors[0], event["ada"][1], nonce())
     undone = check_in.undo(doors[0], event["ada"][0], nonce())
     assert undone["result"] == "undone"
-    assert db.session.get(Attendee, event["ada"][0]).checked_in_at is None
+    assert db.session.get(Guest, event["ada"][0]).checked_in_at is None
     assert check_in.check_in_scan(doors[1], event["ada"][1], nonce())["admitted_by"] == "Door 2"
     assert [a.action for a in attempts()] == ["scan", "undo", "scan"]
 
 
-def test_undo_of_someone_at_another_event_is_unknown(event, doors, make_event, make_attendee):
+def test_undo_of_someone_at_another_event_is_unknown(event, doors, make_event, make_guest):
     """A door cannot undo another event's check-ins."""
     other = make_event("Spring Gala", email="other@example.org")
-    other_id, _ = make_attendee(other, "Grace Hopper")
+    other_id, _ = make_guest(other, "Grace Hopper")
     assert check_in.undo(doors[0], other_id, nonce())["result"] == "unknown"
 
 
 def test_picking_a_guest_from_the_list_admits_once(event, doors):
     """Check-in by search admits, a second pick says already admitted."""
     chloe = event["chloe"][0]
-    assert check_in.check_in_attendee(doors[0], chloe, nonce())["result"] == "admitted"
-    assert check_in.check_in_attendee(doors[1], chloe, nonce())["result"] == "already_admitted"
+    assert check_in.check_in_guest(doors[0], chloe, nonce())["result"] == "admitted"
+    assert check_in.check_in_guest(doors[1], chloe, nonce())["result"] == "already_admitted"
 
 
-def test_picking_another_events_guest_is_unknown(event, doors, make_event, make_attendee):
-    """An attendee id from another event is not on this door's list."""
+def test_picking_another_events_guest_is_unknown(event, doors, make_event, make_guest):
+    """A guest id from another event is not on this door's list."""
     other = make_event("Spring Gala", email="other@example.org")
-    other_id, _ = make_attendee(other, "Grace Hopper")
-    assert check_in.check_in_attendee(doors[0], other_id, nonce())["result"] == "unknown"
-    assert db.session.get(Attendee, other_id).checked_in_at is None
+    other_id, _ = make_guest(other, "Grace Hopper")
+    assert check_in.check_in_guest(doors[0], other_id, nonce())["result"] == "unknown"
+    assert db.session.get(Guest, other_id).checked_in_at is None
 
 
 def test_walk_in_registers_and_admits(event, doors):
     """A walk-in becomes a guest with a ticket and is admitted at once."""
     reply = check_in.walk_in(doors[0], "Grace Hopper", "grace@example.org", 1934, nonce())
     assert reply["result"] == "admitted"
-    person = db.session.get(Attendee, reply["attendee"]["id"])
+    person = db.session.get(Guest, reply["attendee"]["id"])
     assert (person.name, person.source, person.class_year) == ("Grace Hopper", "walk_in", 1934)
     assert tickets.current_ticket(person.id) is not None
 
@@ -183,7 +183,7 @@ def test_walk_in_sent_twice_with_one_nonce_makes_one_guest(event, doors):
     first = check_in.walk_in(doors[0], "Grace Hopper", "grace@example.org", 1934, again)
     second = check_in.walk_in(doors[0], "Grace Hopper", "grace@example.org", 1934, again)
     assert second == first
-    count = db.session.scalar(select(func.count()).where(Attendee.name == "Grace Hopper"))
+    count = db.session.scalar(select(func.count()).where(Guest.name == "Grace Hopper"))
     assert count == 1
 
 
@@ -208,10 +208,10 @@ def test_search_ignores_accents_case_and_wildcards(event, ctx, typed, found):
     assert bool(results) is found
 
 
-def test_search_finds_only_this_events_guests(event, ctx, make_event, make_attendee):
+def test_search_finds_only_this_events_guests(event, ctx, make_event, make_guest):
     """Another event's Ada is not offered at this door."""
     other = make_event("Spring Gala", email="other@example.org")
-    make_attendee(other, "Ada Byron")
+    make_guest(other, "Ada Byron")
     event_id = check_in.active_pass(event["tokens"][0]).event_id
     assert [p.name for p in check_in.search(event_id, "ada")] == ["Ada Lovelace"]
 
@@ -230,7 +230,7 @@ def test_roster_carries_hashes_of_live_codes_and_who_is_in(event, doors):
 
 def test_roster_after_a_reissue_has_only_the_new_hash(event, doors):
     """A replaced ticket's hash leaves the roster, so offline phones stop accepting it."""
-    new_code = tickets.code_of(tickets.issue(db.session.get(Attendee, event["ada"][0])))
+    new_code = tickets.code_of(tickets.issue(db.session.get(Guest, event["ada"][0])))
     db.session.commit()
     hashes = {row["code_hash"] for row in check_in.roster(doors[0].event_id)}
     assert tickets.digest(new_code) in hashes

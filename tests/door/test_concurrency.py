@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Attendee, CheckInAttempt, Event
+from checkin.models import CheckInAttempt, Event, Guest
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def guests(app, make_event, make_pass):
     with app.app_context():
         event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
         people = [
-            Attendee(event_id=event_id, name=f"Guest {i}", email=f"g{i}@example.org")
+            Guest(event_id=event_id, name=f"Guest {i}", email=f"g{i}@example.org")
             for i in range(200)
         ]
         db.session.add_all(people)
@@ -94,7 +94,7 @@ def test_two_phones_racing_over_200_codes_admit_each_guest_once(app, server, gue
     assert sum(reply["result"] == "already_admitted" for _, reply in flat) == 200
     assert len(recorded(app, result="admitted")) == 200
     with app.app_context():
-        assert db.session.scalar(select(func.count(Attendee.checked_in_at))) == 200
+        assert db.session.scalar(select(func.count(Guest.checked_in_at))) == 200
 
 
 def test_one_nonce_sent_ten_times_at_once_is_one_attempt(app, server, guests):

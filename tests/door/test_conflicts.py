@@ -23,11 +23,11 @@ def clock(moment) -> str:
 
 
 @pytest.fixture
-def event(app, make_event, make_attendee, make_pass):
+def event(app, make_event, make_guest, make_pass):
     """An event with Ada and Grace and three door passes made hours ago."""
     slug = make_event()
-    ada_id, ada = make_attendee(slug, "Ada Lovelace", 2009)
-    grace_id, grace = make_attendee(slug, "Grace Hopper", 1934)
+    ada_id, ada = make_guest(slug, "Ada Lovelace", 2009)
+    grace_id, grace = make_guest(slug, "Grace Hopper", 1934)
     tokens = [make_pass(slug, f"Door {n}") for n in (1, 2, 3)]
     passes_made_before(app, 3)
     return {"slug": slug, "ada": ada, "ada_id": ada_id, "grace": grace, "tokens": tokens}
@@ -174,13 +174,13 @@ def test_a_scan_received_on_another_day_shows_the_date(app, client, sign_in, eve
 
 
 def test_another_organizer_cannot_see_the_conflicts(
-    app, client, sign_in, event, make_event, make_attendee
+    app, client, sign_in, event, make_event, make_guest
 ):
     """The organizer of another event gets a 404 for this one and no trace of its conflicts."""
     send(client, event, 1, event["ada"], ago(10), "admitted")
     send(client, event, 2, event["ada"], ago(5), "admitted")
     other = make_event("Spring Gala", email="other@example.org")
-    make_attendee(other, "Alan Turing")
+    make_guest(other, "Alan Turing")
     assert len(found(app, event["slug"])) == 1
     assert found(app, other) == []
     sign_in(email="other@example.org")
@@ -189,9 +189,9 @@ def test_another_organizer_cannot_see_the_conflicts(
     assert "Admitted twice" not in html and "Ada Lovelace" not in html
 
 
-def test_conflict_names_and_devices_are_escaped(app, client, sign_in, event, make_attendee):
+def test_conflict_names_and_devices_are_escaped(app, client, sign_in, event, make_guest):
     """A guest name or device string with markup is shown as text."""
-    _, code = make_attendee(event["slug"], "<b>Bold</b> Guest")
+    _, code = make_guest(event["slug"], "<b>Bold</b> Guest")
     send(client, event, 1, code, ago(10), "admitted", device="<i>x</i>")
     send(client, event, 2, code, ago(5), "admitted")
     sign_in()

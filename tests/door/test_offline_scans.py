@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Attendee, CheckInAttempt, DoorPass, Event, utcnow
+from checkin.models import CheckInAttempt, DoorPass, Event, Guest, utcnow
 
 
 def iso(moment: datetime) -> str:
@@ -50,11 +50,11 @@ def passes_made_before(app, hours: float) -> None:
 
 
 @pytest.fixture
-def door(app, make_event, make_attendee, make_pass):
+def door(app, make_event, make_guest, make_pass):
     """An event with Ada and Grace and two door passes made three hours ago."""
     slug = make_event()
-    ada_id, ada = make_attendee(slug, "Ada Lovelace", 2009)
-    grace_id, grace = make_attendee(slug, "Grace Hopper", 1934)
+    ada_id, ada = make_guest(slug, "Ada Lovelace", 2009)
+    grace_id, grace = make_guest(slug, "Grace Hopper", 1934)
     one, two = make_pass(slug, "Door 1"), make_pass(slug, "Door 2")
     passes_made_before(app, 3)
     return {
@@ -71,7 +71,7 @@ def door(app, make_event, make_attendee, make_pass):
 def admission(app, attendee_id) -> tuple:
     """(checked_in_at, name of the door pass) as the database holds them."""
     with app.app_context():
-        person = db.session.get(Attendee, attendee_id)
+        person = db.session.get(Guest, attendee_id)
         return person.checked_in_at, person.checked_in_by.name if person.checked_in_by else None
 
 
@@ -282,11 +282,11 @@ def test_a_scan_arriving_after_an_undo_admits_again_at_its_own_time(app, client,
 
 
 def test_a_door_pass_cannot_post_offline_scans_to_another_event(
-    app, client, door, make_event, make_attendee
+    app, client, door, make_event, make_guest
 ):
     """Event A's pass gets 403 at event B, offline or not, and nothing is recorded."""
     other = make_event("Spring Gala", email="other@example.org")
-    other_id, other_code = make_attendee(other, "Alan Turing")
+    other_id, other_code = make_guest(other, "Alan Turing")
     reply = post(client, other, door["one"], scan(other_code, ago(5), "admitted"))
     assert reply.status_code == 403
     assert attempts(app) == []
@@ -316,7 +316,7 @@ def crowd(app, make_event, make_pass):
     with app.app_context():
         event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
         people = [
-            Attendee(event_id=event_id, name=f"Guest {i:02d}", email=f"g{i}@example.org")
+            Guest(event_id=event_id, name=f"Guest {i:02d}", email=f"g{i}@example.org")
             for i in range(GUESTS)
         ]
         db.session.add_all(people)
@@ -391,7 +391,7 @@ def test_two_outboxes_sent_at_once_leave_one_admission_at_the_earliest_scan(app,
         ]
         assert moved  # some offline scans did take an admission over, mid-race
         for i, (attendee_id, _) in enumerate(guests):
-            person = db.session.get(Attendee, attendee_id)
+            person = db.session.get(Guest, attendee_id)
             earliest = "A" if times["A"][i] < times["B"][i] else "B"
             assert person.checked_in_at == min(times["A"][i], times["B"][i])
             assert person.checked_in_by.name == ("Door 1" if earliest == "A" else "Door 2")
@@ -428,9 +428,9 @@ def test_a_bad_attendee_id_is_422(client, door, extra, message):
     assert reply.status_code == 422 and message in reply.get_json()["error"]
 
 
-def test_an_attendee_id_of_another_event_is_unknown(client, door, make_event, make_attendee):
+def test_an_attendee_id_of_another_event_is_unknown(client, door, make_event, make_guest):
     """A door pass cannot check in (or learn about) a guest of another event by id."""
-    other_id, _ = make_attendee(make_event(), "Someone Else", 2001)
+    other_id, _ = make_guest(make_event(), "Someone Else", 2001)
     body = {"attendee_id": other_id, "nonce": str(uuid.uuid4())}
     reply = post(client, door["slug"], door["one"], body)
     assert reply.status_code == 200

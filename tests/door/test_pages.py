@@ -12,15 +12,15 @@ from support.pages import HTMX, readable
 from checkin.door import passes
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Attendee, CheckInAttempt, DoorPass, utcnow
+from checkin.models import CheckInAttempt, DoorPass, Guest, utcnow
 
 
 @pytest.fixture
-def door(make_event, make_attendee, make_pass):
+def door(make_event, make_guest, make_pass):
     """An event with two guests and a door pass; the pass's pages as a dict of helpers."""
     slug = make_event()
-    ada_id, ada_code = make_attendee(slug, "Ada Lovelace", 2009)
-    grace_id, grace_code = make_attendee(slug, "Grace Hopper", 1934)
+    ada_id, ada_code = make_guest(slug, "Ada Lovelace", 2009)
+    grace_id, grace_code = make_guest(slug, "Grace Hopper", 1934)
     token = make_pass(slug, "Door 2")
     return {
         "slug": slug,
@@ -53,9 +53,9 @@ def count(app, model, **where):
 
 
 def admitted(app, attendee_id) -> bool:
-    """Whether the attendee is checked in."""
+    """Whether the guest is checked in."""
     with app.app_context():
-        return db.session.get(Attendee, attendee_id).checked_in_at is not None
+        return db.session.get(Guest, attendee_id).checked_in_at is not None
 
 
 def test_page_has_camera_code_field_search_walk_in_and_counter(client, door):
@@ -120,7 +120,7 @@ def test_unknown_code_is_not_on_the_list(door, post):
 def test_replaced_ticket_is_an_old_ticket(app, door, post):
     """A ticket that was reissued is recognised as old, and admits no one."""
     with app.app_context():
-        tickets.issue(db.session.get(Attendee, door["ada"]))
+        tickets.issue(db.session.get(Guest, door["ada"]))
         db.session.commit()
     assert "Old ticket Ada Lovelace" in readable(
         post("/check-in", code=door["ada_code"], htmx=True)
@@ -174,17 +174,17 @@ def test_search_says_when_no_one_matches(client, door):
     assert "No one on the list matches “zzz”." in readable(reply)
 
 
-def test_search_never_shows_another_events_guests(client, door, make_event, make_attendee):
+def test_search_never_shows_another_events_guests(client, door, make_event, make_guest):
     """A door pass only ever searches its own event."""
     other = make_event("Spring Gala", email="other@example.org")
-    make_attendee(other, "Adam Secret", 1999)
+    make_guest(other, "Adam Secret", 1999)
     reply = client.get(door["url"] + "/search?q=ad", headers=HTMX)
     assert "Ada Lovelace" in readable(reply) and "Adam Secret" not in readable(reply)
 
 
 def test_search_row_checks_in_and_then_shows_since_when(app, client, door, post):
     """The row's button admits the guest; searching again shows them as in."""
-    reply = post(f"/attendees/{door['grace']}/check-in", htmx=True)
+    reply = post(f"/guests/{door['grace']}/check-in", htmx=True)
     assert "Welcome, Grace Hopper ’34" in readable(reply)
     again = client.get(door["url"] + "/search?q=grace", headers=HTMX)
     assert re.search(r"Grace Hopper ’34 In since \d\d:\d\d", readable(again))
@@ -192,13 +192,13 @@ def test_search_row_checks_in_and_then_shows_since_when(app, client, door, post)
 
 
 def test_another_events_guest_cannot_be_checked_in_or_undone(
-    app, door, post, make_event, make_attendee
+    app, door, post, make_event, make_guest
 ):
     """Ids of other events' guests are 404 at this door, and nothing changes."""
     other = make_event("Spring Gala", email="other@example.org")
-    stranger, _ = make_attendee(other, "Adam Secret", 1999)
-    assert post(f"/attendees/{stranger}/check-in", htmx=True).status_code == 404
-    assert post(f"/attendees/{stranger}/undo", htmx=True).status_code == 404
+    stranger, _ = make_guest(other, "Adam Secret", 1999)
+    assert post(f"/guests/{stranger}/check-in", htmx=True).status_code == 404
+    assert post(f"/guests/{stranger}/undo", htmx=True).status_code == 404
     assert not admitted(app, stranger)
 
 
@@ -206,7 +206,7 @@ def test_another_events_guest_cannot_be_checked_in_or_undone(
 def test_undo_returns_the_guest_to_not_checked_in(app, door, post, htmx):
     """Undo on a welcome takes the check-in back."""
     post("/check-in", code=door["ada_code"], htmx=True)
-    reply = post(f"/attendees/{door['ada']}/undo", htmx=htmx)
+    reply = post(f"/guests/{door['ada']}/undo", htmx=htmx)
     assert reply.status_code == 200
     assert "Check-in undone Ada Lovelace" in readable(reply)
     assert not admitted(app, door["ada"])
@@ -216,7 +216,7 @@ def test_welcome_offers_undo_and_other_results_do_not(door, post):
     """Only an admission can be undone from the result."""
     welcome = post("/check-in", code=door["ada_code"], htmx=True).get_data(as_text=True)
     already = post("/check-in", code=door["ada_code"], htmx=True).get_data(as_text=True)
-    assert f"/attendees/{door['ada']}/undo" in welcome
+    assert f"/guests/{door['ada']}/undo" in welcome
     assert "/undo" not in already
 
 
@@ -232,7 +232,7 @@ def test_walk_in_registers_checks_in_and_brings_a_fresh_form(app, door, post):
     assert 'id="walk-in"' in html and 'hx-swap-oob="innerHTML"' in html
     assert "Welcome, Katherine Johnson ’37" in readable(reply)
     assert 'value="Katherine Johnson"' not in html  # the form comes back empty
-    assert count(app, Attendee, name="Katherine Johnson", source="walk_in") == 1
+    assert count(app, Guest, name="Katherine Johnson", source="walk_in") == 1
     assert "3 of 3 checked in" not in readable(reply)  # no counter in the fragment; it polls
     assert "Print badge" in readable(reply)
 
@@ -243,8 +243,8 @@ def test_walk_in_without_javascript_offers_the_badge_too(app, door, post):
     assert reply.status_code == 200
     assert "Welcome, Mary Jackson" in readable(reply) and "Print badge" in readable(reply)
     with app.app_context():
-        person = db.session.scalars(select(Attendee).filter_by(name="Mary Jackson")).one()
-    assert f"/attendees/{person.id}/badge.pdf" in reply.get_data(as_text=True)
+        person = db.session.scalars(select(Guest).filter_by(name="Mary Jackson")).one()
+    assert f"/guests/{person.id}/badge.pdf" in reply.get_data(as_text=True)
     assert "Print badge" not in readable(post("/check-in", code="NOT-A-CODE"))
 
 
@@ -253,7 +253,7 @@ def test_walk_in_double_tap_adds_one_guest(app, door, post):
     fields = {"name": "Dorothy Vaughan", "class_year": "1929", "nonce": str(uuid.uuid4())}
     post("/walk-in", fields, htmx=True)
     post("/walk-in", fields, htmx=True)
-    assert count(app, Attendee, name="Dorothy Vaughan") == 1
+    assert count(app, Guest, name="Dorothy Vaughan") == 1
 
 
 @pytest.mark.parametrize("htmx", [False, True])
@@ -263,7 +263,7 @@ def test_walk_in_without_a_name_is_422_with_the_form(app, door, post, htmx):
     assert reply.status_code == 422
     assert "This field is required." in readable(reply)
     assert "Invalid email address." in readable(reply)
-    assert count(app, Attendee) == 2
+    assert count(app, Guest) == 2
 
 
 def test_counter_fragment_counts_who_is_in(client, door, post):

@@ -1,4 +1,4 @@
-"""Exports: the organizer's attendance and networking CSVs, an attendee's own cards and contacts;
+"""Exports: the organizer's attendance and networking CSVs, a guest's own cards and contacts;
 opened as a spreadsheet would (BOM, CSV reader), hostile text defused, each kept to its owner."""
 
 import csv
@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 
 from checkin.door import passes
 from checkin.extensions import db
-from checkin.models import Attendee, Card, Event
+from checkin.models import Card, Event, Guest
 from checkin.room import cards
 
 ALPHA_NOTE = "A-note-about-C-5d1f"  # A's own note: in A's export, nowhere else
@@ -35,7 +35,7 @@ HOSTILE = [
 
 
 @pytest.fixture
-def world(app, make_event, make_attendee, set_attendee):
+def world(app, make_event, make_guest, set_guest):
     """Alpha (organizer A): Ada, Bob, Carol, Dan; Ada in at 18:03 by "North door". A = Ada has
     cards of Carol (mutual, both share contact) and Dan (mutual, Dan shares nothing), Bob one
     of Ada. Bravo (organizer B): Xavier with a card of Yara."""
@@ -50,15 +50,15 @@ def world(app, make_event, make_attendee, set_attendee):
         ("x", "Xavier Xu", bravo),
         ("y", "Yara Young", bravo),
     ):
-        ids[key], _ = make_attendee(slug, name, email=f"{key}@example.org")
-    set_attendee(ids["a"], consent_share_contact=True)
-    set_attendee(ids["c"], consent_share_contact=True, consent_findable=True, employer="Acme")
-    set_attendee(ids["c"], networking_email="carol@work.example", role="CTO")
-    set_attendee(ids["d"], employer="Hidden Corp", linkedin_url="https://linkedin.com/in/dan")
+        ids[key], _ = make_guest(slug, name, email=f"{key}@example.org")
+    set_guest(ids["a"], consent_share_contact=True)
+    set_guest(ids["c"], consent_share_contact=True, consent_findable=True, employer="Acme")
+    set_guest(ids["c"], networking_email="carol@work.example", role="CTO")
+    set_guest(ids["d"], employer="Hidden Corp", linkedin_url="https://linkedin.com/in/dan")
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == alpha))
         north = passes.create(event, "North door", 24)
-        ada = db.session.get(Attendee, ids["a"])
+        ada = db.session.get(Guest, ids["a"])
         ada.checked_in_at = datetime.combine(REUNION_DAY, time(23, 3), tzinfo=UTC)  # 18:03 EST
         ada.checked_in_by_id = north.id
         db.session.commit()
@@ -77,7 +77,7 @@ def world(app, make_event, make_attendee, set_attendee):
 def record(app, author_id, subject_id, note="", **fields) -> int:
     """A card, its note stored as given (no form cleaning), so any text can reach an export."""
     with app.app_context():
-        me, them = db.session.get(Attendee, author_id), db.session.get(Attendee, subject_id)
+        me, them = db.session.get(Guest, author_id), db.session.get(Guest, subject_id)
         card = cards.record(me, them, str(uuid.uuid4()), **fields).card
         db.session.get(Card, card.id).note = note
         db.session.commit()
@@ -105,9 +105,9 @@ def organizer(client, sign_in):
 
 
 @pytest.fixture
-def ada(client, world, sign_in_attendee):
-    """The client signed in as Ada, an attendee of Alpha."""
-    sign_in_attendee(client, world["ids"]["a"])
+def ada(client, world, sign_in_guest):
+    """The client signed in as Ada, a guest of Alpha."""
+    sign_in_guest(client, world["ids"]["a"])
     return client
 
 
@@ -146,18 +146,18 @@ def test_a_download_is_an_uncached_attachment(world, organizer):
 
 @pytest.mark.parametrize(("value", "expected"), HOSTILE)
 def test_hostile_guest_names_are_defused_in_attendance(
-    app, world, organizer, database_url, set_attendee, value, expected
+    app, world, organizer, database_url, set_guest, value, expected
 ):
     """A guest named like a formula, markup or control characters reads back as safe text."""
     skip_nul_on_postgres(database_url, value)
-    set_attendee(world["ids"]["b"], name=value, email=value)
+    set_guest(world["ids"]["b"], name=value, email=value)
     rows = as_dicts(read(organizer.get(f"/events/{world['alpha']}/attendance.csv")))
     assert len(rows) == 4
     hostile = [r for r in rows if r["Name"] == expected]
     assert hostile and hostile[0]["Email"] == expected
 
 
-def test_an_export_is_one_query_whatever_the_size(app, world, organizer, make_attendee):
+def test_an_export_is_one_query_whatever_the_size(app, world, organizer, make_guest):
     """Ten times the guests, the same number of queries: none per row; the body streams."""
     path = f"/events/{world['alpha']}/networking.csv"
 
@@ -176,7 +176,7 @@ def test_an_export_is_one_query_whatever_the_size(app, world, organizer, make_at
 
     small = queries()
     for n in range(40):
-        make_attendee(world["alpha"], f"Guest {n:02d}")
+        make_guest(world["alpha"], f"Guest {n:02d}")
     assert queries() == small
 
 
@@ -212,7 +212,7 @@ def test_the_summary_holds_no_note(app, world, organizer, note):
     assert "Carol Chen" in text
 
 
-# The attendee's own export
+# The guest's own export
 
 
 def test_my_cards_are_mine_only_with_my_notes(world, ada):
@@ -240,11 +240,11 @@ def test_role_and_contact_only_where_allowed(world, ada):
 
 @pytest.mark.parametrize(("value", "expected"), HOSTILE)
 def test_hostile_notes_and_names_are_defused_in_my_cards(
-    app, world, ada, database_url, set_attendee, value, expected
+    app, world, ada, database_url, set_guest, value, expected
 ):
     """My note and their name, however hostile, read back defused and otherwise intact."""
     skip_nul_on_postgres(database_url, value)
-    set_attendee(world["ids"]["d"], name=value)
+    set_guest(world["ids"]["d"], name=value)
     with app.app_context():
         card = db.session.scalar(select(Card).where(Card.subject_id == world["ids"]["d"]))
         card.note = value
@@ -266,9 +266,9 @@ def test_my_contacts_file_holds_only_shared_contacts(world, ada):
     assert "Dan" not in reply.get_data(as_text=True)
 
 
-def test_no_contacts_until_i_share_mine(world, ada, set_attendee):
+def test_no_contacts_until_i_share_mine(world, ada, set_guest):
     """With Ada's own sharing off, her files carry no one's contact details."""
-    set_attendee(world["ids"]["a"], consent_share_contact=False)
+    set_guest(world["ids"]["a"], consent_share_contact=False)
     assert ada.get(f"/e/{world['alpha']}/my-contacts.vcf").data == b""
     rows = as_dicts(read(ada.get(f"/e/{world['alpha']}/my-cards.csv")))
     assert all(r["Email"] == r["LinkedIn"] == "" for r in rows)
@@ -277,7 +277,7 @@ def test_no_contacts_until_i_share_mine(world, ada, set_attendee):
 # Each export to its owner
 
 ORGANIZER_EXPORTS = ("attendance.csv", "networking.csv")
-ATTENDEE_EXPORTS = ("my-cards.csv", "my-contacts.vcf")
+GUEST_EXPORTS = ("my-cards.csv", "my-contacts.vcf")
 
 
 @pytest.mark.parametrize("export", ORGANIZER_EXPORTS)
@@ -289,18 +289,18 @@ def test_another_organizers_event_is_not_found(world, client, sign_in, export):
 
 
 @pytest.mark.parametrize("export", ORGANIZER_EXPORTS)
-def test_organizer_exports_need_an_organizer(world, client, sign_in_attendee, export):
-    """Signed out, or signed in as an attendee, the organizer's exports send to sign-in."""
+def test_organizer_exports_need_an_organizer(world, client, sign_in_guest, export):
+    """Signed out, or signed in as a guest, the organizer's exports send to sign-in."""
     path = f"/events/{world['alpha']}/{export}"
     assert client.get(path).location.startswith("/sign-in?next=")
-    sign_in_attendee(client, world["ids"]["a"])
+    sign_in_guest(client, world["ids"]["a"])
     reply = client.get(path)
     assert reply.status_code == 302 and reply.location.startswith("/sign-in?next=")
 
 
-@pytest.mark.parametrize("export", ATTENDEE_EXPORTS)
-def test_attendee_exports_need_that_events_attendee(world, client, sign_in, export):
-    """Signed out, or as the event's organizer, an attendee's export is not found."""
+@pytest.mark.parametrize("export", GUEST_EXPORTS)
+def test_guest_exports_need_that_events_guest(world, client, sign_in, export):
+    """Signed out, or as the event's organizer, a guest's export is not found."""
     path = f"/e/{world['alpha']}/{export}"
     assert client.get(path).status_code == 404
     assert sign_in().status_code == 302
@@ -308,8 +308,8 @@ def test_attendee_exports_need_that_events_attendee(world, client, sign_in, expo
     assert reply.status_code == 404 and ALPHA_NOTE.encode() not in reply.data
 
 
-@pytest.mark.parametrize("export", ATTENDEE_EXPORTS)
-def test_an_attendee_cannot_export_another_event(world, ada, export):
+@pytest.mark.parametrize("export", GUEST_EXPORTS)
+def test_an_guest_cannot_export_another_event(world, ada, export):
     """Ada asking for Bravo's export gets 404, never Xavier's cards."""
     reply = ada.get(f"/e/{world['bravo']}/{export}")
     assert reply.status_code == 404 and b"Yara" not in reply.data
@@ -337,7 +337,7 @@ def test_a_half_read_download_leaves_no_session_behind(app, world, organizer):
     with app.app_context():
         event_id = db.session.scalar(select(Event.id).where(Event.slug == world["alpha"]))
         db.session.add_all(
-            Attendee(event_id=event_id, name=f"Guest {n:04d}", email=f"g{n}@example.org")
+            Guest(event_id=event_id, name=f"Guest {n:04d}", email=f"g{n}@example.org")
             for n in range(600)
         )
         db.session.commit()

@@ -12,7 +12,7 @@ from support.pages import HTMX, readable
 from checkin.door import check_in
 from checkin.events import guests, tickets
 from checkin.extensions import db
-from checkin.models import Attendee, DoorPass, Event, Ticket
+from checkin.models import DoorPass, Event, Guest, Ticket
 
 # make_event's start: 18:00 in New York (EST, UTC-5, every late November)
 NEW_YORK_18H = datetime.combine(REUNION_DAY, time(23, 0), tzinfo=UTC)
@@ -54,7 +54,7 @@ def count(app, model, **where) -> int:
 def admit(app, attendee_id, at, pass_name="Door 2"):
     """Mark a guest checked in at a moment, by a (new) pass of their event."""
     with app.app_context():
-        person = db.session.get(Attendee, attendee_id)
+        person = db.session.get(Guest, attendee_id)
         door_pass = db.session.scalar(select(DoorPass).where(DoorPass.name == pass_name))
         if door_pass is None:
             door_pass = DoorPass(
@@ -151,10 +151,10 @@ def test_failed_edit_changes_nothing(app, client, org):
 # Arrivals
 
 
-def test_event_page_shows_the_count_and_an_accessible_chart(app, client, org, make_attendee):
+def test_event_page_shows_the_count_and_an_accessible_chart(app, client, org, make_guest):
     """ "1 of 2 checked in", and an SVG chart with a role, a title and a text summary."""
-    ada, _ = make_attendee(org.slug, "Ada Lovelace")
-    make_attendee(org.slug, "Grace Hopper")
+    ada, _ = make_guest(org.slug, "Ada Lovelace")
+    make_guest(org.slug, "Grace Hopper")
     admit(app, ada, NEW_YORK_18H + timedelta(minutes=25))
     reply = client.get(org.url)
     html = reply.get_data(as_text=True)
@@ -178,13 +178,13 @@ def test_arrivals_fragment_for_htmx_and_full_page_without(client, org):
     assert "<html" in page and 'id="arrivals"' in page and 'id="guests"' in page
 
 
-def test_arrivals_count_per_ten_minutes_on_the_local_clock(app, ctx, make_event, make_attendee):
+def test_arrivals_count_per_ten_minutes_on_the_local_clock(app, ctx, make_event, make_guest):
     """Buckets start on the venue's clock (18:00, 18:10 ...) and count each check-in once."""
     slug = make_event(timezone="Asia/Kolkata")  # UTC+05:30: local and UTC minutes differ
     start = datetime.combine(REUNION_DAY, time(12, 30), tzinfo=UTC)  # 18:00 in Kolkata
     for minutes in (1, 5, 9, 25):
-        admit(app, make_attendee(slug)[0], start + timedelta(minutes=minutes))
-    make_attendee(slug)
+        admit(app, make_guest(slug)[0], start + timedelta(minutes=minutes))
+    make_guest(slug)
     event = db.session.scalar(select(Event).where(Event.slug == slug))
     result = guests.arrivals(event)
     assert (result.expected, result.admitted, result.minutes) == (5, 4, 10)
@@ -195,10 +195,10 @@ def test_arrivals_count_per_ten_minutes_on_the_local_clock(app, ctx, make_event,
     assert labels == ["18:00", "19:00", "20:00", "21:00", "22:00"]  # round hours, not every 80 min
 
 
-def test_early_arrivals_widen_the_chart(app, ctx, make_event, make_attendee):
+def test_early_arrivals_widen_the_chart(app, ctx, make_event, make_guest):
     """Someone let in before the start still shows, in a bucket of their own."""
     slug = make_event()
-    admit(app, make_attendee(slug)[0], NEW_YORK_18H - timedelta(minutes=42))
+    admit(app, make_guest(slug)[0], NEW_YORK_18H - timedelta(minutes=42))
     event = db.session.scalar(select(Event).where(Event.slug == slug))
     result = guests.arrivals(event)
     assert result.start == NEW_YORK_18H - timedelta(minutes=50)
@@ -224,19 +224,19 @@ def test_no_arrivals_yet_says_so(client, org):
 # The guest list
 
 
-def test_guest_list_says_who_checked_in_whom_and_when(app, client, org, make_attendee):
+def test_guest_list_says_who_checked_in_whom_and_when(app, client, org, make_guest):
     """Each guest shows name, class year, email and "18:25 by Door 2" or "not yet"."""
-    ada, _ = make_attendee(org.slug, "Ada Lovelace", 2009, email="ada@example.org")
-    make_attendee(org.slug, "Grace Hopper", 1934, email="grace@example.org")
+    ada, _ = make_guest(org.slug, "Ada Lovelace", 2009, email="ada@example.org")
+    make_guest(org.slug, "Grace Hopper", 1934, email="grace@example.org")
     admit(app, ada, NEW_YORK_18H + timedelta(minutes=25), "Door 2")
     page = readable(client.get(org.url))
     assert "Ada Lovelace 2009 ada@example.org Ticket of Ada Lovelace 18:25 by Door 2" in page
     assert "Grace Hopper 1934 grace@example.org Ticket of Grace Hopper not yet" in page
 
 
-def test_guest_list_links_each_ticket_page(app, client, org, make_attendee):
+def test_guest_list_links_each_ticket_page(app, client, org, make_guest):
     """The organizer can open or copy each guest's ticket link from the list."""
-    _, code = make_attendee(org.slug, "Ada Lovelace")
+    _, code = make_guest(org.slug, "Ada Lovelace")
     html = client.get(org.url).get_data(as_text=True)
     assert f'href="{code}"' in html
     assert client.get(code.replace("http://127.0.0.1:5000", "")).status_code == 200
@@ -248,7 +248,7 @@ def crowd(app, org):
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == org.slug))
         people = [
-            Attendee(
+            Guest(
                 event_id=event.id,
                 name=f"Guest {i:03d}",
                 email=f"g{i}@example.org",
@@ -256,9 +256,7 @@ def crowd(app, org):
             )
             for i in range(120)
         ]
-        people.append(
-            Attendee(event_id=event.id, name="Zoë Ó Súilleabháin", email="zoe@example.org")
-        )
+        people.append(Guest(event_id=event.id, name="Zoë Ó Súilleabháin", email="zoe@example.org"))
         db.session.add_all(people)
         db.session.commit()
     return org
@@ -329,7 +327,7 @@ def test_twenty_thousand_guests_never_load_at_once(app, client, org):
     with app.app_context():
         event_id = db.session.scalar(select(Event.id).where(Event.slug == org.slug))
         db.session.execute(
-            insert(Attendee),
+            insert(Guest),
             [
                 {
                     "event_id": event_id,
@@ -353,9 +351,9 @@ def test_twenty_thousand_guests_never_load_at_once(app, client, org):
 # The door's log
 
 
-def test_recent_attempts_show_time_door_result_and_name(app, client, org, make_attendee, make_pass):
+def test_recent_attempts_show_time_door_result_and_name(app, client, org, make_guest, make_pass):
     """Scans appear newest first: who, or "unknown code" for a code not on the list."""
-    _, code = make_attendee(org.slug, "Ada Lovelace")
+    _, code = make_guest(org.slug, "Ada Lovelace")
     token = make_pass(org.slug, "Door 3")
     for scanned in (code, "NOT-A-REAL-CODE", code):
         client.post(
@@ -380,7 +378,7 @@ def test_attempts_fragment_polls_and_page_is_whole(client, org):
     assert "<html" in client.get(org.url + "/attempts").get_data(as_text=True)
 
 
-def test_log_keeps_to_the_last_fifty(app, client, org, make_attendee, make_pass):
+def test_log_keeps_to_the_last_fifty(app, client, org, make_guest, make_pass):
     """Sixty attempts show as fifty rows."""
     make_pass(org.slug, "Door 1")
     with app.app_context():
@@ -413,7 +411,7 @@ def test_add_a_guest_by_hand(app, client, org):
     reply = org.post(org.url + "/attendees/new", GUEST)
     assert reply.status_code == 302
     with app.app_context():
-        person = db.session.scalar(select(Attendee).where(Attendee.name == "Katherine Johnson"))
+        person = db.session.scalar(select(Guest).where(Guest.name == "Katherine Johnson"))
         assert (person.email, person.class_year, person.source) == (
             "kat@example.org",
             1937,
@@ -448,58 +446,58 @@ def test_bad_guest_form_keeps_what_was_typed(app, client, org, change, message):
     assert reply.status_code == 422
     assert message in readable(reply)
     assert 'value="Baker House"' in reply.get_data(as_text=True)
-    assert count(app, Attendee) == 0
+    assert count(app, Guest) == 0
 
 
-def test_same_email_twice_is_refused(app, client, org, make_attendee):
+def test_same_email_twice_is_refused(app, client, org, make_guest):
     """Two guests on one list cannot share an email address (case ignored)."""
-    make_attendee(org.slug, "Ada Lovelace", email="kat@example.org")
+    make_guest(org.slug, "Ada Lovelace", email="kat@example.org")
     reply = org.post(org.url + "/attendees/new", GUEST)
     assert reply.status_code == 422
     assert "Ada Lovelace already uses this email on the guest list." in readable(reply)
-    assert count(app, Attendee) == 1
+    assert count(app, Guest) == 1
 
 
-def test_edit_a_guest(app, client, org, make_attendee):
+def test_edit_a_guest(app, client, org, make_guest):
     """Edits are saved; the ticket and check-in state stay."""
-    guest, code = make_attendee(org.slug, "Kat Johnson")
-    reply = org.post(f"{org.url}/attendees/{guest}", {**GUEST, "willing_to_mentor": ""})
+    guest, code = make_guest(org.slug, "Kat Johnson")
+    reply = org.post(f"{org.url}/guests/{guest}", {**GUEST, "willing_to_mentor": ""})
     assert reply.status_code == 302
     with app.app_context():
-        person = db.session.get(Attendee, guest)
+        person = db.session.get(Guest, guest)
         assert person.name == "Katherine Johnson" and person.willing_to_mentor is None
     assert "Saved." in readable(client.get(reply.location))
     assert client.get(code.replace("http://127.0.0.1:5000", "")).status_code == 200
 
 
-def test_edit_form_shows_the_stored_profile(app, client, org, make_attendee):
+def test_edit_form_shows_the_stored_profile(app, client, org, make_guest):
     """The edit page shows the guest's details and Yes/No answers as stored."""
     org.post(org.url + "/attendees/new", GUEST)
     with app.app_context():
-        guest = db.session.scalar(select(Attendee.id))
-    html = client.get(f"{org.url}/attendees/{guest}").get_data(as_text=True)
+        guest = db.session.scalar(select(Guest.id))
+    html = client.get(f"{org.url}/guests/{guest}").get_data(as_text=True)
     assert 'value="Chess Club; Rowing"' in html
     assert re.search(r'<option selected value="yes">Yes</option>', html)
     assert re.search(r'<option selected value="no">No</option>', html)
 
 
-def test_editing_to_another_guests_email_is_refused(app, client, org, make_attendee):
+def test_editing_to_another_guests_email_is_refused(app, client, org, make_guest):
     """Changing an email to one already on the list answers 422 and saves nothing."""
-    make_attendee(org.slug, "Ada Lovelace", email="kat@example.org")
-    guest, _ = make_attendee(org.slug, "Kat Johnson", email="kj@example.org")
-    reply = org.post(f"{org.url}/attendees/{guest}", GUEST)
+    make_guest(org.slug, "Ada Lovelace", email="kat@example.org")
+    guest, _ = make_guest(org.slug, "Kat Johnson", email="kj@example.org")
+    reply = org.post(f"{org.url}/guests/{guest}", GUEST)
     assert reply.status_code == 422
     with app.app_context():
-        assert db.session.get(Attendee, guest).name == "Kat Johnson"
+        assert db.session.get(Guest, guest).name == "Kat Johnson"
 
 
 # Reissuing a ticket
 
 
-def test_reissue_needs_the_box_ticked(app, client, org, make_attendee):
+def test_reissue_needs_the_box_ticked(app, client, org, make_guest):
     """Without confirming, nothing changes and the page says what to do."""
-    guest, code = make_attendee(org.slug)
-    reply = org.post(f"{org.url}/attendees/{guest}/reissue", {})
+    guest, code = make_guest(org.slug)
+    reply = org.post(f"{org.url}/guests/{guest}/reissue", {})
     assert reply.status_code == 422
     assert "Tick the box to confirm." in readable(reply)
     assert client.get(code.replace("http://127.0.0.1:5000", "")).status_code == 200
@@ -507,11 +505,11 @@ def test_reissue_needs_the_box_ticked(app, client, org, make_attendee):
 
 
 def test_reissue_makes_a_new_code_and_the_old_one_stops_working(
-    app, client, org, make_attendee, make_pass
+    app, client, org, make_guest, make_pass
 ):
     """After reissuing, the old QR answers "revoked" at the door and the new one admits."""
-    guest, old = make_attendee(org.slug)
-    reply = org.post(f"{org.url}/attendees/{guest}/reissue", {"confirm": "y"})
+    guest, old = make_guest(org.slug)
+    reply = org.post(f"{org.url}/guests/{guest}/reissue", {"confirm": "y"})
     assert reply.status_code == 302
     page = client.get(reply.location)
     assert "New ticket issued" in readable(page)
@@ -567,7 +565,7 @@ def test_bad_door_pass_form_is_refused(app, client, org, data):
     assert count(app, DoorPass) == 0
 
 
-def test_pass_list_shows_expiry_and_last_use(app, client, org, make_attendee, make_pass):
+def test_pass_list_shows_expiry_and_last_use(app, client, org, make_guest, make_pass):
     """The list says when each pass expires and when it last scanned ("never" before)."""
     make_pass(org.slug, "Door 1")
     assert re.search(
@@ -618,21 +616,21 @@ def test_import_link_appears_when_the_import_is_installed(app, client, org):
 
 
 def test_replacing_a_personal_link_ends_the_old_one_and_its_sessions(
-    app, client, org, make_attendee, sign_in_attendee
+    app, client, org, make_guest, sign_in_guest
 ):
     """A forwarded email: the new link signs in, the old one and the phone using it are out."""
     from checkin.accounts import personal_links
 
-    guest, _ = make_attendee(org.slug, "Ada Lovelace")
+    guest, _ = make_guest(org.slug, "Ada Lovelace")
     phone = app.test_client()
-    sign_in_attendee(phone, guest)  # makes the first link and signs in with it
+    sign_in_guest(phone, guest)  # makes the first link and signs in with it
     with app.app_context():
         old = personal_links.token_of(personal_links.current(guest))
     home = f"/e/{org.slug}/"
     assert phone.get(home).status_code == 200
-    assert org.post(f"{org.url}/attendees/{guest}/relink", {}).status_code == 422
+    assert org.post(f"{org.url}/guests/{guest}/relink", {}).status_code == 422
     assert phone.get(home).status_code == 200  # unconfirmed: nothing changed
-    reply = org.post(f"{org.url}/attendees/{guest}/relink", {"confirm": "y"})
+    reply = org.post(f"{org.url}/guests/{guest}/relink", {"confirm": "y"})
     assert reply.status_code == 302
     page = client.get(reply.location).get_data(as_text=True)
     assert "New personal link made" in page
@@ -646,14 +644,14 @@ def test_replacing_a_personal_link_ends_the_old_one_and_its_sessions(
 
 
 def test_another_organizer_cannot_replace_a_guests_link(
-    app, org, make_attendee, make_organizer, sign_in
+    app, org, make_guest, make_organizer, sign_in
 ):
     """Organizer B gets 404 on A's guest, and A's guest keeps the link."""
     from checkin.accounts import personal_links
 
-    guest, _ = make_attendee(org.slug, "Ada Lovelace")
+    guest, _ = make_guest(org.slug, "Ada Lovelace")
     with app.app_context():
-        from checkin.models import Attendee as A
+        from checkin.models import Guest as A
 
         before = personal_links.token_of(personal_links.ensure(db.session.get(A, guest)))
     make_organizer("b@example.org")
@@ -661,7 +659,7 @@ def test_another_organizer_cannot_replace_a_guests_link(
     sign_in("b@example.org", test_client=other)
     token = csrf_token(other, "/events")
     reply = other.post(
-        f"{org.url}/attendees/{guest}/relink", data={"csrf_token": token, "confirm": "y"}
+        f"{org.url}/guests/{guest}/relink", data={"csrf_token": token, "confirm": "y"}
     )
     assert reply.status_code == 404
     with app.app_context():

@@ -7,14 +7,14 @@ import pytest
 from sqlalchemy import func, select
 
 from checkin.extensions import db
-from checkin.models import Attendee, Ticket
+from checkin.models import Guest, Ticket
 
 DATA = Path(__file__).parents[1] / "data"
 EVENTBRITE = str(DATA / "eventbrite-attendee-summary.csv")
 GOOGLE_FORMS = str(DATA / "google-forms-rsvp.csv")
 
 
-def count(app, model=Attendee) -> int:
+def count(app, model=Guest) -> int:
     """How many rows of a model there are."""
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
@@ -84,7 +84,7 @@ def test_map_overrides_a_column(app, runner, slug):
     )
     assert report["valid"] == report["created"] == 240
     with runner.app.app_context():
-        refunded = db.session.scalar(select(Attendee).where(Attendee.name == "Łukasz O'Brien"))
+        refunded = db.session.scalar(select(Guest).where(Guest.name == "Łukasz O'Brien"))
         assert refunded.extra["Attendee Status"] == "Refunded"
 
 
@@ -163,7 +163,7 @@ def test_json_reports_row_errors_and_created_for_a_hostile_file(app, runner, slu
     report = json.loads(run(runner, slug, str(path), "--commit", "--json").output)
     assert report["created"] == report["valid"] == 3 and count(app) == 3
     with runner.app.app_context():
-        names = set(db.session.scalars(select(Attendee.name)))
+        names = set(db.session.scalars(select(Guest.name)))
     assert names == {"Zoë Çelik", '=HYPERLINK("http://evil.example")', "<script>alert(1)</script>"}
 
 

@@ -16,7 +16,7 @@ from checkin.extensions import db
 from checkin.imports import guest_list
 from checkin.imports.files import FileProblem, read_table
 from checkin.imports.values import class_year, yes_no
-from checkin.models import Attendee, Event, Ticket
+from checkin.models import Event, Guest, Ticket
 
 DATA = Path(__file__).parents[1] / "data"
 EVENTBRITE = DATA / "eventbrite-attendee-summary.csv"
@@ -50,12 +50,12 @@ def commit_of(event, data: bytes, overrides=None) -> guest_list.Preview:
     return guest_list.commit(event, table, guest_list.choose_mapping(table.headers, overrides))
 
 
-def attendee_count() -> int:
-    return db.session.scalar(select(func.count(Attendee.id)))
+def guest_count() -> int:
+    return db.session.scalar(select(func.count(Guest.id)))
 
 
-def person(name: str) -> Attendee:
-    return db.session.scalar(select(Attendee).where(Attendee.name == name))
+def person(name: str) -> Guest:
+    return db.session.scalar(select(Guest).where(Guest.name == name))
 
 
 # The three real exports
@@ -96,7 +96,7 @@ def test_eventbrite_export_imports_attending_and_skips_refunded_and_transferred(
         "Registration status is “Transferred”.",
     }
     assert any(i.row == 7 and "Refunded" in i.message for i in result.skipped)  # Łukasz O'Brien
-    assert attendee_count() == 228
+    assert guest_count() == 228
     assert db.session.scalar(select(func.count(Ticket.id))) == 228
     assert person("Łukasz O'Brien") is None and person("Renée Müller") is None
 
@@ -147,7 +147,7 @@ def test_google_forms_export_reads_apostrophe_years(event):
 def test_plain_list_imports_names_and_emails(event):
     """A plain name,email list (CRLF line ends) imports all 25 with accents intact."""
     result = commit_of(event, PLAIN.read_bytes())
-    assert result.valid == 25 and attendee_count() == 25
+    assert result.valid == 25 and guest_count() == 25
     assert person("Gökhan Smith").email == "gokhan.smith67@example.org"
     assert person("Gökhan Smith").class_year is None
 
@@ -160,7 +160,7 @@ def test_importing_the_same_file_twice_adds_nobody_new(event):
     assert again.duplicates[0].message == "Already on the guest list (same email)."
     with pytest.raises(guest_list.ImportRefused):
         commit_of(event, EVENTBRITE.read_bytes())
-    assert attendee_count() == 228
+    assert guest_count() == 228
 
 
 def test_guests_already_on_another_event_are_not_duplicates(event, make_event):
@@ -198,7 +198,7 @@ def test_two_columns_for_one_field_is_a_problem_and_commits_nothing(event):
     assert "Only one column can be Email; now “name”, “email” are." in result.problems
     with pytest.raises(guest_list.ImportRefused):
         guest_list.commit(event, table, mapping)
-    assert attendee_count() == 0
+    assert guest_count() == 0
 
 
 def test_a_mapping_without_a_name_is_a_problem(event):
@@ -211,7 +211,7 @@ def test_consent_question_maps_to_consent_profile(event):
     """A Yes/No question about showing the profile becomes consent_profile."""
     data = csv_bytes(
         [
-            ["Name", "Email", "May other attendees see your profile?"],
+            ["Name", "Email", "May other guests see your profile?"],
             ["Ada Lovelace", "ada@example.org", "Yes"],
             ["Grace Hopper", "grace@example.org", "No"],
             ["Alan Turing", "alan@example.org", "Maybe later"],
@@ -224,7 +224,7 @@ def test_consent_question_maps_to_consent_profile(event):
     assert person("Grace Hopper").consent_profile is False
     alan = person("Alan Turing")
     assert alan.consent_profile is None
-    assert alan.extra == {"May other attendees see your profile?": "Maybe later"}
+    assert alan.extra == {"May other guests see your profile?": "Maybe later"}
     assert person("Mary Somerville").consent_profile is None
 
 
@@ -232,7 +232,7 @@ def test_consent_answer_prefills_findable_and_nothing_else(event):
     """A yes makes the guest findable; sharing contact details and the digest stay unticked."""
     data = csv_bytes(
         [
-            ["Name", "May other attendees see your profile?"],
+            ["Name", "May other guests see your profile?"],
             ["Ada Lovelace", "Yes"],
             ["Grace Hopper", "No"],
             ["Alan Turing", ""],
@@ -384,7 +384,7 @@ def test_emails_are_stored_lower_case_and_compared_without_case(event):
 
 def test_an_email_already_on_the_list_in_another_case_is_a_duplicate(event):
     """Someone added by hand as Ada@Example.ORG is already there when the file says ada@…."""
-    db.session.add(Attendee(event_id=event.id, name="Ada", email="Ada@Example.ORG"))
+    db.session.add(Guest(event_id=event.id, name="Ada", email="Ada@Example.ORG"))
     db.session.commit()
     data = csv_bytes([["name", "email"], ["Ada Lovelace", "ada@example.org"], ["Bob", ""]])
     result = preview_of(event, data)
@@ -714,7 +714,7 @@ def test_blank_headers_get_column_numbers():
 def test_formula_looking_cells_are_stored_as_plain_text(event, cell):
     """Cells that look like spreadsheet formulas are text: stored exactly, never evaluated."""
     commit_of(event, csv_bytes([["name", "major"], [cell, cell]]))
-    stored = db.session.scalar(select(Attendee))
+    stored = db.session.scalar(select(Guest))
     assert stored.name == cell and stored.major == cell
 
 
@@ -722,7 +722,7 @@ def test_markup_in_names_is_stored_as_text(event):
     """Script tags and htmx attributes in a name are kept as the literal text typed."""
     name = '<script>alert(1)</script><b hx-get="/events" hx-trigger="load">Bob</b>'
     commit_of(event, csv_bytes([["name"], [name]]))
-    assert db.session.scalar(select(Attendee.name)) == name
+    assert db.session.scalar(select(Guest.name)) == name
 
 
 def test_very_long_cells_are_row_errors(event):
@@ -789,13 +789,13 @@ def test_twenty_thousand_rows_preview_and_commit_in_seconds(event):
     committed = time.perf_counter()
     print(f"20,000 rows: preview {previewed - started:.2f} s, commit {committed - previewed:.2f} s")
     assert result.valid == 20_000
-    assert attendee_count() == 20_000
+    assert guest_count() == 20_000
     assert db.session.scalar(select(func.count(Ticket.id))) == 20_000
     assert previewed - started < 15 and committed - previewed < 30
 
 
 def test_a_failure_while_writing_leaves_nothing_behind(event, monkeypatch):
-    """All or nothing: if tickets cannot be issued, no attendee is left either."""
+    """All or nothing: if tickets cannot be issued, no guest is left either."""
 
     def broken(*_args):
         raise RuntimeError("disk full")
@@ -803,7 +803,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(event, monkeypatch):
     monkeypatch.setattr(tickets, "issue_first", broken)
     with pytest.raises(RuntimeError):
         commit_of(event, PLAIN.read_bytes())
-    assert attendee_count() == 0
+    assert guest_count() == 0
 
 
 def test_commit_writes_exactly_the_preview_it_is_given(event):
@@ -812,7 +812,7 @@ def test_commit_writes_exactly_the_preview_it_is_given(event):
     mapping = guest_list.choose_mapping(table.headers)
     shown = guest_list.preview(event, table, mapping).fingerprint
     assert len(shown) == 32
-    assert guest_list.commit(event, table, mapping, shown).valid == 25 and attendee_count() == 25
+    assert guest_list.commit(event, table, mapping, shown).valid == 25 and guest_count() == 25
 
 
 @pytest.mark.parametrize("change", ["mapping", "list", "file"])
@@ -824,20 +824,18 @@ def test_commit_refuses_when_anything_differs_from_the_preview(event, change):
     if change == "mapping":
         mapping = ["name", "extra"]
     elif change == "list":
-        db.session.add(
-            Attendee(event_id=event.id, name="Early", email="Gokhan.Smith67@example.org")
-        )
+        db.session.add(Guest(event_id=event.id, name="Early", email="Gokhan.Smith67@example.org"))
         db.session.commit()
     else:
         table.rows[0][1][0] = "Mallory"
-    before = attendee_count()
+    before = guest_count()
     with pytest.raises(guest_list.PreviewChanged, match="changed since this preview"):
         guest_list.commit(event, table, mapping, shown)
-    assert attendee_count() == before
+    assert guest_count() == before
 
 
 def test_preview_writes_nothing(event):
     """Previewing a file, however often, adds no one."""
     for _ in range(2):
         assert preview_of(event, EVENTBRITE.read_bytes()).valid == 228
-    assert attendee_count() == 0
+    assert guest_count() == 0

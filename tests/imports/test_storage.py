@@ -17,14 +17,14 @@ from checkin import config, create_app, tasks
 from checkin.accounts import users
 from checkin.extensions import db
 from checkin.imports import storage
-from checkin.models import Attendee, Event, GuestImport, utcnow
+from checkin.models import Event, Guest, GuestImport, utcnow
 
 DATA = Path(__file__).parents[1] / "data"
 EVENTBRITE = (DATA / "eventbrite-attendee-summary.csv").read_bytes()
 PLAIN = (DATA / "plain-name-email.csv").read_bytes()
 
 
-def count(app, model=Attendee) -> int:
+def count(app, model=Guest) -> int:
     """How many rows of a model there are."""
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))

@@ -15,7 +15,7 @@ from support.pages import HTMX, readable
 
 from checkin.extensions import db
 from checkin.imports import storage
-from checkin.models import Attendee, GuestImport, Ticket, utcnow
+from checkin.models import Guest, GuestImport, Ticket, utcnow
 
 DATA = Path(__file__).parents[1] / "data"
 EVENTBRITE = DATA / "eventbrite-attendee-summary.csv"
@@ -29,7 +29,7 @@ def kept_files(app) -> list[bytes]:
         return list(db.session.scalars(kept))
 
 
-def count(app, model=Attendee) -> int:
+def count(app, model=Guest) -> int:
     """How many rows of a model there are."""
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
@@ -102,7 +102,7 @@ def test_upload_form_is_a_real_multipart_form(org):
 
 
 def test_upload_shows_the_preview_and_writes_nothing(app, org):
-    """An Eventbrite export previews with counts, mapping and rows; no attendee is added."""
+    """An Eventbrite export previews with counts, mapping and rows; no guest is added."""
     preview_url = org.start(EVENTBRITE.read_bytes())
     response = org.client.get(preview_url)
     page = readable(response)
@@ -295,11 +295,11 @@ def test_a_mapping_changed_after_the_preview_imports_nothing(app, org):
     assert '<option value="extra" selected>' in response.get_data(as_text=True)
 
 
-def test_guests_added_after_the_preview_make_the_confirm_refuse(app, org, make_attendee):
+def test_guests_added_after_the_preview_make_the_confirm_refuse(app, org, make_guest):
     """Someone added by hand meanwhile (email in another case): the old preview's 25 is stale."""
     preview_url = org.start(PLAIN.read_bytes())
     shown = org.previewed(preview_url)
-    make_attendee(org.slug, "Gökhan Smith", email="Gokhan.Smith67@Example.ORG")
+    make_guest(org.slug, "Gökhan Smith", email="Gokhan.Smith67@Example.ORG")
     response = org.post(preview_url + "/confirm", {"preview": shown})
     page = readable(response)
     assert response.status_code == 422 and CHANGED in page
@@ -326,7 +326,7 @@ def test_another_upload_meanwhile_does_not_change_what_a_token_imports(app, org)
     org.start(b"name,email\nMallory,mallory@example.org\n")
     assert org.confirm(first).status_code == 303
     with app.app_context():
-        names = set(db.session.scalars(select(Attendee.name)))
+        names = set(db.session.scalars(select(Guest.name)))
     assert len(names) == 25 and "Mallory" not in names
 
 

@@ -13,7 +13,7 @@ from support.mailserver import free_port
 from checkin import tasks
 from checkin.extensions import db
 from checkin.mail import ticket_mail
-from checkin.models import Attendee, Event, Outbox
+from checkin.models import Event, Guest, Outbox
 
 GUESTS = [
     ("Ada Lovelace", "ada@example.org"),
@@ -23,13 +23,13 @@ GUESTS = [
 
 
 @pytest.fixture
-def party(app, client, sign_in, make_event, make_attendee):
+def party(app, client, sign_in, make_event, make_guest):
     """An event with three guests who have an email and one who has none; organizer signed in."""
     slug = make_event("Fall Reunion")
-    ids = {email: make_attendee(slug, name, email=email)[0] for name, email in GUESTS}
-    no_email, _ = make_attendee(slug, "Alan Turing")
+    ids = {email: make_guest(slug, name, email=email)[0] for name, email in GUESTS}
+    no_email, _ = make_guest(slug, "Alan Turing")
     with app.app_context():
-        db.session.execute(update(Attendee).where(Attendee.id == no_email).values(email=""))
+        db.session.execute(update(Guest).where(Guest.id == no_email).values(email=""))
         db.session.commit()
     sign_in()
     return {"slug": slug, "ids": ids, "token": csrf_token(client, f"/events/{slug}")}
@@ -43,7 +43,7 @@ def send(client, party, scope="unsent", nonce=None, **extra):
 
 def email_one(client, party, email: str):
     """Press "Email the ticket" on one guest's page."""
-    path = f"/events/{party['slug']}/attendees/{party['ids'][email]}/ticket-mail"
+    path = f"/events/{party['slug']}/guests/{party['ids'][email]}/ticket-mail"
     return client.post(path, data={"csrf_token": party["token"], "nonce": uuid.uuid4().hex})
 
 
@@ -59,7 +59,7 @@ def ticket_urls(app, slug) -> dict[str, str]:
     from checkin.events import tickets
 
     with app.app_context():
-        people = db.session.scalars(select(Attendee).join(Event).where(Event.slug == slug))
+        people = db.session.scalars(select(Guest).join(Event).where(Event.slug == slug))
         return {
             p.email: tickets.ticket_url(tickets.code_of(tickets.current_ticket(p.id)))
             for p in people
@@ -158,9 +158,9 @@ def test_emailing_everyone_again_needs_a_tick(client, party, inbox, smtp_url):
 
 
 def test_one_guests_ticket_from_their_page(app, client, party, inbox, smtp_url):
-    """The attendee page emails that guest alone, and shows when it went."""
+    """The guest page emails that guest alone, and shows when it went."""
     ada = party["ids"]["ada@example.org"]
-    path = f"/events/{party['slug']}/attendees/{ada}"
+    path = f"/events/{party['slug']}/guests/{ada}"
     assert "Not emailed yet." in page(client, path)
     reply = client.post(
         f"{path}/ticket-mail", data={"csrf_token": party["token"], "nonce": uuid.uuid4().hex}
@@ -206,8 +206,8 @@ def test_a_bad_address_fails_on_its_own(app, client, party, inbox, smtp_url):
     """An address that is no address fails with that reason; the others still go."""
     with app.app_context():
         db.session.execute(
-            update(Attendee)
-            .where(Attendee.id == party["ids"]["zoe@example.org"])
+            update(Guest)
+            .where(Guest.id == party["ids"]["zoe@example.org"])
             .values(email="zoe at example")
         )
         db.session.commit()
@@ -273,14 +273,14 @@ def test_sent_mail_pages_show_the_kept_messages(client, party):
 
 
 def test_organizers_read_only_their_own_events_mail(
-    app, client, party, sign_in, make_event, make_attendee
+    app, client, party, sign_in, make_event, make_guest
 ):
     """Organizer B sees none of A's mail: not in B's list, and A's pages answer 404."""
     send(client, party)
     a_outbox = page(client, f"/events/{party['slug']}/mail")
     message = re.search(rf"/events/{party['slug']}/mail/[0-9TZ]+-[0-9a-f]+", a_outbox).group(0)
     b_slug = make_event("Spring Gala", email="b@example.org")
-    make_attendee(b_slug, "Bea Bravo", email="bea@example.org")
+    make_guest(b_slug, "Bea Bravo", email="bea@example.org")
     b = app.test_client()
     sign_in(email="b@example.org", test_client=b)
     for path in (

@@ -59,10 +59,10 @@ def inbox():
 
 
 @pytest.fixture
-def party(app, client, sign_in, make_event, make_attendee):
+def party(app, client, sign_in, make_event, make_guest):
     """An event with three guests; the organizer is signed in. Returns what the tests need."""
     slug = make_event("Fall Reunion")
-    urls = {email: make_attendee(slug, email=email)[1] for email in GUESTS}
+    urls = {email: make_guest(slug, email=email)[1] for email in GUESTS}
     sign_in()
     with app.app_context():
         event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
@@ -127,9 +127,9 @@ def killed_mid_batch(app, client, party, inbox, worker, tmp_path):
     return party
 
 
-def send_to_a_late_guest(app, party, make_attendee, tmp_path, inbox) -> None:
+def send_to_a_late_guest(app, party, make_guest, tmp_path, inbox) -> None:
     """Queue one more guest's ticket and wait for it: the new worker has done what came before."""
-    late, _ = make_attendee(party["slug"], "Late Guest", email="late@example.org")
+    late, _ = make_guest(party["slug"], "Late Guest", email="late@example.org")
     with app.app_context():
         queued = ticket_mail.queue(db.session.get(Event, party["event_id"]), [late], False, "")
     tasks.send_tickets(party["event_id"], queued)
@@ -140,26 +140,26 @@ def send_to_a_late_guest(app, party, make_attendee, tmp_path, inbox) -> None:
 
 @pytest.mark.parametrize("queue", ["file"], indirect=True)
 def test_a_rerun_after_a_killed_worker_sends_nothing_twice(
-    app, killed_mid_batch, inbox, make_attendee, tmp_path
+    app, killed_mid_batch, inbox, make_guest, tmp_path
 ):
     """Running the killed batch's task again (a retry) claims nothing already claimed."""
     assert len(inbox.messages) == 2
     with app.app_context():
         ids = list(db.session.scalars(select(Outbox.attendee_id)))
     tasks.send_tickets(killed_mid_batch["event_id"], ids)
-    send_to_a_late_guest(app, killed_mid_batch, make_attendee, tmp_path, inbox)
+    send_to_a_late_guest(app, killed_mid_batch, make_guest, tmp_path, inbox)
     copies = Counter(m["To"].addresses[0].addr_spec for m in inbox.messages)
     assert max(copies.values()) == 1 and copies["late@example.org"] == 1
 
 
 @pytest.mark.parametrize("queue", ["file"], indirect=True)
 def test_after_a_killed_worker_the_new_one_sends_the_half_sent_ticket(
-    app, client, killed_mid_batch, inbox, make_attendee, tmp_path
+    app, client, killed_mid_batch, inbox, make_guest, tmp_path
 ):
     """The ticket the killed worker was sending is queued again by the new worker as it starts
     and sent: the count shows every guest sent and nothing waiting, "Send tickets" finds no one
     left, and every guest ends with exactly one."""
-    send_to_a_late_guest(app, killed_mid_batch, make_attendee, tmp_path, inbox)
+    send_to_a_late_guest(app, killed_mid_batch, make_guest, tmp_path, inbox)
     wait_for(lambda: set(statuses(app).values()) == {"sent"}, "every ticket sent", tmp_path)
     with app.app_context():
         summary = ticket_mail.summary(db.session.get(Event, killed_mid_batch["event_id"]))

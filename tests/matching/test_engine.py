@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from checkin.extensions import db
 from checkin.matching.engine import SAMPLE, Matcher, Profile, load_profiles, mentoring, profile_of
-from checkin.models import Attendee
+from checkin.models import Guest
 
 _ids = itertools.count(1000)
 
@@ -281,10 +281,10 @@ def test_suggestions_carry_two_or_three_reasons():
 
 
 def test_profiles_load_from_one_event(app, ctx, make_event):
-    """load_profiles reads one event's attendees, with tags parsed, and nobody else."""
+    """load_profiles reads one event's guests, with tags parsed, and nobody else."""
     slugs = make_event("Reunion"), make_event("Gala")
     mine, other = (_event_id(slug) for slug in slugs)
-    person = Attendee(
+    person = Guest(
         event_id=mine,
         name="Maya Chen",
         class_year=2009,
@@ -296,7 +296,7 @@ def test_profiles_load_from_one_event(app, ctx, make_event):
         major=" Economics ",
         city="Boston",
     )
-    db.session.add_all([person, Attendee(event_id=other, name="Not Me")])
+    db.session.add_all([person, Guest(event_id=other, name="Not Me")])
     db.session.commit()
     (profile,) = load_profiles(mine)
     assert profile == profile_of(person)

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from checkin.extensions import db
 from checkin.matching import tags
-from checkin.models import Attendee, Event
+from checkin.models import Event, Guest
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_split_and_join_round_trip(text):
 
 @pytest.fixture
 def two_events(app, make_event):
-    """Two events with attendees who typed tags; returns the two event ids."""
+    """Two events with guests who typed tags; returns the two event ids."""
     slugs = make_event("Reunion"), make_event("Gala")
     with app.app_context():
         first, second = (
@@ -98,7 +98,7 @@ def two_events(app, make_event):
             (second, "film; finland; FinTech", "finding investors", "", True),
         ]
         db.session.add_all(
-            Attendee(
+            Guest(
                 event_id=event,
                 name="P",
                 interests=interests,
@@ -122,7 +122,7 @@ def test_suggest_ranks_the_events_tags_by_use(app, two_events):
 
 
 def test_suggest_never_shows_another_events_tags(app, two_events):
-    """Another event's tags and non-findable attendees' tags never appear."""
+    """Another event's tags and non-findable guests' tags never appear."""
     first, _ = two_events
     with app.app_context():
         everything = tags.suggest(first, "", "interests", limit=50)

@@ -17,14 +17,14 @@ from checkin import create_app
 from checkin.accounts import personal_links
 from checkin.config import TestConfig as RestoredConfig
 from checkin.extensions import db
-from checkin.models import Attendee, Card, CheckInAttempt
+from checkin.models import Card, CheckInAttempt, Guest
 
 
 @pytest.fixture
-def before(app, make_event, make_attendee, set_attendee, make_pass):
+def before(app, make_event, make_guest, set_guest, make_pass):
     """The party (cards, digest readers), a guest not yet in, and a door pass: all pre-backup."""
-    party = make_party(make_event, make_attendee, set_attendee, app)
-    guest_id, code = make_attendee(party.slug, "Nia Newcomer", 2020)
+    party = make_party(make_event, make_guest, set_guest, app)
+    guest_id, code = make_guest(party.slug, "Nia Newcomer", 2020)
     return {"party": party, "guest": guest_id, "code": code, "token": make_pass(party.slug)}
 
 
@@ -97,10 +97,10 @@ def test_a_restored_backup_admits_records_cards_and_sends_digests(
 
 
 def sign_in(app, client, attendee_id) -> str:
-    """Sign the client in as the attendee (as their link's POST would); a CSRF token back."""
+    """Sign the client in as the guest (as their link's POST would); a CSRF token back."""
     with app.app_context():
-        link = personal_links.ensure(db.session.get(Attendee, attendee_id))
-        user_id = f"attendee:{attendee_id}:{link.id}"
+        link = personal_links.ensure(db.session.get(Guest, attendee_id))
+        user_id = f"guest:{attendee_id}:{link.id}"
     with client.session_transaction() as session:
         session["_user_id"], session["_fresh"] = user_id, True
     html = client.get("/sign-in").get_data(as_text=True)

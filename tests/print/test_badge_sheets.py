@@ -20,7 +20,7 @@ from support.badge_pdfs import (
 from checkin.events import tickets
 from checkin.extensions import db
 from checkin.imports import storage
-from checkin.models import Attendee, Event, utcnow
+from checkin.models import Event, Guest, utcnow
 from checkin.print import badges, fit, pool, qr
 from checkin.print.layouts import LAYOUTS, Line
 
@@ -44,10 +44,10 @@ PAGE_SIZES = {
 
 
 @pytest.fixture
-def seven(make_event, make_attendee):
+def seven(make_event, make_guest):
     """An event with seven guests whose names need Latin, Greek and Cyrillic; slug and QR texts."""
     slug = make_event()
-    urls = [make_attendee(slug, name=name, class_year=2009)[1] for name in SEVEN]
+    urls = [make_guest(slug, name=name, class_year=2009)[1] for name in SEVEN]
     return slug, urls
 
 
@@ -59,7 +59,7 @@ def render(slug: str, layout: str, path: Path, **options) -> Path:
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-def test_every_qr_scans_back_to_its_attendees_ticket(app, seven, tmp_path, layout):
+def test_every_qr_scans_back_to_its_guests_ticket(app, seven, tmp_path, layout):
     """Each page, rendered at 150 dpi, gives back every guest's ticket URL once, and no other."""
     slug, urls = seven
     with app.app_context():
@@ -112,7 +112,7 @@ def test_badge_says_first_name_full_name_year_and_employer(app, make_event, tmp_
     slug = make_event(name="Spring Gala")
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == slug))
-        person = Attendee(event_id=event.id, name="Grace Hopper", class_year=1934)
+        person = Guest(event_id=event.id, name="Grace Hopper", class_year=1934)
         person.employer = "US Navy"
         db.session.add(person)
         db.session.flush()
@@ -122,10 +122,10 @@ def test_badge_says_first_name_full_name_year_and_employer(app, make_event, tmp_
     assert text(pdf) == "Spring Gala Grace Grace Hopper \u201934 US Navy"
 
 
-def test_markup_in_names_prints_as_typed(app, make_event, make_attendee, tmp_path):
+def test_markup_in_names_prints_as_typed(app, make_event, make_guest, tmp_path):
     """A name with HTML in it is escaped: it prints literally and changes nothing else."""
     slug = make_event()
-    make_attendee(slug, name='Ana <b>Bold</b> & "Co" <img src=x>')
+    make_guest(slug, name='Ana <b>Bold</b> & "Co" <img src=x>')
     with app.app_context():
         pdf = render(slug, "label", tmp_path / "markup.pdf")
     assert text(pdf) == 'Fall Reunion Ana Ana <b>Bold</b> & "Co" <img src=x> \u201909'
@@ -140,11 +140,11 @@ LONG_NAMES = [
 
 
 @pytest.mark.parametrize("layout", ["label", "a6-4"])
-def test_long_names_stay_inside_their_badge(app, make_event, make_attendee, tmp_path, layout):
+def test_long_names_stay_inside_their_badge(app, make_event, make_guest, tmp_path, layout):
     """Long names shrink or wrap within the padding and never run into the QR code."""
     slug = make_event(name="The Annual Reunion Dinner of the Classes of 1975 to 2025, Gala Edition")
     for name in LONG_NAMES:
-        make_attendee(slug, name=name)
+        make_guest(slug, name=name)
     with app.app_context():
         pdf = render(slug, layout, tmp_path / "long.pdf")
     sheet = LAYOUTS[layout]
@@ -209,7 +209,7 @@ def _children() -> list[str]:
     return [pid for task in tasks.iterdir() for pid in (task / "children").read_text().split()]
 
 
-def test_attendee_without_a_ticket_gets_a_badge_without_a_code(app, seven, tmp_path):
+def test_guest_without_a_ticket_gets_a_badge_without_a_code(app, seven, tmp_path):
     """A revoked ticket: the badge still has the name, and no QR code that would be refused."""
     slug, urls = seven
     with app.app_context():
@@ -221,13 +221,13 @@ def test_attendee_without_a_ticket_gets_a_badge_without_a_code(app, seven, tmp_p
     assert SEVEN[0] in text(pdf)
 
 
-def test_only_the_events_own_guests(app, seven, make_event, make_attendee):
+def test_only_the_events_own_guests(app, seven, make_event, make_guest):
     """A guest of another event is refused, not printed under this event's name."""
     other = make_event(name="Other Event", email="other@example.org")
-    stranger_id, _ = make_attendee(other, name="Eve Stranger")
+    stranger_id, _ = make_guest(other, name="Eve Stranger")
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == seven[0]))
-        people = badges.guest_list(event) + [db.session.get(Attendee, stranger_id)]
+        people = badges.guest_list(event) + [db.session.get(Guest, stranger_id)]
         with pytest.raises(ValueError, match="Eve Stranger"):
             badges.render_badges(people, event)
 
@@ -242,11 +242,11 @@ def test_unknown_layout_and_nobody(app, seven):
             badges.render_badges([], event)
 
 
-def test_query_results_work_as_attendees(app, seven, tmp_path):
-    """Rows from db.session.execute(select(Attendee)) render like a list of attendees."""
+def test_query_results_work_as_guests(app, seven, tmp_path):
+    """Rows from db.session.execute(select(Guest)) render like a list of guests."""
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == seven[0]))
-        rows = db.session.execute(select(Attendee).where(Attendee.event_id == event.id))
+        rows = db.session.execute(select(Guest).where(Guest.event_id == event.id))
         pdf = tmp_path / "rows.pdf"
         pdf.write_bytes(badges.render_badges(rows, event, "a6-4"))
     assert pages(pdf) == 2

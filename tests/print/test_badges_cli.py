@@ -5,12 +5,12 @@ from support.badge_pdfs import decoded_qr_codes, page_size, pages, text
 
 
 @pytest.fixture
-def party(make_event, make_attendee):
+def party(make_event, make_guest):
     """An event with seven guests; its slug and their ticket URLs."""
     slug = make_event()
     names = ["Ada Lovelace", "Zoë Brennan", "Νίκος Ιωάννου", "Дмитрий Орлов"]
     names += ["Gökhan Yılmaz", "Łukasz Nowak", "Seán Ó Súilleabháin"]
-    return slug, [make_attendee(slug, name=name)[1] for name in names]
+    return slug, [make_guest(slug, name=name)[1] for name in names]
 
 
 def run(runner, *args):

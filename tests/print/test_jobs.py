@@ -15,7 +15,7 @@ from support.pages import HTMX, readable
 
 from checkin.door import check_in, passes
 from checkin.extensions import db
-from checkin.models import Attendee, BadgeJob, DoorPass, Event, utcnow
+from checkin.models import BadgeJob, DoorPass, Event, Guest, utcnow
 from checkin.print import jobs as badge_jobs
 from checkin.print import rendering
 
@@ -29,12 +29,12 @@ def pages(pdf: bytes, tmp_path) -> int:
 
 
 @pytest.fixture
-def party(app, client, sign_in, make_event, make_attendee):
+def party(app, client, sign_in, make_event, make_guest):
     """Alpha (organizer A, signed in): Ada Lovelace, Grace Hopper, Alan Turing; Bravo belongs to
     organizer B with one guest."""
     slug = make_event("Alpha Reunion")
     ids = {
-        key: make_attendee(slug, name)[0]
+        key: make_guest(slug, name)[0]
         for key, name in (
             ("ada", "Ada Lovelace"),
             ("grace", "Grace Hopper"),
@@ -42,7 +42,7 @@ def party(app, client, sign_in, make_event, make_attendee):
         )
     }
     bravo = make_event("Bravo Reunion", email="b@example.org")
-    ids["xavier"], _ = make_attendee(bravo, "Xavier Xu")
+    ids["xavier"], _ = make_guest(bravo, "Xavier Xu")
     sign_in()
     return {"slug": slug, "bravo": bravo, "ids": ids, "token": csrf_token(client, "/events")}
 
@@ -66,9 +66,9 @@ def make(client, party, selection="everyone", layout="letter-6", **fields):
     return client.post(f"/events/{party['slug']}/badges", data=data)
 
 
-def add_guests(make_attendee, slug: str, count: int) -> list[int]:
+def add_guests(make_guest, slug: str, count: int) -> list[int]:
     """More guests on the list."""
-    return [make_attendee(slug, f"Guest{n:02d} Extra")[0] for n in range(count)]
+    return [make_guest(slug, f"Guest{n:02d} Extra")[0] for n in range(count)]
 
 
 # Who is on a sheet
@@ -90,7 +90,7 @@ def test_one_guest_of_another_event_resolves_to_nobody(app, party):
 
 
 def test_not_printed_yet_is_walk_ins_and_guests_added_since_the_last_sheet(
-    app, client, party, make_attendee, make_pass
+    app, client, party, make_guest, make_pass
 ):
     """After a sheet for everyone, "not printed yet" holds exactly the walk-in at the door and
     the guest added later; once those are printed, asking again says nobody is left."""
@@ -101,7 +101,7 @@ def test_not_printed_yet_is_walk_ins_and_guests_added_since_the_last_sheet(
         assert badge_jobs.resolve(event, "walk_ins") == []
         door_pass = check_in.active_pass(token)
         walk_in = check_in.walk_in(door_pass, "Walk Inn", "", 1990, str(uuid.uuid4()))
-    late, _ = make_attendee(party["slug"], "Late Addition")
+    late, _ = make_guest(party["slug"], "Late Addition")
     with app.app_context():
         event = event_of(party["slug"])
         assert badge_jobs.resolve(event, "walk_ins") == [late, walk_in["attendee"]["id"]]
@@ -135,14 +135,14 @@ def test_a_small_sheet_is_made_in_the_request(app, client, party, queue, tmp_pat
     with app.app_context():
         assert pages(db.session.get(BadgeJob, job.id).pdf, tmp_path) == 1
         printed = db.session.scalars(
-            select(Attendee.badge_printed_at).where(Attendee.id.in_(job.attendee_ids))
+            select(Guest.badge_printed_at).where(Guest.id.in_(job.attendee_ids))
         )
         assert all(moment == job.finished_at for moment in printed)
 
 
-def test_a_big_sheet_goes_to_the_worker(app, client, party, queue, make_attendee):
+def test_a_big_sheet_goes_to_the_worker(app, client, party, queue, make_guest):
     """Thirteen badges: the press queues one task and the page shows an indeterminate bar."""
-    add_guests(make_attendee, party["slug"], 10)
+    add_guests(make_guest, party["slug"], 10)
     reply = make(client, party)
     [job] = jobs(app)
     assert (job.status, job.total) == ("queued", 13)
@@ -161,18 +161,18 @@ def test_pressing_twice_makes_one_sheet(app, client, party):
     assert first.location == second.location == f"/events/{party['slug']}/badges?job={job.id}#sheet"
 
 
-def test_pressing_twice_while_queued_makes_one_sheet(app, client, party, queue, make_attendee):
+def test_pressing_twice_while_queued_makes_one_sheet(app, client, party, queue, make_guest):
     """A big sheet waiting for the worker is reused by the second press: one task, one job."""
-    add_guests(make_attendee, party["slug"], 10)
+    add_guests(make_guest, party["slug"], 10)
     make(client, party, "walk_ins")
     make(client, party, "walk_ins")
     assert len(jobs(app)) == 1 and queue.pending_count() == 1
 
 
-def test_racing_presses_make_one_sheet(app, party, queue, make_attendee):
+def test_racing_presses_make_one_sheet(app, party, queue, make_guest):
     """Four requests for the same sheet at the same moment (threads, own connections) make one
     job and queue one task, on SQLite's write lock and PostgreSQL's row lock alike."""
-    add_guests(make_attendee, party["slug"], 10)
+    add_guests(make_guest, party["slug"], 10)
     barrier, answers = threading.Barrier(4), []
 
     def press():
@@ -269,8 +269,8 @@ def test_guest_search_lists_matches_and_ticks_one_guest(client, party):
 
 
 def test_the_page_can_preselect_a_guest(client, party):
-    """?attendee=ID opens the page with "One guest" and that guest ticked."""
-    html = client.get(f"/events/{party['slug']}/badges?attendee={party['ids']['grace']}").text
+    """?guest=ID opens the page with "One guest" and that guest ticked."""
+    html = client.get(f"/events/{party['slug']}/badges?guest={party['ids']['grace']}").text
     assert re.search(r'id="selection-attendee"[^>]*checked', html)
     assert re.search(r'id="guest-{}"[^>]*checked'.format(party["ids"]["grace"]), html)
 
@@ -285,10 +285,10 @@ def set_job(app, job_id: int, **values) -> None:
         db.session.commit()
 
 
-def test_the_progress_fragment_shows_how_far_it_got(app, client, party, queue, make_attendee):
+def test_the_progress_fragment_shows_how_far_it_got(app, client, party, queue, make_guest):
     """While rendering, the polled fragment carries a <progress> with done of total and keeps
     polling; once done it stops polling and offers the download."""
-    add_guests(make_attendee, party["slug"], 27)
+    add_guests(make_guest, party["slug"], 27)
     make(client, party)
     [job] = jobs(app)
     url = f"/events/{party['slug']}/badges/jobs/{job.id}"
@@ -319,9 +319,9 @@ def test_the_download_is_an_uncached_pdf_attachment(app, client, party, tmp_path
     assert pages(reply.data, tmp_path) == 1
 
 
-def test_an_unfinished_sheet_has_no_download(app, client, party, queue, make_attendee):
+def test_an_unfinished_sheet_has_no_download(app, client, party, queue, make_guest):
     """A queued sheet's download is not found (yet)."""
-    add_guests(make_attendee, party["slug"], 10)
+    add_guests(make_guest, party["slug"], 10)
     make(client, party)
     [job] = jobs(app)
     assert client.get(f"/events/{party['slug']}/badges/jobs/{job.id}/badges.pdf").status_code == 404
@@ -356,7 +356,7 @@ def test_guests_removed_before_rendering_fail_the_sheet_clearly(app, client, par
     [job] = jobs(app)
     with app.app_context():
         db.session.execute(update(BadgeJob).where(BadgeJob.id == job.id).values(status="queued"))
-        db.session.delete(db.session.get(Attendee, party["ids"]["ada"]))
+        db.session.delete(db.session.get(Guest, party["ids"]["ada"]))
         db.session.commit()
         rendering.run(job.id)
     assert jobs(app)[0].error == "None of these guests are on the list any more."
@@ -454,9 +454,9 @@ def test_a_walk_in_gets_a_print_badge_button(app, client, at_door):
         headers=HTMX,
     )
     with app.app_context():
-        walker = db.session.scalar(select(Attendee.id).where(Attendee.name == "Zoë Walker"))
+        walker = db.session.scalar(select(Guest.id).where(Guest.name == "Zoë Walker"))
     html = reply.get_data(as_text=True)
-    assert f'action="{at_door["url"]}/attendees/{walker}/badge.pdf"' in html
+    assert f'action="{at_door["url"]}/guests/{walker}/badge.pdf"' in html
     assert "Print badge" in readable(reply) and "hx-post" not in html.split("door-print")[1]
 
 
@@ -464,7 +464,7 @@ def test_print_badge_answers_with_a_one_page_label(app, client, party, at_door, 
     """The POST answers with a one-page 4 by 3 inch PDF as an attachment and marks the badge
     printed; the GET is not allowed, and changes nothing."""
     ada = party["ids"]["ada"]
-    path = f"{at_door['url']}/attendees/{ada}/badge.pdf"
+    path = f"{at_door['url']}/guests/{ada}/badge.pdf"
     assert client.get(path).status_code == 405
     reply = client.post(path, data={"csrf_token": at_door["csrf"]})
     assert reply.status_code == 200 and reply.mimetype == "application/pdf"
@@ -475,7 +475,7 @@ def test_print_badge_answers_with_a_one_page_label(app, client, party, at_door, 
     info = subprocess.run(["pdfinfo", str(file)], capture_output=True, text=True).stdout
     assert "288 x 216 pts" in info  # 4 x 3 in
     with app.app_context():
-        assert db.session.get(Attendee, ada).badge_printed_at is not None
+        assert db.session.get(Guest, ada).badge_printed_at is not None
         assert db.session.scalar(select(BadgeJob.layout)) == "label"
 
 
@@ -483,15 +483,14 @@ def test_print_badge_needs_the_token_the_pass_and_this_events_guest(app, client,
     """No CSRF token: 400; another event's guest: 404; a revoked pass: 401; nothing printed."""
     ada, xavier = party["ids"]["ada"], party["ids"]["xavier"]
     url = at_door["url"]
-    assert client.post(f"{url}/attendees/{ada}/badge.pdf").status_code == 400
+    assert client.post(f"{url}/guests/{ada}/badge.pdf").status_code == 400
     data = {"csrf_token": at_door["csrf"]}
-    assert client.post(f"{url}/attendees/{xavier}/badge.pdf", data=data).status_code == 404
+    assert client.post(f"{url}/guests/{xavier}/badge.pdf", data=data).status_code == 404
     with app.app_context():
         passes.revoke(db.session.scalar(select(DoorPass)))
-    assert client.post(f"{url}/attendees/{ada}/badge.pdf", data=data).status_code == 401
+    assert client.post(f"{url}/guests/{ada}/badge.pdf", data=data).status_code == 401
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(BadgeJob)) == 0
         assert (
-            db.session.scalar(select(func.count()).where(Attendee.badge_printed_at.is_not(None)))
-            == 0
+            db.session.scalar(select(func.count()).where(Guest.badge_printed_at.is_not(None))) == 0
         )

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from support.consumer import Consumers, use_file_queue
 
 from checkin.extensions import db
-from checkin.models import Attendee, BadgeJob
+from checkin.models import BadgeJob, Guest
 
 WAIT = 60  # seconds for the worker before the test fails instead of hanging
 GUESTS = 30
@@ -38,10 +38,10 @@ def worker(app, database_url, tmp_path, queue):
 
 
 @pytest.fixture
-def reunion(app, client, sign_in, make_event, make_attendee):
+def reunion(app, client, sign_in, make_event, make_guest):
     """An event with 30 guests; its organizer signed in."""
     slug = make_event("Big Reunion")
-    ids = [make_attendee(slug, f"Guest{n:02d} Łukasz-Zoë")[0] for n in range(GUESTS)]
+    ids = [make_guest(slug, f"Guest{n:02d} Łukasz-Zoë")[0] for n in range(GUESTS)]
     sign_in()
     return {"slug": slug, "ids": ids, "token": csrf_token(client, "/events")}
 
@@ -101,7 +101,7 @@ def test_the_worker_renders_a_big_sheet(app, client, reunion, queue, worker, tmp
     assert len(decoded.stdout.split()) == 6
     assert all(url.startswith(f"{app.config['BASE_URL']}/t/") for url in decoded.stdout.split())
     with app.app_context():
-        printed = db.session.scalars(select(Attendee.badge_printed_at))
+        printed = db.session.scalars(select(Guest.badge_printed_at))
         assert all(moment == job.finished_at for moment in printed)
 
 

@@ -116,10 +116,10 @@ def test_offline_page_carries_nothing_from_a_session(client):
     assert "Set-Cookie" not in response.headers
 
 
-def test_door_page_asks_to_be_kept_for_offline(client, make_event, make_attendee, make_pass):
+def test_door_page_asks_to_be_kept_for_offline(client, make_event, make_guest, make_pass):
     """The door page carries X-Offline-Page (the worker keeps it); its fragments and API do not."""
     slug = make_event()
-    make_attendee(slug)
+    make_guest(slug)
     token = make_pass(slug)
     page = client.get(f"/door/{token}/")
     assert page.status_code == 200 and page.headers["X-Offline-Page"] == "1"

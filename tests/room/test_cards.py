@@ -10,7 +10,7 @@ from werkzeug.exceptions import NotFound
 
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Attendee, Card, utcnow
+from checkin.models import Card, Guest, utcnow
 from checkin.room import cards
 
 
@@ -19,24 +19,24 @@ def nonce() -> str:
 
 
 @pytest.fixture
-def people(app, make_event, make_attendee, set_attendee):
+def people(app, make_event, make_guest, set_guest):
     """Ada, Grace (in the room, findable), Alan (neither) and Edsger at another event."""
     slug = make_event()
-    ada, ada_code = make_attendee(slug, "Ada Lovelace")
-    grace, grace_code = make_attendee(slug, "Grace Hopper")
-    alan, alan_code = make_attendee(slug, "Alan Turing")
-    set_attendee(grace, consent_findable=True, checked_in=True, employer="Navy")
-    set_attendee(alan, employer="Bletchley Park")
+    ada, ada_code = make_guest(slug, "Ada Lovelace")
+    grace, grace_code = make_guest(slug, "Grace Hopper")
+    alan, alan_code = make_guest(slug, "Alan Turing")
+    set_guest(grace, consent_findable=True, checked_in=True, employer="Navy")
+    set_guest(alan, employer="Bletchley Park")
     other = make_event("Spring Gala", email="other@example.org")
-    edsger, edsger_code = make_attendee(other, "Edsger Dijkstra")
-    set_attendee(edsger, consent_findable=True, checked_in=True)
+    edsger, edsger_code = make_guest(other, "Edsger Dijkstra")
+    set_guest(edsger, consent_findable=True, checked_in=True)
     ids = {"ada": ada, "grace": grace, "alan": alan, "edsger": edsger}
     codes = {"ada": ada_code, "grace": grace_code, "alan": alan_code, "edsger": edsger_code}
     return ids, codes
 
 
-def person(attendee_id) -> Attendee:
-    return db.session.get(Attendee, attendee_id)
+def person(attendee_id) -> Guest:
+    return db.session.get(Guest, attendee_id)
 
 
 def card_count() -> int:
@@ -89,7 +89,7 @@ def test_someone_from_another_event_is_refused(ctx, people):
 
 @pytest.mark.parametrize("who", ["grace", "alan"])
 def test_codes_of_my_event_resolve_to_the_person(ctx, people, who):
-    """Any QR of my event names its attendee, findable or not (they handed it over)."""
+    """Any QR of my event names its guest, findable or not (they handed it over)."""
     ids, codes = people
     assert cards.resolve_code(person(ids["ada"]), codes[who]).id == ids[who]
 

@@ -22,19 +22,19 @@ def count_cards(app, **where) -> int:
 
 
 @pytest.fixture
-def room(app, make_event, make_attendee, set_attendee):
+def room(app, make_event, make_guest, set_guest):
     """An event with Ada (signed-in side), Grace and Alan in the room, and another event."""
     slug = make_event("Fall Reunion")
-    ada, ada_code = make_attendee(slug, "Ada Lovelace", 2009)
-    grace, grace_code = make_attendee(slug, "Grace Hopper", 2010)
-    alan, alan_code = make_attendee(slug, "Alan Turing", 2008)
+    ada, ada_code = make_guest(slug, "Ada Lovelace", 2009)
+    grace, grace_code = make_guest(slug, "Grace Hopper", 2010)
+    alan, alan_code = make_guest(slug, "Alan Turing", 2008)
     hall = {"residence_hall": "Watson Hall", "consent_findable": True, "checked_in": True}
-    set_attendee(ada, **hall)
-    set_attendee(grace, employer="Navy", **hall)
-    set_attendee(alan, residence_hall="Watson Hall")  # neither findable nor checked in
+    set_guest(ada, **hall)
+    set_guest(grace, employer="Navy", **hall)
+    set_guest(alan, residence_hall="Watson Hall")  # neither findable nor checked in
     other = make_event("Spring Gala", email="other@example.org")
-    stranger, stranger_code = make_attendee(other, "Edsger Dijkstra", 2009)
-    set_attendee(stranger, consent_findable=True, checked_in=True)
+    stranger, stranger_code = make_guest(other, "Edsger Dijkstra", 2009)
+    set_guest(stranger, consent_findable=True, checked_in=True)
     return {
         "slug": slug,
         "ada": ada,
@@ -48,9 +48,9 @@ def room(app, make_event, make_attendee, set_attendee):
 
 
 @pytest.fixture
-def api(client, room, sign_in_attendee):
+def api(client, room, sign_in_guest):
     """Ada's client: call(method, path_suffix, json) with her session and CSRF header."""
-    token = sign_in_attendee(client, room["ada"])
+    token = sign_in_guest(client, room["ada"])
 
     def call(method, suffix="", body=None, slug=None, headers=None):
         path = f"/api/v1/events/{slug or room['slug']}/{suffix}".rstrip("/")
@@ -112,7 +112,7 @@ def test_picking_from_the_room_list_records_by_id(api, room):
         ("garbage", 404),  # no one's
         ("own_code", 422),  # my own QR
         ("alan_id", 404),  # not findable, not checked in: not in my pick list
-        ("stranger_id", 404),  # another event's attendee
+        ("stranger_id", 404),  # another event's guest
     ],
 )
 def test_codes_and_ids_that_are_not_someone_here(app, api, room, who, status):
@@ -141,10 +141,10 @@ def test_a_code_scanned_in_person_records_someone_not_findable(api, room):
     assert card["shared"] == []  # his profile is private, so no "you both lived in..."
 
 
-def test_my_list_has_only_my_cards_and_who_waits_for_me(client, app, api, room, sign_in_attendee):
+def test_my_list_has_only_my_cards_and_who_waits_for_me(client, app, api, room, sign_in_guest):
     """GET /cards lists my cards; someone who recorded me shows under connect_back."""
     other = app.test_client()
-    token = sign_in_attendee(other, room["grace"])
+    token = sign_in_guest(other, room["grace"])
     other.post(
         f"/api/v1/events/{room['slug']}/cards",
         json={"code": room["codes"]["ada"], "nonce": nonce(), "note": "Grace's secret"},
@@ -174,10 +174,10 @@ def test_read_edit_and_delete_my_card(app, api, room):
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
-def test_someone_elses_card_is_not_found(app, api, room, sign_in_attendee, method):
+def test_someone_elses_card_is_not_found(app, api, room, sign_in_guest, method):
     """Grace's card id in Ada's hands answers 404 and stays as it was."""
     other = app.test_client()
-    token = sign_in_attendee(other, room["grace"])
+    token = sign_in_guest(other, room["grace"])
     theirs = other.post(
         f"/api/v1/events/{room['slug']}/cards",
         json={"code": room["codes"]["ada"], "nonce": nonce(), "note": "Grace's secret"},
@@ -201,17 +201,17 @@ def test_card_ids_out_of_range_are_not_found(api, card_id):
     [((True, True), True, True), ((True, False), True, False), ((True, True), False, False)],
 )
 def test_contact_flows_only_when_mutual_and_both_agreed(
-    app, api, room, sign_in_attendee, set_attendee, share, mutual, sees_contact
+    app, api, room, sign_in_guest, set_guest, share, mutual, sees_contact
 ):
     """Email and LinkedIn show only for a mutual connection where both chose to share."""
-    set_attendee(room["ada"], consent_share_contact=share[0])
-    set_attendee(room["grace"], consent_share_contact=share[1], networking_email="g@navy.mil")
+    set_guest(room["ada"], consent_share_contact=share[0])
+    set_guest(room["grace"], consent_share_contact=share[1], networking_email="g@navy.mil")
     if mutual:
         other = app.test_client()
         other.post(
             f"/api/v1/events/{room['slug']}/cards",
             json={"code": room["codes"]["ada"], "nonce": nonce()},
-            headers={"X-CSRFToken": sign_in_attendee(other, room["grace"])},
+            headers={"X-CSRFToken": sign_in_guest(other, room["grace"])},
         )
     card = api("POST", "cards", {"attendee_id": room["grace"], "nonce": nonce()}).get_json()
     assert card["mutual"] is mutual
@@ -312,7 +312,7 @@ def test_changes_without_the_csrf_header_are_refused_in_json(app, api, room, met
 
 
 def test_signed_out_callers_get_401(client, room):
-    """Without an attendee session every cards call answers 401 in JSON."""
+    """Without a guest session every cards call answers 401 in JSON."""
     for path in ("cards", "cards/1", "suggestions"):
         reply = client.get(f"/api/v1/events/{room['slug']}/{path}")
         assert reply.status_code == 401
@@ -360,7 +360,7 @@ def test_the_api_document_describes_the_cards_api(client):
     schemes = spec["components"]["securitySchemes"]
     assert schemes["csrfToken"] == {**schemes["csrfToken"], "in": "header", "name": "X-CSRFToken"}
     assert spec["paths"]["/events/{slug}/cards"]["post"]["security"] == [
-        {"attendeeSession": [], "csrfToken": []}
+        {"guestSession": [], "csrfToken": []}
     ]
 
 

@@ -1,5 +1,5 @@
 """Cards recorded offline: a queued card replayed lands once; the room list a phone keeps shows
-only what its attendee may see; the pages kept for offline use say so."""
+only what its guest may see; the pages kept for offline use say so."""
 
 import hashlib
 import json
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from checkin.accounts import personal_links
 from checkin.events.tickets import parse_scan
 from checkin.extensions import db
-from checkin.models import Attendee, Card
+from checkin.models import Card, Guest
 
 
 def nonce() -> str:
@@ -28,7 +28,7 @@ def cards_of(app, author_id: int) -> list[tuple[int, str, str]]:
 
 
 @pytest.fixture
-def room(app, make_event, make_attendee, set_attendee):
+def room(app, make_event, make_guest, set_guest):
     """Ada and Grace findable and in; Alan in but not findable; Hedy findable, not yet in;
     Edsger findable and in at another event."""
     slug = make_event("Fall Reunion")
@@ -39,21 +39,21 @@ def room(app, make_event, make_attendee, set_attendee):
         ("alan", "Alan Turing"),
         ("hedy", "Hedy Lamarr"),
     ]:
-        people[key], codes[key] = make_attendee(slug, name, 2009)
-    set_attendee(people["ada"], consent_findable=True, checked_in=True)
-    set_attendee(people["grace"], consent_findable=True, checked_in=True)
-    set_attendee(people["alan"], consent_findable=False, checked_in=True)
-    set_attendee(people["hedy"], consent_findable=True, checked_in=False)
+        people[key], codes[key] = make_guest(slug, name, 2009)
+    set_guest(people["ada"], consent_findable=True, checked_in=True)
+    set_guest(people["grace"], consent_findable=True, checked_in=True)
+    set_guest(people["alan"], consent_findable=False, checked_in=True)
+    set_guest(people["hedy"], consent_findable=True, checked_in=False)
     other = make_event("Spring Gala", email="other@example.org")
-    people["edsger"], codes["edsger"] = make_attendee(other, "Edsger Dijkstra", 1956)
-    set_attendee(people["edsger"], consent_findable=True, checked_in=True)
+    people["edsger"], codes["edsger"] = make_guest(other, "Edsger Dijkstra", 1956)
+    set_guest(people["edsger"], consent_findable=True, checked_in=True)
     return {"slug": slug, "other_slug": other, "ids": people, "codes": codes}
 
 
 @pytest.fixture
-def ada(client, room, sign_in_attendee):
+def ada(client, room, sign_in_guest):
     """Ada's phone: call(method, suffix, body) on her cards API with her session and token."""
-    token = sign_in_attendee(client, room["ids"]["ada"])
+    token = sign_in_guest(client, room["ids"]["ada"])
 
     def call(method, suffix, body=None, slug=None, token_=None):
         path = f"/api/v1/events/{slug or room['slug']}/{suffix}"
@@ -119,10 +119,10 @@ def race(server, client, token, path, body, senders=8) -> list[int]:
 
 
 def test_two_tabs_flushing_the_same_card_at_once_record_it_once(
-    app, client, room, server, sign_in_attendee
+    app, client, room, server, sign_in_guest
 ):
     """Eight tabs replay one queued card at the same moment: one 201, the rest 200, one card."""
-    token = sign_in_attendee(client, room["ids"]["ada"])
+    token = sign_in_guest(client, room["ids"]["ada"])
     body = queued(room)
     statuses = race(server, client, token, f"/api/v1/events/{room['slug']}/cards", body)
     assert sorted(statuses) == [200] * 7 + [201]
@@ -131,11 +131,9 @@ def test_two_tabs_flushing_the_same_card_at_once_record_it_once(
     ]
 
 
-def test_a_card_queued_by_someone_else_on_this_phone_is_refused(
-    app, client, room, sign_in_attendee
-):
+def test_a_card_queued_by_someone_else_on_this_phone_is_refused(app, client, room, sign_in_guest):
     """Grace signed in on Ada's phone cannot send Ada's queued card: 409, nothing recorded."""
-    token = sign_in_attendee(client, room["ids"]["grace"])
+    token = sign_in_guest(client, room["ids"]["grace"])
     body = queued(room, attendee_id=room["ids"]["ada"])
     reply = client.post(
         f"/api/v1/events/{room['slug']}/cards", json=body, headers={"X-CSRFToken": token}
@@ -214,7 +212,7 @@ def test_a_session_ended_by_a_new_link_hears_401_and_records_nothing(app, ada, r
     """The organizer re-sends Ada's link (the old one and its sessions end): her phone's next
     send is a 401 in JSON, so it keeps the card and asks her to sign in again."""
     with app.app_context():
-        personal_links.issue(db.session.get(Attendee, room["ids"]["ada"]))
+        personal_links.issue(db.session.get(Guest, room["ids"]["ada"]))
     reply = ada("POST", "cards", queued(room))
     assert reply.status_code == 401
     assert "personal link" in reply.get_json()["error"]
@@ -233,12 +231,12 @@ def test_me_without_a_session_is_401(client, room):
     "suffix, kept", [("", True), ("scan", True), ("cards", True), ("profile", False)]
 )
 def test_pages_needed_offline_say_so_to_the_service_worker(
-    client, room, sign_in_attendee, suffix, kept
+    client, room, sign_in_guest, suffix, kept
 ):
     """My code, scan and people I met carry X-Offline-Page: 1; other pages do not. All are
     no-store (personal data): the worker keeps its copy with the Cache API, which ignores that
     (tests/browser/test_cards_offline.py opens them offline)."""
-    sign_in_attendee(client, room["ids"]["ada"])
+    sign_in_guest(client, room["ids"]["ada"])
     reply = client.get(f"/e/{room['slug']}/{suffix}")
     assert reply.status_code == 200
     assert (reply.headers.get("X-Offline-Page") == "1") is kept
@@ -252,13 +250,11 @@ def test_a_signed_out_page_is_never_marked_for_keeping(client, room):
     assert "X-Offline-Page" not in reply.headers
 
 
-def test_the_scan_page_holds_the_offline_card_form_and_the_outbox_bar(
-    client, room, sign_in_attendee
-):
+def test_the_scan_page_holds_the_offline_card_form_and_the_outbox_bar(client, room, sign_in_guest):
     """The scan page carries the offline form (in a template) and the bar with Ada's scope."""
-    sign_in_attendee(client, room["ids"]["ada"])
+    sign_in_guest(client, room["ids"]["ada"])
     html = client.get(f"/e/{room['slug']}/scan").get_data(as_text=True)
     assert '<template id="offline-card">' in html and "data-offline" in html
-    assert f'data-attendee="{room["ids"]["ada"]}"' in html
+    assert f'data-guest="{room["ids"]["ada"]}"' in html
     assert f"/api/v1/events/{room['slug']}/people" in html
     assert "js/outbox.js" in html and "js/cards-offline.js" in html

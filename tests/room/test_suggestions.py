@@ -5,21 +5,21 @@ import uuid
 import pytest
 
 from checkin.extensions import db
-from checkin.models import Attendee
+from checkin.models import Guest
 from checkin.room import cards, suggestions
 
 HALL = "Watson Hall"
 
 
 @pytest.fixture
-def event(app, make_event, make_attendee, set_attendee):
+def event(app, make_event, make_guest, set_guest):
     """Ada, and people who share her hall: in the room or not, findable or not; another event."""
     slug = make_event()
 
     def add(name, slug=slug, checked_in=True, findable=True, **profile):
-        attendee_id, _ = make_attendee(slug, name, class_year=None)
+        attendee_id, _ = make_guest(slug, name, class_year=None)
         profile.setdefault("residence_hall", HALL)
-        set_attendee(attendee_id, checked_in=checked_in, consent_findable=findable, **profile)
+        set_guest(attendee_id, checked_in=checked_in, consent_findable=findable, **profile)
         return attendee_id
 
     people = {
@@ -35,12 +35,12 @@ def event(app, make_event, make_attendee, set_attendee):
     return people
 
 
-def me(attendee_id) -> Attendee:
-    return db.session.get(Attendee, attendee_id)
+def me(attendee_id) -> Guest:
+    return db.session.get(Guest, attendee_id)
 
 
 def edit(attendee_id, **fields) -> None:
-    """Change an attendee in this context's session and commit, as a request would."""
+    """Change a guest in this context's session and commit, as a request would."""
     person = me(attendee_id)
     for name, value in fields.items():
         setattr(person, name, value)
@@ -115,7 +115,7 @@ def test_a_fresh_read_sees_profile_edits(ctx, event):
 
 
 def test_the_matcher_is_kept_per_event_until_the_guest_list_changes(ctx, event):
-    """The same matcher answers twice; a new attendee, fresh=True or clear() build another."""
+    """The same matcher answers twice; a new guest, fresh=True or clear() build another."""
     event_id = me(event["ada"]).event_id
     first = suggestions.matcher(event_id)
     assert suggestions.matcher(event_id) is first

@@ -1,4 +1,4 @@
-"""An attendee's ticket page: a QR that scans to the ticket's URL, and nothing else personal."""
+"""A guest's ticket page: a QR that scans to the ticket's URL, and nothing else personal."""
 
 import re
 import shutil
@@ -11,7 +11,7 @@ from support.pages import readable
 
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Attendee
+from checkin.models import Guest
 
 ZBARIMG = shutil.which("zbarimg")
 
@@ -42,17 +42,17 @@ def decode_qr_svg(svg: str, tmp_path) -> str:
 
 
 @pytest.fixture
-def guest(app, client, make_event, make_attendee, sign_in_attendee):
+def guest(app, client, make_event, make_guest, sign_in_guest):
     """Ada, with a full profile, and her ticket URL; the client is Ada's own phone, signed in."""
     slug = make_event("Fall Reunion")
-    attendee_id, url = make_attendee(slug, "Ada Lovelace", 2009, email="ada.private@example.org")
+    attendee_id, url = make_guest(slug, "Ada Lovelace", 2009, email="ada.private@example.org")
     with app.app_context():
-        person = db.session.get(Attendee, attendee_id)
+        person = db.session.get(Guest, attendee_id)
         person.major, person.residence_hall = "Mathematics", "Ellis Hall"
         person.clubs, person.industry = "Analytical Engine Society", "Computing Machinery"
         person.interests = "poetical science"
         db.session.commit()
-    sign_in_attendee(client, attendee_id)
+    sign_in_guest(client, attendee_id)
     return {"id": attendee_id, "url": url}
 
 
@@ -115,7 +115,7 @@ def test_unknown_codes_are_not_found(client, guest, code):
 def test_replaced_ticket_has_no_qr(app, client, guest):
     """After a reissue the old link says so and shows no QR to scan."""
     with app.app_context():
-        tickets.issue(db.session.get(Attendee, guest["id"]))
+        tickets.issue(db.session.get(Guest, guest["id"]))
         db.session.commit()
     reply = client.get(path_of(guest["url"]))
     assert "This ticket was replaced by a newer one." in readable(reply)
@@ -147,19 +147,19 @@ def test_another_organizer_sees_no_qr(app, guest, make_organizer, sign_in):
     assert 'class="qr"' not in other.get(path_of(guest["url"])).get_data(as_text=True)
 
 
-def test_ticket_of_a_guest_without_a_class_year(app, client, make_event, sign_in_attendee):
+def test_ticket_of_a_guest_without_a_class_year(app, client, make_event, sign_in_guest):
     """A guest with no class year gets no stray apostrophe."""
     slug = make_event()
     with app.app_context():
         from checkin.models import Event
 
         event = db.session.scalar(select(Event).where(Event.slug == slug))
-        person = Attendee(event_id=event.id, name="Walk In")
+        person = Guest(event_id=event.id, name="Walk In")
         db.session.add(person)
         db.session.flush()
         code = tickets.code_of(tickets.issue(person))
         db.session.commit()
         person_id = person.id
-    sign_in_attendee(client, person_id)
+    sign_in_guest(client, person_id)
     page = readable(client.get(f"/t/{code}"))
     assert "Walk In Show this code" in page

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from checkin.extensions import db
-from checkin.models import Attendee, Card, Event, Outbox
+from checkin.models import Card, Event, Guest, Outbox
 from support.mailserver import Inbox, free_port
 
 BUSY = "451 4.3.0 Mailbox busy, try again later"
@@ -72,7 +72,7 @@ class Party:
 
     slug: str
     event_id: int
-    ids: dict[str, int]  # first name -> attendee id
+    ids: dict[str, int]  # first name -> guest id
 
     @property
     def readers(self) -> list[str]:
@@ -84,7 +84,7 @@ class Party:
 
 
 def make_party(
-    make_event, make_attendee, set_attendee, app, name="Fall Reunion", organizer=None
+    make_event, make_guest, set_guest, app, name="Fall Reunion", organizer=None
 ) -> Party:
     """Ada and Zoe met each other (mutual, both share contacts); Grace recorded Ada, who did not
     record her; Bob did not ask for the digest; Eve asked but was not there and met no one."""
@@ -97,11 +97,11 @@ def make_party(
         ("bob", 2001),
         ("eve", 2015),
     ):
-        ids[first], _ = make_attendee(
+        ids[first], _ = make_guest(
             slug, f"{first.title()} Example", class_year=year, email=f"{first}@example.org"
         )
     for first in ("ada", "zoe", "grace"):
-        set_attendee(
+        set_guest(
             ids[first],
             checked_in=True,
             consent_digest=True,
@@ -109,8 +109,8 @@ def make_party(
             consent_share_contact=True,
             residence_hall="Watson Hall",
         )
-    set_attendee(ids["bob"], checked_in=True, consent_findable=True)
-    set_attendee(ids["eve"], consent_digest=True)
+    set_guest(ids["bob"], checked_in=True, consent_findable=True)
+    set_guest(ids["eve"], consent_digest=True)
     with app.app_context():
         event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
         card(
@@ -140,8 +140,8 @@ def statuses(app, event_id: int) -> dict[str, str]:
     """Each digest row's status by recipient name, read fresh."""
     with app.app_context():
         rows = db.session.execute(
-            select(Attendee.email, Outbox.status)
-            .join(Attendee, Attendee.id == Outbox.attendee_id)
+            select(Guest.email, Outbox.status)
+            .join(Guest, Guest.id == Outbox.attendee_id)
             .where(Outbox.event_id == event_id, Outbox.kind == "digest")
         )
         return dict(rows.all())

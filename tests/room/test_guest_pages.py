@@ -1,4 +1,4 @@
-"""The attendee's pages: home, profile and consents, scanning, the room list, cards, /t/<code>."""
+"""The guest's pages: home, profile and consents, scanning, the room list, cards, /t/<code>."""
 
 import re
 import uuid
@@ -10,7 +10,7 @@ from support.pages import HTMX
 
 from checkin.extensions import db
 from checkin.matching import tags
-from checkin.models import Attendee, Card
+from checkin.models import Card, Guest
 from checkin.room import cards
 
 NASTY = [
@@ -26,15 +26,15 @@ def path(url: str) -> str:
 
 
 @pytest.fixture
-def room(app, make_event, make_attendee, set_attendee):
+def room(app, make_event, make_guest, set_guest):
     """Ada and Grace in the room (checked in, findable, both from Watson Hall); Maya not in yet."""
     slug = make_event()
-    ada, ada_qr = make_attendee(slug, "Ada Lovelace", 2009)
-    grace, grace_qr = make_attendee(slug, "Grace Hopper", 2010)
-    maya, maya_qr = make_attendee(slug, "Maya Iyer", 2021)
+    ada, ada_qr = make_guest(slug, "Ada Lovelace", 2009)
+    grace, grace_qr = make_guest(slug, "Grace Hopper", 2010)
+    maya, maya_qr = make_guest(slug, "Maya Iyer", 2021)
     for person in (ada, grace):
-        set_attendee(person, checked_in=True, consent_findable=True, residence_hall="Watson Hall")
-    set_attendee(grace, role="Rear admiral", employer="US Navy", interests="compilers")
+        set_guest(person, checked_in=True, consent_findable=True, residence_hall="Watson Hall")
+    set_guest(grace, role="Rear admiral", employer="US Navy", interests="compilers")
     return {
         "slug": slug,
         "ada": ada,
@@ -48,15 +48,15 @@ def room(app, make_event, make_attendee, set_attendee):
 
 
 @pytest.fixture
-def ada(client, room, sign_in_attendee):
+def ada(client, room, sign_in_guest):
     """The test client signed in as Ada; returns her CSRF token."""
-    return sign_in_attendee(client, room["ada"])
+    return sign_in_guest(client, room["ada"])
 
 
 def record(app, author, subject, note="", **fields):
     """A card made directly in the domain; returns its id."""
     with app.app_context():
-        me, other = db.session.get(Attendee, author), db.session.get(Attendee, subject)
+        me, other = db.session.get(Guest, author), db.session.get(Guest, subject)
         return cards.record(me, other, str(uuid.uuid4()), note, **fields).card.id
 
 
@@ -65,9 +65,9 @@ def card_count(app) -> int:
         return db.session.scalar(select(func.count()).select_from(Card))
 
 
-def person(app, attendee_id) -> Attendee:
+def person(app, attendee_id) -> Guest:
     with app.app_context():
-        found = db.session.get(Attendee, attendee_id)
+        found = db.session.get(Guest, attendee_id)
         db.session.expunge(found)
         return found
 
@@ -98,13 +98,13 @@ def test_every_page_renders_whole_with_the_event_header(client, room, ada):
 
 
 @pytest.mark.parametrize("who", ["nobody", "other event"])
-def test_pages_are_not_found_without_an_attendee_session_of_the_event(
-    client, room, make_event, make_attendee, sign_in_attendee, who
+def test_pages_are_not_found_without_an_guest_session_of_the_event(
+    client, room, make_event, make_guest, sign_in_guest, who
 ):
     """Signed out, or signed in for another event: every page of this event is a 404."""
     if who == "other event":
-        stranger, _ = make_attendee(make_event("Spring Gala"), "Sam Stranger")
-        sign_in_attendee(client, stranger)
+        stranger, _ = make_guest(make_event("Spring Gala"), "Sam Stranger")
+        sign_in_guest(client, stranger)
     for url in pages(room)[:-1]:
         assert client.get(url).status_code == 404, url
 
@@ -156,18 +156,18 @@ def test_home_shows_my_code_and_who_to_meet_with_reasons(client, room, ada):
     assert 'hx-trigger="every 30s"' in suggestions
 
 
-def test_maya_appears_in_suggestions_once_she_checks_in(client, room, ada, set_attendee):
+def test_maya_appears_in_suggestions_once_she_checks_in(client, room, ada, set_guest):
     """The polled list picks up people as they arrive (findable ones only)."""
     url = f"/e/{room['slug']}/suggestions"
-    set_attendee(room["maya"], consent_findable=True, residence_hall="Watson Hall")
+    set_guest(room["maya"], consent_findable=True, residence_hall="Watson Hall")
     assert "Maya Iyer" not in client.get(url, headers=HTMX).get_data(as_text=True)
-    set_attendee(room["maya"], checked_in=True)
+    set_guest(room["maya"], checked_in=True)
     assert "Maya Iyer" in client.get(url, headers=HTMX).get_data(as_text=True)
 
 
-def test_consents_are_unticked_until_chosen(app, client, room, sign_in_attendee):
+def test_consents_are_unticked_until_chosen(app, client, room, sign_in_guest):
     """A fresh profile has all three boxes clear; saving without ticking keeps them off."""
-    token = sign_in_attendee(client, room["maya"])
+    token = sign_in_guest(client, room["maya"])
     html = client.get(f"/e/{room['slug']}/profile").get_data(as_text=True)
     for name in ("consent_findable", "consent_share_contact", "consent_digest"):
         box = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
@@ -242,7 +242,7 @@ def test_the_inline_check_passes_a_good_address(client, room, ada):
     assert "errors" not in check and "aria-invalid" not in check
 
 
-def test_tag_suggestions_complete_the_tag_being_typed(client, room, ada, set_attendee):
+def test_tag_suggestions_complete_the_tag_being_typed(client, room, ada, set_guest):
     """Typing "Rowing; comp" suggests the whole value with Grace's "compilers" completed."""
     url = f"/e/{room['slug']}/profile/tags/interests"
     html = client.get(url, query_string={"interests": "Rowing; comp"}, headers=HTMX).get_data(
@@ -252,14 +252,12 @@ def test_tag_suggestions_complete_the_tag_being_typed(client, room, ada, set_att
     assert client.get(url, query_string={"interests": "Rowing; comp"}).status_code == 302
 
 
-def test_the_room_list_shows_only_checked_in_findable_people_by_name(
-    client, room, ada, set_attendee
-):
+def test_the_room_list_shows_only_checked_in_findable_people_by_name(client, room, ada, set_guest):
     """Maya is not listed until in and findable; an email fragment finds no one."""
     url = f"/e/{room['slug']}/people"
-    set_attendee(room["maya"], consent_findable=True)
+    set_guest(room["maya"], consent_findable=True)
     assert "Maya Iyer" not in client.get(url).get_data(as_text=True)
-    set_attendee(room["maya"], checked_in=True)
+    set_guest(room["maya"], checked_in=True)
     assert "Maya Iyer" in client.get(url, query_string={"q": "MAYA"}).get_data(as_text=True)
     assert "Maya Iyer" not in client.get(url, query_string={"q": "example.org"}).get_data(
         as_text=True
@@ -316,7 +314,7 @@ def test_my_own_or_an_unknown_code_says_so(client, room, ada, whose, message):
     assert message in response.get_data(as_text=True).replace("\u2019", "'")
 
 
-def test_connect_back_is_one_tap_and_makes_us_mutual(app, client, room, ada, set_attendee):
+def test_connect_back_is_one_tap_and_makes_us_mutual(app, client, room, ada, set_guest):
     """Grace recorded Ada; Ada taps Connect back; both are connected, contacts once both share."""
     record(app, room["grace"], room["ada"], "Grace's private thought")
     home = client.get(room["home"]).get_data(as_text=True)
@@ -328,20 +326,20 @@ def test_connect_back_is_one_tap_and_makes_us_mutual(app, client, room, ada, set
     card = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Connected" in card and "mailto:" not in card
     assert "Grace's private thought" not in card and "Grace&#39;s private thought" not in card
-    set_attendee(room["ada"], consent_share_contact=True)
-    set_attendee(room["grace"], consent_share_contact=True, networking_email="grace@navy.example")
+    set_guest(room["ada"], consent_share_contact=True)
+    set_guest(room["grace"], consent_share_contact=True, networking_email="grace@navy.example")
     listed = client.get(f"/e/{room['slug']}/cards").get_data(as_text=True)
     assert "Connected" in listed and "mailto:grace@navy.example" in listed
     with app.app_context():
         assert db.session.scalar(select(Card.via).where(Card.author_id == room["ada"])) == "back"
 
 
-def test_contact_details_need_both_consents(client, room, ada, app, set_attendee):
+def test_contact_details_need_both_consents(client, room, ada, app, set_guest):
     """Mutual, but Grace did not choose to share: no email shown to Ada."""
     record(app, room["grace"], room["ada"])
     card_id = record(app, room["ada"], room["grace"])
-    set_attendee(room["ada"], consent_share_contact=True)
-    set_attendee(room["grace"], networking_email="grace@navy.example")
+    set_guest(room["ada"], consent_share_contact=True)
+    set_guest(room["grace"], networking_email="grace@navy.example")
     html = client.get(f"/e/{room['slug']}/cards/{card_id}").get_data(as_text=True)
     assert "Connected" in html and "grace@navy.example" not in html
 
@@ -377,11 +375,11 @@ def test_i_cannot_open_someone_elses_card(app, client, room, ada, suffix, method
     assert card_count(app) == 1
 
 
-def test_markup_in_notes_and_profiles_renders_as_text(app, client, room, ada, set_attendee):
+def test_markup_in_notes_and_profiles_renders_as_text(app, client, room, ada, set_guest):
     """Script, htmx attributes and broken-out tags show as text on every page."""
     nasty = " ".join(NASTY)
-    set_attendee(room["grace"], role=nasty, employer=nasty, residence_hall=nasty, city=nasty)
-    set_attendee(room["ada"], residence_hall=nasty, major=nasty, interests=NASTY[0])
+    set_guest(room["grace"], role=nasty, employer=nasty, residence_hall=nasty, city=nasty)
+    set_guest(room["ada"], residence_hall=nasty, major=nasty, interests=NASTY[0])
     card_id = record(app, room["ada"], room["grace"], nasty)
     for url in pages(room)[:5] + [
         f"/e/{room['slug']}/cards",

@@ -1,5 +1,5 @@
-"""Attendees kept apart, found by walking the URL map: A with B's ids, slugs and cards gets
-404 or 403 and never B's notes; organizer and attendee sessions stay on their own sides."""
+"""Guests kept apart, found by walking the URL map: A with B's ids, slugs and cards gets
+404 or 403 and never B's notes; organizer and guest sessions stay on their own sides."""
 
 import uuid
 from itertools import product
@@ -11,7 +11,7 @@ from core.test_security import organizer_rule, rules, snapshot
 from sqlalchemy import select
 
 from checkin.extensions import db
-from checkin.models import Attendee, Card
+from checkin.models import Card, Guest
 from checkin.room import cards
 
 NOTES = {
@@ -23,18 +23,18 @@ MY_NOTE = "A-own-note-4b1e"
 
 
 @pytest.fixture
-def world(app, make_event, make_attendee, set_attendee):
+def world(app, make_event, make_guest, set_guest):
     """Event Alpha: A, B, C in the room, B's cards of A and C, A's card of C.
     Event Bravo (another organizer): X and Y, X's card of Y."""
     alpha = make_event("Alpha")
     bravo = make_event("Bravo", email="bravo@example.org")
     ids, codes = {}, {}
     for key, slug in (("a", alpha), ("b", alpha), ("c", alpha), ("x", bravo), ("y", bravo)):
-        ids[key], codes[key] = make_attendee(slug, f"Person {key.upper()}")
-        set_attendee(ids[key], checked_in=True, consent_findable=True, residence_hall="Hall")
+        ids[key], codes[key] = make_guest(slug, f"Person {key.upper()}")
+        set_guest(ids[key], checked_in=True, consent_findable=True, residence_hall="Hall")
     card_ids = {}
     with app.app_context():
-        people = {key: db.session.get(Attendee, value) for key, value in ids.items()}
+        people = {key: db.session.get(Guest, value) for key, value in ids.items()}
         for author, subject, note in (
             ("b", "a", NOTES["b_about_a"]),
             ("b", "c", NOTES["b_about_c"]),
@@ -49,13 +49,13 @@ def world(app, make_event, make_attendee, set_attendee):
 STAND_INS = {"field": "interests"}  # path arguments that name no one
 
 
-def attendee_rule(rule) -> bool:
-    """Routes an attendee session uses: the event app's pages and the cards API."""
+def guest_rule(rule) -> bool:
+    """Routes a guest session uses: the event app's pages and the cards API."""
     return rule.rule.startswith("/e/<") or rule.endpoint.startswith("cards_api.")
 
 
 def has_ids(rule) -> bool:
-    """Routes that name an attendee, a card or a code in the path."""
+    """Routes that name a guest, a card or a code in the path."""
     return bool(set(rule.arguments) - {"slug", *STAND_INS})
 
 
@@ -93,8 +93,8 @@ def send(client, rule, method, path, token, attendee_id):
 class Phone:
     """A's phone: signed in again before each request, since a walk may pass a sign-out."""
 
-    def __init__(self, client, sign_in_attendee, attendee_id):
-        self.client, self.sign_in, self.attendee_id = client, sign_in_attendee, attendee_id
+    def __init__(self, client, sign_in_guest, attendee_id):
+        self.client, self.sign_in, self.attendee_id = client, sign_in_guest, attendee_id
 
     def send(self, rule, method, path, body_id, headers=None):
         token = self.sign_in(self.client, self.attendee_id)
@@ -121,7 +121,7 @@ def others_notes_in(reply) -> list[str]:
 
 
 def cards_by(app, *author_ids) -> list:
-    """Every card these attendees wrote, as stored."""
+    """Every card these guests wrote, as stored."""
     query = select(Card).where(Card.author_id.in_(author_ids)).order_by(Card.id)
     with app.app_context():
         return [(c.id, c.note, c.tags, c.starred, c.subject_id) for c in db.session.scalars(query)]
@@ -132,24 +132,24 @@ def changes_state(rule) -> bool:
 
 
 @pytest.fixture
-def as_a(app, client, world, sign_in_attendee):
+def as_a(app, client, world, sign_in_guest):
     """The test client signed in as A; returns A's CSRF token."""
-    return sign_in_attendee(client, world["ids"]["a"])
+    return sign_in_guest(client, world["ids"]["a"])
 
 
 @pytest.fixture
-def phone(client, world, sign_in_attendee, as_a):
+def phone(client, world, sign_in_guest, as_a):
     """A's phone, signed in before every request."""
-    return Phone(client, sign_in_attendee, world["ids"]["a"])
+    return Phone(client, sign_in_guest, world["ids"]["a"])
 
 
 @pytest.mark.parametrize(
     ("event", "card", "walked", "at_least"),
     [
-        # Another event: Bravo's slug, X's card and Y's id on every attendee route.
-        ("bravo", "x_about_y", attendee_rule, 7),
+        # Another event: Bravo's slug, X's card and Y's id on every guest route.
+        ("bravo", "x_about_y", guest_rule, 7),
         # A's own event with B's card, and Bravo's Y as the person, on routes naming ids.
-        ("alpha", "b_about_a", lambda r: attendee_rule(r) and has_ids(r), 3),
+        ("alpha", "b_about_a", lambda r: guest_rule(r) and has_ids(r), 3),
     ],
     ids=["another-events-pages-and-cards", "my-event-with-others-cards-and-people"],
 )
@@ -177,7 +177,7 @@ def test_nothing_a_can_get_shows_anyone_elses_note(app, client, phone, world):
     though B's card is about A; A's own note does show, on A's own cards."""
     seen_mine = False
     checked = 0
-    for rule, method in rules(app, attendee_rule):
+    for rule, method in rules(app, guest_rule):
         for query, headers in product((False, method == "GET"), ({}, {"HX-Request": "true"})):
             path = fill(app, rule, world, "alpha", "b_about_a", "b", query)
             reply = phone.send(rule, method, path, world["ids"]["b"], headers)
@@ -195,7 +195,7 @@ def test_another_events_people_show_nowhere_in_my_event(app, phone, world):
     """Every GET of A's event, with Bravo's person as ?attendee_id=, ?code= and in a search,
     names no one from Bravo."""
     checked = 0
-    for rule, _ in rules(app, lambda r: attendee_rule(r) and "GET" in r.methods):
+    for rule, _ in rules(app, lambda r: guest_rule(r) and "GET" in r.methods):
         path = fill(app, rule, world, "alpha", "x_about_y", "y", query=True)
         for headers in ({}, {"HX-Request": "true"}):
             reply = phone.send(rule, "GET", path, world["ids"]["y"], headers)
@@ -211,7 +211,7 @@ def test_b_notes_stay_on_the_cards_of_b(app, phone, world):
     theirs = (world["ids"]["b"], world["ids"]["x"])
     before = cards_by(app, *theirs)
     checked = 0
-    for rule, method in rules(app, lambda r: attendee_rule(r) and changes_state(r)):
+    for rule, method in rules(app, lambda r: guest_rule(r) and changes_state(r)):
         if method == "GET":
             continue
         path = fill(app, rule, world, "alpha", "b_about_a", "b")
@@ -222,7 +222,7 @@ def test_b_notes_stay_on_the_cards_of_b(app, phone, world):
 
 
 def test_an_organizer_session_cannot_use_the_cards_api(app, client, world, sign_in):
-    """The organizer of Alpha is no attendee: every cards API call answers 401."""
+    """The organizer of Alpha is no guest: every cards API call answers 401."""
     assert sign_in().status_code == 302
     token = csrf_token(client, "/events")
     before = snapshot(app)
@@ -237,7 +237,7 @@ def test_an_organizer_session_cannot_use_the_cards_api(app, client, world, sign_
     assert snapshot(app) == before
 
 
-def test_an_attendee_session_reaches_no_organizer_route(app, client, world, as_a):
+def test_an_guest_session_reaches_no_organizer_route(app, client, world, as_a):
     """Signed in as A, every organizer URL and method sends to sign-in (or 404): no data."""
     before = snapshot(app)
     values = {"slug": world["alpha"], "attendee_id": world["ids"]["b"], "pass_id": 1}
@@ -257,7 +257,7 @@ def test_an_attendee_session_reaches_no_organizer_route(app, client, world, as_a
 
 @pytest.mark.parametrize("who", ["x", "y"])
 def test_another_events_codes_and_ids_are_unknown(app, client, world, as_a, who):
-    """Bravo's QR codes and attendee ids mean no one at Alpha: 404, nothing recorded."""
+    """Bravo's QR codes and guest ids mean no one at Alpha: 404, nothing recorded."""
     before = snapshot(app)
     path = f"/api/v1/events/{world['alpha']}/cards"
     for body in ({"code": world["codes"][who]}, {"attendee_id": world["ids"][who]}):
