@@ -96,7 +96,7 @@ def guest_list():
     found = guests.guest_page(event, **guest_list_query(request.args))
     if htmx:
         return render_template("events/_guests.html", event=event, guests=found)
-    return _event_page(event, guests=found)
+    return _event_page(event, found)
 
 
 @bp.route("/events/<slug>/attendees/new", methods=["GET", "POST"])
@@ -213,13 +213,13 @@ def _part_or_page(template: str, **loaders):
     return render_template(template, event=event, **{k: load(event) for k, load in loaders.items()})
 
 
-def _event_page(event, guests=None, pass_form=None, status=200):
+def _event_page(event, found=None, pass_form=None, status=200):
     """The event page with everything on it; the guest list may come filtered."""
     return render_template(
         "events/event.html",
         event=event,
         arrivals=guests.arrivals(event),
-        guests=guests or guests.guest_page(event),
+        guests=found or guests.guest_page(event),
         attempts=guests.recent_attempts(event),
         conflicts=conflicts.conflicts_of(event),
         passes=passes.passes_of(event),

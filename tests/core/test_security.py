@@ -279,8 +279,8 @@ def every_response(app, client, sign_in, world) -> list:
     ]
     slug = world["a"]["slug"]
     for path, data in [
-        (f"/events/{slug}/guests/new", {"name": "", "email": "bad"}),
-        (f"/events/{slug}/guests/{world['a']['attendee_id']}/reissue", {}),
+        (f"/events/{slug}/attendees/new", {"name": "", "email": "bad"}),
+        (f"/events/{slug}/attendees/{world['a']['attendee_id']}/reissue", {}),
         (f"/events/{slug}/door-passes", {"name": ""}),
         (f"/events/{slug}/edit", {"name": "", "timezone": "Nowhere"}),
         ("/events/new", {"name": "x"}),
@@ -411,7 +411,7 @@ def test_door_pass_cannot_check_in_or_find_another_events_guests(app, client, wo
     before = snapshot(app)
     for action, guest in (("check-in", "attendee_id"), ("undo", "checked_in")):
         reply = client.post(
-            f"{door}/guests/{world['b'][guest]}/{action}",
+            f"{door}/attendees/{world['b'][guest]}/{action}",
             data={"csrf_token": token, "nonce": str(uuid.uuid4())},
             headers=HTMX,
         )

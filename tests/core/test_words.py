@@ -17,7 +17,7 @@ KEPT = [
     r"\battendees\.id\b",  # foreign keys
     r"(?i)\b(from|update|analyze) attendees\b",  # SQL on the table
     r"/attendees/|\"attendees/\"",  # URLs
-    r"selection-attendee",  # the stored badge choice as an element id
+    r"selection-attendee|[?&]attendee=",  # the stored badge choice: element id, query
     r"(saved|body)\.attendees\b|^\s*attendees: Array|expires_at, attendees \}",  # phones' rosters
     r"\banswer\.attendee\b",  # the door API's answer
     r"(?i)attendee (status|#)|eventbrite-attendee-summary",  # Eventbrite's export

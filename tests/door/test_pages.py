@@ -184,7 +184,7 @@ def test_search_never_shows_another_events_guests(client, door, make_event, make
 
 def test_search_row_checks_in_and_then_shows_since_when(app, client, door, post):
     """The row's button admits the guest; searching again shows them as in."""
-    reply = post(f"/guests/{door['grace']}/check-in", htmx=True)
+    reply = post(f"/attendees/{door['grace']}/check-in", htmx=True)
     assert "Welcome, Grace Hopper ’34" in readable(reply)
     again = client.get(door["url"] + "/search?q=grace", headers=HTMX)
     assert re.search(r"Grace Hopper ’34 In since \d\d:\d\d", readable(again))
@@ -197,8 +197,8 @@ def test_another_events_guest_cannot_be_checked_in_or_undone(
     """Ids of other events' guests are 404 at this door, and nothing changes."""
     other = make_event("Spring Gala", email="other@example.org")
     stranger, _ = make_guest(other, "Adam Secret", 1999)
-    assert post(f"/guests/{stranger}/check-in", htmx=True).status_code == 404
-    assert post(f"/guests/{stranger}/undo", htmx=True).status_code == 404
+    assert post(f"/attendees/{stranger}/check-in", htmx=True).status_code == 404
+    assert post(f"/attendees/{stranger}/undo", htmx=True).status_code == 404
     assert not admitted(app, stranger)
 
 
@@ -206,7 +206,7 @@ def test_another_events_guest_cannot_be_checked_in_or_undone(
 def test_undo_returns_the_guest_to_not_checked_in(app, door, post, htmx):
     """Undo on a welcome takes the check-in back."""
     post("/check-in", code=door["ada_code"], htmx=True)
-    reply = post(f"/guests/{door['ada']}/undo", htmx=htmx)
+    reply = post(f"/attendees/{door['ada']}/undo", htmx=htmx)
     assert reply.status_code == 200
     assert "Check-in undone Ada Lovelace" in readable(reply)
     assert not admitted(app, door["ada"])
@@ -216,7 +216,7 @@ def test_welcome_offers_undo_and_other_results_do_not(door, post):
     """Only an admission can be undone from the result."""
     welcome = post("/check-in", code=door["ada_code"], htmx=True).get_data(as_text=True)
     already = post("/check-in", code=door["ada_code"], htmx=True).get_data(as_text=True)
-    assert f"/guests/{door['ada']}/undo" in welcome
+    assert f"/attendees/{door['ada']}/undo" in welcome
     assert "/undo" not in already
 
 
@@ -244,7 +244,7 @@ def test_walk_in_without_javascript_offers_the_badge_too(app, door, post):
     assert "Welcome, Mary Jackson" in readable(reply) and "Print badge" in readable(reply)
     with app.app_context():
         person = db.session.scalars(select(Guest).filter_by(name="Mary Jackson")).one()
-    assert f"/guests/{person.id}/badge.pdf" in reply.get_data(as_text=True)
+    assert f"/attendees/{person.id}/badge.pdf" in reply.get_data(as_text=True)
     assert "Print badge" not in readable(post("/check-in", code="NOT-A-CODE"))
 
 

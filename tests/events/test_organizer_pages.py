@@ -461,7 +461,7 @@ def test_same_email_twice_is_refused(app, client, org, make_guest):
 def test_edit_a_guest(app, client, org, make_guest):
     """Edits are saved; the ticket and check-in state stay."""
     guest, code = make_guest(org.slug, "Kat Johnson")
-    reply = org.post(f"{org.url}/guests/{guest}", {**GUEST, "willing_to_mentor": ""})
+    reply = org.post(f"{org.url}/attendees/{guest}", {**GUEST, "willing_to_mentor": ""})
     assert reply.status_code == 302
     with app.app_context():
         person = db.session.get(Guest, guest)
@@ -475,7 +475,7 @@ def test_edit_form_shows_the_stored_profile(app, client, org, make_guest):
     org.post(org.url + "/attendees/new", GUEST)
     with app.app_context():
         guest = db.session.scalar(select(Guest.id))
-    html = client.get(f"{org.url}/guests/{guest}").get_data(as_text=True)
+    html = client.get(f"{org.url}/attendees/{guest}").get_data(as_text=True)
     assert 'value="Chess Club; Rowing"' in html
     assert re.search(r'<option selected value="yes">Yes</option>', html)
     assert re.search(r'<option selected value="no">No</option>', html)
@@ -485,7 +485,7 @@ def test_editing_to_another_guests_email_is_refused(app, client, org, make_guest
     """Changing an email to one already on the list answers 422 and saves nothing."""
     make_guest(org.slug, "Ada Lovelace", email="kat@example.org")
     guest, _ = make_guest(org.slug, "Kat Johnson", email="kj@example.org")
-    reply = org.post(f"{org.url}/guests/{guest}", GUEST)
+    reply = org.post(f"{org.url}/attendees/{guest}", GUEST)
     assert reply.status_code == 422
     with app.app_context():
         assert db.session.get(Guest, guest).name == "Kat Johnson"
@@ -497,7 +497,7 @@ def test_editing_to_another_guests_email_is_refused(app, client, org, make_guest
 def test_reissue_needs_the_box_ticked(app, client, org, make_guest):
     """Without confirming, nothing changes and the page says what to do."""
     guest, code = make_guest(org.slug)
-    reply = org.post(f"{org.url}/guests/{guest}/reissue", {})
+    reply = org.post(f"{org.url}/attendees/{guest}/reissue", {})
     assert reply.status_code == 422
     assert "Tick the box to confirm." in readable(reply)
     assert client.get(code.replace("http://127.0.0.1:5000", "")).status_code == 200
@@ -509,7 +509,7 @@ def test_reissue_makes_a_new_code_and_the_old_one_stops_working(
 ):
     """After reissuing, the old QR answers "revoked" at the door and the new one admits."""
     guest, old = make_guest(org.slug)
-    reply = org.post(f"{org.url}/guests/{guest}/reissue", {"confirm": "y"})
+    reply = org.post(f"{org.url}/attendees/{guest}/reissue", {"confirm": "y"})
     assert reply.status_code == 302
     page = client.get(reply.location)
     assert "New ticket issued" in readable(page)
@@ -628,9 +628,9 @@ def test_replacing_a_personal_link_ends_the_old_one_and_its_sessions(
         old = personal_links.token_of(personal_links.current(guest))
     home = f"/e/{org.slug}/"
     assert phone.get(home).status_code == 200
-    assert org.post(f"{org.url}/guests/{guest}/relink", {}).status_code == 422
+    assert org.post(f"{org.url}/attendees/{guest}/relink", {}).status_code == 422
     assert phone.get(home).status_code == 200  # unconfirmed: nothing changed
-    reply = org.post(f"{org.url}/guests/{guest}/relink", {"confirm": "y"})
+    reply = org.post(f"{org.url}/attendees/{guest}/relink", {"confirm": "y"})
     assert reply.status_code == 302
     page = client.get(reply.location).get_data(as_text=True)
     assert "New personal link made" in page
@@ -659,7 +659,7 @@ def test_another_organizer_cannot_replace_a_guests_link(
     sign_in("b@example.org", test_client=other)
     token = csrf_token(other, "/events")
     reply = other.post(
-        f"{org.url}/guests/{guest}/relink", data={"csrf_token": token, "confirm": "y"}
+        f"{org.url}/attendees/{guest}/relink", data={"csrf_token": token, "confirm": "y"}
     )
     assert reply.status_code == 404
     with app.app_context():

@@ -48,7 +48,7 @@ def send_tickets(client, party, scope="unsent", **extra):
 
 def email_one(client, party, who: str) -> None:
     """Press "Email the ticket" on one guest's page."""
-    path = f"/events/{party['slug']}/guests/{party['ids'][who]}/ticket-mail"
+    path = f"/events/{party['slug']}/attendees/{party['ids'][who]}/ticket-mail"
     data = {"csrf_token": party["token"], "nonce": uuid.uuid4().hex}
     assert client.post(path, data=data).status_code == 302
 
@@ -137,7 +137,7 @@ def test_a_hard_bounce_stops_every_later_ticket_until_the_organizer_lifts_it(
     status = text(client, f"/events/{party['slug']}/tickets")
     assert "1 not sent: address bounced earlier." in status
     assert "Grace Hopper" in status and "the address bounced earlier" in status
-    grace_page = text(client, f"/events/{party['slug']}/guests/{party['ids']['grace']}")
+    grace_page = text(client, f"/events/{party['slug']}/attendees/{party['ids']['grace']}")
     assert '<span class="tag bad">Not sent</span>' in grace_page
     email_one(client, party, "grace")
     assert inbox.copies()["grace@example.org"] == 1 and row_of(party, "grace").status == "sent"

@@ -43,7 +43,7 @@ def send(client, party, scope="unsent", nonce=None, **extra):
 
 def email_one(client, party, email: str):
     """Press "Email the ticket" on one guest's page."""
-    path = f"/events/{party['slug']}/guests/{party['ids'][email]}/ticket-mail"
+    path = f"/events/{party['slug']}/attendees/{party['ids'][email]}/ticket-mail"
     return client.post(path, data={"csrf_token": party["token"], "nonce": uuid.uuid4().hex})
 
 
@@ -160,7 +160,7 @@ def test_emailing_everyone_again_needs_a_tick(client, party, inbox, smtp_url):
 def test_one_guests_ticket_from_their_page(app, client, party, inbox, smtp_url):
     """The guest page emails that guest alone, and shows when it went."""
     ada = party["ids"]["ada@example.org"]
-    path = f"/events/{party['slug']}/guests/{ada}"
+    path = f"/events/{party['slug']}/attendees/{ada}"
     assert "Not emailed yet." in page(client, path)
     reply = client.post(
         f"{path}/ticket-mail", data={"csrf_token": party["token"], "nonce": uuid.uuid4().hex}

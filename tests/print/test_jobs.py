@@ -270,7 +270,7 @@ def test_guest_search_lists_matches_and_ticks_one_guest(client, party):
 
 def test_the_page_can_preselect_a_guest(client, party):
     """?guest=ID opens the page with "One guest" and that guest ticked."""
-    html = client.get(f"/events/{party['slug']}/badges?guest={party['ids']['grace']}").text
+    html = client.get(f"/events/{party['slug']}/badges?attendee={party['ids']['grace']}").text
     assert re.search(r'id="selection-attendee"[^>]*checked', html)
     assert re.search(r'id="guest-{}"[^>]*checked'.format(party["ids"]["grace"]), html)
 
@@ -456,7 +456,7 @@ def test_a_walk_in_gets_a_print_badge_button(app, client, at_door):
     with app.app_context():
         walker = db.session.scalar(select(Guest.id).where(Guest.name == "Zoë Walker"))
     html = reply.get_data(as_text=True)
-    assert f'action="{at_door["url"]}/guests/{walker}/badge.pdf"' in html
+    assert f'action="{at_door["url"]}/attendees/{walker}/badge.pdf"' in html
     assert "Print badge" in readable(reply) and "hx-post" not in html.split("door-print")[1]
 
 
@@ -464,7 +464,7 @@ def test_print_badge_answers_with_a_one_page_label(app, client, party, at_door, 
     """The POST answers with a one-page 4 by 3 inch PDF as an attachment and marks the badge
     printed; the GET is not allowed, and changes nothing."""
     ada = party["ids"]["ada"]
-    path = f"{at_door['url']}/guests/{ada}/badge.pdf"
+    path = f"{at_door['url']}/attendees/{ada}/badge.pdf"
     assert client.get(path).status_code == 405
     reply = client.post(path, data={"csrf_token": at_door["csrf"]})
     assert reply.status_code == 200 and reply.mimetype == "application/pdf"
@@ -483,12 +483,12 @@ def test_print_badge_needs_the_token_the_pass_and_this_events_guest(app, client,
     """No CSRF token: 400; another event's guest: 404; a revoked pass: 401; nothing printed."""
     ada, xavier = party["ids"]["ada"], party["ids"]["xavier"]
     url = at_door["url"]
-    assert client.post(f"{url}/guests/{ada}/badge.pdf").status_code == 400
+    assert client.post(f"{url}/attendees/{ada}/badge.pdf").status_code == 400
     data = {"csrf_token": at_door["csrf"]}
-    assert client.post(f"{url}/guests/{xavier}/badge.pdf", data=data).status_code == 404
+    assert client.post(f"{url}/attendees/{xavier}/badge.pdf", data=data).status_code == 404
     with app.app_context():
         passes.revoke(db.session.scalar(select(DoorPass)))
-    assert client.post(f"{url}/guests/{ada}/badge.pdf", data=data).status_code == 401
+    assert client.post(f"{url}/attendees/{ada}/badge.pdf", data=data).status_code == 401
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(BadgeJob)) == 0
         assert (
