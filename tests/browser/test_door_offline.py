@@ -81,7 +81,7 @@ ROSTER_SAVED = """async (size) => {
     const r = db.transaction("rosters").objectStore("rosters").getAll();
     r.onsuccess = () => ok(r.result);
   });
-  return all.length === 1 && all[0].guests.length === size;
+  return all.length === 1 && all[0].attendees.length === size;
 }"""
 PAGE_KEPT = """async (url) => (await caches.has("checkin-pages"))
   && Boolean(await (await caches.open("checkin-pages")).match(url))"""

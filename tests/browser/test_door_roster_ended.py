@@ -29,7 +29,7 @@ ROSTERS = """async () => {
     r.onsuccess = () => ok(r.result);
   });
   db.close();
-  return all.map((r) => [r.slug, r.guests.length]);
+  return all.map((r) => [r.slug, r.attendees.length]);
 }"""
 NO_ROSTER = f"async () => (await ({ROSTERS})()).length === 0"
 # Scans waiting in the outbox, read without outbox.js (the 401 page does not load it).

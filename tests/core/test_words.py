@@ -18,7 +18,8 @@ KEPT = [
     r"(?i)\b(from|update|analyze) attendees\b",  # SQL on the table
     r"/attendees/|\"attendees/\"",  # URLs
     r"selection-attendee|[?&]attendee=",  # the stored badge choice: element id, query
-    r"(saved|body)\.attendees\b|^\s*attendees: Array|expires_at, attendees \}",  # phones' rosters
+    # the roster a phone saves, and the door API's roster
+    r"(saved|body|all\[0\]|r)\.attendees\b|^\s*attendees: Array|expires_at, attendees \}",
     r"\banswer\.attendee\b",  # the door API's answer
     r"(?i)attendee (status|#)|eventbrite-attendee-summary",  # Eventbrite's export
     r"[(|]attendee\||\|attendee\)",  # header patterns that recognize Eventbrite's columns
