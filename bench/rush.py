@@ -23,10 +23,14 @@ import asyncio
 import json
 import os
 import random
+import shlex
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -49,6 +53,8 @@ from rush_users import (  # noqa: E402
 PHONES = 8
 COMEBACKS, FORGED = 0.04, 0.01  # shares of arrivals: scanned again, a code that is no ticket
 TARGETS = {"door": 0.100, "guest": 0.300}  # p99, seconds
+ACCESS_FORMAT = "%(t)s %(m)s %(U)s %(s)s %(D)s"  # gunicorn's access log: when, what, microseconds
+LAG_TICK = 0.01  # seconds the loop-lag probe sleeps
 
 
 def main() -> None:
@@ -80,6 +86,12 @@ def _options() -> argparse.Namespace:
     parser.add_argument(
         "--threads", type=int, default=1, help="threads per worker (over 1: gthread workers)"
     )
+    parser.add_argument(
+        "--door-workers",
+        type=int,
+        default=2,
+        help="the door lane's workers, as deploy/ runs it (0: none, the door shares --workers)",
+    )
     parser.add_argument("--only", choices=["proxy", "direct"], default=None)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -94,12 +106,16 @@ def _options() -> argparse.Namespace:
 
 def _run(mode: str, options) -> dict:
     """One run on a fresh cluster: seed, snapshot, load, snapshot, check."""
+    access = Path(tempfile.mkdtemp(prefix="rush-")) / "access.log"
+    gunicorn_args = f"--threads {options.threads} --access-logfile {access} "
+    gunicorn_args += f"--access-logformat {shlex.quote(ACCESS_FORMAT)}"
     cluster = Cluster(
         nodes=1,
         workers=options.workers,
         huey_workers=1,
+        door_workers=options.door_workers,
         ready_seconds=900,
-        extra_env={"GUNICORN_CMD_ARGS": f"--threads {options.threads}"},
+        extra_env={"GUNICORN_CMD_ARGS": gunicorn_args},
     )
     with cluster:
         started = time.perf_counter()
@@ -108,19 +124,23 @@ def _run(mode: str, options) -> dict:
         )
         print(f"{mode}: demo made in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         base = cluster.base_url if mode == "proxy" else cluster.direct_urls[0]
+        door = cluster.door_urls[0] if mode == "direct" and cluster.door_urls else base
         before = _snapshot(cluster.database_url)
         _wait_quiet(options.quiet_wait)
-        log, rush = asyncio.run(_rush(base, demo, before, options, lambda: _cpu(cluster)))
+        log, rush = asyncio.run(_rush(base, door, demo, before, options, lambda: _cpu(cluster)))
         wall = rush.seconds
         cpu = {
             k: (v - rush.cpu[k]) / (wall * (os.cpu_count() or 1)) for k, v in _cpu(cluster).items()
         }
         after = _snapshot(cluster.database_url)
         checks = _check(log, demo, before, after, cluster.database_url)
-    return _summary(log, checks, cpu, wall, base)
+    summary = _summary(log, checks, cpu, wall, base)
+    summary["server"] = _server_times(access, rush)
+    shutil.rmtree(access.parent, ignore_errors=True)
+    return summary
 
 
-async def _rush(base: str, demo: dict, before: dict, options, cpu) -> tuple[Log, Rush]:
+async def _rush(base: str, door: str, demo: dict, before: dict, options, cpu) -> tuple[Log, Rush]:
     """Everyone signs in, then the rush: --duration seconds, and the door phones empty the line."""
     rng = random.Random(options.seed)
     log = Log()
@@ -133,7 +153,7 @@ async def _rush(base: str, demo: dict, before: dict, options, cpu) -> tuple[Log,
     ) as http:
         line: asyncio.Queue = asyncio.Queue()
         tasks = [
-            door_phone(Browser(http, base, log, f"phone {n}"), demo["door"], slug, line, rush, rng)
+            door_phone(Browser(http, door, log, f"phone {n}"), demo["door"], slug, line, rush, rng)
             for n in range(1, PHONES + 1)
         ]
         people = _room(demo, before, options, rng)
@@ -145,6 +165,7 @@ async def _rush(base: str, demo: dict, before: dict, options, cpu) -> tuple[Log,
             organizer(Browser(http, base, log, "organizer"), demo, rush, options.speed, rng)
         )
         tasks.append(_arrivals(line, _guests(demo, before, rng), rush, options.arrivals, rng))
+        tasks.append(_loop_lag(rush))
         await asyncio.gather(*tasks)
     rush.seconds = time.monotonic() - rush.began_at
     return log, rush
@@ -158,6 +179,35 @@ async def _arrivals(line: asyncio.Queue, guests, rush, rate: float, rng) -> None
         await asyncio.sleep(rng.expovariate(rate))
     for _ in range(PHONES):
         line.put_nowait(None)
+
+
+async def _loop_lag(rush) -> None:
+    """How late this event loop wakes up: a late loop would pass its delay off as the server's."""
+    await rush.began.wait()
+    while time.monotonic() < rush.until:
+        asked = time.monotonic()
+        await asyncio.sleep(LAG_TICK)
+        rush.lags.append(time.monotonic() - asked - LAG_TICK)
+
+
+def _server_times(access: Path, rush) -> dict:
+    """gunicorn's own time per request during the rush (ms): what the client's time leaves out
+    is the wait for a free worker (and the network and this loop)."""
+    door, every = [], []
+    for line in access.read_text().splitlines():
+        stamp, method, path, status, micros = line.rsplit(" ", 4)
+        at = datetime.strptime(stamp.strip("[]"), "%d/%b/%Y:%H:%M:%S %z").timestamp()
+        if not rush.began_wall <= at + 1 <= rush.began_wall + rush.seconds + 1:
+            continue
+        every.append(int(micros) / 1e6)
+        if method == "POST" and path.endswith("/check-in"):
+            door.append(int(micros) / 1e6)
+    lags = sorted(rush.lags)
+    return {
+        "door": _percentiles(door, rush.seconds),
+        "all": _percentiles(every, rush.seconds),
+        "loop_lag": _percentiles(lags, rush.seconds),
+    }
 
 
 def _guests(demo: dict, before: dict, rng: random.Random):
@@ -304,7 +354,7 @@ def _cpu(cluster: Cluster) -> dict:
     by_name = {p.name: p.popen.pid for p in cluster.processes}
     times = os.times()
     return {
-        "gunicorn": _tree_cpu(by_name["node0"]),
+        "gunicorn": _tree_cpu(by_name["node0"]) + _tree_cpu(by_name.get("node0-door", 0)),
         "caddy": _tree_cpu(by_name["caddy"]),
         "postgres": sum(_pid_cpu(p) for p in _pids_named("postgres")),
         "bench": times.user + times.system,
@@ -414,10 +464,11 @@ def _percentiles(times: list[float], wall: float) -> dict:
 
 
 def _workers(options) -> str:
-    """How gunicorn serves: N sync workers, or N gthread workers of T threads."""
+    """How gunicorn serves: N sync workers, or N gthread workers of T threads; the door lane."""
+    lane = f" + a door lane of {options.door_workers}" if options.door_workers else ""
     if options.threads > 1:
-        return f"{options.workers} workers of {options.threads} threads"
-    return f"{options.workers} sync workers"
+        return f"{options.workers} workers of {options.threads} threads{lane}"
+    return f"{options.workers} sync workers{lane}"
 
 
 def _print_run(mode: str, run: dict, options) -> None:
@@ -461,6 +512,14 @@ def _print_run(mode: str, run: dict, options) -> None:
     print(
         f"CPU, share of both cores: gunicorn {cpu['gunicorn']:.0%}, Caddy {cpu['caddy']:.0%}, "
         f"PostgreSQL {cpu['postgres']:.0%}, load generator {cpu['bench']:.0%}, rest {other:.0%}."
+    )
+    server = run["server"]
+    print(
+        f"gunicorn's own time (from reading the request to the last byte written): door "
+        f"check-in p50 / p99 {server['door']['p50']:.1f} / {server['door']['p99']:.1f} ms, all "
+        f"requests {server['all']['p50']:.1f} / {server['all']['p99']:.1f} ms "
+        f"(max {server['all']['max']:.0f}); this loop woke late by p99 "
+        f"{server['loop_lag']['p99']:.1f} ms (max {server['loop_lag']['max']:.0f})."
     )
     for route, samples in run["error_samples"].items():
         print(f"Errors on {route}: {samples}")

@@ -112,8 +112,9 @@ class Rush:
         self.people, self.duration, self.log, self.measure_cpu = people, duration, log, cpu
         self.signing_in = asyncio.Semaphore(at_once)
         self.began = asyncio.Event()
-        self.began_at = self.until = self.seconds = 0.0
+        self.began_at = self.until = self.seconds = self.began_wall = 0.0
         self.cpu: dict = {}
+        self.lags: list[float] = []  # seconds the event loop woke late, during the rush
 
     async def ready(self) -> None:
         """This one is signed in; the last one starts the rush. Wait for it."""
@@ -121,7 +122,7 @@ class Rush:
         if self.people == 0:
             self.log.prefix = ""
             self.cpu = self.measure_cpu()
-            self.began_at = time.monotonic()
+            self.began_at, self.began_wall = time.monotonic(), time.time()
             self.until = self.began_at + self.duration
             self.began.set()
         await self.began.wait()
@@ -212,7 +213,7 @@ async def in_the_room(phone: Browser, who: Guest, rush: Rush, rng: random.Random
         asyncio.create_task(every(POLL_EVERY / speed, until, polls, rng)),
         asyncio.create_task(every(ROOM_LIST_EVERY / speed, until, room_list, rng)),
     ]
-    await asyncio.sleep(rng.expovariate(speed / THINK))
+    await _think(rng.expovariate(speed / THINK), until)
     while time.monotonic() < until:
         pick = rng.random()
         if pick < 0.4 and who.others:
@@ -226,9 +227,14 @@ async def in_the_room(phone: Browser, who: Guest, rush: Rush, rng: random.Random
             await phone.call("guest: people search", "GET", path, headers=HTMX)
         else:
             await phone.open("guest: home", home)
-        await asyncio.sleep(rng.expovariate(speed / THINK))
+        await _think(rng.expovariate(speed / THINK), until)
     for poller in pollers:
         poller.cancel()
+
+
+async def _think(seconds: float, until: float) -> None:
+    """A person's pause, cut short at the end of the rush (so the run's seconds are the rush's)."""
+    await asyncio.sleep(max(0.0, min(seconds, until - time.monotonic())))
 
 
 async def _sign_in(phone: Browser, link: str, home: str) -> bool:

@@ -5,8 +5,11 @@ huey worker, on one PostgreSQL database made for it and one Redis database.
         cluster.base_url        # https://127.0.0.1:<port>, Caddy round-robin over every node
         cluster.node_urls[i]    # https://127.0.0.1:<port>, Caddy in front of node i alone
         cluster.direct_urls[i]  # http://127.0.0.1:<port>, node i's gunicorn without the proxy
+        cluster.door_urls[i]    # the same for node i's door lane, with Cluster(door_workers=N)
         cluster.flask("create-organizer", ...)   # a `flask --app checkin` command on the cluster
 
+With door_workers, each node also runs a second gunicorn of that many workers for the door's
+requests, and Caddy sends them there as deploy/Caddyfile does (DOOR_LANE): the door lane.
 Every node has its own CHECKIN_INSTANCE folder, so nothing a request needs can hide on one
 node's disk. Cookies are per host, not per port, so a browser signed in through base_url is
 signed in on every node_urls[i] too. Leaving the `with` block (or stop()) ends every process
@@ -41,6 +44,11 @@ ADMIN_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/14"  # the test suite uses 15
 READY_SECONDS = 120.0  # a loaded two-core machine can take long to import the app N times
 SECRET_KEY = "cluster-secret-key-not-for-production-0123456789"
+# The door's requests (its page and parts, the scan API, the saved roster), as deploy/Caddyfile
+# matches them for the door lane; tests/deploy/test_door_lane.py checks it against the app's routes.
+DOOR_LANE = r"^/(door/|api/v1/events/[^/]+/(checkins|stats|roster)$)"
+# The door lane first, the other workers when it is down (deploy/Caddyfile says why each line).
+FALLBACK = ("lb_policy first", "lb_try_duration 5s", "fail_duration 10s", "buffer_requests")
 
 
 class ClusterError(RuntimeError):
@@ -70,7 +78,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def caddyfile(port: int, http_port: int, upstreams: list[int], node_ports: list[int]) -> str:
+def caddyfile(
+    port: int, http_port: int, upstreams: list[int], node_ports: list[int], doors: list[int]
+) -> str:
     """Caddy's configuration: one site over every upstream, one site per node."""
     lines = [
         "{",
@@ -79,18 +89,33 @@ def caddyfile(port: int, http_port: int, upstreams: list[int], node_ports: list[
         "\tskip_install_trust",
         f"\thttp_port {http_port}",
         "}",
-        _site(port, upstreams),
+        _site(port, upstreams, doors),
     ]
-    lines += [_site(p, [u]) for p, u in zip(node_ports, upstreams, strict=True)]
+    lines += [
+        _site(p, [u], [d] if doors else [])
+        for p, u, d in zip(node_ports, upstreams, doors or upstreams, strict=True)
+    ]
     return "\n".join(lines) + "\n"
 
 
-def _site(port: int, upstreams: list[int]) -> str:
-    targets = " ".join(f"127.0.0.1:{u}" for u in upstreams)
+def _site(port: int, upstreams: list[int], doors: list[int]) -> str:
+    head = f"https://127.0.0.1:{port} {{\n\tbind 127.0.0.1\n\ttls internal\n"
+    if not doors:
+        return head + _proxy("\t", upstreams) + "}"
     return (
-        f"https://127.0.0.1:{port} {{\n\tbind 127.0.0.1\n\ttls internal\n"
-        f"\treverse_proxy {targets} {{\n\t\tlb_policy round_robin\n\t}}\n}}"
+        head
+        + f"\t@door path_regexp door {DOOR_LANE}\n\thandle @door {{\n"
+        + _proxy("\t\t", doors + upstreams, FALLBACK)
+        + "\t}\n\thandle {\n"
+        + _proxy("\t\t", upstreams)
+        + "\t}\n}"
     )
+
+
+def _proxy(indent: str, upstreams: list[int], policy: tuple = ("lb_policy round_robin",)) -> str:
+    targets = " ".join(f"127.0.0.1:{u}" for u in upstreams)
+    inside = "".join(f"{indent}\t{line}\n" for line in policy)
+    return f"{indent}reverse_proxy {targets} {{\n{inside}{indent}}}\n"
 
 
 @dataclass
@@ -105,6 +130,7 @@ class Cluster:
     )
     redis_url: str = REDIS_URL
     huey_workers: int = 2
+    door_workers: int = 0  # over 0: each node also runs a door lane of that many workers
     extra_env: dict = field(default_factory=dict)
     ready_seconds: float = READY_SECONDS
 
@@ -116,6 +142,7 @@ class Cluster:
         self.base_url = ""
         self.node_urls: list[str] = []
         self.direct_urls: list[str] = []
+        self.door_urls: list[str] = []
         self.env: dict[str, str] = {}
         self._sigterm = None
 
@@ -138,17 +165,21 @@ class Cluster:
         self._create_database()
         redis.Redis.from_url(self.redis_url).flushdb()
         web_ports = [free_port() for _ in range(self.nodes)]
+        door_ports = [free_port() for _ in range(self.nodes)] if self.door_workers else []
         proxy_ports = [free_port() for _ in range(self.nodes + 2)]
         self.base_url = f"https://127.0.0.1:{proxy_ports[0]}"
         self.node_urls = [f"https://127.0.0.1:{p}" for p in proxy_ports[2:]]
         self.direct_urls = [f"http://127.0.0.1:{p}" for p in web_ports]
+        self.door_urls = [f"http://127.0.0.1:{p}" for p in door_ports]
         self.env = self._environment()
         self.flask("db", "upgrade")
         for number, port in enumerate(web_ports):
-            self._start_node(number, port)
+            self._start_node(f"node{number}", number, port, self.workers)
+        for number, port in enumerate(door_ports):
+            self._start_node(f"node{number}-door", number, port, self.door_workers)
         self._start_worker()
-        self._start_caddy(proxy_ports[0], proxy_ports[1], web_ports, proxy_ports[2:])
-        for url in self.direct_urls + [self.base_url] + self.node_urls:
+        self._start_caddy(proxy_ports[0], proxy_ports[1], web_ports, proxy_ports[2:], door_ports)
+        for url in self.direct_urls + self.door_urls + [self.base_url] + self.node_urls:
             self._wait_until_ready(url)
 
     def stop(self) -> None:
@@ -199,6 +230,19 @@ class Cluster:
         """The end of every process's log, for a failing test's message."""
         return "\n".join(f"--- {p.name}\n{p.tail()}" for p in self.processes)
 
+    def log_of(self, name: str) -> str:
+        """The whole log of the process of that name (e.g. "node0-door")."""
+        return self._process(name).log.read_text(errors="replace")
+
+    def end(self, name: str) -> None:
+        """Stop one process (TERM), as a crash or `systemctl stop` would, and wait for it."""
+        process = self._process(name)
+        _signal_group(process.popen, signal.SIGTERM)
+        process.popen.wait(timeout=30)
+
+    def _process(self, name: str) -> Process:
+        return next(p for p in self.processes if p.name == name)
+
     # --- inside ---------------------------------------------------------------------------
 
     def _environment(self) -> dict[str, str]:
@@ -236,12 +280,12 @@ class Cluster:
             )
         self.processes.append(Process(name, popen, log))
 
-    def _start_node(self, number: int, port: int) -> None:
+    def _start_node(self, name: str, number: int, port: int, workers: int) -> None:
         env = dict(self.env, CHECKIN_INSTANCE=str(self._instance(number)))
         command = [
             str(BIN / "gunicorn"),
             "--workers",
-            str(self.workers),
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--config",
@@ -250,7 +294,7 @@ class Cluster:
             "5",
             "checkin:create_app()",
         ]
-        self._spawn(f"node{number}", command, env)
+        self._spawn(name, command, env)
 
     def _start_worker(self) -> None:
         env = dict(self.env, CHECKIN_INSTANCE=str(self._instance("worker")))
@@ -258,11 +302,11 @@ class Cluster:
         command += ["--workers", str(self.huey_workers)]
         self._spawn("worker", command, env)
 
-    def _start_caddy(self, port, http_port, upstreams, node_ports) -> None:
+    def _start_caddy(self, port, http_port, upstreams, node_ports, doors) -> None:
         if not os.access(CADDY, os.X_OK):
             raise ClusterError(f"Caddy is missing at {CADDY}: sudo apt-get install caddy")
         config = self.directory / "Caddyfile"
-        config.write_text(caddyfile(port, http_port, upstreams, node_ports))
+        config.write_text(caddyfile(port, http_port, upstreams, node_ports, doors))
         home = self.directory / "caddy-home"
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

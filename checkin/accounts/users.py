@@ -10,6 +10,7 @@ from functools import wraps
 from flask import Response, abort, flash, redirect, request
 from flask_login import current_user, login_url, login_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, htmx, login_manager
@@ -118,8 +119,16 @@ def _load_guest(rest: str) -> Guest | None:
     attendee_id, _, link_id = rest.partition(":")
     if not (attendee_id.isdigit() and link_id.isdigit()):
         return None
-    link = db.session.get(PersonalLink, int(link_id))
-    if link is None or link.revoked_at is not None or link.attendee_id != int(attendee_id):
+    link = db.session.scalar(
+        select(PersonalLink)
+        .options(joinedload(PersonalLink.guest).joinedload(Guest.event))  # one query a request
+        .where(
+            PersonalLink.id == int(link_id),
+            PersonalLink.attendee_id == int(attendee_id),
+            PersonalLink.revoked_at.is_(None),
+        )
+    )
+    if link is None:
         return None
     guest = link.guest
     guest.session_link_id = link.id

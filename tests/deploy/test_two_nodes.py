@@ -1,6 +1,7 @@
 """The deployment end to end: Caddy's HTTPS in front of two gunicorn nodes (each with its own
-instance folder), a huey worker, one PostgreSQL and one Redis, a real SMTP server on loopback,
-and Chromium at phone size. What one node starts, the other finishes; limits are shared."""
+instance folder, and a door lane beside it), a huey worker, one PostgreSQL and one Redis, a real
+SMTP server on loopback, and Chromium at phone size. What one node starts, the other finishes;
+limits are shared; the door's requests go to the door lane, and to the nodes when it is down."""
 
 import json
 import os
@@ -59,12 +60,14 @@ def inbox():
 
 @pytest.fixture(scope="module")
 def cluster(inbox):
-    """Caddy, two nodes of two workers, the worker; an organizer account made by the CLI."""
+    """Caddy, two nodes of two workers and a door lane of one, the worker; an organizer account
+    made by the CLI. gunicorn logs each request, to see which lane served it."""
     database, redis_url = _settings()
     smtp = f"smtp://127.0.0.1:{inbox.port}"
     with Cluster(
-        nodes=2, workers=2, smtp_url=smtp, admin_database_url=database, redis_url=redis_url
-    ) as running:
+        nodes=2, workers=2, door_workers=1, smtp_url=smtp, admin_database_url=database,
+        redis_url=redis_url, extra_env={"GUNICORN_CMD_ARGS": "--access-logfile -"},
+    ) as running:  # fmt: skip
         running.flask("create-organizer", ORGANIZER, "--password", PASSWORD)
         yield running
 
@@ -164,13 +167,32 @@ def check_in_at_the_door(cluster, organizer, browser, slug, people) -> None:
     door = phone(browser)
     door.goto(door_url)
     for name, email, year in GUESTS[:3]:
-        door.locator("#code").focus()
-        door.keyboard.type(people[email]["ticket_url"])
-        door.keyboard.press("Enter")
-        expect(door.locator("#result")).to_contain_text(f"Welcome, {name} ’{year % 100:02d}")
+        scan(door, people[email]["ticket_url"], name, year)
     sql = "select count(*) from attendees where checked_in_at is not null"
     assert query(cluster, sql) == 3
+    assert scans_served_by(cluster, "node0-door") == 3
+    assert scans_served_by(cluster, "node0") == scans_served_by(cluster, "node1") == 0
+    # With the door lanes down, Caddy sends the door to the nodes: the line keeps moving.
+    cluster.end("node0-door")
+    cluster.end("node1-door")
+    name, email, year = GUESTS[3]
+    scan(door, people[email]["ticket_url"], name, year)
+    assert query(cluster, sql) == 4
+    assert scans_served_by(cluster, "node0") + scans_served_by(cluster, "node1") == 1
     door.context.close()
+
+
+def scan(door, code: str, name: str, year: int) -> None:
+    """Type a ticket's code into the door page as a scanner does; see the welcome."""
+    door.locator("#code").focus()
+    door.keyboard.type(code)
+    door.keyboard.press("Enter")
+    expect(door.locator("#result")).to_contain_text(f"Welcome, {name} ’{year % 100:02d}")
+
+
+def scans_served_by(cluster, process: str) -> int:
+    """How many door check-ins that gunicorn answered (its access log)."""
+    return len(re.findall(r'"POST /door/[^/ ]+/check-in ', cluster.log_of(process)))
 
 
 def record_a_card(cluster, browser, people) -> None:
