@@ -75,6 +75,9 @@ class Config:
         )
         # How many proxies in front may set X-Forwarded-*: 0 trusts none, 1 behind Caddy.
         self.TRUSTED_PROXIES = _proxy_count(os.environ.get("TRUSTED_PROXIES", "0"))
+        # Days a personal link keeps signing in after the event's digest (or after it was made,
+        # when that is later: a link sent again lives as long from then).
+        self.PERSONAL_LINK_DAYS = int(os.environ.get("PERSONAL_LINK_DAYS", "30"))
 
         # How long a write waits for SQLite's write lock, and PostgreSQL's limits, in seconds;
         # past them the request answers 503 with Retry-After (a door phone then queues the scan).

@@ -225,6 +225,21 @@ class PersonalLink(db.Model):
     guest: Mapped[Guest] = relationship()
 
 
+class OrganizerSignIn(db.Model):
+    """An organizer who signed in with a guest's personal link: kept for the guest to see."""
+
+    __tablename__ = "organizer_sign_ins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(
+        ForeignKey("attendees.id", ondelete="CASCADE"), index=True
+    )
+    organizer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizers.id", ondelete="SET NULL")
+    )
+    organizer_email: Mapped[str] = mapped_column(String(254))  # as it was then
+    signed_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Card(db.Model):
     """A "who you met" card: one guest's record of meeting another, with a private note."""
 

@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..database import writing
 from ..extensions import db, htmx, login_manager
-from ..models import Guest, Organizer, PersonalLink
+from ..models import Guest, Organizer, OrganizerSignIn, PersonalLink
+from . import personal_links
 
 # Compared against when the email is unknown, so both paths take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -81,8 +83,16 @@ def signed_in_organizer() -> Organizer | None:
 
 
 def sign_in_guest(link: PersonalLink) -> Guest:
-    """Start a guest's session from their personal link (the POST, never the GET)."""
+    """Start a guest's session from their personal link (the POST, never the GET). An
+    organizer who does so is on record, for the guest to see in their data."""
     guest = link.guest
+    organizer = current_user._get_current_object()
+    if isinstance(organizer, Organizer):
+        with writing():
+            db.session.add(
+                OrganizerSignIn(attendee_id=guest.id, organizer_id=organizer.id,
+                                organizer_email=organizer.email)
+            )  # fmt: skip
     guest.session_link_id = link.id
     login_user(guest, remember=True)
     return guest
@@ -128,8 +138,19 @@ def _load_guest(rest: str) -> Guest | None:
             PersonalLink.revoked_at.is_(None),
         )
     )
-    if link is None:
-        return None
+    if not personal_links.works(link):
+        return None  # replaced or expired: the session ends with the link
     guest = link.guest
     guest.session_link_id = link.id
     return guest
+
+
+def organizer_sign_ins(guest: Guest) -> list[OrganizerSignIn]:
+    """When an organizer signed in with this guest's link (newest first)."""
+    return list(
+        db.session.scalars(
+            select(OrganizerSignIn)
+            .where(OrganizerSignIn.attendee_id == guest.id)
+            .order_by(OrganizerSignIn.signed_in_at.desc())
+        )
+    )

@@ -143,16 +143,14 @@ def _again(event: Event | None):
 
 
 def _unknown(token: str):
-    """A friendly 404 for a link that is unknown or was replaced, with the way to a new one."""
-    event = _event_of_old_link(token)
-    page = render_template("accounts/unknown.html", form=LinkAgainForm(formdata=None), event=event)
-    return _private(page, 404)
-
-
-def _event_of_old_link(token: str) -> Event | None:
-    """The event of a replaced link, to offer that event's form; None for an unknown one."""
+    """A friendly page for a link that is unknown or replaced (404) or has expired (410), with
+    the way to a new one (the event's own form when the link names one)."""
     old = personal_links.find_any(token)
-    return old.guest.event if old is not None else None
+    reason = personal_links.why_not(old)
+    event = old.guest.event if old is not None else None
+    form = LinkAgainForm(formdata=None)
+    page = render_template("accounts/unknown.html", form=form, event=event, reason=reason)
+    return _private(page, 410 if reason == "expired" else 404)
 
 
 def _event(slug: str) -> Event:

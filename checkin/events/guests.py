@@ -89,12 +89,6 @@ def replace_link(person: Guest) -> PersonalLink:
     return personal_links.issue(person)
 
 
-def personal_link(person: Guest) -> str | None:
-    """The guest's working personal link, if one was made (sending tickets makes them)."""
-    link = personal_links.current(person.id)
-    return personal_links.url_of(link) if link else None
-
-
 def ticket_link(person: Guest) -> str | None:
     """The guest's ticket page, to send them; None if they have no working ticket."""
     ticket = tickets.current_ticket(person.id)

@@ -147,7 +147,8 @@ def replace_link(attendee_id: int):
         return _guest_page(event, person, relink_form=form, status=422)
     guests.replace_link(person)
     flash(
-        f"New personal link made. The old one no longer signs in: send {person.name} the new one."
+        f"New personal link made. The old one no longer signs in: email the ticket to send "
+        f"{person.name} the new one."
     )
     return redirect(url_for("events.guest", slug=event.slug, attendee_id=person.id))
 
@@ -256,7 +257,6 @@ def _guest_page(event, person, form=None, reissue_form=None, relink_form=None, s
         reissue_form=reissue_form or ReissueForm(formdata=None),
         relink_form=relink_form or RelinkForm(formdata=None),
         ticket_link=guests.ticket_link(person),
-        personal_link=guests.personal_link(person),
     ), status
 
 

@@ -140,12 +140,18 @@
     if (said === ENDED[1]) end();
   }
 
-  /** This pass opens nothing any more: forget the guest list and the kept page; keep the queue. */
+  /** This pass opens nothing any more: forget the guest list, the kept page and the scans the
+   * server refused (they carry codes and names); keep the queue, which a new pass sends. */
   function end() {
     if (state.ended) return;
     state.ended = true;
     useRoster([], "");
     if (rosters) rosters.forget(conf.event).catch(() => {});
+    if (box) {
+      box.dropped(conf.scope)
+        .then((items) => Promise.all(items.map((item) => box.dismiss(item.nonce))))
+        .catch(() => {});
+    }
     if (window.CheckinPwa && window.CheckinPwa.forgetPage) window.CheckinPwa.forgetPage(conf.door);
     noteExpired();
     window.dispatchEvent(new CustomEvent("door:ended"));

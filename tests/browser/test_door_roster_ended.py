@@ -184,3 +184,27 @@ def test_offline_past_the_expiry_time_the_phone_deletes_the_roster(door, browser
     expect(page.locator("#result .result")).to_have_count(0)
     assert page.evaluate(QUEUED) == 0
     wait_for_async(page, PAGE_GONE, door["url"])
+
+
+# One refused scan in this door's list of scans the server refused, made through the outbox's own
+# API (a flush whose sender drops it), then how many such the phone keeps.
+REFUSED_ONE = """async (scope) => {
+  const box = window.CheckinOutbox;
+  await box.add({ nonce: box.nonce(), kind: "checkin", scope, url: "/nowhere", body: {} });
+  await box.flush(scope, async () => ({ verdict: "drop", reason: "No such ticket." }));
+  return (await box.dropped(scope)).length;
+}"""
+REFUSED = "async (scope) => (await window.CheckinOutbox.dropped(scope)).length"
+NONE_REFUSED = f"async (scope) => (await ({REFUSED})(scope)) === 0"
+
+
+def test_the_ended_pass_also_forgets_the_refused_scans(door, browser):
+    """Refused scans hold codes and names: when the pass ends they go with the roster."""
+    page = new_phone(browser)
+    open_door(page, door["url"])
+    scope = f"door:{door_slug(door)}"
+    assert page.evaluate(REFUSED_ONE, scope) == 1
+    end_pass(door["app"], door["url"], "revoked")
+    wait_for_async(page, NO_ROSTER)  # the counter's next poll hears it
+    wait_for_async(page, NONE_REFUSED, scope)
+    assert page.evaluate(REFUSED, scope) == 0

@@ -1,13 +1,16 @@
 """The personal link on a phone: "Continue as <first name>", then the event home; the pages
 for a link that no longer works and for asking again. Screenshots at 390 and 360 px, axe-core."""
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import update
 
 from checkin.accounts import personal_links
 from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import Guest
+from checkin.models import Event, Guest, PersonalLink, utcnow
 
 from .axe import serious_violations
 from .conftest import create_event, open_phone, screenshot
@@ -82,4 +85,25 @@ def test_a_replaced_link_offers_a_new_one(live_app, browser, ada_link):
     expect(page.get_by_text("If ada@example.org is on the guest list")).to_be_visible()
     looks_right(page, "links-again-sent")
     assert [e for e in page.errors if "status of 404" not in e] == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_an_expired_link_says_so_on_a_phone(live_app, browser, ada_link, size):
+    """Weeks after the digest the link says it expired and offers a fresh one (410)."""
+    url, _ = ada_link
+    with live_app.app_context():
+        ended = utcnow() - timedelta(days=60)
+        db.session.execute(
+            update(Event).values(starts_at=ended - timedelta(hours=5), ends_at=ended)
+        )
+        db.session.execute(update(PersonalLink).values(created_at=ended))
+        db.session.commit()
+    page = phone_page(browser, size)
+    reply = page.goto(url)
+    assert reply.status == 410
+    expect(page.get_by_role("heading", name="This link has expired")).to_be_visible()
+    expect(page.get_by_role("button", name="Send me my link again")).to_be_visible()
+    looks_right(page, f"links-expired-{size}")
+    assert [e for e in page.errors if "status of 410" not in e] == []
     page.context.close()
