@@ -8,6 +8,7 @@ from ..accounts.users import organizer_required
 from ..door import conflicts, passes
 from ..extensions import htmx
 from ..models import utcnow
+from ..privacy import consents
 from . import events as event_domain
 from . import exports, guests, tickets
 from .forms import DoorPassForm, EventForm, GuestForm, ReissueForm, RelinkForm, guest_list_query
@@ -224,6 +225,7 @@ def _event_page(event, found=None, pass_form=None, status=200):
         conflicts=conflicts.conflicts_of(event),
         passes=passes.passes_of(event),
         last_used=passes.last_used(event),
+        consent_counts=consents.counts(event),
         now=utcnow(),
         pass_form=pass_form or DoorPassForm(formdata=None),
         import_url=_import_url(event),
