@@ -225,6 +225,18 @@ class PersonalLink(db.Model):
     guest: Mapped[Guest] = relationship()
 
 
+class Gone:
+    """Stands in for the person a card is about once they deleted their data: no one."""
+
+    id = event_id = class_year = None
+    name = "Someone who deleted their data"
+    first_name = short_year = email = networking_email = linkedin_url = ""
+    consent_findable = consent_share_contact = False
+
+
+GONE = Gone()
+
+
 class Card(db.Model):
     """A "who you met" card: one guest's record of meeting another, with a private note."""
 
@@ -249,6 +261,11 @@ class Card(db.Model):
 
     author: Mapped[Guest] = relationship(foreign_keys=[author_id])
     subject: Mapped[Guest | None] = relationship(foreign_keys=[subject_id])
+
+    @property
+    def met(self) -> "Guest | Gone":
+        """The person met, or a stand-in with no name once they deleted their data."""
+        return self.subject if self.subject is not None else GONE
 
 
 class ConsentChange(db.Model):

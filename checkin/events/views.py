@@ -8,7 +8,8 @@ from ..accounts.users import organizer_required
 from ..door import conflicts, passes
 from ..extensions import htmx
 from ..models import utcnow
-from ..privacy import consents
+from ..privacy import consents, erase
+from ..privacy.forms import DeleteGuestForm
 from . import events as event_domain
 from . import exports, guests, tickets
 from .forms import DoorPassForm, EventForm, GuestForm, ReissueForm, RelinkForm, guest_list_query
@@ -151,6 +152,20 @@ def replace_link(attendee_id: int):
         f"New personal link made. The old one no longer signs in: send {person.name} the new one."
     )
     return redirect(url_for("events.guest", slug=event.slug, attendee_id=person.id))
+
+
+@bp.route("/events/<slug>/attendees/<int:attendee_id>/delete", methods=["GET", "POST"])
+def delete_guest(attendee_id: int):
+    """The organizer deletes one guest and their data, after a confirm."""
+    event = g.event
+    person = guests.guest_of(event, attendee_id)
+    form = DeleteGuestForm()
+    if form.validate_on_submit():
+        done = erase.erase(person, "organizer")
+        flash(f"{done.name if done else 'The guest'} and their data are deleted.")
+        return redirect(url_for("events.event", slug=event.slug, _anchor="guests-list"), 303)
+    page = render_template("events/delete_guest.html", event=event, person=person, form=form)
+    return page, 422 if form.is_submitted() else 200
 
 
 @bp.post("/events/<slug>/door-passes")
