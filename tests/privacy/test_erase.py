@@ -82,7 +82,7 @@ def test_the_confirm_page_says_what_goes_and_changes_nothing(
     assert response.status_code == 200
     text = readable(response)
     assert "Delete your data?" in text and "Yes, delete my data for good" in text
-    assert "your 1 card and notes" in text
+    assert "your card and its note" in text
     with app.app_context():
         assert db.session.get(Guest, privacy_room["ada"]) is not None
 
