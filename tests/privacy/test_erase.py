@@ -339,3 +339,29 @@ def test_door_replays_after_deletion_name_no_one(app, privacy_room, ada_deletes)
         attempt = db.session.scalar(select(CheckInAttempt))
         assert attempt.received_at <= utcnow() + timedelta(seconds=1)
         assert "Lovelace" not in str(attempt.answer)
+
+
+def test_my_data_names_no_one_on_a_card_about_someone_deleted(
+    app, privacy_room, write_card, sign_in_guest
+):
+    """Grace deletes her data: Ada's "Your data" keeps Ada's card and note, without Grace."""
+    write_card(privacy_room["ada"], privacy_room["grace"], "ADA-NOTE-ON-GRACE")
+    with app.app_context():
+        erase.erase(db.session.get(Guest, privacy_room["grace"]), "guest")
+    phone = app.test_client()
+    sign_in_guest(phone, privacy_room["ada"])
+    data = phone.get(f"/e/{privacy_room['slug']}/your-data.json").get_json()
+    (card,) = data["cards_written"]
+    assert card["person"] == {"name": GONE} and card["note"] == "ADA-NOTE-ON-GRACE"
+    text = readable(phone.get(f"/e/{privacy_room['slug']}/your-data"))
+    assert GONE in text and "Hopper" not in text
+
+
+def test_the_event_page_counts_withdrawals_by_deletion(app, client, sign_in, privacy_room):
+    """Ada was findable: her deletion shows as a withdrawn consent, by number only."""
+    with app.app_context():
+        erase.erase(db.session.get(Guest, privacy_room["ada"]), "organizer")
+    sign_in()
+    text = readable(client.get(f"/events/{privacy_room['slug']}"))
+    assert "Findable: 1 yes · 1 no" in text
+    assert "1 consent withdrawn by guests deleting their data" in text
