@@ -41,6 +41,7 @@ def create_app(config: object | None = None) -> Flask:
     from .mail import views as mail_views
     from .operations import views as operations_views
     from .print import views as print_views
+    from .privacy import views as privacy_views
     from .pwa import views as pwa_views
     from .room import cards_api, ticket_page
     from .room import views as room_views
@@ -48,7 +49,7 @@ def create_app(config: object | None = None) -> Flask:
     for module in (
         *(accounts_views, events_views, door_views, ticket_page, door_api, imports_views),
         *(room_views, cards_api, mail_views, digest_views, pwa_views, print_views),
-        operations_views,
+        *(operations_views, privacy_views),
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(door_api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard

@@ -15,6 +15,7 @@ from .door.check_in import answer as door_answer
 from .events import events, tickets
 from .extensions import db
 from .models import Card, CheckInAttempt, Guest, Organizer, utcnow
+from .privacy import consents
 from .room import cards
 
 FIRST = [
@@ -234,6 +235,7 @@ def create_demo(guests: int = 120, seed: int | None = None) -> dict:
     people = [_person(rng, event.id, i) for i in range(guests)]
     db.session.add_all(people)
     db.session.flush()
+    consents.insert_rows([row for p in people for row in _first_consents(p, now)])
     codes = {person.id: tickets.code_of(tickets.issue(person)) for person in people}
     _admit_some(rng, people, doors, now)
     _record_cards(rng, [p for p in people if p.checked_in_at], now)
@@ -336,6 +338,11 @@ def _person(rng: random.Random, event_id: int, index: int) -> Guest:
         consent_digest=rng.random() < 0.8,
         source="import",
     )
+
+
+def _first_consents(person: Guest, now) -> list[dict]:
+    values = consents.values_of(person)
+    return consents.first_rows(person.event_id, person.id, values, "import", now)
 
 
 def _admit_some(rng, people, doors, now) -> None:

@@ -240,6 +240,18 @@ class OrganizerSignIn(db.Model):
     signed_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Gone:
+    """Stands in for the person a card is about once they deleted their data: no one."""
+
+    id = event_id = class_year = None
+    name = "Someone who deleted their data"
+    first_name = short_year = email = networking_email = linkedin_url = ""
+    consent_findable = consent_share_contact = False
+
+
+GONE = Gone()
+
+
 class Card(db.Model):
     """A "who you met" card: one guest's record of meeting another, with a private note."""
 
@@ -252,7 +264,8 @@ class Card(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
-    subject_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
+    # None once the person met deleted their data: the author keeps their card and note.
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("attendees.id", ondelete="SET NULL"))
     nonce: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")  # only the author ever sees it
     tags: Mapped[list] = mapped_column(JSON, default=list)  # quick tags: coffee, intro, ...
@@ -262,7 +275,32 @@ class Card(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[Guest] = relationship(foreign_keys=[author_id])
-    subject: Mapped[Guest] = relationship(foreign_keys=[subject_id])
+    subject: Mapped[Guest | None] = relationship(foreign_keys=[subject_id])
+
+    @property
+    def met(self) -> "Guest | Gone":
+        """The person met, or a stand-in with no name once they deleted their data."""
+        return self.subject if self.subject is not None else GONE
+
+
+class ConsentChange(db.Model):
+    """One consent given or withdrawn: which, to what, how and when (checkin/privacy/consents.py).
+
+    consent is findable, share_contact, digest or profile; source is guest, import, unsubscribe,
+    resubscribe, organizer or deleted. A deleted guest's own rows go with them; the "deleted" rows
+    that say what they withdrew keep no guest (attendee_id None).
+    """
+
+    __tablename__ = "consent_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    attendee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attendees.id", ondelete="SET NULL"), index=True
+    )
+    consent: Mapped[str] = mapped_column(String(20))
+    value: Mapped[bool]
+    source: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Outbox(db.Model):

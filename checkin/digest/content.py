@@ -19,7 +19,7 @@ from ..accounts import personal_links
 from ..extensions import db
 from ..mail import links
 from ..matching import engine
-from ..models import Card, Event, Guest, PersonalLink
+from ..models import GONE, Card, Event, Guest, PersonalLink
 from ..room import cards
 
 TO_MEET = 5  # people to still meet, at most (three to five when the room allows)
@@ -179,7 +179,7 @@ class Builder:
         connection = self._connection()
         with connection.begin():  # sees what is committed now, not the caller's snapshot
             rows = connection.execute(self.cards_query, {"reader": reader.id}).all()
-            mine = {r.id: r for r in rows if r.mine}
+            mine = {_key(r, i): r for i, r in enumerate(rows) if r.mine}
             waiting_rows = [r for r in rows if not r.mine and r.id not in mine]
             recorded_me = {r.id for r in rows if not r.mine}
             suggested = self._suggest(reader, set(mine) | recorded_me)
@@ -270,6 +270,8 @@ class Builder:
     def _entry(self, reader: Guest, row, reasons=None) -> Entry:
         """Name and year for anyone; work and reasons only for someone findable."""
         entry = Entry(row.id, row.name or "", row.class_year)
+        if row.id is None:  # they deleted their data: the reader's note stays, no one named
+            entry.name = GONE.name
         if row.consent_findable:
             entry.role, entry.employer = row.role or "", row.employer or ""
             entry.reasons = reasons if reasons is not None else self._why(reader.id, row.id)
@@ -286,10 +288,11 @@ def _cards_query(event_id: int):
     """Cards the reader wrote (with whom they met) and cards about the reader (with who wrote
     them), oldest first, with the other side's name, profile and consents as they are now."""
     reader = bindparam("reader")
-    wrote = (
+    wrote = (  # a card about someone who deleted their data keeps its note, with no one named
         select(*_PERSON, Card.note, Card.tags, Card.starred, Card.created_at)
         .add_columns(literal(True).label("mine"))
-        .join(Card, Card.subject_id == Guest.id)
+        .select_from(Card)
+        .outerjoin(Guest, Card.subject_id == Guest.id)
         .where(Card.author_id == reader)  # the reader's cards are of their event (build checks)
     )
     about_me = (
@@ -300,6 +303,11 @@ def _cards_query(event_id: int):
     )
     both = union_all(wrote, about_me).subquery()
     return select(both).order_by(both.c.created_at, both.c.id)
+
+
+def _key(row, index: int):
+    """A card's person: their id, or a key of its own for each card about someone deleted."""
+    return row.id if row.id is not None else ("gone", index)
 
 
 def _people_query():

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..digest import vcards
 from ..extensions import db
-from ..models import Card, DoorPass, Event, Guest
+from ..models import GONE, Card, DoorPass, Event, Guest
 from ..room import cards
 from . import csv_safe
 
@@ -93,7 +93,7 @@ def my_cards(me: Guest) -> Iterator[Met]:
     mutual = exists().where(theirs.author_id == Card.subject_id, theirs.subject_id == me.id)
     query = (
         select(Card, Guest, mutual)
-        .join(Guest, Guest.id == Card.subject_id)
+        .outerjoin(Guest, Guest.id == Card.subject_id)  # None: they deleted their data
         .where(Card.author_id == me.id)
         .order_by(Card.created_at, Card.id)
     )
@@ -101,8 +101,9 @@ def my_cards(me: Guest) -> Iterator[Met]:
     return (_met(me, event, *row) for row in _stream(query))
 
 
-def _met(me: Guest, event: Event, card: Card, person: Guest, mutual: bool) -> Met:
-    """One card as its author may export it."""
+def _met(me: Guest, event: Event, card: Card, person: Guest | None, mutual: bool) -> Met:
+    """One card as its author may export it (with no one named once they deleted their data)."""
+    person = person or GONE
     shown = cards.public_fields(person)
     return Met(
         id=person.id,

@@ -13,6 +13,7 @@ from ..accounts import personal_links
 from ..database import writing
 from ..extensions import db
 from ..models import CheckInAttempt, Event, Guest, PersonalLink, Ticket, fold
+from ..privacy import consents
 from . import events, tickets
 
 PROFILE = (
@@ -63,6 +64,7 @@ def add(event: Event, profile: dict) -> Guest:
         )
         db.session.add(person)
         db.session.flush()
+        consents.record_first(person, "organizer")
         tickets.issue(person)
     return person
 
@@ -72,8 +74,10 @@ def update(person: Guest, profile: dict) -> Guest:
     profile = _clean(profile)
     with writing():
         _check_email(person.event_id, profile["email"], person.id)
+        answer = profile.pop("consent_profile")
         for name, value in profile.items():
             setattr(person, name, value)
+        consents.record(person, {"profile": answer}, "organizer")
     return person
 
 

@@ -8,6 +8,8 @@ from ..accounts.users import organizer_required
 from ..door import conflicts, passes
 from ..extensions import htmx
 from ..models import utcnow
+from ..privacy import consents, erase
+from ..privacy.forms import DeleteGuestForm
 from . import events as event_domain
 from . import exports, guests, tickets
 from .forms import DoorPassForm, EventForm, GuestForm, ReissueForm, RelinkForm, guest_list_query
@@ -153,6 +155,20 @@ def replace_link(attendee_id: int):
     return redirect(url_for("events.guest", slug=event.slug, attendee_id=person.id))
 
 
+@bp.route("/events/<slug>/attendees/<int:attendee_id>/delete", methods=["GET", "POST"])
+def delete_guest(attendee_id: int):
+    """The organizer deletes one guest and their data, after a confirm."""
+    event = g.event
+    person = guests.guest_of(event, attendee_id)
+    form = DeleteGuestForm()
+    if form.validate_on_submit():
+        done = erase.erase(person, "organizer")
+        flash(f"{done.name if done else 'The guest'} and their data are deleted.")
+        return redirect(url_for("events.event", slug=event.slug, _anchor="guests-list"), 303)
+    page = render_template("events/delete_guest.html", event=event, person=person, form=form)
+    return page, 422 if form.is_submitted() else 200
+
+
 @bp.post("/events/<slug>/door-passes")
 def create_door_pass():
     """Make a door pass and show its link and QR."""
@@ -225,6 +241,7 @@ def _event_page(event, found=None, pass_form=None, status=200):
         conflicts=conflicts.conflicts_of(event),
         passes=passes.passes_of(event),
         last_used=passes.last_used(event),
+        consent_counts=consents.counts(event),
         now=utcnow(),
         pass_form=pass_form or DoorPassForm(formdata=None),
         import_url=_import_url(event),

@@ -16,6 +16,7 @@ from ..database import writing
 from ..events import tickets
 from ..extensions import db
 from ..models import Event, Guest, fold
+from ..privacy import consents
 from .files import Table
 from .values import FIELDS, clip, read_row
 
@@ -202,8 +203,19 @@ def add(event: Event, table: Table, mapping: list[str], expected: str | None = N
             for id_, guest in zip(ids, result.guests, strict=True)
         ],
     )
+    consents.insert_rows(_first_consents(event, ids, result.guests))
     tickets.issue_first(event.id, ids)
     return result
+
+
+def _first_consents(event: Event, ids: list[int], guests: list[dict]) -> list[dict]:
+    """The consent rows the registration's answers gave the new guests."""
+    rows = []
+    for id_, guest in zip(ids, guests, strict=True):
+        answer = guest["values"]["consent_profile"]
+        values = {"consent_findable": answer is True, "consent_profile": answer}
+        rows += consents.first_rows(event.id, id_, values, "import")
+    return rows
 
 
 def search_key(name: str, email: str) -> str:

@@ -70,6 +70,26 @@ def html_preview(message: EmailMessage) -> str | None:
     return html
 
 
+def delete_to(folder: str, addresses: set[str]) -> int:
+    """Delete the kept messages of a folder sent to any of these addresses; how many went."""
+    directory = mail_dir(folder)
+    if not addresses or not FOLDER_RE.match(folder) or not directory.is_dir():
+        return 0
+    removed = 0
+    for path in directory.glob("*.eml"):
+        with open(path, "rb") as file:
+            headers = BytesHeaderParser(policy=policy.default).parse(file)
+        to = (
+            {address.addr_spec.lower() for address in headers["To"].addresses}
+            if headers["To"]
+            else set()
+        )
+        if to & addresses:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def _summary(directory: Path, name: str) -> Stored:
     with open(directory / f"{name}.eml", "rb") as file:
         headers = BytesHeaderParser(policy=policy.default).parse(file)

@@ -12,29 +12,32 @@ from sqlalchemy import exists, func, select, update
 from ..database import writing
 from ..extensions import db
 from ..models import Event, Guest, utcnow
+from ..privacy import consents
 from . import links
 
 
 def unsubscribe(guest: Guest) -> None:
     """No more digests or introductions to the guest (see above); a repeat changes nothing."""
     with writing():
+        db.session.refresh(guest)
         db.session.execute(
             update(Guest)
             .where(Guest.id == guest.id, Guest.unsubscribed_at.is_(None))
             .values(unsubscribed_at=utcnow())
         )
         # The app's "send me the digest" box shows the truth; ticking it again opts back in.
-        db.session.execute(update(Guest).where(Guest.id == guest.id).values(consent_digest=False))
+        consents.record(guest, {"digest": False}, "unsubscribe")
     db.session.refresh(guest)
 
 
-def resubscribe(guest: Guest) -> None:
+def resubscribe(guest: Guest, source: str = "resubscribe") -> None:
     """Send digests and introductions to the guest's address again, at every event."""
     with writing():
+        db.session.refresh(guest)
         db.session.execute(
             update(Guest).where(Guest.id.in_(_same_person(guest))).values(unsubscribed_at=None)
         )
-        db.session.execute(update(Guest).where(Guest.id == guest.id).values(consent_digest=True))
+        consents.record(guest, {"digest": True}, source)
     db.session.refresh(guest)
 
 

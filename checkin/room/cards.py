@@ -163,7 +163,7 @@ def mutual_ids(me: Guest) -> set[int]:
 
 def waiting_for_me(me: Guest) -> list[Guest]:
     """People who recorded me whom I have not recorded: each gets a "Connect back"."""
-    mine_ = select(Card.subject_id).where(Card.author_id == me.id)
+    mine_ = select(Card.subject_id).where(Card.author_id == me.id, Card.subject_id.is_not(None))
     return list(
         db.session.scalars(
             select(Guest)

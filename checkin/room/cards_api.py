@@ -121,11 +121,11 @@ def suggestions(slug: str):
 
 def card_json(me: Guest, card: Card, mutual: set[int] | None = None) -> dict:
     """A card as its author sees it: the note is theirs; contact only if mutual and agreed."""
-    other = card.subject
+    other = card.met  # None as "attendee" once they deleted their data; the note stays
     is_mutual = card.subject_id in (cards.mutual_ids(me) if mutual is None else mutual)
     return {
         "id": card.id,
-        "attendee": cards.public_fields(other),
+        "attendee": cards.public_fields(other) if card.subject_id is not None else None,
         "shared": room.shared(me, other),
         "mutual": is_mutual,
         "contact": cards.contact(me, other, is_mutual),

@@ -47,7 +47,10 @@ CARD = {
     "type": "object",
     "properties": {
         "id": {"type": "integer"},
-        "attendee": {"$ref": "#/components/schemas/Person"},
+        "attendee": {
+            "oneOf": [{"$ref": "#/components/schemas/Person"}, {"type": "null"}],
+            "description": "Whom you met; null once they deleted their data (your note stays)",
+        },
         "shared": {"type": "array", "items": {"type": "string"}, "description": "Chips, in words"},
         "mutual": {"type": "boolean", "description": "They recorded you too"},
         "contact": {

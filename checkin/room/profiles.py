@@ -9,11 +9,13 @@ from ..database import writing
 from ..extensions import db
 from ..matching import tags
 from ..models import Guest, fold
+from ..privacy import consents
 
 TAG_FIELDS = tags.FIELDS  # interests and help topics: one tag however it is spelled
 LIST_FIELDS = ("residence_hall", "clubs")  # several names, kept as typed, duplicates dropped
 TEXT_FIELDS = ("major", "industry", "employer", "role", "city")
 CONSENTS = ("consent_findable", "consent_share_contact", "consent_digest")
+CHOICES = {name: column for name, column in consents.COLUMNS.items() if column in CONSENTS}
 FIELDS = (
     "class_year",
     *TEXT_FIELDS,
@@ -34,13 +36,15 @@ def update(me: Guest, values: dict) -> Guest:
     """Save my profile: tags normalized, lists tidied, the LinkedIn address in its usual form."""
     changes = {name: clean(name, values[name]) for name in FIELDS if name in values}
     asks_again = changes.get("consent_digest") and not me.consent_digest
+    chosen = {name: changes.pop(column) for name, column in CHOICES.items() if column in changes}
     with writing():
         for name, value in changes.items():
             setattr(me, name, value)
+        consents.record(me, chosen, "guest")
     if asks_again:  # ticking the box again is an opt-in: it undoes an unsubscribe
         from ..mail import subscriptions
 
-        subscriptions.resubscribe(me)
+        subscriptions.resubscribe(me, "guest")
     return me
 
 

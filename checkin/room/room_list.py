@@ -17,7 +17,7 @@ from ..models import Card, Guest, Ticket
 
 def offline_list(me: Guest) -> list[dict]:
     """Findable, checked-in others at my event with their code hash, and whether I met them."""
-    mine = select(Card.subject_id).where(Card.author_id == me.id)
+    mine = select(Card.subject_id).where(Card.author_id == me.id, Card.subject_id.is_not(None))
     rows = db.session.execute(
         select(
             Guest.id,

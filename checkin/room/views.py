@@ -161,7 +161,7 @@ def my_cards(slug: str):
     me = guest_of_event(slug)
     mutual = cards.mutual_ids(me)
     found = [(card, card.subject_id in mutual) for card in cards.mine(me)]
-    contacts = {card.id: cards.contact(me, card.subject, is_mutual) for card, is_mutual in found}
+    contacts = {card.id: cards.contact(me, card.met, is_mutual) for card, is_mutual in found}
     page = _page(
         "room/cards.html",
         me,
@@ -185,8 +185,8 @@ def card(slug: str, card_id: int):
         me,
         card=found,
         mutual=mutual,
-        contact=cards.contact(me, found.subject, mutual),
-        shared=room.shared(me, found.subject),
+        contact=cards.contact(me, found.met, mutual),
+        shared=room.shared(me, found.met),
         quick_tags=cards.QUICK_TAGS,
     )
 
@@ -205,7 +205,7 @@ def edit_card(slug: str, card_id: int):
         else:
             flash("Card saved.")
             return _to_card(slug, card_id)
-    context = card_form_context(me, found.subject, form, found.via) | {"card": found}
+    context = card_form_context(me, found.met, form, found.via) | {"card": found}
     return render_template("room/edit_card.html", **context), 422 if form.errors else 200
 
 
@@ -216,7 +216,7 @@ def delete_card(slug: str, card_id: int):
     found = cards.card_of(me, card_id)
     form = ButtonForm()
     if form.validate_on_submit():
-        name = found.subject.name
+        name = found.met.name
         cards.delete(me, card_id)
         flash(f"Your card for {name} is deleted.")
         return redirect(url_for("room.my_cards", slug=slug), 303)

@@ -22,6 +22,7 @@ from checkin.models import DoorPass, Event, Guest, utcnow
 # sign-in is the way in, door pages and the API need a door pass, tickets need the code).
 PUBLIC_BLUEPRINTS = {
     *("accounts", "door", "api", "ticket_page", "room", "cards_api"),
+    "privacy",  # a guest's own data: their room pages, guest_of_event like the room's
     "pwa",  # the manifest, the service worker and the offline page: the same for everyone
     "operations",  # /healthz: "ok" or which part fails, nothing more (test_health)
 }

@@ -1,0 +1,184 @@
+"""Your data: everything an event holds about one guest, as their page shows it and as JSON.
+
+What it holds about others is only what the guest already sees in the app: the public fields of
+the people on their cards (checkin/room/cards.public_fields), the name and class year of people
+who recorded them (the home page's "Connect back" list shows those too), never another's note,
+tags, consents or contact details unless the guest may see them (mutual and both sharing).
+"""
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..accounts import users
+from ..extensions import db
+from ..models import Card, Guest, MeetRequest, Outbox, PersonalLink, Ticket
+from ..room import cards
+from . import consents
+
+DELETED = "Someone who deleted their data"
+PROFILE = (
+    *("name", "email", "class_year", "major", "residence_hall", "clubs", "industry"),
+    *("employer", "role", "city", "interests", "can_help_with", "wants_help_with"),
+    *("linkedin_url", "networking_email", "willing_to_mentor", "external_ref"),
+)
+FORMAT = 1  # the JSON's version, should its shape ever change
+WORDS = {  # what the page calls things
+    "labels": {
+        "name": "Name",
+        "email": "Email",
+        "class_year": "Class year",
+        "major": "Major",
+        "residence_hall": "Residence hall(s)",
+        "clubs": "Clubs, teams and groups",
+        "industry": "Industry",
+        "employer": "Employer",
+        "role": "Role",
+        "city": "City",
+        "interests": "Interests",
+        "can_help_with": "I can help with",
+        "wants_help_with": "I\u2019d like help with",
+        "linkedin_url": "LinkedIn profile",
+        "networking_email": "Email for new contacts",
+        "willing_to_mentor": "Willing to mentor",
+        "external_ref": "Registration number",
+    },
+    "consent_labels": consents.LABELS,
+    "sources": consents.SOURCES,
+    "mail_kinds": {
+        "ticket": "Your ticket",
+        "digest": "The next-morning email",
+        "introduction": "An introduction",
+    },
+    "list_sources": {
+        "import": "from the registration",
+        "manual": "added by the organizer",
+        "walk_in": "registered at the door",
+    },
+}
+
+
+def gather(me: Guest) -> dict:
+    """Everything about me, newest facts as they stand; times are aware datetimes."""
+    return {
+        "format": FORMAT,
+        "event": {"name": me.event.name, "slug": me.event.slug, "starts_at": me.event.starts_at},
+        "profile": {name: getattr(me, name) for name in PROFILE},
+        "registration_extra": dict(me.extra or {}),
+        "on_the_list": {
+            "source": me.source,
+            "added_at": me.created_at,
+            "checked_in_at": me.checked_in_at,
+            "badge_printed_at": me.badge_printed_at,
+            "unsubscribed_at": me.unsubscribed_at,
+        },
+        "consents": {name: getattr(me, column) for name, column in consents.COLUMNS.items()},
+        "consent_history": [_change(row) for row in consents.history(me)],
+        "cards_written": _cards_written(me),
+        "recorded_by": _recorded_by(me),
+        "meet_requests": _meet_requests(me),
+        "emails": _emails(me),
+        "tickets": _issued(Ticket, me, "issued_at"),
+        "personal_links": _issued(PersonalLink, me, "created_at"),
+        "organizer_sign_ins": _organizer_sign_ins(me),
+    }
+
+
+def as_json(data):
+    """The gathered data with times as ISO 8601 strings (UTC), ready for json.dumps."""
+    if isinstance(data, dict):
+        return {key: as_json(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [as_json(value) for value in data]
+    if isinstance(data, datetime):
+        return data.isoformat()
+    return data
+
+
+def _change(row) -> dict:
+    return {
+        "consent": row.consent,
+        "value": row.value,
+        "source": row.source,
+        "changed_at": row.changed_at,
+    }
+
+
+def _cards_written(me: Guest) -> list[dict]:
+    """My cards with my notes, and of each person only what the app shows me."""
+    mutual = cards.mutual_ids(me)
+    found = []
+    for card in reversed(cards.mine(me)):
+        person = card.subject
+        is_mutual = card.subject_id in mutual if person else False
+        found.append(
+            {
+                "person": cards.public_fields(person) if person else {"name": DELETED},
+                "note": card.note,
+                "tags": [cards.QUICK_TAGS.get(tag, tag) for tag in card.tags or ()],
+                "starred": card.starred,
+                "via": card.via,
+                "mutual": is_mutual,
+                "contact": cards.contact(me, person, is_mutual) if person else None,
+                "created_at": card.created_at,
+                "updated_at": card.updated_at,
+            }
+        )
+    return found
+
+
+def _recorded_by(me: Guest) -> list[dict]:
+    """Who recorded meeting me, and when: name and class year only, never their card."""
+    rows = db.session.execute(
+        select(Guest.name, Guest.class_year, Card.created_at)
+        .join(Card, Card.author_id == Guest.id)
+        .where(Card.subject_id == me.id, Card.event_id == me.event_id)
+        .order_by(Card.created_at, Card.id)
+    )
+    return [{"name": name, "class_year": year, "recorded_at": at} for name, year, at in rows]
+
+
+def _organizer_sign_ins(me: Guest) -> list[dict]:
+    """When an organizer signed in with my personal link, and who (as their address was then)."""
+    return [
+        {"organizer": row.organizer_email, "signed_in_at": row.signed_in_at}
+        for row in users.organizer_sign_ins(me)
+    ]
+
+
+def _meet_requests(me: Guest) -> list[dict]:
+    """The people I said "I'd like to meet" to (theirs to me stay unseen unless mutual)."""
+    rows = db.session.execute(
+        select(Guest.name, MeetRequest.created_at)
+        .join(MeetRequest, MeetRequest.wanted_id == Guest.id)
+        .where(MeetRequest.requester_id == me.id)
+        .order_by(MeetRequest.created_at, MeetRequest.id)
+    )
+    return [{"name": name, "asked_at": at} for name, at in rows]
+
+
+def _emails(me: Guest) -> list[dict]:
+    """What was emailed to me and when: kind, address, status; an introduction names no one."""
+    rows = db.session.scalars(
+        select(Outbox)
+        .where(Outbox.attendee_id == me.id, Outbox.event_id == me.event_id)
+        .order_by(Outbox.queued_at, Outbox.id)
+    )
+    return [
+        {
+            "kind": "introduction" if row.kind.startswith("match:") else row.kind,
+            "to": row.recipient,
+            "status": row.status,
+            "queued_at": row.queued_at,
+            "sent_at": row.sent_at,
+        }
+        for row in rows
+    ]
+
+
+def _issued(model, me: Guest, made: str) -> list[dict]:
+    """When my tickets or personal links were made and revoked (never the codes themselves)."""
+    rows = db.session.scalars(
+        select(model).where(model.attendee_id == me.id).order_by(getattr(model, made), model.id)
+    )
+    return [{"issued_at": getattr(row, made), "revoked_at": row.revoked_at} for row in rows]
