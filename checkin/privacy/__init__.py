@@ -1,0 +1,1 @@
+"""Personal data: consent on record, each guest's own data, deletion, and the event's retention."""
