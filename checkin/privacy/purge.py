@@ -2,7 +2,8 @@
 
 The counts are kept first (tallies.py); then every row of the event that can name a guest is
 deleted, found from the tables themselves: every table with an event_id column except KEPT, so a
-table added later is purged too. Deleting the guests cascades to what hangs on them. The mail
+table added later is purged too. Deleting the guests cascades to what hangs on them. On SQLite
+deleted rows are zeroed (secure_delete) and the write-ahead log emptied after the commit. The mail
 files written for the event (no SMTP_URL) go after the commit. The event row stays, with its name
 and dates, marked purged. Purging twice changes nothing: the first tally stays.
 """
@@ -12,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Table, delete, func, select
 
-from ..database import writing
+from ..database import forget_deleted, writing
 from ..extensions import db
 from ..mail.transport import mail_dir
 from ..models import Event, EventTally, Guest, Suppression
@@ -46,6 +47,7 @@ def purge(event: Event, now: datetime) -> EventTally:
         _forget_bounces(event)
         for table in purged_tables():
             db.session.execute(table.delete().where(table.c.event_id == event.id))
+    forget_deleted()
     shutil.rmtree(mail_dir(event.slug), ignore_errors=True)
     return tallies.tally_of(event)
 
