@@ -9,8 +9,7 @@ from ..events.events import local
 from ..extensions import db
 from ..models import Event
 
-DEFAULT_DAYS = 180
-SHORTEST, LONGEST = 1, 3650  # days an organizer may choose
+SHORTEST, LONGEST = 1, 3650  # days an organizer may choose (Event.retention_days: 180 at first)
 
 
 def purge_at(event: Event) -> datetime:

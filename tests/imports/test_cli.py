@@ -101,7 +101,7 @@ def test_without_keep_extra_the_other_columns_are_dropped(app, runner, slug):
     """The same import without --keep-extra stores no extra for anyone."""
     run(runner, slug, EVENTBRITE, "--map", "Attendee Status=extra", "--commit")
     with runner.app.app_context():
-        assert db.session.scalars(select(Guest.extra).distinct()).all() == [{}]
+        assert {len(extra) for extra in db.session.scalars(select(Guest.extra))} == {0}
 
 
 def test_map_by_column_number_and_to_a_taken_field(app, runner, slug):

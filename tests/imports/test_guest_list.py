@@ -99,7 +99,7 @@ def test_the_other_columns_are_not_kept_unless_chosen(event):
         "Order #", "Order Date", "Quantity", "Ticket Type", "Barcode #", "Attendee Status",
     ]  # fmt: skip
     assert result.valid == 228 and not result.keep_extra
-    assert db.session.scalars(select(Guest.extra).distinct()).all() == [{}]
+    assert {len(extra) for extra in db.session.scalars(select(Guest.extra))} == {0}
     assert person("Émilie Fontaine").external_ref == "14030000071"  # mapped fields stay
 
 
