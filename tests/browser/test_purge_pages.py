@@ -1,13 +1,16 @@
 """The organizer's retention pages on a phone (390x844 and 360 wide): when the guests' data goes,
-changing it, "Delete personal data now" with its typed confirmation, and the purged event's
-counts. Screenshots under test-results/screenshots/purge-*.png; axe-core; no sideways scroll."""
+changing it, "Delete personal data now" with its typed confirmation, the purged event's counts;
+and the import preview's "Keep the other columns" box. Screenshots under
+test-results/screenshots/purge-*.png; axe-core; no sideways scroll."""
 
 import uuid
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from conftest import REUNION_DAY
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from checkin.extensions import db
 from checkin.models import Card, Guest
@@ -109,4 +112,39 @@ def test_the_organizer_changes_the_retention_then_deletes_the_data(
     fits(page, width)
     with live_app.app_context():
         assert db.session.query(Guest).count() == 0
+    page.context.close()
+
+
+EVENTBRITE = Path(__file__).parents[1] / "data" / "eventbrite-attendee-summary.csv"
+OTHERS = (
+    "Keep the other columns (6): "
+    "Order #, Order Date, Quantity, Ticket Type, Barcode #, Attendee Status"
+)
+
+
+@pytest.mark.parametrize("width,height", [(390, 844), (360, 740)])
+def test_the_import_keeps_the_other_columns_only_when_ticked(live_app, browser, width, height):
+    """The preview names the columns it would not store, unticked; ticking re-renders the
+    preview (htmx) with the box still ticked, and the guests imported then keep them."""
+    with live_app.app_context():
+        slug = create_event().slug
+    page = open_phone(browser, width, height)
+    sign_in_organizer(page, live_app.base_url, f"/events/{slug}/import")
+    page.get_by_label("Guest list file (CSV)").set_input_files(EVENTBRITE)
+    page.get_by_role("button", name="Preview the import").click()
+    expect(page.get_by_role("button", name="Import 228 guests")).to_be_visible(timeout=20_000)
+    keep = page.get_by_label(OTHERS)
+    expect(keep).not_to_be_checked()
+    keep.scroll_into_view_if_needed()
+    page.locator(".keep-extra").screenshot(path=str(SCREENSHOTS / f"purge-import-keep-{width}.png"))
+    screenshot(page, f"purge-import-preview-{width}")
+    fits(page, width)
+    with page.expect_response(lambda r: r.request.method == "POST" and "/import/" in r.url):
+        keep.check()  # htmx re-renders the preview: what the confirm will import
+    expect(page.get_by_label(OTHERS)).to_be_checked()  # the re-rendered preview keeps it
+    page.get_by_role("button", name="Import 228 guests").click()
+    page.wait_for_url(f"{live_app.base_url}/events/{slug}")
+    with live_app.app_context():
+        emilie = db.session.scalar(select(Guest).where(Guest.name == "Émilie Fontaine"))
+        assert emilie.extra["Ticket Type"] == "Alumni"
     page.context.close()
