@@ -532,6 +532,18 @@ def test_print_badge_answers_with_a_one_page_label(app, client, party, at_door, 
     with app.app_context():
         assert db.session.get(Guest, ada).badge_printed_at is not None
         assert db.session.scalar(select(BadgeJob.layout)) == "label"
+        label = db.session.scalar(select(BadgeJob))
+        assert (label.status, label.pdf) == ("downloaded", None)  # not kept once handed over
+
+
+def test_print_badge_pressed_again_makes_the_label_anew(app, client, party, at_door):
+    """The first label's PDF is gone once sent, so a second press (even at once) makes a new
+    one rather than finding nothing to send."""
+    path = f"{at_door['url']}/attendees/{party['ids']['ada']}/badge.pdf"
+    for _ in range(2):
+        reply = client.post(path, data={"csrf_token": at_door["csrf"]})
+        assert reply.status_code == 200 and reply.data.startswith(b"%PDF")
+    assert [job.status for job in jobs(app)] == ["downloaded", "downloaded"]
 
 
 def test_print_badge_needs_the_token_the_pass_and_this_events_guest(app, client, party, at_door):
