@@ -311,7 +311,7 @@ class MeetRequest(db.Model):
 
 
 class BadgeJob(db.Model):
-    """A badge sheet asked for by an organizer, rendered by the worker, kept for download."""
+    """A badge sheet asked for by an organizer, rendered by the worker, kept until downloaded."""
 
     __tablename__ = "badge_jobs"
     id: Mapped[int] = mapped_column(primary_key=True)
