@@ -10,6 +10,7 @@ from .database import engine_options, tune
 from .events import events
 from .extensions import csrf, db, htmx, login_manager, migrate
 from .operations import local_disk, unavailable
+from .privacy import retention
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -41,6 +42,7 @@ def create_app(config: object | None = None) -> Flask:
     from .mail import views as mail_views
     from .operations import views as operations_views
     from .print import views as print_views
+    from .privacy import organizer as privacy_organizer
     from .privacy import views as privacy_views
     from .pwa import views as pwa_views
     from .room import cards_api, ticket_page
@@ -49,13 +51,15 @@ def create_app(config: object | None = None) -> Flask:
     for module in (
         *(accounts_views, events_views, door_views, ticket_page, door_api, imports_views),
         *(room_views, cards_api, mail_views, digest_views, pwa_views, print_views),
-        *(operations_views, privacy_views),
+        *(operations_views, privacy_views, privacy_organizer),
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(door_api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard
 
     app.add_template_filter(events.when, "local")
     app.add_template_filter(events.clock, "clock")
+    app.add_template_filter(retention.deletion_day, "deletion_day")
+    app.add_template_filter(retention.day, "deletion_date")
     security.init_app(app)
     rate_limits.init_app(app)  # after the blueprints (it wraps their views) and the error pages
     unavailable.init_app(app)

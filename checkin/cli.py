@@ -103,8 +103,15 @@ def _readable(info: dict) -> str:
     help="Put a column (header or number) into a field, e.g. --map 'Cell=extra'.",
 )
 @click.option("--commit", is_flag=True, help="Add the guests; without it nothing is written.")
+@click.option(
+    "--keep-extra",
+    is_flag=True,
+    help="Keep the columns mapped to extra (and status) with each guest; dropped without it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def import_guests(slug: str, path: str, maps: tuple[str, ...], commit: bool, as_json: bool) -> None:
+def import_guests(
+    slug: str, path: str, maps: tuple[str, ...], commit: bool, keep_extra: bool, as_json: bool
+) -> None:
     """Preview a guest-list CSV for the event SLUG, and with --commit import it."""
     from .imports import guest_list, storage
     from .imports.files import FileProblem
@@ -116,7 +123,7 @@ def import_guests(slug: str, path: str, maps: tuple[str, ...], commit: bool, as_
         raise click.ClickException(f"No event with the slug {slug!r}.")
     try:
         with open(path, "rb") as file:
-            report = storage.import_file(event, file.read(), list(maps), commit)
+            report = storage.import_file(event, file.read(), list(maps), commit, keep_extra)
     except (FileProblem, ValueError, guest_list.ImportRefused) as problem:
         if as_json:
             click.echo(json.dumps({"error": str(problem)}, ensure_ascii=False))

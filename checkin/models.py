@@ -67,6 +67,9 @@ class Event(db.Model):
     digest_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # outbox filled
     postal_address: Mapped[str] = mapped_column(String(300), server_default="")  # mail footer
     reply_to: Mapped[str] = mapped_column(String(254), server_default="")  # digest Reply-To
+    # Days after the end when the guests' data is deleted (checkin/privacy/purge.py).
+    retention_days: Mapped[int] = mapped_column(default=180, server_default="180")
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its guests' data deleted
 
     organizer: Mapped[Organizer] = relationship()
 
@@ -361,7 +364,7 @@ class MeetRequest(db.Model):
 
 
 class BadgeJob(db.Model):
-    """A badge sheet asked for by an organizer, rendered by the worker, kept for download."""
+    """A badge sheet asked for by an organizer, rendered by the worker, kept until downloaded."""
 
     __tablename__ = "badge_jobs"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -369,7 +372,7 @@ class BadgeJob(db.Model):
     layout: Mapped[str] = mapped_column(String(30))
     selection: Mapped[str] = mapped_column(String(30))  # everyone, walk_ins, guest
     attendee_ids: Mapped[list] = mapped_column(JSON, default=list)  # fixed when asked for
-    # queued, rendering, done, failed
+    # queued, rendering, done, failed; downloaded or expired once the PDF is dropped
     status: Mapped[str] = mapped_column(String(20), default="queued")
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
@@ -400,3 +403,19 @@ class GuestImport(db.Model):
     data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # None once imported
     imported: Mapped[int | None] = mapped_column()  # how many guests, once imported
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class EventTally(db.Model):
+    """What an event keeps once its guests' data is deleted: counts, and no one in them."""
+
+    __tablename__ = "event_tallies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), unique=True)
+    guests: Mapped[int] = mapped_column(default=0)  # on the list
+    came: Mapped[int] = mapped_column(default=0)  # checked in
+    arrivals: Mapped[dict] = mapped_column(JSON, default=dict)  # "18" (local hour) -> arrivals
+    cards: Mapped[int] = mapped_column(default=0)
+    mutual: Mapped[int] = mapped_column(default=0)  # pairs who both recorded a card
+    digests_sent: Mapped[int] = mapped_column(default=0)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

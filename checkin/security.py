@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_make_nonce)
     app.after_request(_add_headers)
     app.context_processor(lambda: {"csp_nonce": g.get("csp_nonce", "")})
-    for code in (400, 401, 403, 404, 405, 413, 429, 500):
+    for code in (400, 401, 403, 404, 405, 410, 413, 429, 500):
         app.register_error_handler(code, _error_page)
 
 

@@ -112,6 +112,26 @@ def purge_imports() -> None:
         storage.purge()
 
 
+@huey.periodic_task(crontab(minute="41"))
+def purge_past_retention(now: datetime | None = None) -> None:
+    """Every hour: delete the personal data of every event whose retention has passed."""
+    from .models import utcnow
+    from .privacy import purge
+
+    with _app_context():
+        purge.purge_due(now or utcnow())
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def drop_old_badge_pdfs(now: datetime | None = None) -> None:
+    """Every ten minutes: delete the badge PDFs made more than a day ago."""
+    from .models import utcnow
+    from .print import jobs
+
+    with _app_context():
+        jobs.drop_old_pdfs(now or utcnow())
+
+
 @huey.task()
 def render_badge_job(job_id: int) -> None:
     """Render a big badge sheet (progress, PDF, printed marks); at a worker's start, what a

@@ -9,7 +9,7 @@ stays where it is while the phone saves or prints the file.
 
 import uuid
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, g, render_template, request, stream_with_context
 
 from ..events import exports
 from ..extensions import htmx
@@ -138,7 +138,8 @@ def print_label(attendee_id: int):
     job = jobs.door_label(g.door_pass, attendee_id)
     if job.status != "done":
         abort(500, job.error or "The badge could not be made. Try again.")
-    return exports.attachment(jobs.pdf_of(job), "application/pdf", jobs.filename(job))
+    pdf = stream_with_context(jobs.handed_over(job))  # dropped from the server once sent
+    return exports.attachment(pdf, "application/pdf", jobs.filename(job))
 
 
 def _show(answer: dict, status: int = 200):

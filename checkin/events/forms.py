@@ -153,3 +153,42 @@ def guest_list_query(args) -> dict:
         "status": args.get("status", "all"),
         "page": args.get("page", 1, type=int),
     }
+
+
+class RetentionForm(FlaskForm):
+    """How many days after the event its guests' personal data is kept."""
+
+    days = IntegerField(
+        "Keep the guests' data for (days after the event ends)",
+        validators=[
+            InputRequired("Say how many days, from 1 to 3650."),
+            NumberRange(1, 3650, "Choose a number of days from 1 to 3650 (ten years)."),
+        ],
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        """One clear sentence for text that is not a number (not two)."""
+        valid = super().validate(extra_validators)
+        if self.days.process_errors:
+            typed = (self.days.raw_data or [""])[0].strip()
+            self.days.errors = [
+                "Write the number of days as digits, from 1 to 3650."
+                if typed
+                else "Say how many days, from 1 to 3650."
+            ]
+        return valid
+
+
+class PurgeForm(FlaskForm):
+    """Confirm deleting an event's personal data now, by typing the event's name."""
+
+    name = StringField("Type the event's name to confirm", validators=[DataRequired()])
+
+    def __init__(self, *args, event_name: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.event_name = event_name
+
+    def validate_name(self, field) -> None:
+        """The name as the event has it (spaces at either end and case aside)."""
+        if (field.data or "").strip().casefold() != self.event_name.strip().casefold():
+            raise ValidationError(f"Type “{self.event_name}” exactly, to be sure.")

@@ -7,17 +7,22 @@ its routes whose rule starts with /events/<slug>:
 - after the app's own checks (the CSRF check comes first, as for any view), anyone not signed in
   as an organizer is sent to sign in (an htmx request gets 401 with HX-Refresh);
 - the signed-in organizer's event with that slug goes on `g.event`; another organizer's event,
-  or none, is 404.
+  or none, is 404;
+- once the event's personal data is deleted (checkin/privacy/purge.py), its page shows what it
+  keeps (the anonymous counts) and every other page but "Edit event" answers 410 Gone with
+  the same.
 The blueprint's other routes (/events, /events/new, the mail links) are left alone.
 """
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g, render_template, request
 
 from ..accounts import users
 from ..extensions import login_manager
+from ..privacy import tallies
 from . import events
 
 EVENT_PAGES = "/events/<slug>"
+OPEN_AFTER_PURGE = {"events.edit_event"}  # the name and dates stay the organizer's to change
 
 
 def organizer_event(bp: Blueprint) -> Blueprint:
@@ -40,4 +45,12 @@ def _load_event():
     if organizer is None:
         return login_manager.unauthorized()
     g.event = events.event_of(organizer, g.event_slug)
+    if g.event.purged_at is not None and request.endpoint not in OPEN_AFTER_PURGE:
+        return _purged(g.event)
     return None
+
+
+def _purged(event):
+    """The page of an event whose personal data is gone: what it keeps (410 but on its page)."""
+    page = render_template("privacy/purged.html", event=event, tally=tallies.tally_of(event))
+    return page, 200 if request.endpoint == "events.event" else 410

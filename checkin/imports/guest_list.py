@@ -2,7 +2,9 @@
 
 A file is read by imports/files into text cells; here each column gets a target field (guessed from
 its header, changeable), each row becomes a guest or a reported problem, and commit() writes
-the guests and their tickets in one transaction after checking everything again.
+the guests and their tickets in one transaction after checking everything again. The columns
+left as "extra" (and the registration status) are kept with each guest only when the organizer
+ticks "Keep the other columns" (keep_extra): by default no more is stored than the app uses.
 """
 
 import hashlib
@@ -21,6 +23,7 @@ from .files import Table
 from .values import FIELDS, clip, read_row
 
 REPEATABLE = {"extra", "ignore"}
+KEPT_AS_EXTRA = ("extra", "status")  # columns whose cells go into Guest.extra, when kept
 PREVIEW_ROWS = 20
 GUESSES = [  # first match wins, in this order; each header normalized to lower case first
     ("email", r"e-?mail"),
@@ -65,6 +68,7 @@ class Preview:
     errors: list[Issue] = field(default_factory=list)
     duplicates: list[Issue] = field(default_factory=list)
     skipped: list[Issue] = field(default_factory=list)  # refunded, transferred, cancelled
+    keep_extra: bool = False  # the organizer chose to keep the other columns with each guest
 
     @property
     def valid(self) -> int:
@@ -89,6 +93,13 @@ class Preview:
                 if not found[i] and cell.strip():
                     found[i] = clip(" ".join(cell.split()), 40)
         return found
+
+    @property
+    def other_columns(self) -> list[str]:
+        """The columns kept with each guest only if the organizer chooses: extra and status."""
+        return [
+            h for h, f in zip(self.table.headers, self.mapping, strict=True) if f in KEPT_AS_EXTRA
+        ]
 
     @property
     def shown_fields(self) -> list[str]:
@@ -152,13 +163,17 @@ def mapping_problems(headers: list[str], mapping: list[str]) -> list[str]:
     return problems
 
 
-def preview(event: Event, table: Table, mapping: list[str]) -> Preview:
+def preview(event: Event, table: Table, mapping: list[str], keep_extra: bool = False) -> Preview:
     """Sort every row into guests to add, errors, duplicates and skipped registrations."""
-    result = Preview(table, mapping, mapping_problems(table.headers, mapping))
+    result = Preview(
+        table, mapping, mapping_problems(table.headers, mapping), keep_extra=keep_extra
+    )
     seen = _keys_on_list(event.id)
     reference_year = event.starts_at.year
     for number, cells in table.rows:
         values, error, skip = read_row(table.headers, mapping, cells, reference_year)
+        if not keep_extra:
+            values["extra"] = {}
         if skip:
             result.skipped.append(Issue(number, skip))
         elif error:
@@ -170,17 +185,29 @@ def preview(event: Event, table: Table, mapping: list[str]) -> Preview:
     return result
 
 
-def commit(event: Event, table: Table, mapping: list[str], expected: str | None = None) -> Preview:
+def commit(
+    event: Event,
+    table: Table,
+    mapping: list[str],
+    expected: str | None = None,
+    keep_extra: bool = False,
+) -> Preview:
     """Add the guests with tickets in one transaction; with expected, only if still as previewed."""
     with writing():
-        return add(event, table, mapping, expected)
+        return add(event, table, mapping, expected, keep_extra)
 
 
-def add(event: Event, table: Table, mapping: list[str], expected: str | None = None) -> Preview:
+def add(
+    event: Event,
+    table: Table,
+    mapping: list[str],
+    expected: str | None = None,
+    keep_extra: bool = False,
+) -> Preview:
     """commit's work inside the caller's write transaction (database.writing)."""
     # PostgreSQL: one import per event at a time, so two never both add the same people.
     db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
-    result = preview(event, table, mapping)
+    result = preview(event, table, mapping, keep_extra)
     if result.problems:
         raise ImportRefused(" ".join(result.problems))
     if not result.guests:

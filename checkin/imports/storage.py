@@ -89,14 +89,26 @@ def choices_from(form, headers: list[str]) -> dict[int, str]:
     return {i: form[f"column-{i}"] for i in range(len(headers)) if f"column-{i}" in form}
 
 
-def preview(event: Event, pending: Pending, choices: dict[int, str]) -> guest_list.Preview:
+def keeps_extra(form) -> bool:
+    """True when the organizer ticked "Keep the other columns" (unticked unless they do)."""
+    return form.get("keep_extra") == "1"
+
+
+def preview(
+    event: Event, pending: Pending, choices: dict[int, str], keep_extra: bool = False
+) -> guest_list.Preview:
     """The preview of a pending import under the organizer's mapping."""
     mapping = guest_list.choose_mapping(pending.table.headers, choices)
-    return guest_list.preview(event, pending.table, mapping)
+    return guest_list.preview(event, pending.table, mapping, keep_extra)
 
 
 def confirm(
-    event: Event, organizer: Organizer, token: str, choices: dict[int, str], expected: str
+    event: Event,
+    organizer: Organizer,
+    token: str,
+    choices: dict[int, str],
+    expected: str,
+    keep_extra: bool = False,
 ) -> Outcome | None:
     """Import a pending file once, exactly as previewed; None if the token is not theirs here."""
     with writing():
@@ -108,23 +120,27 @@ def confirm(
             return Outcome(row.imported or 0, already_done=True)
         table = read_table(row.data)
         mapping = guest_list.choose_mapping(table.headers, choices)
-        result = guest_list.add(event, table, mapping, expected)
+        result = guest_list.add(event, table, mapping, expected, keep_extra)
         row.data, row.imported = None, result.valid
     return Outcome(result.valid)
 
 
-def import_file(event: Event, data: bytes, maps: list[str], commit: bool = False) -> dict:
+def import_file(
+    event: Event, data: bytes, maps: list[str], commit: bool = False, keep_extra: bool = False
+) -> dict:
     """The command line's import: preview a file, and with commit add the guests; a report dict."""
     table = read_table(data)
     mapping = guest_list.choose_mapping(table.headers, overrides_from_maps(table.headers, maps))
-    result = guest_list.preview(event, table, mapping)
+    result = guest_list.preview(event, table, mapping, keep_extra)
     report = summary(result)
     if commit:
         if result.problems:
             raise guest_list.ImportRefused(" ".join(result.problems))
         # Exactly what was just previewed and will be printed, or nothing.
         created = (
-            guest_list.commit(event, table, mapping, result.fingerprint) if result.valid else None
+            guest_list.commit(event, table, mapping, result.fingerprint, keep_extra)
+            if result.valid
+            else None
         )
         report["created"] = created.valid if created else 0
     return report

@@ -50,7 +50,7 @@ def preview(token: str):
     event = g.event
     pending = _pending(event, token)
     choices = storage.choices_from(request.form, pending.table.headers)
-    result = storage.preview(event, pending, choices)
+    result = storage.preview(event, pending, choices, storage.keeps_extra(request.form))
     return _render(event, pending, result)
 
 
@@ -60,11 +60,11 @@ def confirm(token: str):
     event = g.event
     pending = _pending(event, token, allow_done=True)
     choices = storage.choices_from(request.form, pending.table.headers) if pending.table else {}
-    previewed = request.form.get("preview", "")
+    previewed, keep = request.form.get("preview", ""), storage.keeps_extra(request.form)
     try:
-        outcome = storage.confirm(event, current_user, token, choices, previewed)
+        outcome = storage.confirm(event, current_user, token, choices, previewed, keep)
     except guest_list.ImportRefused as refused:
-        result = storage.preview(event, pending, choices)
+        result = storage.preview(event, pending, choices, keep)
         return _render(event, pending, result, refused=str(refused), status=422)
     if outcome is None:
         abort(404)

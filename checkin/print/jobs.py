@@ -12,9 +12,14 @@ too, so the next "not printed yet" sheet leaves them out.
 Pressing "Make badges" twice makes one sheet: while a sheet for the same guests and layout is
 queued or rendering, or was finished in the last DOUBLE_SUBMIT_WINDOW, asking again returns it.
 Making the sheet itself is rendering's.
+
+A sheet's PDF carries live ticket codes, so it is not kept: once sent whole to the organizer (or
+the door) it is dropped, and the job says "downloaded"; one nobody downloads is dropped a day
+after it was made ("expired"). Asking again makes the same sheet anew.
 """
 
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 from flask import abort
 from sqlalchemy import and_, func, or_, select, update
@@ -31,6 +36,8 @@ DOUBLE_SUBMIT_WINDOW = timedelta(seconds=10)
 STUCK_AFTER = timedelta(minutes=10)  # 1,000 badges take about 12 s; this is far beyond that
 WAITING_TOO_LONG = timedelta(seconds=30)  # queued this long: the worker may not be running
 RECENT = 10
+PDF_KEPT = timedelta(days=1)  # a sheet nobody downloads is dropped after this
+DROPPED = ("downloaded", "expired")  # done, and the PDF is gone
 
 
 class NothingToPrint(ValueError):
@@ -178,6 +185,33 @@ def pdf_of(job: BadgeJob) -> bytes:
     if job.status != "done" or not job.pdf:
         abort(404)
     return job.pdf
+
+
+def handed_over(job: BadgeJob) -> Iterator[bytes]:
+    """A finished job's PDF (404 while it has none), dropped from the database once sent whole."""
+    return _then_dropped(job.id, pdf_of(job))
+
+
+def _then_dropped(job_id: int, pdf: bytes) -> Iterator[bytes]:
+    yield pdf
+    # Only reached when the server asks for more, after the whole file went out: a download
+    # cut short keeps the PDF for another try.
+    with writing():
+        db.session.execute(
+            update(BadgeJob)
+            .where(BadgeJob.id == job_id, BadgeJob.status == "done")
+            .values(status="downloaded", pdf=None)
+        )
+
+
+def drop_old_pdfs(now: datetime) -> int:
+    """Drop the PDFs of sheets made more than PDF_KEPT ago; how many were dropped."""
+    with writing():
+        return db.session.execute(
+            update(BadgeJob)
+            .where(BadgeJob.status == "done", BadgeJob.finished_at < now - PDF_KEPT)
+            .values(status="expired", pdf=None)
+        ).rowcount
 
 
 def filename(job: BadgeJob) -> str:

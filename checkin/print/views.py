@@ -1,11 +1,21 @@
 """The organizer's badge page: make a sheet, watch it render, download it; the door poster.
 
 A sheet of up to a dozen badges is made in the request; a bigger one renders on the worker
-while the page polls its progress once a second. Downloads are GETs that change nothing, and
-another organizer's event, job or poster is not found (404).
+while the page polls its progress once a second. A sheet's download is a POST, since the PDF is
+dropped once sent (jobs.py says why); the poster is a GET that changes nothing. Another
+organizer's event, job or poster is not found (404).
 """
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from ..door import check_in
 from ..events import exports
@@ -72,12 +82,15 @@ def job(job_id: int):
     return _page(event, BadgeSheetForm(formdata=None), featured=found.id)
 
 
-@bp.get("/badges/jobs/<int:job_id>/badges.pdf")
+@bp.post("/badges/jobs/<int:job_id>/badges.pdf")
 def download(job_id: int):
-    """A finished sheet's PDF, as a file to save and print."""
+    """A finished sheet's PDF, as a file to save and print; then it is dropped from the server."""
     event = g.event
     found = badge_jobs.job_of(event, job_id)
-    return pdf_response(badge_jobs.pdf_of(found), badge_jobs.filename(found))
+    if not ButtonForm().validate_on_submit() or found.status != "done":
+        return redirect(url_for("print.page", slug=event.slug, job=found.id, _anchor="sheet"))
+    pdf = stream_with_context(badge_jobs.handed_over(found))
+    return pdf_response(pdf, badge_jobs.filename(found))
 
 
 @bp.post("/badges/jobs/<int:job_id>/retry")
@@ -97,7 +110,7 @@ def poster(size: str):
     return pdf_response(posters.poster_pdf(event, size), posters.filename(event, size))
 
 
-def pdf_response(pdf: bytes, name: str) -> Response:
+def pdf_response(pdf, name: str) -> Response:
     """A PDF as a download no browser or proxy keeps (badges carry personal data)."""
     return exports.attachment(pdf, "application/pdf", name)
 

@@ -80,12 +80,28 @@ def test_committing_twice_creates_nobody_the_second_time(app, runner, slug):
 def test_map_overrides_a_column(app, runner, slug):
     """--map "COLUMN=field" changes where a column goes: status as extra imports all 240."""
     report = json.loads(
-        run(runner, slug, EVENTBRITE, "--map", "Attendee Status=extra", "--commit", "--json").output
+        run(
+            runner,
+            slug,
+            EVENTBRITE,
+            "--map",
+            "Attendee Status=extra",
+            "--keep-extra",
+            "--commit",
+            "--json",
+        ).output  # fmt: skip
     )
     assert report["valid"] == report["created"] == 240
     with runner.app.app_context():
         refunded = db.session.scalar(select(Guest).where(Guest.name == "Łukasz O'Brien"))
         assert refunded.extra["Attendee Status"] == "Refunded"
+
+
+def test_without_keep_extra_the_other_columns_are_dropped(app, runner, slug):
+    """The same import without --keep-extra stores no extra for anyone."""
+    run(runner, slug, EVENTBRITE, "--map", "Attendee Status=extra", "--commit")
+    with runner.app.app_context():
+        assert {len(extra) for extra in db.session.scalars(select(Guest.extra))} == {0}
 
 
 def test_map_by_column_number_and_to_a_taken_field(app, runner, slug):

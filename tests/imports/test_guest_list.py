@@ -38,16 +38,21 @@ def csv_bytes(rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-
     return out.getvalue().encode(encoding)
 
 
-def preview_of(event, data: bytes, overrides: dict[int, str] | None = None) -> guest_list.Preview:
-    """Read a file and preview it under the guessed (or overridden) mapping."""
+def preview_of(
+    event, data: bytes, overrides: dict[int, str] | None = None, keep_extra=True
+) -> guest_list.Preview:
+    """Read a file and preview it under the guessed (or overridden) mapping, keeping the other
+    columns as the organizer may choose to (keep_extra=False: as the preview starts)."""
     table = read_table(data)
-    return guest_list.preview(event, table, guest_list.choose_mapping(table.headers, overrides))
+    mapping = guest_list.choose_mapping(table.headers, overrides)
+    return guest_list.preview(event, table, mapping, keep_extra)
 
 
-def commit_of(event, data: bytes, overrides=None) -> guest_list.Preview:
-    """Read a file and import it."""
+def commit_of(event, data: bytes, overrides=None, keep_extra=True) -> guest_list.Preview:
+    """Read a file and import it (the other columns kept, unless keep_extra=False)."""
     table = read_table(data)
-    return guest_list.commit(event, table, guest_list.choose_mapping(table.headers, overrides))
+    mapping = guest_list.choose_mapping(table.headers, overrides)
+    return guest_list.commit(event, table, mapping, keep_extra=keep_extra)
 
 
 def guest_count() -> int:
@@ -84,6 +89,30 @@ def test_eventbrite_export_maps_every_column_from_its_header(event):
         "Topics you'd like to talk about": "interests",
         "Are you open to mentoring a recent graduate?": "willing_to_mentor",
     }
+
+
+def test_the_other_columns_are_not_kept_unless_chosen(event):
+    """Without "Keep the other columns", no guest has an extra: Eventbrite's order numbers,
+    barcodes and statuses are not stored; the preview names the columns it would keep."""
+    result = commit_of(event, EVENTBRITE.read_bytes(), keep_extra=False)
+    assert result.other_columns == [
+        "Order #", "Order Date", "Quantity", "Ticket Type", "Barcode #", "Attendee Status",
+    ]  # fmt: skip
+    assert result.valid == 228 and not result.keep_extra
+    assert {len(extra) for extra in db.session.scalars(select(Guest.extra))} == {0}
+    assert person("Émilie Fontaine").external_ref == "14030000071"  # mapped fields stay
+
+
+def test_keeping_the_other_columns_changes_the_fingerprint(event):
+    """A preview with and without the other columns is not the same import."""
+    table = read_table(GOOGLE_FORMS.read_bytes())
+    mapping = guest_list.choose_mapping(table.headers)
+    kept = guest_list.preview(event, table, mapping, keep_extra=True).fingerprint
+    dropped = guest_list.preview(event, table, mapping).fingerprint
+    assert kept != dropped
+    with pytest.raises(guest_list.PreviewChanged):
+        guest_list.commit(event, table, mapping, dropped, keep_extra=True)
+    assert guest_count() == 0
 
 
 def test_eventbrite_export_imports_attending_and_skips_refunded_and_transferred(event):

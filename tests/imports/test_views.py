@@ -190,6 +190,34 @@ def test_confirm_uses_the_mapping_it_is_sent(app, org):
     assert count(app) == 240
 
 
+def test_the_preview_offers_to_keep_the_other_columns_unticked(app, org):
+    """The preview names the columns it would not store, in a box left unticked; the page and
+    its htmx fragment show the same box."""
+    preview_url = org.start(EVENTBRITE.read_bytes())
+    for reply in (org.client.get(preview_url), org.post(preview_url, headers=HTMX)):
+        text = readable(reply)
+        assert (
+            "Keep the other columns (6): Order #, Order Date, Quantity, Ticket Type, Barcode #, "
+            "Attendee Status" in text
+        )
+        assert re.search(
+            r'<input type="checkbox" id="keep-extra" name="keep_extra" value="1"[^>]*>', reply.text
+        )  # noqa: E501
+        assert 'name="keep_extra" value="1" aria-describedby="keep-extra-hint">' in reply.text
+
+
+@pytest.mark.parametrize("ticked, kept", [(False, {}), (True, {"Ticket Type": "Alumni"})])
+def test_the_other_columns_are_kept_only_when_ticked(app, org, ticked, kept):
+    """Imported unticked, guests hold no extra; ticked, they keep the other columns."""
+    preview_url = org.start(EVENTBRITE.read_bytes())
+    choice = {"keep_extra": "1"} if ticked else {}
+    assert org.confirm(preview_url, choice).status_code == 303
+    with app.app_context():
+        emilie = db.session.scalar(select(Guest).where(Guest.name == "Émilie Fontaine"))
+        assert {k: v for k, v in emilie.extra.items() if k == "Ticket Type"} == kept
+        assert bool(emilie.extra) is ticked
+
+
 def test_double_confirm_imports_once(app, org):
     """The same token confirmed twice adds the guests once and says so the second time."""
     preview_url = org.start(PLAIN.read_bytes())

@@ -305,11 +305,19 @@ def test_the_progress_fragment_shows_how_far_it_got(app, client, party, queue, m
     assert page.status_code == 200 and "<html" in page.text and 'id="sheet"' in page.text
 
 
+def download(client, party, job_id: int):
+    """Press "Download PDF" on a sheet."""
+    return client.post(
+        f"/events/{party['slug']}/badges/jobs/{job_id}/badges.pdf",
+        data={"csrf_token": party["token"]},
+    )
+
+
 def test_the_download_is_an_uncached_pdf_attachment(app, client, party, tmp_path):
-    """GET the finished sheet: a PDF named after the event, as an attachment, never cached."""
+    """POST "Download PDF": a PDF named after the event, as an attachment, never cached."""
     make(client, party)
     [job] = jobs(app)
-    reply = client.get(f"/events/{party['slug']}/badges/jobs/{job.id}/badges.pdf")
+    reply = download(client, party, job.id)
     assert reply.status_code == 200
     assert reply.mimetype == "application/pdf" and reply.data.startswith(b"%PDF")
     assert reply.headers["Content-Disposition"] == (
@@ -319,12 +327,54 @@ def test_the_download_is_an_uncached_pdf_attachment(app, client, party, tmp_path
     assert pages(reply.data, tmp_path) == 1
 
 
+def test_a_downloaded_sheet_is_dropped_and_says_ask_again(app, client, party):
+    """Once downloaded, the PDF is gone from the database; the sheet says so, and a second
+    press of Download shows that page instead of a file."""
+    make(client, party)
+    [job] = jobs(app)
+    assert download(client, party, job.id).data.startswith(b"%PDF")
+    with app.app_context():
+        row = db.session.get(BadgeJob, job.id)
+        assert (row.status, row.pdf) == ("downloaded", None)
+    page = client.get(f"/events/{party['slug']}/badges?job={job.id}")
+    assert "Downloaded – ask again to print more" in readable(page)
+    again = download(client, party, job.id)
+    assert again.status_code == 302 and again.location.endswith(f"job={job.id}#sheet")
+
+
+def test_a_download_without_its_token_hands_out_nothing(app, client, party):
+    """A POST without the CSRF token (or a GET) gives no PDF and keeps it."""
+    make(client, party)
+    [job] = jobs(app)
+    url = f"/events/{party['slug']}/badges/jobs/{job.id}/badges.pdf"
+    assert client.post(url).status_code == 400
+    assert client.get(url).status_code == 405
+    assert jobs(app)[0].status == "done"
+
+
+def test_a_pdf_nobody_downloads_is_dropped_after_a_day(app, client, party):
+    """The periodic task drops PDFs finished more than a day ago, and only those."""
+    from checkin import tasks
+
+    make(client, party)
+    make(client, party, "attendee", attendee_id=party["ids"]["ada"])
+    old, new = jobs(app)
+    set_job(app, old.id, finished_at=utcnow() - timedelta(days=1, minutes=1))
+    with app.app_context():
+        tasks.drop_old_badge_pdfs.call_local(now=utcnow())
+        found = {
+            row.id: (row.status, row.pdf is None) for row in db.session.scalars(select(BadgeJob))
+        }
+    assert found == {old.id: ("expired", True), new.id: ("done", False)}
+    assert "Deleted after a day" in readable(client.get(f"/events/{party['slug']}/badges"))
+
+
 def test_an_unfinished_sheet_has_no_download(app, client, party, queue, make_guest):
-    """A queued sheet's download is not found (yet)."""
+    """A queued sheet's download gives no file: the page shows its progress."""
     add_guests(make_guest, party["slug"], 10)
     make(client, party)
     [job] = jobs(app)
-    assert client.get(f"/events/{party['slug']}/badges/jobs/{job.id}/badges.pdf").status_code == 404
+    assert download(client, party, job.id).status_code == 302
 
 
 def test_a_failed_sheet_shows_why_and_try_again_makes_it(app, client, party):
@@ -405,10 +455,12 @@ def test_another_organizer_finds_none_of_it(app, client, party, sign_in):
     other = app.test_client()
     sign_in(email="b@example.org", test_client=other)
     token = csrf_token(other, "/events")
+    assert (
+        other.post(f"{base}/badges/jobs/{job.id}/badges.pdf", data={"csrf_token": token})
+    ).status_code == 404
     for path in (
         f"{base}/badges",
         f"{base}/badges/jobs/{job.id}",
-        f"{base}/badges/jobs/{job.id}/badges.pdf",
         f"{base}/poster-a4.pdf",
         f"{base}/badges/guests?q=ada",
     ):
@@ -424,7 +476,10 @@ def test_another_organizer_finds_none_of_it(app, client, party, sign_in):
         == 404
     )
     mine = f"/events/{party['bravo']}/badges"
-    assert other.get(f"{mine}/jobs/{job.id}/badges.pdf").status_code == 404
+    assert (
+        other.post(f"{mine}/jobs/{job.id}/badges.pdf", data={"csrf_token": token}).status_code
+        == 404
+    )
     assert other.get(mine).status_code == 200 and "Badges made" not in other.get(mine).text
     assert len(jobs(app)) == 1
 
@@ -477,6 +532,18 @@ def test_print_badge_answers_with_a_one_page_label(app, client, party, at_door, 
     with app.app_context():
         assert db.session.get(Guest, ada).badge_printed_at is not None
         assert db.session.scalar(select(BadgeJob.layout)) == "label"
+        label = db.session.scalar(select(BadgeJob))
+        assert (label.status, label.pdf) == ("downloaded", None)  # not kept once handed over
+
+
+def test_print_badge_pressed_again_makes_the_label_anew(app, client, party, at_door):
+    """The first label's PDF is gone once sent, so a second press (even at once) makes a new
+    one rather than finding nothing to send."""
+    path = f"{at_door['url']}/attendees/{party['ids']['ada']}/badge.pdf"
+    for _ in range(2):
+        reply = client.post(path, data={"csrf_token": at_door["csrf"]})
+        assert reply.status_code == 200 and reply.data.startswith(b"%PDF")
+    assert [job.status for job in jobs(app)] == ["downloaded", "downloaded"]
 
 
 def test_print_badge_needs_the_token_the_pass_and_this_events_guest(app, client, party, at_door):

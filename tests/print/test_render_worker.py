@@ -87,7 +87,10 @@ def test_the_worker_renders_a_big_sheet(app, client, reunion, queue, worker, tmp
         f"/events/{reunion['slug']}/badges/jobs/{job.id}", headers={"HX-Request": "true"}
     ).text
     assert "hx-trigger" not in fragment and "Download PDF" in fragment
-    pdf = client.get(f"/events/{reunion['slug']}/badges/jobs/{job.id}/badges.pdf").data
+    pdf = client.post(
+        f"/events/{reunion['slug']}/badges/jobs/{job.id}/badges.pdf",
+        data={"csrf_token": reunion["token"]},
+    ).data
     path = tmp_path / "badges.pdf"
     path.write_bytes(pdf)
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
