@@ -21,18 +21,6 @@ from checkin.room import cards
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
 
-@pytest.fixture
-def people(app, make_event, make_guest, set_guest):
-    """Ada and Grace at Fall Reunion (both want the digest), and Bob at another event."""
-    slug = make_event("Fall Reunion")
-    ada, _ = make_guest(slug, "Ada Lovelace", 2009, email="ada@example.org")
-    grace, _ = make_guest(slug, "Grace Hopper", 1991, email="grace@example.org")
-    bob, _ = make_guest(make_event("Spring Gala"), "Bob Other", 2001, email="bob@example.org")
-    for person in (ada, grace, bob):
-        set_guest(person, checked_in=True, consent_digest=True, consent_share_contact=True)
-    return {"ada": ada, "grace": grace, "bob": bob}
-
-
 def path(app, purpose, reader_id, other_id=None) -> str:
     """The link's path, as the digest would carry it."""
     with app.test_request_context():

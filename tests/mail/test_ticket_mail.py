@@ -5,10 +5,10 @@ import re
 import subprocess
 import uuid
 
-import pytest
 from conftest import REUNION_DAY, csrf_token
 from sqlalchemy import func, select, update
 from support.mailserver import free_port
+from support.pages import page_at
 
 from checkin import tasks
 from checkin.extensions import db
@@ -22,19 +22,6 @@ GUESTS = [
 ]
 
 
-@pytest.fixture
-def party(app, client, sign_in, make_event, make_guest):
-    """An event with three guests who have an email and one who has none; organizer signed in."""
-    slug = make_event("Fall Reunion")
-    ids = {email: make_guest(slug, name, email=email)[0] for name, email in GUESTS}
-    no_email, _ = make_guest(slug, "Alan Turing")
-    with app.app_context():
-        db.session.execute(update(Guest).where(Guest.id == no_email).values(email=""))
-        db.session.commit()
-    sign_in()
-    return {"slug": slug, "ids": ids, "token": csrf_token(client, f"/events/{slug}")}
-
-
 def send(client, party, scope="unsent", nonce=None, **extra):
     """Press "Send tickets" (or "Email everyone again")."""
     data = {"csrf_token": party["token"], "scope": scope, "nonce": nonce or uuid.uuid4().hex}
@@ -45,13 +32,6 @@ def email_one(client, party, email: str):
     """Press "Email the ticket" on one guest's page."""
     path = f"/events/{party['slug']}/attendees/{party['ids'][email]}/ticket-mail"
     return client.post(path, data={"csrf_token": party["token"], "nonce": uuid.uuid4().hex})
-
-
-def page(client, path) -> str:
-    """A page's text."""
-    reply = client.get(path)
-    assert reply.status_code == 200, path
-    return reply.get_data(as_text=True)
 
 
 def ticket_urls(app, slug) -> dict[str, str]:
@@ -121,20 +101,20 @@ def test_the_link_in_the_email_signs_in(client, party, inbox, smtp_url):
 def test_send_tickets_emails_everyone_with_an_address_once(client, party, inbox, smtp_url):
     """One press: one email per guest with an address, over one connection; the count shows it."""
     event_page = f"/events/{party['slug']}"
-    assert "Send tickets (3)" in page(client, event_page)
+    assert "Send tickets (3)" in page_at(client, event_page)
     reply = send(client, party)
     assert reply.location == f"/events/{party['slug']}/tickets"
     assert sorted(str(m["To"].addresses[0].addr_spec) for m in inbox.messages) == sorted(
         email for _, email in GUESTS
     )
     assert inbox.greetings == 1
-    html = page(client, reply.location)
+    html = page_at(client, reply.location)
     assert "Sending 3 ticket emails." in html
     assert re.search(r'<span class="stat">3</span> of 3 guests', html)
-    assert "Send tickets (" not in page(client, event_page)
+    assert "Send tickets (" not in page_at(client, event_page)
     send(client, party)  # a later press finds no one new
     assert len(inbox.messages) == 3
-    assert "No ticket emails to send" in page(client, event_page)
+    assert "No ticket emails to send" in page_at(client, event_page)
 
 
 def test_a_double_submit_sends_once(client, party, inbox, smtp_url):
@@ -143,7 +123,7 @@ def test_a_double_submit_sends_once(client, party, inbox, smtp_url):
     send(client, party, nonce=nonce)
     send(client, party, "all", nonce=nonce, confirm="y")
     assert len(inbox.messages) == 3
-    assert "That form was sent already" in page(client, f"/events/{party['slug']}/tickets")
+    assert "That form was sent already" in page_at(client, f"/events/{party['slug']}/tickets")
 
 
 def test_emailing_everyone_again_needs_a_tick(client, party, inbox, smtp_url):
@@ -161,13 +141,13 @@ def test_one_guests_ticket_from_their_page(app, client, party, inbox, smtp_url):
     """The guest page emails that guest alone, and shows when it went."""
     ada = party["ids"]["ada@example.org"]
     path = f"/events/{party['slug']}/attendees/{ada}"
-    assert "Not emailed yet." in page(client, path)
+    assert "Not emailed yet." in page_at(client, path)
     reply = client.post(
         f"{path}/ticket-mail", data={"csrf_token": party["token"], "nonce": uuid.uuid4().hex}
     )
     assert reply.status_code == 302 and reply.location == path
     assert [str(m["To"].addresses[0].addr_spec) for m in inbox.messages] == ["ada@example.org"]
-    html = page(client, path)
+    html = page_at(client, path)
     assert '<span class="tag ok">Sent</span>' in html and "ada@example.org" in html
     assert "Email the ticket again" in html
 
@@ -177,14 +157,14 @@ def test_a_refused_address_is_reported_and_the_rest_go(client, party, inbox, smt
     inbox.refuse.add("grace@example.org")
     send(client, party)
     assert len(inbox.messages) == 2
-    html = page(client, f"/events/{party['slug']}/tickets")
+    html = page_at(client, f"/events/{party['slug']}/tickets")
     assert re.search(r'<span class="stat">2</span> of 3 guests', html)
     assert "1 could not be sent." in html
     assert "Grace Hopper" in html and "550" in html and "No such user here" in html
     inbox.refuse.clear()
     send(client, party)  # "Send tickets" again tries only the one that failed: she bounced
     assert len(inbox.messages) == 2
-    assert "1 not sent: address bounced earlier." in page(client, f"/events/{party['slug']}")
+    assert "1 not sent: address bounced earlier." in page_at(client, f"/events/{party['slug']}")
     email_one(client, party, "grace@example.org")  # her own page lifts the bounce
     assert [str(m["To"].addresses[0].addr_spec) for m in inbox.messages[2:]] == [
         "grace@example.org"
@@ -196,7 +176,7 @@ def test_a_dead_mail_server_fails_each_guest_clearly(app, client, party):
     port = free_port()
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
     send(client, party)
-    html = page(client, f"/events/{party['slug']}/tickets")
+    html = page_at(client, f"/events/{party['slug']}/tickets")
     assert re.search(r'<span class="stat">0</span> of 3 guests', html)
     assert "3 could not be sent." in html
     assert html.count(f"Could not reach the mail server at 127.0.0.1:{port}") == 3
@@ -213,7 +193,7 @@ def test_a_bad_address_fails_on_its_own(app, client, party, inbox, smtp_url):
         db.session.commit()
     send(client, party)
     assert len(inbox.messages) == 2
-    assert "is not an email address" in page(client, f"/events/{party['slug']}/tickets")
+    assert "is not an email address" in page_at(client, f"/events/{party['slug']}/tickets")
 
 
 def test_without_a_worker_the_emails_wait_in_the_queue(
@@ -224,7 +204,7 @@ def test_without_a_worker_the_emails_wait_in_the_queue(
     tasks.huey.storage = tasks.QueueFile("checkin", filename=str(tmp_path / "huey.sqlite"))
     try:
         send(client, party)
-        html = page(client, f"/events/{party['slug']}/tickets")
+        html = page_at(client, f"/events/{party['slug']}/tickets")
         assert "3 waiting to go out." in html and 'hx-trigger="every 2s"' in html
         polled = client.get(f"/events/{party['slug']}/tickets", headers={"HX-Request": "true"})
         assert polled.get_data(as_text=True).lstrip().startswith('<div id="ticket-status"')
@@ -236,7 +216,7 @@ def test_without_a_worker_the_emails_wait_in_the_queue(
     finally:
         tasks.huey.immediate = True
     assert len(inbox.messages) == 3
-    html = page(client, f"/events/{party['slug']}/tickets")
+    html = page_at(client, f"/events/{party['slug']}/tickets")
     assert re.search(r'<span class="stat">3</span> of 3 guests', html)
     assert "hx-trigger" not in html
 
@@ -259,11 +239,11 @@ def test_a_task_run_twice_sends_once(app, party, inbox, smtp_url):
 def test_sent_mail_pages_show_the_kept_messages(client, party):
     """Without a mail server the event's mail is listed, and each message can be read."""
     send(client, party)
-    outbox = page(client, f"/events/{party['slug']}/mail")
+    outbox = page_at(client, f"/events/{party['slug']}/mail")
     assert "3 messages" in outbox and outbox.count("Your ticket for Fall Reunion") == 3
     assert "Zoë Müller &lt;zoe@example.org&gt;" in outbox
     first = re.search(rf"/events/{party['slug']}/mail/([0-9TZ]+-[0-9a-f]+)", outbox).group(0)
-    message = page(client, first)
+    message = page_at(client, first)
     assert re.search(r"/in/[A-Z2-7]{32}", message)  # the text part, with the personal link
     assert "ticket-qr.png: image/png" in message and 'sandbox title="The email as HTML"' in message
     html = client.get(f"{first}/html")
@@ -277,7 +257,7 @@ def test_organizers_read_only_their_own_events_mail(
 ):
     """Organizer B sees none of A's mail: not in B's list, and A's pages answer 404."""
     send(client, party)
-    a_outbox = page(client, f"/events/{party['slug']}/mail")
+    a_outbox = page_at(client, f"/events/{party['slug']}/mail")
     message = re.search(rf"/events/{party['slug']}/mail/[0-9TZ]+-[0-9a-f]+", a_outbox).group(0)
     b_slug = make_event("Spring Gala", email="b@example.org")
     make_guest(b_slug, "Bea Bravo", email="bea@example.org")
@@ -304,9 +284,9 @@ def test_organizers_read_only_their_own_events_mail(
 def test_with_smtp_no_mail_is_kept(client, party, inbox, smtp_url):
     """With a mail server, nothing is written to files and the page says why it is empty."""
     send(client, party)
-    outbox = page(client, f"/events/{party['slug']}/mail")
+    outbox = page_at(client, f"/events/{party['slug']}/mail")
     assert "no copies are kept here" in outbox and "Your ticket for" not in outbox
-    assert "Sent mail</a>" not in page(client, f"/events/{party['slug']}")
+    assert "Sent mail</a>" not in page_at(client, f"/events/{party['slug']}")
 
 
 def test_racing_submits_of_one_form_queue_once(app, party):
