@@ -7,7 +7,7 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import PASSWORD, REUNION_START, csrf_token, fresh_app
+from conftest import PASSWORD, REUNION_START, csrf_token
 from sqlalchemy import func, select
 from support.pages import body as text
 
@@ -356,13 +356,6 @@ def test_racing_mutual_wishes_queue_two_introductions_not_four(
 
 
 # Rate limits
-
-
-@pytest.fixture
-def limited(database_url, tmp_path):
-    """The app with rate limits on."""
-    with fresh_app(database_url, tmp_path / "limited", RATELIMIT_ENABLED=True) as app:
-        yield app
 
 
 def test_pressing_a_link_too_often_is_limited(limited):
