@@ -17,9 +17,8 @@ from checkin.models import BadgeJob, Guest
 
 from .axe import serious_violations
 from .conftest import SCREENSHOTS, create_event, open_phone, sign_in_organizer
-from .door_phone import assert_clean, door, new_phone
+from .door_phone import assert_clean, new_phone
 
-__all__ = ["door"]  # the fixture
 NAMES = ["Ó Súilleabháin", "Łukasz Nowak", "Gökhan Yılmaz", "Zoë Martin", "Νίκος Παππάς"]
 
 
@@ -127,11 +126,11 @@ def test_one_guest_is_found_by_name_and_printed(live_app, browser, reunion, tmp_
     page.context.close()
 
 
-def test_the_door_prints_a_walk_ins_label(door, browser, tmp_path):
+def test_the_door_prints_a_walk_ins_label(live_door, browser, tmp_path):
     """After registering a walk-in, "Print badge" downloads a one-page 4 by 3 inch label and the
     door page stays put, clean (no CSP or script errors) and without serious axe findings."""
     page = new_phone(browser)
-    page.goto(door["url"])
+    page.goto(live_door["url"])
     page.get_by_text("Walk-in: not on the list").click()
     page.get_by_label("Name", exact=True).fill("Zoë Νίκος Walker")
     page.get_by_label("Class year").fill("2011")
@@ -151,8 +150,8 @@ def test_the_door_prints_a_walk_ins_label(door, browser, tmp_path):
     assert re.search(r"^Pages:\s+1$", info_text, re.M) and "288 x 216 pts" in info_text
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
     assert "Zoë" in text and "Νίκος" in text
-    assert page.url == door["url"]
-    with door["app"].app_context():
+    assert page.url == live_door["url"]
+    with live_door["app"].app_context():
         walker = db.session.scalar(select(Guest).where(Guest.name == "Zoë Νίκος Walker"))
         assert walker.badge_printed_at is not None
     assert_clean(page)

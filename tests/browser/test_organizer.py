@@ -24,7 +24,7 @@ SIZES = {"phone": (390, 844), "small": (360, 740), "desktop": (1280, 800)}
 
 
 @pytest.fixture
-def organizer(live_app):
+def live_organizer(live_app):
     """An organizer account in the live app."""
     with live_app.app_context():
         users.create_organizer(EMAIL, PASSWORD)
@@ -162,9 +162,9 @@ def create_event(page) -> str:
     return urlsplit(page.url).path.rsplit("/", 1)[-1]
 
 
-def test_organizer_sets_up_an_event_on_a_phone(organizer, browser):
+def test_organizer_sets_up_an_event_on_a_phone(live_organizer, browser):
     """Sign in, create an event, see arrivals and guests, filter, make a door pass and scan it."""
-    base = organizer.base_url
+    base = live_organizer.base_url
     page = open_page(browser)
     page.goto(f"{base}/sign-in")
     check(page, "sign-in")
@@ -175,7 +175,7 @@ def test_organizer_sets_up_an_event_on_a_phone(organizer, browser):
     check(page, "event-empty")
 
     fill_guests(
-        organizer,
+        live_organizer,
         slug,
         [
             2,
@@ -235,29 +235,29 @@ def test_organizer_sets_up_an_event_on_a_phone(organizer, browser):
     expect(page.locator("#door-passes")).to_contain_text("never")
 
 
-def test_event_page_at_small_phone_and_desktop(organizer, browser):
+def test_event_page_at_small_phone_and_desktop(live_organizer, browser):
     """The event page fits a 360 px phone and a 1280x800 desktop without sideways scrolling."""
     page = open_page(browser)
-    sign_in(page, organizer.base_url)
+    sign_in(page, live_organizer.base_url)
     slug = create_event(page)
-    fill_guests(organizer, slug, [3, 4, 9, 11, 16, 17, 19, 24, 26, 31, 38, 49, 61, 95, 140])
+    fill_guests(live_organizer, slug, [3, 4, 9, 11, 16, 17, 19, 24, 26, 31, 38, 49, 61, 95, 140])
     for size in ("small", "desktop"):
         other = open_page(browser, size)
         other.context.add_cookies(page.context.cookies())
-        other.goto(f"{organizer.base_url}/events/{slug}")
+        other.goto(f"{live_organizer.base_url}/events/{slug}")
         expect(other.get_by_text("15 of 60 checked in")).to_be_visible()
         check(other, f"event-{size}")
 
 
-def test_arrivals_refresh_by_themselves(organizer, browser):
+def test_arrivals_refresh_by_themselves(live_organizer, browser):
     """A check-in at the door shows on the organizer's open page within about ten seconds."""
     page = open_page(browser)
-    sign_in(page, organizer.base_url)
+    sign_in(page, live_organizer.base_url)
     slug = create_event(page)
-    fill_guests(organizer, slug, [5])
+    fill_guests(live_organizer, slug, [5])
     page.reload()
     expect(page.get_by_text("1 of 60 checked in")).to_be_visible()
-    with organizer.app_context():
+    with live_organizer.app_context():
         guest = db.session.scalar(select(Guest).where(Guest.checked_in_at.is_(None)))
         guest.checked_in_at = db.session.scalar(select(Event.starts_at))
         db.session.commit()
@@ -265,9 +265,9 @@ def test_arrivals_refresh_by_themselves(organizer, browser):
     assert page.trouble == []
 
 
-def test_guest_by_hand_and_their_ticket(organizer, browser):
+def test_guest_by_hand_and_their_ticket(live_organizer, browser):
     """Add a guest (a mistake first), open their ticket on a phone and scan its QR."""
-    base = organizer.base_url
+    base = live_organizer.base_url
     page = open_page(browser)
     sign_in(page, base)
     create_event(page)

@@ -13,7 +13,7 @@ SIZES = {"letter": "612 x 792 pts", "a4": "595.276 x 841.89 pts"}
 
 
 @pytest.fixture
-def event(client, sign_in, make_event):
+def greek_event(client, sign_in, make_event):
     """An event with accents and Greek in its name; its organizer signed in."""
     slug = make_event(NAME)
     sign_in()
@@ -27,12 +27,12 @@ def run(*command: str) -> str:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_the_poster_scans_to_the_link_again_page(app, client, event, size, tmp_path):
+def test_the_poster_scans_to_the_link_again_page(app, client, greek_event, size, tmp_path):
     """One page of the chosen size; its single QR code decodes to BASE_URL/e/<slug>/link-again."""
-    reply = client.get(f"/events/{event}/poster-{size}.pdf")
+    reply = client.get(f"/events/{greek_event}/poster-{size}.pdf")
     assert reply.status_code == 200 and reply.mimetype == "application/pdf"
     assert reply.headers["Content-Disposition"] == (
-        f"attachment; filename={event}-door-poster-{size}.pdf"
+        f"attachment; filename={greek_event}-door-poster-{size}.pdf"
     )
     pdf = tmp_path / "poster.pdf"
     pdf.write_bytes(reply.data)
@@ -41,14 +41,14 @@ def test_the_poster_scans_to_the_link_again_page(app, client, event, size, tmp_p
     run("pdftoppm", "-r", "100", "-png", str(pdf), str(tmp_path / "page"))
     [png] = tmp_path.glob("page*.png")
     decoded = run("zbarimg", "-q", "--raw", str(png)).split()
-    assert decoded == [f"{app.config['BASE_URL']}/e/{event}/link-again"]
+    assert decoded == [f"{app.config['BASE_URL']}/e/{greek_event}/link-again"]
 
 
-def test_the_poster_says_what_to_do_as_text(client, event, tmp_path):
+def test_the_poster_says_what_to_do_as_text(client, greek_event, tmp_path):
     """The event's name (accents and Greek intact), the venue, the date, "Have your QR code
     ready" and the email-it-again offer come out of the PDF as text."""
     pdf = tmp_path / "poster.pdf"
-    pdf.write_bytes(client.get(f"/events/{event}/poster-a4.pdf").data)
+    pdf.write_bytes(client.get(f"/events/{greek_event}/poster-a4.pdf").data)
     words = " ".join(run("pdftotext", str(pdf), "-").split())
     assert NAME in words and "\ufffd" not in words
     assert "Have your QR code ready" in words
@@ -59,14 +59,14 @@ def test_the_poster_says_what_to_do_as_text(client, event, tmp_path):
     )
 
 
-def test_the_link_again_page_it_leads_to_offers_the_email(client, event):
+def test_the_link_again_page_it_leads_to_offers_the_email(client, greek_event):
     """What the QR opens is the public page that emails the ticket again
     (tests/accounts/test_personal_links.py shows that email carries the ticket QR and the
     personal link, as the poster promises)."""
-    page = client.get(f"/e/{event}/link-again")
+    page = client.get(f"/e/{greek_event}/link-again")
     assert page.status_code == 200 and 'name="email"' in page.text
 
 
-def test_an_unknown_size_is_not_found(client, event):
+def test_an_unknown_size_is_not_found(client, greek_event):
     """Only the sizes we offer exist."""
-    assert client.get(f"/events/{event}/poster-a3.pdf").status_code == 404
+    assert client.get(f"/events/{greek_event}/poster-a3.pdf").status_code == 404
