@@ -16,7 +16,7 @@ GUESTS = {
 
 
 @pytest.fixture
-def party(app, client, sign_in, make_event, make_guest):
+def ticket_party(app, client, sign_in, make_event, make_guest):
     """Ada, Zoë and Grace with an address and Alan Turing with none, at Fall Reunion; the
     organizer signed in. The event's slug and id, a CSRF token of the organizer's session, and
     the guests' ids and ticket URLs by email."""

@@ -45,11 +45,11 @@ def statuses(app) -> dict[str, str]:
 
 
 def test_a_consumer_process_sends_what_the_app_queued(
-    app, client, party, inbox, worker, queue, tmp_path
+    app, client, ticket_party, inbox, worker, queue, tmp_path
 ):
     """The press only queues; a separate worker process sends each guest one email, with the
     ticket the app issued (same database and key), and marks each sent."""
-    page = press_send_tickets(client, party)
+    page = press_send_tickets(client, ticket_party)
     assert "Sending 3 ticket emails." in page and inbox.messages == []
     worker()
     wait_for(lambda: set(statuses(app).values()) == {"sent"}, "three sent rows", tmp_path)
@@ -57,7 +57,7 @@ def test_a_consumer_process_sends_what_the_app_queued(
     assert Counter(m["To"].addresses[0].addr_spec for m in inbox.messages) == dict.fromkeys(
         GUESTS, 1
     )
-    for email, url in party["urls"].items():
+    for email, url in ticket_party["urls"].items():
         [message] = inbox.to(email)
         assert url.rsplit("/", 1)[-1] in message.get_body(("plain",)).get_content()
     # The queue drains: what the press queued, and what the worker's start queued again for the
@@ -73,16 +73,16 @@ def test_a_consumer_process_sends_what_the_app_queued(
 
 
 @pytest.fixture
-def killed_mid_batch(app, client, party, inbox, worker, tmp_path):
+def killed_mid_batch(app, client, ticket_party, inbox, worker, tmp_path):
     """A worker sends two of three, stalls on the third and is SIGKILLed; a new one starts."""
     inbox.stall_at = 3  # hold the third message until the test ends
-    press_send_tickets(client, party)
+    press_send_tickets(client, ticket_party)
     first = worker()
     assert inbox.stalled.wait(WAIT), "the worker never reached the third message"
     first.send_signal(signal.SIGKILL)
     first.wait(10)
     worker()
-    return party
+    return ticket_party
 
 
 def send_to_a_late_guest(app, party, make_guest, tmp_path, inbox) -> None:
