@@ -1,5 +1,4 @@
-"""The digest's world: the party of support/digests.py sending to the test SMTP server, and Ada,
-Grace and another event's Bob for the links and wishes between two people."""
+"""The digest's world: the party of support/digests.py, sending to the inbox; Ada, Grace and Bob."""
 
 import pytest
 from support.digests import make_party

@@ -1,5 +1,4 @@
-"""The mail's world: Fall Reunion's guests, three with an address and one without, their
-organizer signed in, for the ticket emails."""
+"""The mail tests' world: Fall Reunion's guests with and without an address, for ticket emails."""
 
 import pytest
 from conftest import csrf_token
