@@ -5,7 +5,6 @@ __Host-, HSTS is sent, and a POST from another site is refused. Runs whatever TE
 
 import os
 import re
-import socket
 import ssl
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 from conftest import fresh_app
 from playwright.sync_api import expect
 from sqlalchemy import select
+from support.mailserver import free_port
 
 from checkin.door import passes
 from checkin.extensions import db
@@ -33,12 +33,6 @@ GUESTS = [
     ("Grace Hopper", 2010, {"consent_findable": True}),
 ]
 HSTS = "max-age=31536000"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_serving(base_url: str, certificate, process) -> None:

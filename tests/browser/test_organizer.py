@@ -1,8 +1,6 @@
 """The organizer on a phone: sign in, create an event, watch arrivals, find guests, make a
 door pass, add a guest; screenshots of each page, axe-core on each, nothing against the CSP."""
 
-import shutil
-import subprocess
 import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -11,6 +9,7 @@ import pytest
 from conftest import REUNION_DAY
 from playwright.sync_api import expect
 from sqlalchemy import select
+from support.pdf_qr import qr_in_image
 
 from checkin.accounts import users
 from checkin.extensions import db
@@ -83,17 +82,6 @@ def sign_in(page, base_url) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Your events")).to_be_visible()
-
-
-def decode(png) -> str:
-    """The text of the QR code in a screenshot, read by zbarimg."""
-    zbarimg = shutil.which("zbarimg")
-    if zbarimg is None:
-        pytest.fail("zbarimg is missing: sudo apt-get install zbar-tools (.ci/run installs it)")
-    result = subprocess.run(
-        [zbarimg, "--raw", "-q", str(png)], capture_output=True, text=True, timeout=30
-    )
-    return result.stdout.strip()
 
 
 def fill_guests(app, slug, arrived_minutes):
@@ -229,7 +217,7 @@ def test_organizer_sets_up_an_event_on_a_phone(live_organizer, browser):
     link = page.get_by_role("textbox", name="Door link").input_value()
     assert link.startswith(f"{base}/door/")
     check(page, "door-pass")
-    assert decode(shot(page, "door-pass-viewport", full_page=False)) == link
+    assert qr_in_image(shot(page, "door-pass-viewport", full_page=False)) == link
     page.get_by_role("link", name="Back to Fall Reunion 2026").click()
     expect(page.locator("#door-passes")).to_contain_text("Front door")
     expect(page.locator("#door-passes")).to_contain_text("never")
@@ -292,4 +280,4 @@ def test_guest_by_hand_and_their_ticket(live_organizer, browser):
     assert frame["width"] >= 340  # most of a 390 px screen
     assert frame["y"] + frame["height"] <= 844  # the whole QR without scrolling
     check(page, "ticket")
-    assert decode(shot(page, "ticket-viewport", full_page=False)) == ticket
+    assert qr_in_image(shot(page, "ticket-viewport", full_page=False)) == ticket

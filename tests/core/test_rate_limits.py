@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import pytest
 import redis
 from conftest import PASSWORD, csrf_token, fresh_app
+from support.pages import body as page
 
 from checkin import config, create_app, rate_limits
 from checkin.accounts import users
@@ -98,10 +99,6 @@ def clock_moved(monkeypatch, seconds):
     monkeypatch.setattr(time, "time", lambda: now + seconds)
     yield
     monkeypatch.undo()
-
-
-def page(reply) -> str:
-    return reply.get_data(as_text=True)
 
 
 # Per account and address, per account, per address

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from support.pages import HTMX
 
 from checkin.door import check_in, conflicts
 from checkin.extensions import db
@@ -218,7 +219,7 @@ def test_the_door_log_marks_offline_scans(app, client, sign_in, three_doors, as_
     send(client, three_doors, 1, three_doors["ada"])
     send(client, three_doors, 2, three_doors["grace"], ago(3), "admitted")
     sign_in()
-    headers = {"HX-Request": "true"} if as_fragment else {}
+    headers = HTMX if as_fragment else {}
     html = client.get(f"/events/{three_doors['slug']}/attempts", headers=headers).get_data(
         as_text=True
     )

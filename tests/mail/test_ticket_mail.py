@@ -2,13 +2,13 @@
 failures, the queue, and the sent-mail pages when there is no mail server."""
 
 import re
-import subprocess
 import uuid
 
 from conftest import REUNION_DAY, csrf_token
 from sqlalchemy import func, select, update
 from support.mailserver import free_port
-from support.pages import page_at
+from support.pages import HTMX, page_at
+from support.pdf_qr import qr_in_image
 
 from checkin import tasks
 from checkin.extensions import db
@@ -51,8 +51,7 @@ def decode_qr(png: bytes, tmp_path) -> str:
     """What zbarimg reads in a PNG."""
     path = tmp_path / f"{uuid.uuid4().hex}.png"
     path.write_bytes(png)
-    found = subprocess.run(["zbarimg", "--raw", "-q", str(path)], capture_output=True, text=True)
-    return found.stdout.strip()
+    return qr_in_image(path)
 
 
 def test_the_ticket_email_is_multipart_with_an_inline_qr(
@@ -210,9 +209,7 @@ def test_without_a_worker_the_emails_wait_in_the_queue(
         send(client, ticket_party)
         html = page_at(client, f"/events/{ticket_party['slug']}/tickets")
         assert "3 waiting to go out." in html and 'hx-trigger="every 2s"' in html
-        polled = client.get(
-            f"/events/{ticket_party['slug']}/tickets", headers={"HX-Request": "true"}
-        )
+        polled = client.get(f"/events/{ticket_party['slug']}/tickets", headers=HTMX)
         assert polled.get_data(as_text=True).lstrip().startswith('<div id="ticket-status"')
         assert inbox.messages == []
         task = tasks.huey.dequeue()  # what the worker does, here with the test's app

@@ -1,7 +1,7 @@
 """`flask badges SLUG --out FILE.pdf [--layout NAME]`: the guest list's badges, or a clear error."""
 
 import pytest
-from support.badge_pdfs import decoded_qr_codes, page_size, pages, text
+from support.pdf_qr import decoded_qr_codes, page_size, pages, text
 
 
 @pytest.fixture

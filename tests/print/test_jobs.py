@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from conftest import csrf_token
 from sqlalchemy import func, select, update
+from support import pdf_qr
 from support.pages import HTMX, readable
 
 from checkin.door import check_in, passes
@@ -23,8 +24,7 @@ def pages(pdf: bytes, tmp_path) -> int:
     """The number of pages in a PDF, as pdfinfo reads it."""
     path = tmp_path / f"{uuid.uuid4().hex}.pdf"
     path.write_bytes(pdf)
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
-    return int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
+    return pdf_qr.pages(path)
 
 
 @pytest.fixture

@@ -2,11 +2,9 @@
 to the event's "send me my ticket again" page under BASE_URL, with the event's name, the
 wording and the venue as real text (pdftotext)."""
 
-import re
-import subprocess
-
 import pytest
 from conftest import REUNION_DAY, csrf_token
+from support.pdf_qr import decoded_qr_codes, page_size, pages, text
 
 NAME = "Ó Súilleabháin & Νίκος: Class of ’09 Reunion"
 SIZES = {"letter": "612 x 792 pts", "a4": "595.276 x 841.89 pts"}
@@ -21,11 +19,6 @@ def greek_event(client, sign_in, make_event):
     return slug
 
 
-def run(*command: str) -> str:
-    """A poppler or zbar command's output."""
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
-
-
 @pytest.mark.parametrize("size", SIZES)
 def test_the_poster_scans_to_the_link_again_page(app, client, greek_event, size, tmp_path):
     """One page of the chosen size; its single QR code decodes to BASE_URL/e/<slug>/link-again."""
@@ -36,11 +29,8 @@ def test_the_poster_scans_to_the_link_again_page(app, client, greek_event, size,
     )
     pdf = tmp_path / "poster.pdf"
     pdf.write_bytes(reply.data)
-    info = run("pdfinfo", str(pdf))
-    assert re.search(r"^Pages:\s+1$", info, re.M) and SIZES[size] in info
-    run("pdftoppm", "-r", "100", "-png", str(pdf), str(tmp_path / "page"))
-    [png] = tmp_path.glob("page*.png")
-    decoded = run("zbarimg", "-q", "--raw", str(png)).split()
+    assert pages(pdf) == 1 and SIZES[size] in page_size(pdf)
+    decoded = decoded_qr_codes(pdf, tmp_path, dpi=100)
     assert decoded == [f"{app.config['BASE_URL']}/e/{greek_event}/link-again"]
 
 
@@ -49,7 +39,7 @@ def test_the_poster_says_what_to_do_as_text(client, greek_event, tmp_path):
     ready" and the email-it-again offer come out of the PDF as text."""
     pdf = tmp_path / "poster.pdf"
     pdf.write_bytes(client.get(f"/events/{greek_event}/poster-a4.pdf").data)
-    words = " ".join(run("pdftotext", str(pdf), "-").split())
+    words = text(pdf)
     assert NAME in words and "\ufffd" not in words
     assert "Have your QR code ready" in words
     assert "Can’t find your ticket? Scan here and we’ll email it again." in words

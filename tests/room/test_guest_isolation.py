@@ -9,6 +9,7 @@ import pytest
 from conftest import csrf_token
 from core.test_security import organizer_rule, rules, snapshot
 from sqlalchemy import select
+from support.pages import HTMX
 
 from checkin.extensions import db
 from checkin.models import Card, Guest
@@ -178,7 +179,7 @@ def test_nothing_a_can_get_shows_anyone_elses_note(app, client, a_phone, two_roo
     seen_mine = False
     checked = 0
     for rule, method in rules(app, guest_rule):
-        for query, headers in product((False, method == "GET"), ({}, {"HX-Request": "true"})):
+        for query, headers in product((False, method == "GET"), ({}, HTMX)):
             path = fill(app, rule, two_rooms, "alpha", "b_about_a", "b", query)
             reply = a_phone.send(rule, method, path, two_rooms["ids"]["b"], headers)
             assert reply.status_code < 500, f"{method} {path} answered {reply.status_code}"
@@ -199,7 +200,7 @@ def test_another_events_people_show_nowhere_in_my_event(app, a_phone, two_rooms)
     checked = 0
     for rule, _ in rules(app, lambda r: guest_rule(r) and "GET" in r.methods):
         path = fill(app, rule, two_rooms, "alpha", "x_about_y", "y", query=True)
-        for headers in ({}, {"HX-Request": "true"}):
+        for headers in ({}, HTMX):
             reply = a_phone.send(rule, "GET", path, two_rooms["ids"]["y"], headers)
             text = reply.get_data(as_text=True)
             assert reply.status_code < 500, f"GET {path} answered {reply.status_code}"
