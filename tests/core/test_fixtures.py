@@ -1,6 +1,6 @@
 """Where the tests' fixtures live: each name is defined once in tests/ (a folder's conftest.py for
 what its modules share, the root conftest.py or support/ for what folders share), and only the
-root conftest.py registers plugins (README, "tests/")."""
+root conftest.py registers plugins (README, "How it is built", tests/)."""
 
 import ast
 from collections import defaultdict
