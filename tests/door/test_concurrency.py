@@ -11,25 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import CheckInAttempt, Event, Guest
+from checkin.models import CheckInAttempt, Guest
 
 
 @pytest.fixture
-def rush(app, make_event, make_pass):
+def rush(make_crowd, make_pass):
     """An event with 200 guests and two door passes: (slug, [codes], [tokens])."""
-    slug = make_event()
-    with app.app_context():
-        event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
-        people = [
-            Guest(event_id=event_id, name=f"Guest {i}", email=f"g{i}@example.org")
-            for i in range(200)
-        ]
-        db.session.add_all(people)
-        db.session.flush()
-        codes = [tickets.ticket_url(tickets.code_of(tickets.issue(p))) for p in people]
-        db.session.commit()
+    slug, guests = make_crowd(200, "Guest {}")
+    codes = [code for _, code in guests]
     return slug, codes, [make_pass(slug, "Door 1"), make_pass(slug, "Door 2")]
 
 

@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import CheckInAttempt, DoorPass, Event, Guest, utcnow
+from checkin.models import CheckInAttempt, DoorPass, Guest, utcnow
 
 
 def iso(moment: datetime) -> str:
@@ -343,19 +342,9 @@ GUESTS = 60
 
 
 @pytest.fixture
-def crowd(app, make_event, make_pass):
+def crowd(app, make_crowd, make_pass):
     """An event with GUESTS guests and four door passes: (slug, [(id, code)], [tokens])."""
-    slug = make_event()
-    with app.app_context():
-        event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
-        people = [
-            Guest(event_id=event_id, name=f"Guest {i:02d}", email=f"g{i}@example.org")
-            for i in range(GUESTS)
-        ]
-        db.session.add_all(people)
-        db.session.flush()
-        guests = [(p.id, tickets.ticket_url(tickets.code_of(tickets.issue(p)))) for p in people]
-        db.session.commit()
+    slug, guests = make_crowd(GUESTS, "Guest {:02d}")
     tokens = [make_pass(slug, f"Door {n}") for n in (1, 2, 3, 4)]
     passes_made_before(app, 3)
     return slug, guests, tokens
