@@ -107,6 +107,13 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
+def limited(database_url, tmp_path):
+    """The app with rate limits on (the test config turns them off)."""
+    with fresh_app(database_url, tmp_path / "limited", RATELIMIT_ENABLED=True) as app:
+        yield app
+
+
+@pytest.fixture
 def ctx(app):
     """An application context for calling domain functions directly."""
     with app.app_context():

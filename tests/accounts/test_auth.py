@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 import pytest
 from conftest import PASSWORD, csrf_token
 from sqlalchemy import select
-from support.pages import readable
+from support.pages import HTMX, readable
 
 from checkin.accounts import users
 from checkin.extensions import db
@@ -188,7 +188,7 @@ def test_create_organizer_command_refuses_a_bad_email(app, runner):
 def test_expired_session_htmx_poll_reloads_the_page(client, make_event):
     """A signed-out htmx poll gets 401 with HX-Refresh, never the sign-in page as a fragment."""
     slug = make_event()
-    reply = client.get(f"/events/{slug}", headers={"HX-Request": "true"})
+    reply = client.get(f"/events/{slug}", headers=HTMX)
     assert reply.status_code == 401
     assert reply.headers["HX-Refresh"] == "true"
     assert b"sign-in" not in reply.data.lower()

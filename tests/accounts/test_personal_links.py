@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import csrf_token, fresh_app
+from conftest import csrf_token
 from sqlalchemy import select, update
 
 from checkin.accounts import personal_links
@@ -148,13 +148,6 @@ def test_link_again_wants_an_address(client, guest):
     reply = ask_again(client, "ada", f"/e/{guest['slug']}/link-again")
     assert reply.status_code == 422
     assert "Please enter the email address you registered with." in reply.get_data(as_text=True)
-
-
-@pytest.fixture
-def limited(database_url, tmp_path, make_event):
-    """The app with rate limits on, an event in it, and a client."""
-    with fresh_app(database_url, tmp_path / "limited", RATELIMIT_ENABLED=True) as app:
-        yield app
 
 
 def test_link_again_is_limited_per_address(limited):

@@ -6,6 +6,7 @@ share this live server, the Playwright machinery and the axe checks (axe.py)."""
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import CHROMIUM, REUNION_START, fresh_app
@@ -13,6 +14,7 @@ from playwright.sync_api import expect
 from support.live_server import SCHEME, serve
 
 from checkin.accounts import personal_links, users
+from checkin.door import passes
 from checkin.events import events, tickets
 from checkin.extensions import db
 from checkin.models import Guest, utcnow
@@ -29,6 +31,14 @@ FLAGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 ORGANIZER, PASSWORD = "organizer@example.org", "correct horse battery"
+GUESTS = [  # live_door's guests
+    ("Ada Lovelace", 2009),
+    ("Grace Hopper", 1934),
+    ("Chloé Dubois", 2015),
+    ("Oisín O'Brien", 1998),
+    ("Nikos Papadopoulos", 1987),
+    ("Maya Iyer", 2021),
+]
 
 # A loaded two-core CI machine can take more than Playwright's default 5 s to render a step.
 expect.set_options(timeout=15_000)
@@ -159,6 +169,28 @@ def signed_in(live_app, phone):
         slug = create_event().slug
     sign_in_organizer(phone, live_app.base_url)
     return slug
+
+
+@pytest.fixture
+def live_door(live_app):
+    """An event happening now with six guests and a door pass, made in the live app."""
+    with live_app.app_context():
+        now = utcnow().astimezone(ZoneInfo("America/New_York"))
+        event = create_event(start=now - timedelta(hours=1))
+        people = {}
+        for name, year in GUESTS:
+            person = Guest(
+                event_id=event.id,
+                name=name,
+                class_year=year,
+                email=f"{name.split()[0].lower()}@example.org",
+            )
+            db.session.add(person)
+            db.session.flush()
+            people[name] = (person.id, tickets.ticket_url(tickets.code_of(tickets.issue(person))))
+        db.session.commit()
+        token = passes.token_of(passes.create(event, "Door 1"))
+    return {"url": f"{live_app.base_url}/door/{token}/", "people": people, "app": live_app}
 
 
 def screenshot(page, name: str) -> Path:

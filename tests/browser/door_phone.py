@@ -1,51 +1,16 @@
-"""The door page on a phone, for the browser tests: a live event, a watched phone, a scanner."""
+"""The door page on a phone, for the browser tests: a watched phone, a scanner, the attempts."""
 
 import uuid
-from datetime import timedelta
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select
 
-from checkin.door import passes
-from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import CheckInAttempt, Guest, utcnow
+from checkin.models import CheckInAttempt, Guest
 
-from .conftest import PHONE, SCREENSHOTS, create_event, open_phone
+from .conftest import PHONE, SCREENSHOTS, open_phone
 
-GUESTS = [
-    ("Ada Lovelace", 2009),
-    ("Grace Hopper", 1934),
-    ("Chloé Dubois", 2015),
-    ("Oisín O'Brien", 1998),
-    ("Nikos Papadopoulos", 1987),
-    ("Maya Iyer", 2021),
-]
 WELCOME_ADA = "Welcome, Ada Lovelace ’09"
-
-
-@pytest.fixture
-def door(live_app):
-    """An event happening now with six guests and a door pass, made in the live app."""
-    with live_app.app_context():
-        now = utcnow().astimezone(ZoneInfo("America/New_York"))
-        event = create_event(start=now - timedelta(hours=1))
-        people = {}
-        for name, year in GUESTS:
-            person = Guest(
-                event_id=event.id,
-                name=name,
-                class_year=year,
-                email=f"{name.split()[0].lower()}@example.org",
-            )
-            db.session.add(person)
-            db.session.flush()
-            people[name] = (person.id, tickets.ticket_url(tickets.code_of(tickets.issue(person))))
-        db.session.commit()
-        token = passes.token_of(passes.create(event, "Door 1"))
-    return {"url": f"{live_app.base_url}/door/{token}/", "people": people, "app": live_app}
 
 
 def camera_flags(video) -> list[str]:

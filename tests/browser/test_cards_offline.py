@@ -30,7 +30,7 @@ LIST_KEPT = """(key) => {
 
 
 @pytest.fixture
-def room(live_app):
+def live_cards_room(live_app):
     """An event happening now: Ada, Grace and Maya in and findable; Alan in, not findable."""
     with live_app.app_context():
         now = utcnow().astimezone(ZoneInfo("Europe/Dublin"))
@@ -98,14 +98,14 @@ def no_serious_findings(page, where: str) -> None:
     assert serious_violations(page) == [], where
 
 
-def test_a_card_scanned_offline_arrives_once_with_its_note(room, launch, tmp_path):
+def test_a_card_scanned_offline_arrives_once_with_its_note(live_cards_room, launch, tmp_path):
     """Offline, Grace's QR is named from the kept list; saved with a note; a reload keeps it
     waiting; back online it is sent once; a reload sends nothing again."""
-    ada, grace = room["people"]["Ada"], room["people"]["Grace"]
+    ada, grace = live_cards_room["people"]["Ada"], live_cards_room["people"]["Grace"]
     video = write_y4m(tmp_path / "grace.y4m", [(empty_frame(), 1), (qr_frame(grace["ticket"]), 3)])
     page = new_phone(launch(*camera_flags(video)))
     watch_posts(page)
-    scan = ready_offline(page, room, ada)
+    scan = ready_offline(page, live_cards_room, ada)
 
     page.context.set_offline(True)
     page.reload()  # served by the service worker from the kept copy
@@ -123,20 +123,20 @@ def test_a_card_scanned_offline_arrives_once_with_its_note(room, launch, tmp_pat
     expect(sync).to_have_text("Sync now (1 waiting)")
     shot(page, "saved-390")
     no_serious_findings(page, "saved offline")
-    assert cards_of(room["app"], ada["id"]) == []
+    assert cards_of(live_cards_room["app"], ada["id"]) == []
 
     page.reload()  # still offline: the kept page, the card still waiting
     expect(page).to_have_url(scan)
     expect(sync).to_have_text("Sync now (1 waiting)")
     expect(page.locator("#card-slot")).to_contain_text("already on your cards", timeout=20_000)
-    assert cards_of(room["app"], ada["id"]) == []
+    assert cards_of(live_cards_room["app"], ada["id"]) == []
 
     page.context.set_offline(False)  # sent by itself: on "online", focus, or within 30 s
     bar = page.locator("#outbox-bar")
     expect(bar).to_contain_text("Sent: 1 card saved on this phone", timeout=40_000)
     expect(sync).to_be_hidden()
-    assert cards_of(room["app"], ada["id"]) == [(grace["id"], NOTE)]
-    with room["app"].app_context():
+    assert cards_of(live_cards_room["app"], ada["id"]) == [(grace["id"], NOTE)]
+    with live_cards_room["app"].app_context():
         card = db.session.scalar(select(Card).where(Card.author_id == ada["id"]))
         assert (card.tags, card.via) == (["intro"], "scan")
     posted = cards_posted(page)
@@ -148,7 +148,7 @@ def test_a_card_scanned_offline_arrives_once_with_its_note(room, launch, tmp_pat
     assert cards_posted(page) == posted
     assert page.evaluate("() => window.CheckinCards.count()") == 0
     expect(page.locator("#outbox-bar")).to_be_hidden()
-    assert cards_of(room["app"], ada["id"]) == [(grace["id"], NOTE)]
+    assert cards_of(live_cards_room["app"], ada["id"]) == [(grace["id"], NOTE)]
     assert_clean(page)
 
 
@@ -165,12 +165,12 @@ def queue_typed_offline(page, room, who: dict, subject: dict, note: str = NOTE) 
     expect(page.locator(".saved-offline")).to_contain_text(SAVED)
 
 
-def test_an_ended_session_keeps_the_cards_until_signing_in_again(room, browser):
+def test_an_ended_session_keeps_the_cards_until_signing_in_again(live_cards_room, browser):
     """The session ends while a card waits: the phone keeps it and says what it needs; after
     the personal link is opened again the card is sent, once."""
-    ada, maya = room["people"]["Ada"], room["people"]["Maya"]
+    ada, maya = live_cards_room["people"]["Ada"], live_cards_room["people"]["Maya"]
     page = new_phone(browser)
-    queue_typed_offline(page, room, ada, maya)
+    queue_typed_offline(page, live_cards_room, ada, maya)
     shot(page, "typed-saved-390")
     page.set_viewport_size({"width": 360, "height": 780})
     shot(page, "saved-360")
@@ -182,30 +182,30 @@ def test_an_ended_session_keeps_the_cards_until_signing_in_again(room, browser):
     bar = page.locator("#outbox-bar")
     expect(bar).to_contain_text("Open your personal link again to send 1 saved card")
     again = bar.get_by_role("link", name="Email me my link again")
-    expect(again).to_have_attribute("href", f"/e/{room['slug']}/link-again")
+    expect(again).to_have_attribute("href", f"/e/{live_cards_room['slug']}/link-again")
     expect(bar.locator("[data-sync]")).to_have_text("Sync now (1 waiting)")
     shot(page, "session-390")
     no_serious_findings(page, "session ended")
     page.set_viewport_size({"width": 360, "height": 780})
     shot(page, "session-360")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    assert cards_of(room["app"], ada["id"]) == []
+    assert cards_of(live_cards_room["app"], ada["id"]) == []
     assert page.evaluate("() => window.CheckinCards.count()") == 1
 
     sign_in(page, ada)  # the personal link again: home sends what waited
     expect(page.locator("#outbox-bar")).to_contain_text("Sent: 1 card saved on this phone")
-    assert cards_of(room["app"], ada["id"]) == [(maya["id"], NOTE)]
+    assert cards_of(live_cards_room["app"], ada["id"]) == [(maya["id"], NOTE)]
     assert page.evaluate("() => window.CheckinCards.count()") == 0
     assert_clean(page)
 
 
-def test_someone_else_signing_in_here_sees_and_sends_nothing_of_the_first(room, browser):
+def test_someone_else_signing_in_here_sees_and_sends_nothing_of_the_first(live_cards_room, browser):
     """Grace signs in on the phone where Ada's card waits: she sees no waiting card and none
     of Ada's kept pages offline, and sends nothing; Ada's card goes when Ada is back."""
-    ada, grace, maya = (room["people"][n] for n in ("Ada", "Grace", "Maya"))
+    ada, grace, maya = (live_cards_room["people"][n] for n in ("Ada", "Grace", "Maya"))
     page = new_phone(browser)
     watch_posts(page)
-    queue_typed_offline(page, room, ada, maya)
+    queue_typed_offline(page, live_cards_room, ada, maya)
     page.goto("about:blank")  # Ada hands the phone over before it is back online
     page.context.set_offline(False)
 
@@ -215,29 +215,32 @@ def test_someone_else_signing_in_here_sees_and_sends_nothing_of_the_first(room, 
     assert cards_posted(page) == 0
     expect(page.locator("#outbox-bar")).to_be_hidden()
     assert page.evaluate("() => window.CheckinCards.count()") == 0
-    assert cards_of(room["app"], ada["id"]) == [] and cards_of(room["app"], grace["id"]) == []
-    kept_list = f"checkin:people:{room['slug']}:{ada['id']}"
+    assert (
+        cards_of(live_cards_room["app"], ada["id"]) == []
+        and cards_of(live_cards_room["app"], grace["id"]) == []
+    )
+    kept_list = f"checkin:people:{live_cards_room['slug']}:{ada['id']}"
     assert page.evaluate("(key) => localStorage.getItem(key)", kept_list) is None
 
     page.context.set_offline(True)
     for path in ("scan", "cards"):  # Ada's kept pages are forgotten
-        page.goto(f"{room['base']}/e/{room['slug']}/{path}")
+        page.goto(f"{live_cards_room['base']}/e/{live_cards_room['slug']}/{path}")
         expect(page.get_by_role("heading", level=1)).to_have_text("You are offline")
         assert NOTE not in page.content() and "Ada" not in page.content()
     page.context.set_offline(False)
 
     sign_in(page, ada)
     expect(page.locator("#outbox-bar")).to_contain_text("Sent: 1 card saved on this phone")
-    assert cards_of(room["app"], ada["id"]) == [(maya["id"], NOTE)]
-    assert cards_of(room["app"], grace["id"]) == []
+    assert cards_of(live_cards_room["app"], ada["id"]) == [(maya["id"], NOTE)]
+    assert cards_of(live_cards_room["app"], grace["id"]) == []
     assert_clean(page)
 
 
-def test_offline_a_code_not_in_the_kept_list_is_not_guessed(room, browser):
+def test_offline_a_code_not_in_the_kept_list_is_not_guessed(live_cards_room, browser):
     """Alan is not findable, so his QR cannot be named offline: the phone says so, saves nothing."""
-    ada, alan = room["people"]["Ada"], room["people"]["Alan"]
+    ada, alan = live_cards_room["people"]["Ada"], live_cards_room["people"]["Alan"]
     page = new_phone(browser)
-    ready_offline(page, room, ada)
+    ready_offline(page, live_cards_room, ada)
     page.context.set_offline(True)
     page.reload()
     page.get_by_label("Or type their ticket code").fill(alan["ticket"])
@@ -251,12 +254,12 @@ def test_offline_a_code_not_in_the_kept_list_is_not_guessed(room, browser):
     assert_clean(page)
 
 
-def test_a_save_with_no_answer_is_kept_and_recorded_once(room, browser):
+def test_a_save_with_no_answer_is_kept_and_recorded_once(live_cards_room, browser):
     """Online, Grace's card form comes from the server, but Save hears nothing for 2.5 s: the
     phone keeps the card under the same nonce; the late request and the kept copy make one card."""
-    ada, grace = room["people"]["Ada"], room["people"]["Grace"]
+    ada, grace = live_cards_room["people"]["Ada"], live_cards_room["people"]["Grace"]
     page = new_phone(browser)
-    ready_offline(page, room, ada)
+    ready_offline(page, live_cards_room, ada)
     held = []
     page.route("**/api/v1/events/*/cards", lambda route: held.append(route))  # no answer comes
     page.get_by_label("Or type their ticket code").fill(grace["ticket"])
@@ -269,7 +272,7 @@ def test_a_save_with_no_answer_is_kept_and_recorded_once(room, browser):
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".saved-offline")).to_contain_text(SAVED)
     # The Save, and perhaps a Background Sync flush of the kept copy: all held, none answered.
-    assert held and cards_of(room["app"], ada["id"]) == []
+    assert held and cards_of(live_cards_room["app"], ada["id"]) == []
 
     page.unroute("**/api/v1/events/*/cards")
     for route in held:  # they reach the server after all, late (if Chromium still sends them)
@@ -277,6 +280,6 @@ def test_a_save_with_no_answer_is_kept_and_recorded_once(room, browser):
             route.continue_()
     # Sent by the flush under way, or the next one (Background Sync, focus, every 30 s).
     expect(page.locator("#outbox-bar")).to_contain_text("Sent: 1 card", timeout=40_000)
-    assert cards_of(room["app"], ada["id"]) == [(grace["id"], NOTE)]
+    assert cards_of(live_cards_room["app"], ada["id"]) == [(grace["id"], NOTE)]
     assert page.evaluate("() => window.CheckinCards.count()") == 0
     assert_clean(page)

@@ -7,9 +7,7 @@ from checkin.extensions import db
 from checkin.models import Guest
 
 from .axe import serious_violations
-from .door_phone import WELCOME_ADA, assert_clean, door, hold, is_in, new_phone, shot, wedge_scan
-
-__all__ = ["door"]  # the fixture
+from .door_phone import WELCOME_ADA, assert_clean, hold, is_in, new_phone, shot, wedge_scan
 
 
 def show(page, expected: str) -> None:
@@ -18,11 +16,11 @@ def show(page, expected: str) -> None:
     hold(page)
 
 
-def test_no_serious_accessibility_findings_in_any_state(door, browser):
+def test_no_serious_accessibility_findings_in_any_state(live_door, browser):
     """axe-core finds nothing serious or critical on the page or on any result."""
-    ada, grace = door["people"]["Ada Lovelace"][1], door["people"]["Grace Hopper"][1]
+    ada, grace = live_door["people"]["Ada Lovelace"][1], live_door["people"]["Grace Hopper"][1]
     page = new_phone(browser)
-    page.goto(door["url"])
+    page.goto(live_door["url"])
     expect(page.locator("#camera-status")).to_contain_text("No camera found")
     assert serious_violations(page) == [], "page"
     wedge_scan(page, ada)
@@ -52,26 +50,26 @@ def test_no_serious_accessibility_findings_in_any_state(door, browser):
     assert_clean(page)
 
 
-def test_old_ticket_is_amber_and_accessible(door, browser):
+def test_old_ticket_is_amber_and_accessible(live_door, browser):
     """A replaced ticket shows 'Old ticket', with no serious axe findings."""
-    ada_id, old = door["people"]["Ada Lovelace"]
-    with door["app"].app_context():
+    ada_id, old = live_door["people"]["Ada Lovelace"]
+    with live_door["app"].app_context():
         tickets.issue(db.session.get(Guest, ada_id))
         db.session.commit()
     page = new_phone(browser)
-    page.goto(door["url"])
+    page.goto(live_door["url"])
     wedge_scan(page, old)
     expect(page.locator(".result.is-full")).to_contain_text("Old ticket")
     hold(page)
     shot(page, "old-ticket")
     assert serious_violations(page) == []
-    assert not is_in(door["app"], ada_id)
+    assert not is_in(live_door["app"], ada_id)
 
 
-def test_narrow_phone_has_nothing_cramped(door, browser):
+def test_narrow_phone_has_nothing_cramped(live_door, browser):
     """At 360 px wide nothing scrolls sideways and every button is at least 48 px tall."""
     page = new_phone(browser, width=360, height=740)
-    page.goto(door["url"])
+    page.goto(live_door["url"])
     page.locator("#q").fill("o")
     expect(page.locator("#results li").first).to_be_visible()
     page.get_by_text("Walk-in: not on the list").click()
@@ -81,17 +79,17 @@ def test_narrow_phone_has_nothing_cramped(door, browser):
         .map(e => [e.textContent.trim() || e.name, e.getBoundingClientRect().height])""")
     assert [h for h in heights if h[1] < 48] == []
     shot(page, "360", full_page=True)
-    wedge_scan(page, door["people"]["Oisín O'Brien"][1])
+    wedge_scan(page, live_door["people"]["Oisín O'Brien"][1])
     expect(page.locator(".result.is-full")).to_contain_text("Welcome, Oisín O'Brien ’98")
     hold(page)
     shot(page, "welcome-360")
     assert_clean(page)
 
 
-def test_a_long_name_wraps_inside_a_narrow_phone(door, browser):
+def test_a_long_name_wraps_inside_a_narrow_phone(live_door, browser):
     """A long walk-in name wraps on a 360 px screen, clear of the buttons, nothing sideways."""
     page = new_phone(browser, width=360, height=740)
-    page.goto(door["url"])
+    page.goto(live_door["url"])
     page.get_by_text("Walk-in: not on the list").click()
     page.get_by_label("Name", exact=True).fill("Maximilian Oberhauser-Wittgenstein")
     page.get_by_label("Class year").fill("2009")

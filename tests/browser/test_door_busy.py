@@ -12,16 +12,16 @@ from playwright.sync_api import expect
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from .door_phone import GUESTS, door, new_phone
+from .conftest import GUESTS
+from .door_phone import new_phone
 from .test_door_offline import admitted, open_door, scan
 
-__all__ = ["door"]  # the fixture
 WAITS = {"DATABASE_WRITE_WAIT": 0.5, "DATABASE_LOCK_TIMEOUT": 0.5}  # under the phone's 2.5 s
 
 
 @pytest.fixture
 def live_app(database_url, tmp_path):
-    """The live app of tests/browser, giving up on a held write lock after half a second."""
+    """The live app giving up on a write lock after 0.5 s (overrides conftest's for live_door)."""
     server = make_server("127.0.0.1", 0, None, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     with fresh_app(database_url, tmp_path / "instance", BASE_URL=base_url, **WAITS) as app:
@@ -48,14 +48,14 @@ def write_lock_held(app):
         other.rollback()
 
 
-def test_a_503_queues_the_scan_and_it_is_sent_once_the_lock_is_free(door, browser):
+def test_a_503_queues_the_scan_and_it_is_sent_once_the_lock_is_free(live_door, browser):
     """While the write lock is held the door answers 503: the phone shows the guest marked
     Offline and keeps the scan; once the lock is free, Sync now sends it and the guest is in."""
     page = new_phone(browser)
-    open_door(page, door["url"])
+    open_door(page, live_door["url"])
     name, year = GUESTS[1]
-    with write_lock_held(door["app"]):
-        scan(page, door["people"][name][1])
+    with write_lock_held(live_door["app"]):
+        scan(page, live_door["people"][name][1])
         result = page.locator("#result .result")
         expect(result).to_contain_text(f"Welcome, {name} ’{year % 100:02d}")
         expect(result).to_contain_text("Offline")
@@ -63,8 +63,8 @@ def test_a_503_queues_the_scan_and_it_is_sent_once_the_lock_is_free(door, browse
         assert busy and busy[0].headers["retry-after"] == "5"
         page.keyboard.press("Escape")
         expect(page.get_by_role("button", name="Sync now (1 waiting)")).to_be_visible()
-        assert admitted(door["app"]) == 0
+        assert admitted(live_door["app"]) == 0
     page.get_by_role("button", name="Sync now (1 waiting)").click()
     expect(page.locator("#sync-status")).to_have_text("All synced.", timeout=20_000)
-    assert admitted(door["app"]) == 1
+    assert admitted(live_door["app"]) == 1
     assert page.seen["csp"] == [] and page.seen["errors"] == []

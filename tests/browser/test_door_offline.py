@@ -10,19 +10,8 @@ from checkin.extensions import db
 from checkin.models import CheckInAttempt, DoorPass, Event, Guest
 
 from .axe import serious_violations
-from .conftest import PHONE, sign_in_organizer
-from .door_phone import (
-    GUESTS,
-    assert_clean,
-    count,
-    door,
-    hold,
-    new_phone,
-    shot,
-    wait_for_async,
-)
-
-__all__ = ["door"]  # the fixture
+from .conftest import GUESTS, PHONE, sign_in_organizer
+from .door_phone import assert_clean, count, hold, new_phone, shot, wait_for_async
 
 OUTBOX_ROUND_TRIP = """async () => {
   const box = window.CheckinOutbox;
@@ -52,10 +41,10 @@ OUTBOX_ROUND_TRIP = """async () => {
 }"""
 
 
-def test_outbox_keeps_orders_flushes_and_drops(door, browser):
+def test_outbox_keeps_orders_flushes_and_drops(live_door, browser):
     """Oldest first; "keep" stops a flush; "sent" and "drop" empty it; one flush at a time."""
     page = new_phone(browser)
-    page.goto(door["url"])
+    page.goto(live_door["url"])
     page.wait_for_function("() => window.CheckinOutbox")
     got = page.evaluate(OUTBOX_ROUND_TRIP)
     assert got["listed"] == [2, 1]
@@ -110,15 +99,15 @@ def admitted(app) -> int:
         )
 
 
-def test_door_keeps_scanning_offline_and_sends_each_scan_once(door, browser):
+def test_door_keeps_scanning_offline_and_sends_each_scan_once(live_door, browser):
     """Online one admit; offline five, marked offline; reload offline; sync; nothing twice."""
     page = new_phone(browser)
-    open_door(page, door["url"])
-    people = list(door["people"].values())
+    open_door(page, live_door["url"])
+    people = list(live_door["people"].values())
     scan(page, people[0][1])
     expect(page.locator("#result .result")).to_contain_text("Welcome, Ada Lovelace ’09")
     expect(page.locator("#result .result-offline")).to_have_count(0)
-    assert admitted(door["app"]) == 1
+    assert admitted(live_door["app"]) == 1
 
     page.context.set_offline(True)
     for (name, year), (_id, ticket) in zip(GUESTS[1:], people[1:], strict=True):
@@ -130,42 +119,42 @@ def test_door_keeps_scanning_offline_and_sends_each_scan_once(door, browser):
     page.keyboard.press("Escape")
     expect(page.get_by_role("button", name="Sync now (5 waiting)")).to_be_visible()
     shot(page, "sync-now")
-    assert admitted(door["app"]) == 1
+    assert admitted(live_door["app"]) == 1
 
     page.reload()
     expect(page.get_by_role("button", name="Sync now (5 waiting)")).to_be_visible()
     expect(page.locator(".door-where")).to_contain_text("Fall Reunion 2026")
-    attempts = count(door["app"])
+    attempts = count(live_door["app"])
 
     page.context.set_offline(False)  # the page sends by itself: on "online", or within 15 s
     expect(page.locator("#sync-status")).to_have_text("All synced.", timeout=20_000)
     expect(page.locator("#sync-now")).to_be_hidden()
-    assert admitted(door["app"]) == 6
-    assert count(door["app"]) == attempts + 5
+    assert admitted(live_door["app"]) == 6
+    assert count(live_door["app"]) == attempts + 5
 
     sent = len([u for u in page.seen["requests"] if u.endswith("/checkins")])
     page.reload()
     wait_for_async(page, ROSTER_SAVED, len(GUESTS))
     page.wait_for_timeout(500)
     assert len([u for u in page.seen["requests"] if u.endswith("/checkins")]) == sent
-    assert count(door["app"]) == attempts + 5
-    assert admitted(door["app"]) == 6
+    assert count(live_door["app"]) == attempts + 5
+    assert admitted(live_door["app"]) == 6
     assert_clean_offline(page)
 
 
-def test_sync_now_sends_what_waits_and_says_all_synced(door, browser):
+def test_sync_now_sends_what_waits_and_says_all_synced(live_door, browser):
     """While the API cannot be reached scans wait; "Sync now (N waiting)" sends them."""
     # Chromium does not always route requests of a page a service worker controls (a CI run
     # once sent both scans past the routes below), and this test needs no worker: the scans
     # wait in the page's own outbox. So this phone runs without one.
     page = new_phone(browser, service_workers="block")
     page.clock.install()  # runs as usual until paused below
-    page.goto(door["url"])
+    page.goto(live_door["url"])
     wait_for_async(page, ROSTER_SAVED, 6)
     page.route("**/api/v1/**", lambda route: route.abort("connectionrefused"))
     page.route("**/check-in", lambda route: route.abort("connectionrefused"))
     for name in ("Grace Hopper", "Maya Iyer"):
-        scan(page, door["people"][name][1])
+        scan(page, live_door["people"][name][1])
         expect(page.locator("#result .result")).to_contain_text(name)
     page.keyboard.press("Escape")
     # Stop the page's timers, so its every-15-s flush cannot send the scans before the button
@@ -178,20 +167,20 @@ def test_sync_now_sends_what_waits_and_says_all_synced(door, browser):
     page.unroute("**/check-in")
     sync.click()
     expect(page.locator("#sync-status")).to_have_text("All synced.")
-    assert admitted(door["app"]) == 2
-    assert count(door["app"], result="admitted") == 2
+    assert admitted(live_door["app"]) == 2
+    assert count(live_door["app"], result="admitted") == 2
     assert_clean(page)
 
 
 def test_two_phones_offline_admit_the_same_guest_once_and_the_organizer_sees_it(
-    door, browser, live_app
+    live_door, browser, live_app
 ):
     """Both phones say welcome offline; the server keeps one admission, the earlier scan's."""
     first, second = new_phone(browser), new_phone(browser)
     for phone in (first, second):
-        open_door(phone, door["url"])
+        open_door(phone, live_door["url"])
         phone.context.set_offline(True)
-    grace_id, grace = door["people"]["Grace Hopper"]
+    grace_id, grace = live_door["people"]["Grace Hopper"]
     scan(first, grace)
     expect(first.locator("#result .result")).to_contain_text("Welcome, Grace Hopper ’34")
     first.wait_for_timeout(1200)
@@ -213,7 +202,7 @@ def test_two_phones_offline_admit_the_same_guest_once_and_the_organizer_sees_it(
         offline = db.session.scalar(
             select(func.count()).select_from(CheckInAttempt).filter_by(attendee_id=grace_id)
         )
-    assert admitted(door["app"]) == 1
+    assert admitted(live_door["app"]) == 1
     assert offline == 2
 
     organizer = new_phone(browser)
@@ -225,12 +214,12 @@ def test_two_phones_offline_admit_the_same_guest_once_and_the_organizer_sees_it(
         assert_clean_offline(phone)
 
 
-def test_expired_pass_keeps_the_scans_and_a_new_pass_sends_them(door, browser, live_app):
+def test_expired_pass_keeps_the_scans_and_a_new_pass_sends_them(live_door, browser, live_app):
     """A revoked link keeps its scans and says so; the next link for the event sends them."""
     page = new_phone(browser)
-    open_door(page, door["url"])
+    open_door(page, live_door["url"])
     page.context.set_offline(True)
-    scan(page, door["people"]["Grace Hopper"][1])
+    scan(page, live_door["people"]["Grace Hopper"][1])
     expect(page.locator("#result .result")).to_contain_text("Offline")
     shots(page, "offline-result", hold_result=True)
     page.keyboard.press("Escape")
@@ -250,20 +239,20 @@ def test_expired_pass_keeps_the_scans_and_a_new_pass_sends_them(door, browser, l
         "phone and will be sent when you open the new link."
     )
     expect(page.get_by_role("button", name="Sync now (1 waiting)")).to_be_visible()
-    maya = door["people"]["Maya Iyer"][1]
+    maya = live_door["people"]["Maya Iyer"][1]
     scan(page, maya)  # online, and the server refuses the pass: an answer, decided nowhere
     expect(page.locator("#door-alert")).to_contain_text("This door link has expired or was revoked")
     expect(page.locator("#code")).to_have_value(maya)
     shots(page, "expired-pass")
-    assert admitted(door["app"]) == 0
+    assert admitted(live_door["app"]) == 0
 
     page.reload()  # the old link is gone for good: the worker forgets the page it kept
     expect(page.locator("body")).to_contain_text("expired")
-    assert not page.evaluate(PAGE_KEPT, door["url"])
+    assert not page.evaluate(PAGE_KEPT, live_door["url"])
     page.goto(new_url)
     expect(page.locator("#sync-status")).to_have_text("All synced.")
     expect(page.locator(".door-where")).to_contain_text("Door 2")
-    assert admitted(door["app"]) == 1
+    assert admitted(live_door["app"]) == 1
     with live_app.app_context():
         doors = db.session.scalars(
             select(CheckInAttempt.door_pass_id).where(CheckInAttempt.result == "admitted")
@@ -274,13 +263,13 @@ def test_expired_pass_keeps_the_scans_and_a_new_pass_sends_them(door, browser, l
     assert_clean_offline(page, also=("Response Status Error Code 401 from",))
 
 
-def test_a_scan_the_server_refuses_is_set_aside_visibly(door, browser):
+def test_a_scan_the_server_refuses_is_set_aside_visibly(live_door, browser):
     """A phone whose clock is an hour fast: the server refuses its scans (422); they are shown."""
     page = new_phone(browser)
-    open_door(page, door["url"])
+    open_door(page, live_door["url"])
     page.context.set_offline(True)
     page.clock.install(time=datetime.now(UTC) + timedelta(hours=1))
-    scan(page, door["people"]["Grace Hopper"][1])
+    scan(page, live_door["people"]["Grace Hopper"][1])
     expect(page.locator("#result .result")).to_contain_text("Offline")
     page.keyboard.press("Escape")
     expect(page.get_by_role("button", name="Sync now (1 waiting)")).to_be_visible()
@@ -292,17 +281,17 @@ def test_a_scan_the_server_refuses_is_set_aside_visibly(door, browser):
     expect(page.locator("#sync-status")).not_to_have_text("All synced.")
     expect(page.locator("#sync-now")).to_be_hidden()
     shots(page, "could-not-send")
-    assert admitted(door["app"]) == 0
+    assert admitted(live_door["app"]) == 0
     assert serious_violations(page) == []
     page.get_by_role("button", name="Dismiss Grace Hopper").click()
     expect(failed).to_be_hidden()
     assert_clean_offline(page)
 
 
-def test_search_and_check_in_by_name_work_offline(door, browser):
+def test_search_and_check_in_by_name_work_offline(live_door, browser):
     """Offline, the name search uses the saved list; a pick is sent once when back online."""
     page = new_phone(browser)
-    open_door(page, door["url"])
+    open_door(page, live_door["url"])
     page.context.set_offline(True)
     page.get_by_role("searchbox", name="Find by name").fill("chloe")
     row = page.locator("#results li", has_text="Chloé Dubois ’15")
@@ -315,17 +304,18 @@ def test_search_and_check_in_by_name_work_offline(door, browser):
     expect(row).to_contain_text("In since")
     page.context.set_offline(False)
     expect(page.locator("#sync-status")).to_have_text("All synced.", timeout=20_000)
-    assert admitted(door["app"]) == 1
+    assert admitted(live_door["app"]) == 1
     assert (
-        count(door["app"], action="search", result="admitted", offline=True, shown="admitted") == 1
+        count(live_door["app"], action="search", result="admitted", offline=True, shown="admitted")
+        == 1
     )
     assert_clean_offline(page)
 
 
-def test_walk_in_offline_says_it_needs_a_connection(door, browser):
+def test_walk_in_offline_says_it_needs_a_connection(live_door, browser):
     """Registering a walk-in is not decided offline; the volunteer is told plainly."""
     page = new_phone(browser)
-    open_door(page, door["url"])
+    open_door(page, live_door["url"])
     page.context.set_offline(True)
     page.get_by_text("Walk-in: not on the list").click()
     page.get_by_role("textbox", name="Name", exact=True).fill("Walk In Person")
@@ -335,37 +325,37 @@ def test_walk_in_offline_says_it_needs_a_connection(door, browser):
     )
 
 
-def test_undo_of_an_offline_admission_sends_nothing(door, browser):
+def test_undo_of_an_offline_admission_sends_nothing(live_door, browser):
     """Undo on a welcome decided offline takes the scan out of the queue."""
     page = new_phone(browser)
-    open_door(page, door["url"])
+    open_door(page, live_door["url"])
     page.context.set_offline(True)
-    scan(page, door["people"]["Maya Iyer"][1])
+    scan(page, live_door["people"]["Maya Iyer"][1])
     page.get_by_role("button", name="Undo").click()
     expect(page.locator("#result .result")).to_contain_text("Check-in undone")
     expect(page.locator("#sync-now")).to_be_hidden()
-    scan(page, door["people"]["Maya Iyer"][1])  # not "already checked in": it was undone
+    scan(page, live_door["people"]["Maya Iyer"][1])  # not "already checked in": it was undone
     expect(page.locator("#result .result")).to_contain_text("Welcome, Maya Iyer ’21")
 
 
-def test_same_guest_twice_offline_is_already_in_on_this_phone(door, browser):
+def test_same_guest_twice_offline_is_already_in_on_this_phone(live_door, browser):
     """The second scan of a guest this phone admitted offline says so, with the time."""
     page = new_phone(browser)
-    open_door(page, door["url"])
+    open_door(page, live_door["url"])
     page.context.set_offline(True)
-    scan(page, door["people"]["Maya Iyer"][1])
+    scan(page, live_door["people"]["Maya Iyer"][1])
     expect(page.locator("#result .result")).to_contain_text("Welcome")
-    scan(page, door["people"]["Maya Iyer"][1])
+    scan(page, live_door["people"]["Maya Iyer"][1])
     result = page.locator("#result .result")
     expect(result).to_contain_text("Already checked in")
     expect(result).to_contain_text("on this phone")
     scan(page, "NOT-A-TICKET")
     expect(result).to_contain_text("Not on the list")
-    scan(page, door["people"]["Ada Lovelace"][1].replace("/t/", "/t/x"))
+    scan(page, live_door["people"]["Ada Lovelace"][1].replace("/t/", "/t/x"))
     expect(result).to_contain_text("Not on the list")
 
 
-def test_repeat_visit_loads_the_shell_from_the_worker(door, browser, live_app):
+def test_repeat_visit_loads_the_shell_from_the_worker(live_door, browser, live_app):
     """A second visit asks the server for the page itself and data, never for the shell."""
     hits = []
     inner = live_app.wsgi_app
@@ -376,7 +366,7 @@ def test_repeat_visit_loads_the_shell_from_the_worker(door, browser, live_app):
 
     live_app.wsgi_app = counting
     page = new_phone(browser)
-    open_door(page, door["url"])
+    open_door(page, live_door["url"])
     page.reload()
     wait_for_async(page, ROSTER_SAVED, len(GUESTS))
     hits.clear()
@@ -385,26 +375,26 @@ def test_repeat_visit_loads_the_shell_from_the_worker(door, browser, live_app):
     wait_for_async(page, ROSTER_SAVED, len(GUESTS))
     page.wait_for_timeout(300)
     assert [h for h in hits if h.startswith("/static/")] == []
-    assert hits.count(door["url"].replace(live_app.base_url, "")) == 1
+    assert hits.count(live_door["url"].replace(live_app.base_url, "")) == 1
     served = [r for r in page.seen["responses"] if "/static/" in r.url]
     assert served and all(r.from_service_worker for r in served[-5:])
 
 
-def test_pages_kept_for_offline_are_forgotten_on_request(door, browser):
+def test_pages_kept_for_offline_are_forgotten_on_request(live_door, browser):
     """A page can ask the worker to drop the pages it keeps (sign-out); the shell stays."""
     page = new_phone(browser)
-    open_door(page, door["url"])
+    open_door(page, live_door["url"])
     page.evaluate("() => CheckinPwa.forgetPages()")
     wait_for_async(page, "async () => !(await caches.has('checkin-pages'))")
     assert any(name.startswith("checkin-shell-") for name in page.evaluate("caches.keys()"))
 
 
-def test_other_tabs_hear_about_outbox_changes(door, browser):
+def test_other_tabs_hear_about_outbox_changes(live_door, browser):
     """A second tab's count follows the first's queue (BroadcastChannel)."""
     page = new_phone(browser)
-    page.goto(door["url"])
+    page.goto(live_door["url"])
     other = page.context.new_page()
-    other.goto(door["url"])
+    other.goto(live_door["url"])
     other.evaluate(
         "() => { window.heard = []; window.addEventListener('outbox:change', "
         "(e) => window.heard.push(e.detail)); }"
@@ -435,37 +425,37 @@ def shots(page, name, hold_result=False):
     page.set_viewport_size(PHONE)
 
 
-def test_with_no_saved_list_an_offline_scan_says_it_cannot_check(door, browser):
+def test_with_no_saved_list_an_offline_scan_says_it_cannot_check(live_door, browser):
     """A phone offline before its guest list arrived says so, rather than "not on the list"."""
     page = new_phone(browser)
     page.route("**/roster", lambda route: route.abort("connectionrefused"))
-    page.goto(door["url"])
+    page.goto(live_door["url"])
     page.context.set_offline(True)
-    scan(page, door["people"]["Grace Hopper"][1])
+    scan(page, live_door["people"]["Grace Hopper"][1])
     expect(page.locator("#result .result")).to_contain_text("Can't check this ticket")
     page.keyboard.press("Escape")
     page.unroute("**/roster")
     page.context.set_offline(False)
     expect(page.locator("#sync-status")).to_have_text("All synced.", timeout=20_000)
-    assert admitted(door["app"]) == 1  # the server decided when it arrived
+    assert admitted(live_door["app"]) == 1  # the server decided when it arrived
 
 
-def test_offline_answers_and_the_waiting_line_pass_axe(door, browser):
+def test_offline_answers_and_the_waiting_line_pass_axe(live_door, browser):
     """The offline answer, the "Sync now" line, local search results and the expired note."""
     page = new_phone(browser)
-    open_door(page, door["url"])
+    open_door(page, live_door["url"])
     page.context.set_offline(True)
-    scan(page, door["people"]["Grace Hopper"][1])
+    scan(page, live_door["people"]["Grace Hopper"][1])
     hold(page)
     assert serious_violations(page) == [], "offline welcome"
-    scan(page, door["people"]["Grace Hopper"][1])
+    scan(page, live_door["people"]["Grace Hopper"][1])
     hold(page)
     assert serious_violations(page) == [], "already in on this phone"
     page.keyboard.press("Escape")
     page.get_by_role("searchbox", name="Find by name").fill("o")
     expect(page.locator("#results")).to_contain_text("saved on this phone")
     assert serious_violations(page) == [], "waiting line and local results"
-    with door["app"].app_context():
+    with live_door["app"].app_context():
         passes.revoke(db.session.scalar(select(DoorPass)))
     page.wait_for_timeout(1100)  # the API's pass cache
     page.context.set_offline(False)

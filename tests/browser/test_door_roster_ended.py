@@ -11,10 +11,9 @@ from checkin.events import tickets
 from checkin.extensions import db
 from checkin.models import DoorPass, Event, utcnow
 
-from .door_phone import GUESTS, door, new_phone, wait_for_async
+from .conftest import GUESTS
+from .door_phone import new_phone, wait_for_async
 from .test_door_offline import PAGE_KEPT, ROSTER_SAVED, assert_clean_offline, open_door, scan
-
-__all__ = ["door"]  # the fixture
 
 ENDED = "This door link has expired or was revoked. Ask the organizer for a new one."
 # Every guest list this phone keeps, as [slug, how many guests] (IndexedDB read directly).
@@ -89,11 +88,11 @@ def queue_one_offline(page, door) -> None:
 
 
 @pytest.mark.parametrize("how", ["revoked", "expired"])
-def test_an_ended_pass_deletes_the_saved_roster_and_keeps_the_queue(door, browser, how):
+def test_an_ended_pass_deletes_the_saved_roster_and_keeps_the_queue(live_door, browser, how):
     """Back online after the pass ended: the list goes (store and memory), the scan stays."""
     page = new_phone(browser)
-    queue_one_offline(page, door)
-    end_pass(door["app"], door["url"], how)
+    queue_one_offline(page, live_door)
+    end_pass(live_door["app"], live_door["url"], how)
     page.context.set_offline(False)  # the next contact (a sync, the counter's poll) hears "ended"
 
     wait_for_async(page, NO_ROSTER)
@@ -101,20 +100,22 @@ def test_an_ended_pass_deletes_the_saved_roster_and_keeps_the_queue(door, browse
     expect(page.locator("#door-alert")).to_have_text(ENDED)
     expect(page.locator("#sync-expired")).to_contain_text("1 scan is kept on this phone")
     assert page.evaluate(QUEUED) == 1
-    wait_for_async(page, PAGE_GONE, door["url"])  # the worker's copy of the door page too
+    wait_for_async(page, PAGE_GONE, live_door["url"])  # the worker's copy of the door page too
     assert_clean_offline(page, also=POLL_401)
 
-    page.goto(new_pass_url(door["app"]))  # the next pass sends the scan and saves the list again
+    page.goto(
+        new_pass_url(live_door["app"])
+    )  # the next pass sends the scan and saves the list again
     expect(page.locator("#sync-status")).to_have_text("All synced.")
     wait_for_async(page, ROSTER_SAVED, len(GUESTS))
     assert page.evaluate(QUEUED) == 0
 
 
-def test_the_counters_poll_alone_is_enough_to_hear_it(door, browser):
+def test_the_counters_poll_alone_is_enough_to_hear_it(live_door, browser):
     """Online, nothing queued, no scan: the counter's next poll (every 3 s) ends the pass."""
     page = new_phone(browser)
-    open_door(page, door["url"])
-    end_pass(door["app"], door["url"], "expired")
+    open_door(page, live_door["url"])
+    end_pass(live_door["app"], live_door["url"], "expired")
     with page.expect_response(lambda reply: reply.url.endswith("/counter")) as polled:
         wait_for_async(page, NO_ROSTER)  # well before the roster's own refresh (every 60 s)
     assert polled.value.status == 401
@@ -123,20 +124,20 @@ def test_the_counters_poll_alone_is_enough_to_hear_it(door, browser):
     assert_clean_offline(page, also=POLL_401)
 
 
-def test_a_live_pass_keeps_its_roster(door, browser):
+def test_a_live_pass_keeps_its_roster(live_door, browser):
     """The control: the same steps without ending the pass keep the list and send the scan."""
     page = new_phone(browser)
-    queue_one_offline(page, door)
+    queue_one_offline(page, live_door)
     page.context.set_offline(False)
     expect(page.locator("#sync-status")).to_have_text("All synced.")
     with page.expect_response(lambda reply: reply.url.endswith("/counter")) as polled:
         pass
     assert polled.value.status == 200
-    assert page.evaluate(ROSTERS) == [[door_slug(door), len(GUESTS)]]
+    assert page.evaluate(ROSTERS) == [[door_slug(live_door), len(GUESTS)]]
     assert [p["name"] for p in page.evaluate("DoorOffline.search('ada')")] == ["Ada Lovelace"]
     assert page.evaluate(QUEUED) == 0
     expect(page.locator("#door-alert")).to_be_hidden()
-    assert page.evaluate(PAGE_KEPT, door["url"])
+    assert page.evaluate(PAGE_KEPT, live_door["url"])
 
 
 def door_slug(door) -> str:
@@ -145,45 +146,45 @@ def door_slug(door) -> str:
         return db.session.scalar(select(Event.slug))
 
 
-def test_opening_a_revoked_link_deletes_the_saved_roster(door, browser):
+def test_opening_a_revoked_link_deletes_the_saved_roster(live_door, browser):
     """The link itself answers 401: that page deletes the list; the queue waits for a new pass."""
     page = new_phone(browser)
-    queue_one_offline(page, door)
+    queue_one_offline(page, live_door)
     context = page.context
     page.close()  # no door page open to hear it: the link's own page must do it
-    end_pass(door["app"], door["url"], "revoked")
+    end_pass(live_door["app"], live_door["url"], "revoked")
     context.set_offline(False)
 
     again = context.new_page()
-    again.goto(door["url"])
+    again.goto(live_door["url"])
     expect(again.get_by_role("heading", name="Link not valid")).to_be_visible()
     expect(again.locator("body")).to_contain_text("expired or was revoked")
     wait_for_async(again, NO_ROSTER)
     assert again.evaluate(QUEUED) == 1
-    wait_for_async(again, PAGE_GONE, door["url"])
+    wait_for_async(again, PAGE_GONE, live_door["url"])
 
 
-def test_offline_past_the_expiry_time_the_phone_deletes_the_roster(door, browser):
+def test_offline_past_the_expiry_time_the_phone_deletes_the_roster(live_door, browser):
     """No network to hear it from: the pass's expiry time on the phone's clock is enough."""
     page = new_phone(browser)
     page.clock.install()  # the page's clock, which this test moves; the server's is untouched
-    open_door(page, door["url"])
+    open_door(page, live_door["url"])
     page.context.set_offline(True)
     left = page.evaluate("Date.parse(document.getElementById('sync').dataset.expires) - Date.now()")
     assert left > 60_000
     page.clock.fast_forward(left - 60_000)  # a minute before the end: nothing changes yet
     page.clock.fast_forward(15_000)
-    assert page.evaluate(ROSTERS) == [[door_slug(door), len(GUESTS)]]
+    assert page.evaluate(ROSTERS) == [[door_slug(live_door), len(GUESTS)]]
 
     page.clock.fast_forward(60_000)  # past it; the page checks every 10 s
     wait_for_async(page, NO_ROSTER)
     expect(page.locator("#door-alert")).to_have_text(ENDED)
     assert page.evaluate("DoorOffline.search('a')") == []
-    scan(page, door["people"]["Ada Lovelace"][1])  # no answer, and nothing decided or queued
+    scan(page, live_door["people"]["Ada Lovelace"][1])  # no answer, and nothing decided or queued
     expect(page.locator("#door-alert")).to_have_text(ENDED)
     expect(page.locator("#result .result")).to_have_count(0)
     assert page.evaluate(QUEUED) == 0
-    wait_for_async(page, PAGE_GONE, door["url"])
+    wait_for_async(page, PAGE_GONE, live_door["url"])
 
 
 # One refused scan in this door's list of scans the server refused, made through the outbox's own
@@ -198,13 +199,13 @@ REFUSED = "async (scope) => (await window.CheckinOutbox.dropped(scope)).length"
 NONE_REFUSED = f"async (scope) => (await ({REFUSED})(scope)) === 0"
 
 
-def test_the_ended_pass_also_forgets_the_refused_scans(door, browser):
+def test_the_ended_pass_also_forgets_the_refused_scans(live_door, browser):
     """Refused scans hold codes and names: when the pass ends they go with the roster."""
     page = new_phone(browser)
-    open_door(page, door["url"])
-    scope = f"door:{door_slug(door)}"
+    open_door(page, live_door["url"])
+    scope = f"door:{door_slug(live_door)}"
     assert page.evaluate(REFUSED_ONE, scope) == 1
-    end_pass(door["app"], door["url"], "revoked")
+    end_pass(live_door["app"], live_door["url"], "revoked")
     wait_for_async(page, NO_ROSTER)  # the counter's next poll hears it
     wait_for_async(page, NONE_REFUSED, scope)
     assert page.evaluate(REFUSED, scope) == 0

@@ -5,7 +5,6 @@ __Host-, HSTS is sent, and a POST from another site is refused. Runs whatever TE
 
 import os
 import re
-import socket
 import ssl
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 from conftest import fresh_app
 from playwright.sync_api import expect
 from sqlalchemy import select
+from support.mailserver import free_port
 
 from checkin.door import passes
 from checkin.extensions import db
@@ -33,12 +33,6 @@ GUESTS = [
     ("Grace Hopper", 2010, {"consent_findable": True}),
 ]
 HSTS = "max-age=31536000"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_serving(base_url: str, certificate, process) -> None:
@@ -56,7 +50,7 @@ def wait_until_serving(base_url: str, certificate, process) -> None:
 
 
 @pytest.fixture
-def evening(database_url, tmp_path, certificate):
+def https_evening(database_url, tmp_path, certificate):
     """An event happening now (two guests in the room, one at the door, a door pass), served by
     gunicorn with --certfile/--keyfile on 127.0.0.1 and an https BASE_URL."""
     port = free_port()
@@ -109,36 +103,36 @@ def secure_host_cookies(page) -> dict:
     return found
 
 
-def test_a_phone_over_https_does_the_evening_with_secure_cookies_and_hsts(evening, browser):
+def test_a_phone_over_https_does_the_evening_with_secure_cookies_and_hsts(https_evening, browser):
     """At 390x844 over gunicorn's TLS: sign-in, "Continue as Ada" and a card, a check-in by the
     code field; every POST carried a same-origin Referer and passed."""
     organizer = open_phone(browser)
-    reply = organizer.goto(f"{evening['url']}/sign-in")
+    reply = organizer.goto(f"{https_evening['url']}/sign-in")
     assert reply.headers["strict-transport-security"] == HSTS
     assert reply.headers["referrer-policy"] == "same-origin"
-    sign_in_organizer(organizer, evening["url"])
+    sign_in_organizer(organizer, https_evening["url"])
     expect(organizer.get_by_role("link", name=re.compile("Fall Reunion"))).to_be_visible()
     assert set(secure_host_cookies(organizer)) == {"__Host-session", "__Host-remember"}
 
     ada = open_phone(browser)
-    ada.goto(evening["people"]["Ada"]["link"])
+    ada.goto(https_evening["people"]["Ada"]["link"])
     ada.get_by_role("button", name="Continue as Ada").tap()
     expect(ada.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Hi, Ada"))
     assert "__Host-session" in secure_host_cookies(ada)
-    ada.goto(evening["people"]["Grace"]["ticket"])
+    ada.goto(https_evening["people"]["Grace"]["ticket"])
     ada.get_by_label("Note").fill("Met at the bar, over https")
     ada.get_by_role("button", name="Save", exact=True).tap()
     expect(ada.locator("h1")).to_have_text("Grace Hopper ’10")
 
     phone = open_phone(browser)
-    assert phone.goto(evening["door"]).headers["cache-control"] == "no-store"
-    wedge_scan(phone, evening["at_door"]["ticket"])
+    assert phone.goto(https_evening["door"]).headers["cache-control"] == "no-store"
+    wedge_scan(phone, https_evening["at_door"]["ticket"])
     expect(phone.locator("#result")).to_contain_text("Welcome, Chloé Dubois ’15")
 
-    with evening["app"].app_context():
-        assert db.session.get(Guest, evening["at_door"]["id"]).checked_in_at is not None
+    with https_evening["app"].app_context():
+        assert db.session.get(Guest, https_evening["at_door"]["id"]).checked_in_at is not None
         notes = db.session.scalars(
-            select(Card.note).where(Card.author_id == evening["people"]["Ada"]["id"])
+            select(Card.note).where(Card.author_id == https_evening["people"]["Ada"]["id"])
         )
         assert list(notes) == ["Met at the bar, over https"]
     for page in (organizer, ada, phone):
@@ -152,12 +146,12 @@ def test_a_phone_over_https_does_the_evening_with_secure_cookies_and_hsts(evenin
         (None, "The referrer header is missing."),
     ],
 )
-def test_a_post_from_another_site_is_refused_over_https(evening, browser, referer, error):
+def test_a_post_from_another_site_is_refused_over_https(https_evening, browser, referer, error):
     """The organizer's own cookies and CSRF token, posted without this site's Referer: 400 and
     no door pass; the same post with it is accepted (so the Referer is what was refused)."""
     page = open_phone(browser)
-    sign_in_organizer(page, evening["url"])
-    events = f"{evening['url']}/events/{evening['slug']}"
+    sign_in_organizer(page, https_evening["url"])
+    events = f"{https_evening['url']}/events/{https_evening['slug']}"
     page.goto(events)
     token = page.locator('meta[name="csrf-token"]').get_attribute("content")
     form = {"csrf_token": token, "name": "Forged door", "hours": "4"}
@@ -167,9 +161,9 @@ def test_a_post_from_another_site_is_refused_over_https(evening, browser, refere
         f"{events}/door-passes", form=form, headers=headers, max_redirects=0
     )
     assert refused.status == 400 and error in refused.text()
-    with evening["app"].app_context():
+    with https_evening["app"].app_context():
         assert not db.session.scalar(select(DoorPass.id).where(DoorPass.name == "Forged door"))
-    ours = {"Referer": events, "Origin": evening["url"]}
+    ours = {"Referer": events, "Origin": https_evening["url"]}
     form["name"] = "Side door"
     accepted = page.request.post(f"{events}/door-passes", form=form, headers=ours, max_redirects=0)
     assert accepted.status == 302

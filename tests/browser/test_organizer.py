@@ -1,8 +1,6 @@
 """The organizer on a phone: sign in, create an event, watch arrivals, find guests, make a
 door pass, add a guest; screenshots of each page, axe-core on each, nothing against the CSP."""
 
-import shutil
-import subprocess
 import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -11,6 +9,7 @@ import pytest
 from conftest import REUNION_DAY
 from playwright.sync_api import expect
 from sqlalchemy import select
+from support.pdf_qr import qr_in_image
 
 from checkin.accounts import users
 from checkin.extensions import db
@@ -24,7 +23,7 @@ SIZES = {"phone": (390, 844), "small": (360, 740), "desktop": (1280, 800)}
 
 
 @pytest.fixture
-def organizer(live_app):
+def live_organizer(live_app):
     """An organizer account in the live app."""
     with live_app.app_context():
         users.create_organizer(EMAIL, PASSWORD)
@@ -83,17 +82,6 @@ def sign_in(page, base_url) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Your events")).to_be_visible()
-
-
-def decode(png) -> str:
-    """The text of the QR code in a screenshot, read by zbarimg."""
-    zbarimg = shutil.which("zbarimg")
-    if zbarimg is None:
-        pytest.fail("zbarimg is missing: sudo apt-get install zbar-tools (.ci/run installs it)")
-    result = subprocess.run(
-        [zbarimg, "--raw", "-q", str(png)], capture_output=True, text=True, timeout=30
-    )
-    return result.stdout.strip()
 
 
 def fill_guests(app, slug, arrived_minutes):
@@ -162,9 +150,9 @@ def create_event(page) -> str:
     return urlsplit(page.url).path.rsplit("/", 1)[-1]
 
 
-def test_organizer_sets_up_an_event_on_a_phone(organizer, browser):
+def test_organizer_sets_up_an_event_on_a_phone(live_organizer, browser):
     """Sign in, create an event, see arrivals and guests, filter, make a door pass and scan it."""
-    base = organizer.base_url
+    base = live_organizer.base_url
     page = open_page(browser)
     page.goto(f"{base}/sign-in")
     check(page, "sign-in")
@@ -175,7 +163,7 @@ def test_organizer_sets_up_an_event_on_a_phone(organizer, browser):
     check(page, "event-empty")
 
     fill_guests(
-        organizer,
+        live_organizer,
         slug,
         [
             2,
@@ -229,35 +217,35 @@ def test_organizer_sets_up_an_event_on_a_phone(organizer, browser):
     link = page.get_by_role("textbox", name="Door link").input_value()
     assert link.startswith(f"{base}/door/")
     check(page, "door-pass")
-    assert decode(shot(page, "door-pass-viewport", full_page=False)) == link
+    assert qr_in_image(shot(page, "door-pass-viewport", full_page=False)) == link
     page.get_by_role("link", name="Back to Fall Reunion 2026").click()
     expect(page.locator("#door-passes")).to_contain_text("Front door")
     expect(page.locator("#door-passes")).to_contain_text("never")
 
 
-def test_event_page_at_small_phone_and_desktop(organizer, browser):
+def test_event_page_at_small_phone_and_desktop(live_organizer, browser):
     """The event page fits a 360 px phone and a 1280x800 desktop without sideways scrolling."""
     page = open_page(browser)
-    sign_in(page, organizer.base_url)
+    sign_in(page, live_organizer.base_url)
     slug = create_event(page)
-    fill_guests(organizer, slug, [3, 4, 9, 11, 16, 17, 19, 24, 26, 31, 38, 49, 61, 95, 140])
+    fill_guests(live_organizer, slug, [3, 4, 9, 11, 16, 17, 19, 24, 26, 31, 38, 49, 61, 95, 140])
     for size in ("small", "desktop"):
         other = open_page(browser, size)
         other.context.add_cookies(page.context.cookies())
-        other.goto(f"{organizer.base_url}/events/{slug}")
+        other.goto(f"{live_organizer.base_url}/events/{slug}")
         expect(other.get_by_text("15 of 60 checked in")).to_be_visible()
         check(other, f"event-{size}")
 
 
-def test_arrivals_refresh_by_themselves(organizer, browser):
+def test_arrivals_refresh_by_themselves(live_organizer, browser):
     """A check-in at the door shows on the organizer's open page within about ten seconds."""
     page = open_page(browser)
-    sign_in(page, organizer.base_url)
+    sign_in(page, live_organizer.base_url)
     slug = create_event(page)
-    fill_guests(organizer, slug, [5])
+    fill_guests(live_organizer, slug, [5])
     page.reload()
     expect(page.get_by_text("1 of 60 checked in")).to_be_visible()
-    with organizer.app_context():
+    with live_organizer.app_context():
         guest = db.session.scalar(select(Guest).where(Guest.checked_in_at.is_(None)))
         guest.checked_in_at = db.session.scalar(select(Event.starts_at))
         db.session.commit()
@@ -265,9 +253,9 @@ def test_arrivals_refresh_by_themselves(organizer, browser):
     assert page.trouble == []
 
 
-def test_guest_by_hand_and_their_ticket(organizer, browser):
+def test_guest_by_hand_and_their_ticket(live_organizer, browser):
     """Add a guest (a mistake first), open their ticket on a phone and scan its QR."""
-    base = organizer.base_url
+    base = live_organizer.base_url
     page = open_page(browser)
     sign_in(page, base)
     create_event(page)
@@ -292,4 +280,4 @@ def test_guest_by_hand_and_their_ticket(organizer, browser):
     assert frame["width"] >= 340  # most of a 390 px screen
     assert frame["y"] + frame["height"] <= 844  # the whole QR without scrolling
     check(page, "ticket")
-    assert decode(shot(page, "ticket-viewport", full_page=False)) == ticket
+    assert qr_in_image(shot(page, "ticket-viewport", full_page=False)) == ticket

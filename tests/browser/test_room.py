@@ -76,7 +76,7 @@ GUESTS = [
 
 
 @pytest.fixture
-def room(live_app):
+def live_room(live_app):
     """An event happening now with six guests in the room, and their personal links."""
     with live_app.app_context():
         now = utcnow().astimezone(ZoneInfo("Europe/Dublin"))
@@ -118,9 +118,9 @@ def no_serious_findings(page, where: str) -> None:
     assert serious_violations(page) == [], where
 
 
-def test_scan_connect_back_and_consent_on_two_phones(room, launch, tmp_path):
+def test_scan_connect_back_and_consent_on_two_phones(live_room, launch, tmp_path):
     """A scans B and saves a note in one tap; B connects back; contacts after both consent."""
-    ada, grace = room["people"]["Ada"], room["people"]["Grace"]
+    ada, grace = live_room["people"]["Ada"], live_room["people"]["Grace"]
     video = write_y4m(tmp_path / "grace.y4m", [(qr_frame(grace["ticket"]), 2)])
     phones = launch(*camera_flags(video))
     a = sign_in(phones, ada)
@@ -140,7 +140,7 @@ def test_scan_connect_back_and_consent_on_two_phones(room, launch, tmp_path):
     expect(a.get_by_role("heading", level=1)).to_have_text("Grace Hopper ’10")
     expect(a.locator("main")).to_contain_text(NOTE)
     no_serious_findings(a, "the saved card")
-    [card] = cards_of(room["app"], ada["id"])
+    [card] = cards_of(live_room["app"], ada["id"])
     assert (card.note, card.tags, card.via) == (NOTE, ["coffee"], "scan")
     expect(a.locator("main")).to_contain_text("Waiting for Grace to add you too")
 
@@ -166,14 +166,14 @@ def test_scan_connect_back_and_consent_on_two_phones(room, launch, tmp_path):
     shot(b, "met-list-390")
     no_serious_findings(b, "people I met")
 
-    for url in everywhere_b_goes(room, b):  # A's note stays A's
+    for url in everywhere_b_goes(live_room, b):  # A's note stays A's
         if url.endswith((".csv", ".vcf")):  # B's own exports: downloads, read as files
             export = b.request.get(url)
             assert export.ok and NOTE not in export.text(), url
             continue
         b.goto(url)
         assert NOTE not in b.content(), url
-    api = b.request.get(f"{room['app'].base_url}/api/v1/events/{room['slug']}/cards")
+    api = b.request.get(f"{live_room['app'].base_url}/api/v1/events/{live_room['slug']}/cards")
     assert api.ok and NOTE not in api.text()
     assert_clean(a)
     assert_clean(b)
@@ -198,9 +198,9 @@ def everywhere_b_goes(room, page) -> list[str]:
 
 
 @pytest.mark.parametrize("width", [390, 360])
-def test_phone_screens_look_right_and_pass_axe(room, browser, width):
+def test_phone_screens_look_right_and_pass_axe(live_room, browser, width):
     """Home, suggestions, the card form and the profile at 390 and 360 px, axe-clean."""
-    a = sign_in(browser, room["people"]["Ada"], width=width)
+    a = sign_in(browser, live_room["people"]["Ada"], width=width)
     suggestions = a.locator("#suggestions .suggestion")
     expect(suggestions).to_have_count(5)
     expect(suggestions.first.locator(".reasons li").first).to_be_visible()
@@ -239,9 +239,9 @@ def test_phone_screens_look_right_and_pass_axe(room, browser, width):
     assert_clean(a)
 
 
-def test_tag_suggestions_appear_as_you_type(room, browser):
+def test_tag_suggestions_appear_as_you_type(live_room, browser):
     """The interests field offers what others entered, completing the tag being typed."""
-    a = sign_in(browser, room["people"]["Ada"])
+    a = sign_in(browser, live_room["people"]["Ada"])
     a.get_by_role("link", name="Profile", exact=True).click()
     field = a.get_by_label("Interests")
     field.fill("")
@@ -252,16 +252,16 @@ def test_tag_suggestions_appear_as_you_type(room, browser):
     assert_clean(a)
 
 
-def test_a_ticket_link_opened_by_the_phone_camera_app(room, browser):
+def test_a_ticket_link_opened_by_the_phone_camera_app(live_room, browser):
     """Signed in: Grace's QR opens "Add Grace"; not signed in: her name and how to sign in."""
-    grace = room["people"]["Grace"]
-    a = sign_in(browser, room["people"]["Ada"])
+    grace = live_room["people"]["Grace"]
+    a = sign_in(browser, live_room["people"]["Ada"])
     a.goto(grace["ticket"])
     expect(a.locator("h1")).to_contain_text("Add Grace Hopper ’10 to people you met")
     a.get_by_label("Note").fill("Met at the bar")
     a.get_by_role("button", name="Save", exact=True).click()
     expect(a.locator("h1")).to_have_text("Grace Hopper ’10")
-    assert [c.via for c in cards_of(room["app"], room["people"]["Ada"]["id"])] == ["link"]
+    assert [c.via for c in cards_of(live_room["app"], live_room["people"]["Ada"]["id"])] == ["link"]
 
     stranger = new_phone(browser)
     stranger.goto(grace["ticket"])
@@ -274,18 +274,18 @@ def test_a_ticket_link_opened_by_the_phone_camera_app(room, browser):
     assert_clean(stranger)
 
 
-def test_scanning_a_stranger_then_someone_already_met(room, launch, tmp_path):
+def test_scanning_a_stranger_then_someone_already_met(live_room, launch, tmp_path):
     """Another event's QR: "not a ticket here", then scanning goes on; a known face: their card."""
-    ada, grace = room["people"]["Ada"], room["people"]["Grace"]
-    with room["app"].app_context():
+    ada, grace = live_room["people"]["Ada"], live_room["people"]["Grace"]
+    with live_room["app"].app_context():
         me, other = (db.session.get(Guest, p["id"]) for p in (ada, grace))
         card_id = cards.record(me, other, "nonce-already-met", "Met at lunch").card.id
-    forged = room["app"].base_url + "/t/" + "A" * 32
+    forged = live_room["app"].base_url + "/t/" + "A" * 32
     video = write_y4m(tmp_path / "two.y4m", [(qr_frame(forged), 2), (qr_frame(grace["ticket"]), 6)])
     a = sign_in(launch(*camera_flags(video)), ada)
     a.get_by_role("link", name="Scan someone").click()
     expect(a.locator("#card-slot")).to_contain_text("not a ticket for this event", timeout=15_000)
     expect(a).to_have_url(re.compile(rf"/cards/{card_id}$"), timeout=20_000)
     expect(a.locator("main")).to_contain_text("Met at lunch")
-    assert len(cards_of(room["app"], ada["id"])) == 1
+    assert len(cards_of(live_room["app"], ada["id"])) == 1
     assert_clean(a)

@@ -20,14 +20,14 @@ WAITS = {"DATABASE_WRITE_WAIT": 0.3, "DATABASE_LOCK_TIMEOUT": 0.3}
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    """The app, waiting at most 0.3 s for a write lock."""
+    """The app waiting 0.3 s at most for a write lock (overrides conftest's: make_event uses it)."""
     with fresh_app(database_url, tmp_path / "instance", **WAITS) as app:
         yield app
 
 
 @pytest.fixture
-def door(make_event, make_guest, make_pass):
-    """An event with one guest and a door pass."""
+def one_door(make_event, make_guest, make_pass):
+    """An event with one guest and one door pass, on this module's app."""
     slug = make_event()
     attendee_id, code = make_guest(slug, "Ada Lovelace", 2009)
     return {"slug": slug, "code": code, "token": make_pass(slug), "id": attendee_id}
@@ -55,7 +55,7 @@ def admin_url(app) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def test_a_sqlite_writer_that_waits_too_long_answers_503(app, client, door, database_url):
+def test_a_sqlite_writer_that_waits_too_long_answers_503(app, client, one_door, database_url):
     """Another process holding the write lock: 503 + Retry-After, nothing written; then it works."""
     if not database_url.startswith("sqlite"):
         pytest.skip("The write-lock file is SQLite's; PostgreSQL has lock_timeout (below)")
@@ -63,29 +63,29 @@ def test_a_sqlite_writer_that_waits_too_long_answers_503(app, client, door, data
     nonce = str(uuid.uuid4())
     with open(lock_path, "a") as held:  # another open file: to flock, another process
         fcntl.flock(held, fcntl.LOCK_EX)
-        reply = check_in(client, door, nonce)
+        reply = check_in(client, one_door, nonce)
         assert reply.status_code == 503
         assert reply.headers["Retry-After"] == unavailable.RETRY_AFTER
         assert "nothing was saved" in reply.get_json()["error"]
         assert written(app) == (0, False)
-    again = check_in(client, door, nonce)
+    again = check_in(client, one_door, nonce)
     assert again.status_code == 200 and again.get_json()["result"] == "admitted"
     assert written(app) == (1, True)
 
 
-def test_a_postgresql_lock_wait_ends_in_503(app, client, door, database_url):
+def test_a_postgresql_lock_wait_ends_in_503(app, client, one_door, database_url):
     """A row locked by another connection: lock_timeout, then 503 + Retry-After, nothing written."""
     if database_url.startswith("sqlite"):
         pytest.skip("lock_timeout is PostgreSQL's; SQLite's write wait is tested above")
     nonce = str(uuid.uuid4())
     with psycopg.connect(admin_url(app)) as other:
-        other.execute("SELECT 1 FROM attendees WHERE id = %s FOR UPDATE", (door["id"],))
-        reply = check_in(client, door, nonce)
+        other.execute("SELECT 1 FROM attendees WHERE id = %s FOR UPDATE", (one_door["id"],))
+        reply = check_in(client, one_door, nonce)
         assert reply.status_code == 503
         assert reply.headers["Retry-After"] == unavailable.RETRY_AFTER
         other.rollback()
     assert written(app) == (0, False)
-    assert check_in(client, door, nonce).get_json()["result"] == "admitted"
+    assert check_in(client, one_door, nonce).get_json()["result"] == "admitted"
 
 
 def test_a_postgresql_statement_that_runs_too_long_is_stopped(database_url, tmp_path):
@@ -101,7 +101,7 @@ def test_a_postgresql_statement_that_runs_too_long_is_stopped(database_url, tmp_
         assert unavailable.is_busy(stopped.value)
 
 
-def test_connections_survive_a_postgresql_restart(app, client, door, database_url):
+def test_connections_survive_a_postgresql_restart(app, client, one_door, database_url):
     """Every server connection of the app ended (as a restart does): the next request works."""
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite has no server connections to lose")
@@ -112,7 +112,7 @@ def test_connections_survive_a_postgresql_restart(app, client, door, database_ur
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchone()[0]
     assert ended >= 1
-    reply = check_in(client, door, str(uuid.uuid4()))
+    reply = check_in(client, one_door, str(uuid.uuid4()))
     assert reply.status_code == 200 and reply.get_json()["result"] == "admitted"
 
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import pytest
 import redis
 from conftest import PASSWORD, csrf_token, fresh_app
+from support.pages import body as page
 
 from checkin import config, create_app, rate_limits
 from checkin.accounts import users
@@ -50,8 +51,9 @@ def limits_on(storage, prefix, **settings):
 
 
 @pytest.fixture
-def limited(database_url, tmp_path, storage, prefix):
-    """The app with limits on and an organizer in it."""
+def limited_with_store(database_url, tmp_path, storage, prefix):
+    """The app with limits on, counted in `storage` (memory or Redis) under this test's prefix,
+    and an organizer in it."""
     with fresh_app(database_url, tmp_path / "a", **limits_on(storage, prefix)) as app:
         with app.app_context():
             users.create_organizer(ORGANIZER, PASSWORD)
@@ -99,16 +101,12 @@ def clock_moved(monkeypatch, seconds):
     monkeypatch.undo()
 
 
-def page(reply) -> str:
-    return reply.get_data(as_text=True)
-
-
 # Per account and address, per account, per address
 
 
-def test_five_failures_for_one_account_from_one_address_then_wait(limited):
+def test_five_failures_for_one_account_from_one_address_then_wait(limited_with_store):
     """The sixth try answers 429 with Retry-After and a page saying when to try again."""
-    visitor = Visitor(limited)
+    visitor = Visitor(limited_with_store)
     assert visitor.statuses(5) == [422] * 5
     reply = visitor.sign_in()
     assert reply.status_code == 429
@@ -118,42 +116,42 @@ def test_five_failures_for_one_account_from_one_address_then_wait(limited):
     assert visitor.client.get("/sign-in").status_code == 200  # only attempts are limited
 
 
-def test_two_addresses_have_separate_counts(limited):
+def test_two_addresses_have_separate_counts(limited_with_store):
     """Five failures from one address do not spend another address's budget."""
-    assert Visitor(limited, "198.51.100.1").statuses(6) == [422] * 5 + [429]
-    assert Visitor(limited, "198.51.100.2").statuses(2) == [422, 422]
+    assert Visitor(limited_with_store, "198.51.100.1").statuses(6) == [422] * 5 + [429]
+    assert Visitor(limited_with_store, "198.51.100.2").statuses(2) == [422, 422]
 
 
-def test_a_forged_forwarded_for_does_not_change_the_key(limited):
+def test_a_forged_forwarded_for_does_not_change_the_key(limited_with_store):
     """From an untrusted peer, X-Forwarded-For is ignored: new values give no new budget."""
     statuses = [
-        Visitor(limited, "198.51.100.1", **{"X-Forwarded-For": f"10.0.0.{i}"}).sign_in()
+        Visitor(limited_with_store, "198.51.100.1", **{"X-Forwarded-For": f"10.0.0.{i}"}).sign_in()
         for i in range(6)
     ]
     assert [reply.status_code for reply in statuses] == [422] * 5 + [429]
 
 
-def test_a_guesser_from_many_addresses_is_throttled_per_account(limited):
+def test_a_guesser_from_many_addresses_is_throttled_per_account(limited_with_store):
     """Ten failures for one account from ten addresses: the eleventh address is refused too."""
     for i in range(10):
-        assert Visitor(limited, f"192.0.2.{i}").sign_in().status_code == 422
-    latecomer = Visitor(limited, "192.0.2.200")
+        assert Visitor(limited_with_store, f"192.0.2.{i}").sign_in().status_code == 422
+    latecomer = Visitor(limited_with_store, "192.0.2.200")
     assert latecomer.sign_in().status_code == 429
     assert latecomer.sign_in(email="other@example.org").status_code == 422  # other accounts go on
 
 
-def test_one_address_trying_many_accounts_is_throttled(limited):
+def test_one_address_trying_many_accounts_is_throttled(limited_with_store):
     """Thirty failures from one address over any accounts, then 429 from there."""
-    sprayer = Visitor(limited, "192.0.2.99")
+    sprayer = Visitor(limited_with_store, "192.0.2.99")
     statuses = [sprayer.sign_in(email=f"person{i}@example.org").status_code for i in range(31)]
     assert statuses == [422] * 30 + [429]
     assert "Too many failed sign-ins from here." in page(sprayer.sign_in())
-    assert Visitor(limited, "192.0.2.98").sign_in().status_code == 422
+    assert Visitor(limited_with_store, "192.0.2.98").sign_in().status_code == 422
 
 
-def test_a_successful_sign_in_is_not_counted(limited):
+def test_a_successful_sign_in_is_not_counted(limited_with_store):
     """Four failures, a success, a sign-out: the next failure is the fifth, not the sixth."""
-    visitor = Visitor(limited)
+    visitor = Visitor(limited_with_store)
     assert visitor.statuses(4) == [422] * 4
     assert visitor.sign_in(password=PASSWORD).status_code == 302
     visitor.client.post("/sign-out", data={"csrf_token": visitor.token})
@@ -161,9 +159,9 @@ def test_a_successful_sign_in_is_not_counted(limited):
 
 
 @pytest.mark.parametrize("storage", ["memory"], indirect=True)
-def test_the_window_ends_and_the_organizer_gets_in(limited, monkeypatch):
+def test_the_window_ends_and_the_organizer_gets_in(limited_with_store, monkeypatch):
     """Refused now; fifteen minutes later the right password works (no lasting lock-out)."""
-    visitor = Visitor(limited)
+    visitor = Visitor(limited_with_store)
     assert visitor.statuses(6) == [422] * 5 + [429]
     with clock_moved(monkeypatch, 14 * 60):
         assert visitor.sign_in(password=PASSWORD).status_code == 429
@@ -175,29 +173,29 @@ def test_the_window_ends_and_the_organizer_gets_in(limited, monkeypatch):
 
 
 @pytest.mark.parametrize("storage", ["redis"], indirect=True)
-def test_two_nodes_share_one_count_in_redis(limited, tmp_path):
+def test_two_nodes_share_one_count_in_redis(limited_with_store, tmp_path):
     """Failures on one node count on the other: three here and two there, then both refuse."""
-    with another_node(limited, tmp_path / "b") as other:
-        here, there = Visitor(limited), Visitor(other)
+    with another_node(limited_with_store, tmp_path / "b") as other:
+        here, there = Visitor(limited_with_store), Visitor(other)
         assert here.statuses(3) + there.statuses(2) == [422] * 5
         assert here.sign_in().status_code == 429
         assert there.sign_in().status_code == 429
 
 
 @pytest.mark.parametrize("storage", ["memory"], indirect=True)
-def test_two_nodes_in_memory_count_apart(limited, tmp_path):
+def test_two_nodes_in_memory_count_apart(limited_with_store, tmp_path):
     """Without Redis each app counts alone, which is why production wants REDIS_URL."""
-    with another_node(limited, tmp_path / "b") as other:
-        assert Visitor(limited).statuses(6) == [422] * 5 + [429]
+    with another_node(limited_with_store, tmp_path / "b") as other:
+        assert Visitor(limited_with_store).statuses(6) == [422] * 5 + [429]
         assert Visitor(other).statuses(1) == [422]
 
 
 # A venue's guests behind one address
 
 
-def test_a_room_of_guests_behind_one_address_can_all_ask_for_their_link(limited):
+def test_a_room_of_guests_behind_one_address_can_all_ask_for_their_link(limited_with_store):
     """Sixty guests a minute from the venue's address are all served; the next one waits."""
-    client = limited.test_client()
+    client = limited_with_store.test_client()
     client.environ_base.update(REMOTE_ADDR=GUEST_ROOM)
     token = csrf_token(client, "/link-again")
 

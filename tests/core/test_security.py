@@ -46,7 +46,7 @@ def send(client, method, path, headers=None, data=None):
 
 
 @pytest.fixture
-def world(app, client, make_event, make_guest, make_pass):
+def two_organizers(app, client, make_event, make_guest, make_pass):
     """Two organizers, A and B, each with an event, guests (one in), a door pass and a log."""
 
     def build(email, name):
@@ -124,12 +124,12 @@ def signed_in(client, sign_in, who) -> str:
 # Signed out
 
 
-def test_every_organizer_route_sends_you_to_sign_in(app, client, world):
+def test_every_organizer_route_sends_you_to_sign_in(app, client, two_organizers):
     """Signed out, every organizer URL and method redirects to the sign-in page."""
     token = csrf_token(client)  # a valid token, so CSRF is not what stops the request
     checked = 0
     for rule, method in rules(app, organizer_rule):
-        path = build(app, rule, world["a"])
+        path = build(app, rule, two_organizers["a"])
         reply = send(client, method, path, data={"csrf_token": token})
         assert reply.status_code == 302, f"{method} {path} answered {reply.status_code}"
         assert reply.location.startswith("/sign-in?next="), f"{method} {path}"
@@ -140,13 +140,13 @@ def test_every_organizer_route_sends_you_to_sign_in(app, client, world):
 # Organizer A and organizer B
 
 
-def test_other_organizers_events_are_not_found(app, client, sign_in, world):
+def test_other_organizers_events_are_not_found(app, client, sign_in, two_organizers):
     """A asking for anything under B's event gets 404, and nothing of B's changes."""
-    token = signed_in(client, sign_in, world["a"])
+    token = signed_in(client, sign_in, two_organizers["a"])
     before = snapshot(app)
     checked = 0
     for rule, method in rules(app, lambda r: organizer_rule(r) and "slug" in r.arguments):
-        path = build(app, rule, world["b"])
+        path = build(app, rule, two_organizers["b"])
         reply = send(client, method, path, data={"csrf_token": token})
         assert reply.status_code == 404, f"{method} {path} answered {reply.status_code}"
         checked += 1
@@ -154,14 +154,14 @@ def test_other_organizers_events_are_not_found(app, client, sign_in, world):
     assert snapshot(app) == before
 
 
-def test_other_events_guests_and_passes_are_not_found(app, client, sign_in, world):
+def test_other_events_guests_and_passes_are_not_found(app, client, sign_in, two_organizers):
     """A's own event with B's guest or pass ids in the URL gets 404 too."""
-    token = signed_in(client, sign_in, world["a"])
+    token = signed_in(client, sign_in, two_organizers["a"])
     before = snapshot(app)
     mixed = {
-        **world["a"],
-        "attendee_id": world["b"]["attendee_id"],
-        "pass_id": world["b"]["pass_id"],
+        **two_organizers["a"],
+        "attendee_id": two_organizers["b"]["attendee_id"],
+        "pass_id": two_organizers["b"]["pass_id"],
     }
     checked = 0
     for rule, method in rules(
@@ -177,25 +177,25 @@ def test_other_events_guests_and_passes_are_not_found(app, client, sign_in, worl
     assert snapshot(app) == before
 
 
-def test_other_organizers_guests_never_show_in_my_lists(client, sign_in, world):
+def test_other_organizers_guests_never_show_in_my_lists(client, sign_in, two_organizers):
     """A's guest search for B's guest's name finds nothing."""
-    signed_in(client, sign_in, world["a"])
-    reply = client.get(f"/events/{world['a']['slug']}/guests?q=bravo", headers=HTMX)
+    signed_in(client, sign_in, two_organizers["a"])
+    reply = client.get(f"/events/{two_organizers['a']['slug']}/guests?q=bravo", headers=HTMX)
     assert "Bravo" not in reply.get_data(as_text=True)
 
 
 # CSRF
 
 
-def test_posts_without_a_csrf_token_are_refused(app, client, sign_in, world):
+def test_posts_without_a_csrf_token_are_refused(app, client, sign_in, two_organizers):
     """Every form POST (organizer, sign-in, door) without a token gets 400 and changes nothing."""
-    signed_in(client, sign_in, world["a"])
+    signed_in(client, sign_in, two_organizers["a"])
     before = snapshot(app)
     checked = 0
     for rule, method in rules(app, lambda r: r.endpoint.split(".")[0] != "api"):
         if method != "POST":
             continue
-        path = build(app, rule, world["a"])
+        path = build(app, rule, two_organizers["a"])
         for headers in ({}, HTMX):
             reply = send(
                 client,
@@ -205,7 +205,7 @@ def test_posts_without_a_csrf_token_are_refused(app, client, sign_in, world):
                 data={
                     "name": "Forged",
                     "confirm": "y",
-                    "code": world["a"]["code"],
+                    "code": two_organizers["a"]["code"],
                     "nonce": str(uuid.uuid4()),
                     "hours": "5",
                 },
@@ -216,11 +216,11 @@ def test_posts_without_a_csrf_token_are_refused(app, client, sign_in, world):
     assert snapshot(app) == before
 
 
-def test_htmx_posts_carry_the_token_in_a_header(app, client, sign_in, world):
+def test_htmx_posts_carry_the_token_in_a_header(app, client, sign_in, two_organizers):
     """The X-CSRFToken header that base.html gives htmx is accepted in place of the field."""
-    token = signed_in(client, sign_in, world["a"])
+    token = signed_in(client, sign_in, two_organizers["a"])
     reply = client.post(
-        f"/events/{world['a']['slug']}/door-passes",
+        f"/events/{two_organizers['a']['slug']}/door-passes",
         data={"name": "Side door", "hours": "4"},
         headers={**HTMX, "X-CSRFToken": token},
     )
@@ -252,11 +252,11 @@ def get_targets(app, world) -> list[tuple[str, dict]]:
     return targets
 
 
-def test_get_requests_never_change_state(app, client, sign_in, world):
+def test_get_requests_never_change_state(app, client, sign_in, two_organizers):
     """Walking every GET route (as page and as htmx fragment) leaves every row as it was."""
-    signed_in(client, sign_in, world["a"])
+    signed_in(client, sign_in, two_organizers["a"])
     before = snapshot(app)
-    targets = get_targets(app, world)
+    targets = get_targets(app, two_organizers)
     for path, headers in targets:
         for extra in ({}, HTMX):
             reply = client.get(path, headers={**headers, **extra})
@@ -264,8 +264,8 @@ def test_get_requests_never_change_state(app, client, sign_in, world):
     assert len(targets) >= 16
     assert snapshot(app) == before
     with app.app_context():
-        assert db.session.get(Guest, world["a"]["attendee_id"]).checked_in_at is None
-        assert db.session.get(Guest, world["a"]["checked_in"]).checked_in_at is not None
+        assert db.session.get(Guest, two_organizers["a"]["attendee_id"]).checked_in_at is None
+        assert db.session.get(Guest, two_organizers["a"]["checked_in"]).checked_in_at is not None
 
 
 # Headers and markup on every page
@@ -310,10 +310,10 @@ def every_response(app, client, sign_in, world) -> list:
     return replies
 
 
-def test_every_html_response_has_a_strict_csp(app, client, sign_in, world):
+def test_every_html_response_has_a_strict_csp(app, client, sign_in, two_organizers):
     """Every HTML page forbids inline scripts and styles: no 'unsafe-inline' anywhere."""
     checked = 0
-    for what, reply in every_response(app, client, sign_in, world):
+    for what, reply in every_response(app, client, sign_in, two_organizers):
         if reply.mimetype != "text/html":
             continue
         policy = reply.headers.get("Content-Security-Policy", "")
@@ -335,10 +335,12 @@ INLINE = [
 ]
 
 
-def test_no_page_has_inline_styles_or_scripts(app, client, sign_in, world):
+def test_no_page_has_inline_styles_or_scripts(app, client, sign_in, two_organizers):
     """No rendered page carries inline CSS or JavaScript the CSP would block."""
     pages = [
-        (w, r) for w, r in every_response(app, client, sign_in, world) if r.mimetype == "text/html"
+        (w, r)
+        for w, r in every_response(app, client, sign_in, two_organizers)
+        if r.mimetype == "text/html"
     ]
     for what, reply in pages:
         html = reply.get_data(as_text=True)
@@ -349,10 +351,10 @@ def test_no_page_has_inline_styles_or_scripts(app, client, sign_in, world):
     assert any('class="qr"' in r.get_data(as_text=True) for _, r in pages)  # a QR drawn
 
 
-def test_every_response_keeps_referrers_on_this_site(app, client, sign_in, world):
+def test_every_response_keeps_referrers_on_this_site(app, client, sign_in, two_organizers):
     """Links carry secrets, so no page, fragment, JSON or error leaks them in a Referer to
     another site; this site gets one (Flask-WTF refuses an https POST without it)."""
-    replies = every_response(app, client, sign_in, world)
+    replies = every_response(app, client, sign_in, two_organizers)
     replies.append(("static", client.get("/static/css/app.css")))
     for what, reply in replies:
         assert reply.headers.get("Referrer-Policy") == "same-origin", what
@@ -363,11 +365,13 @@ def test_every_response_keeps_referrers_on_this_site(app, client, sign_in, world
 CACHEABLE = ("/static/", "/sw.js", "/manifest.webmanifest", "/offline")
 
 
-def test_every_page_but_static_files_and_the_shell_is_no_store(app, client, sign_in, world):
+def test_every_page_but_static_files_and_the_shell_is_no_store(
+    app, client, sign_in, two_organizers
+):
     """Every route of the map (organizer, guest, ticket, door, API, mail links, errors,
     signed in or not) says Cache-Control: no-store; static files and the app shell do not."""
-    replies = every_response(app, client, sign_in, world)
-    again = f"/e/{world['a']['slug']}/link-again"
+    replies = every_response(app, client, sign_in, two_organizers)
+    again = f"/e/{two_organizers['a']['slug']}/link-again"
     replies.append((f"signed out {again}", app.test_client().get(again)))
     replies.append(("GET /static/css/app.css", client.get("/static/css/app.css")))
     checked = cacheable = 0
@@ -385,19 +389,19 @@ def test_every_page_but_static_files_and_the_shell_is_no_store(app, client, sign
 # Door passes stay at their own event
 
 
-def test_door_pass_of_one_event_cannot_use_anothers_api(app, client, world):
+def test_door_pass_of_one_event_cannot_use_anothers_api(app, client, two_organizers):
     """A's pass on B's API answers 403 for every API route, and records nothing."""
     before = snapshot(app)
-    headers = {"Authorization": f"Bearer {world['a']['token']}"}
+    headers = {"Authorization": f"Bearer {two_organizers['a']['token']}"}
     checked = 0
     for rule, method in rules(
         app, lambda r: r.endpoint.startswith("api.") and "slug" in r.arguments
     ):
         reply = client.open(
-            build(app, rule, world["b"]),
+            build(app, rule, two_organizers["b"]),
             method=method,
             headers=headers,
-            json={"code": world["b"]["codes"][1], "nonce": str(uuid.uuid4())},
+            json={"code": two_organizers["b"]["codes"][1], "nonce": str(uuid.uuid4())},
         )
         assert reply.status_code in (401, 403), f"{method} {rule} answered {reply.status_code}"
         checked += 1
@@ -405,14 +409,14 @@ def test_door_pass_of_one_event_cannot_use_anothers_api(app, client, world):
     assert snapshot(app) == before
 
 
-def test_door_pass_cannot_check_in_or_find_another_events_guests(app, client, world):
+def test_door_pass_cannot_check_in_or_find_another_events_guests(app, client, two_organizers):
     """With A's door page, B's guest ids are unknown, B's names unfound, nothing changes."""
-    door = f"/door/{world['a']['token']}"
+    door = f"/door/{two_organizers['a']['token']}"
     token = csrf_token(client, door + "/")
     before = snapshot(app)
     for action, guest in (("check-in", "attendee_id"), ("undo", "checked_in")):
         reply = client.post(
-            f"{door}/attendees/{world['b'][guest]}/{action}",
+            f"{door}/attendees/{two_organizers['b'][guest]}/{action}",
             data={"csrf_token": token, "nonce": str(uuid.uuid4())},
             headers=HTMX,
         )
@@ -421,7 +425,11 @@ def test_door_pass_cannot_check_in_or_find_another_events_guests(app, client, wo
     reply = client.post(
         f"{door}/check-in",
         headers=HTMX,
-        data={"csrf_token": token, "nonce": str(uuid.uuid4()), "code": world["b"]["codes"][1]},
+        data={
+            "csrf_token": token,
+            "nonce": str(uuid.uuid4()),
+            "code": two_organizers["b"]["codes"][1],
+        },
     )
     assert "Bravo" not in reply.get_data(as_text=True)
     assert "Bravo" not in client.get(f"{door}/search?q=bravo", headers=HTMX).get_data(as_text=True)
@@ -429,25 +437,26 @@ def test_door_pass_cannot_check_in_or_find_another_events_guests(app, client, wo
         b_people = db.session.execute(
             select(Guest.id, Guest.checked_in_at)
             .join(Event)
-            .where(Event.slug == world["b"]["slug"])
+            .where(Event.slug == two_organizers["b"]["slug"])
         ).all()
     assert snapshot(app)["attendees"] == before["attendees"]
     assert sum(1 for _, at in b_people if at is not None) == 1
 
 
-def test_door_pass_does_not_open_organizer_pages(client, world):
+def test_door_pass_does_not_open_organizer_pages(client, two_organizers):
     """A door pass token is no organizer session: organizer pages still ask to sign in."""
     reply = client.get(
-        f"/events/{world['a']['slug']}", headers={"Authorization": f"Bearer {world['a']['token']}"}
+        f"/events/{two_organizers['a']['slug']}",
+        headers={"Authorization": f"Bearer {two_organizers['a']['token']}"},
     )
     assert reply.status_code == 302 and reply.location.startswith("/sign-in")
 
 
-def test_revoked_and_expired_passes_stop_working(app, client, sign_in, world):
+def test_revoked_and_expired_passes_stop_working(app, client, sign_in, two_organizers):
     """Revoking on the organizer page shuts the door page at once and the API within the
     door's pass cache time (api_passes.PASS_CACHE_SECONDS); expiry does the same."""
-    token = signed_in(client, sign_in, world["a"])
-    a, b = world["a"], world["b"]
+    token = signed_in(client, sign_in, two_organizers["a"])
+    a, b = two_organizers["a"], two_organizers["b"]
     client.post(
         f"/events/{a['slug']}/door-passes/{a['pass_id']}/revoke", data={"csrf_token": token}
     )
@@ -472,10 +481,10 @@ def test_revoked_and_expired_passes_stop_working(app, client, sign_in, world):
 # A copy of the database alone
 
 
-def test_database_copy_reveals_no_ticket_code_or_door_token(app, database_url, world):
+def test_database_copy_reveals_no_ticket_code_or_door_token(app, database_url, two_organizers):
     """Dumping every table (and, on SQLite, the raw files) shows no code or token."""
     secrets = []
-    for side in world.values():
+    for side in two_organizers.values():
         secrets += [side["token"], *(host_path(c).rsplit("/")[-1] for c in side["codes"])]
     assert len(set(secrets)) == 6 and all(len(s) >= 32 for s in secrets)
     with app.app_context():

@@ -50,7 +50,7 @@ def _settings() -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def inbox():
+def cluster_inbox():
     """A real SMTP server on loopback; the worker sends the digests to it."""
     box = Inbox()
     controller = start(box)
@@ -59,11 +59,11 @@ def inbox():
 
 
 @pytest.fixture(scope="module")
-def cluster(inbox):
+def cluster(cluster_inbox):
     """Caddy, two nodes of two workers and a door lane of one, the worker; an organizer account
     made by the CLI. gunicorn logs each request, to see which lane served it."""
     database, redis_url = _settings()
-    smtp = f"smtp://127.0.0.1:{inbox.port}"
+    smtp = f"smtp://127.0.0.1:{cluster_inbox.port}"
     with Cluster(
         nodes=2, workers=2, door_workers=1, smtp_url=smtp, admin_database_url=database,
         redis_url=redis_url, extra_env={"GUNICORN_CMD_ARGS": "--access-logfile -"},
@@ -73,7 +73,7 @@ def cluster(inbox):
 
 
 @pytest.fixture(scope="module")
-def browser(playwright_instance):
+def cluster_browser(playwright_instance):
     """Debian's Chromium, closed after the module."""
     chromium = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
     yield chromium
@@ -127,10 +127,10 @@ def create_event(page, base: str) -> str:
     return re.search(r"/events/([^/?#]+)$", page.url).group(1)
 
 
-def test_two_nodes_behind_caddy_act_as_one(cluster, browser, inbox, tmp_path):
+def test_two_nodes_behind_caddy_act_as_one(cluster, cluster_browser, cluster_inbox, tmp_path):
     """Sign in, import across nodes, the door, a card, digests by the worker, Secure cookies."""
     a, b = cluster.node_urls
-    organizer = phone(browser)
+    organizer = phone(cluster_browser)
     events = sign_in(organizer, cluster.base_url)
     assert events.headers.get("strict-transport-security", "").startswith("max-age=")
     cookies = organizer.context.cookies()
@@ -151,9 +151,9 @@ def test_two_nodes_behind_caddy_act_as_one(cluster, browser, inbox, tmp_path):
     assert query(cluster, "select count(*) from attendees") == len(GUESTS)
 
     people = {p["email"]: p for p in json.loads(cluster.flask("links", slug, "--json"))}
-    check_in_at_the_door(cluster, organizer, browser, slug, people)
-    record_a_card(cluster, browser, people)
-    digests_go_out_through_the_worker(cluster, organizer, slug, inbox)
+    check_in_at_the_door(cluster, organizer, cluster_browser, slug, people)
+    record_a_card(cluster, cluster_browser, people)
+    digests_go_out_through_the_worker(cluster, organizer, slug, cluster_inbox)
     organizer.context.close()
 
 
@@ -232,12 +232,12 @@ def digests_go_out_through_the_worker(cluster, organizer, slug, inbox) -> None:
     assert not inbox.to("grace@example.org")  # Grace never asked for it
 
 
-def test_failed_sign_ins_on_two_nodes_count_against_one_limit(cluster, browser):
+def test_failed_sign_ins_on_two_nodes_count_against_one_limit(cluster, cluster_browser):
     """Wrong passwords sent to node A and node B in turn use up one shared budget: per account
     from this address first, then per address (a new account each time)."""
     per_account = parse(PER_ACCOUNT_HERE.limits).amount
     per_address = parse(PER_ADDRESS.limits).amount
-    page = phone(browser)
+    page = phone(cluster_browser)
     page.goto(f"{cluster.node_urls[0]}/sign-in")
     token = page.locator('meta[name="csrf-token"]').get_attribute("content")
 

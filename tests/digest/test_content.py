@@ -20,7 +20,7 @@ HALL = "Watson Hall"
 
 
 @pytest.fixture
-def party(app, make_event, make_guest, set_guest):
+def hallmates(app, make_event, make_guest, set_guest):
     """Ada and the people around her at Fall Reunion, plus Edsger at another event.
 
     Everyone shares Ada's hall (so matching has reasons), is checked in, findable, shares
@@ -82,21 +82,21 @@ def names(entries) -> list[str]:
     return [e.name for e in entries]
 
 
-def test_people_met_come_mutual_first_then_starred_then_in_order(ctx, party):
+def test_people_met_come_mutual_first_then_starred_then_in_order(ctx, hallmates):
     """Donald (met first), Katherine (starred), Grace (mutual): Grace, Katherine, Donald."""
-    meet(party, "ada", "donald")
-    meet(party, "ada", "katherine", starred=True)
-    meet(party, "ada", "grace")
-    meet(party, "grace", "ada")
-    d = build(party)
+    meet(hallmates, "ada", "donald")
+    meet(hallmates, "ada", "katherine", starred=True)
+    meet(hallmates, "ada", "grace")
+    meet(hallmates, "grace", "ada")
+    d = build(hallmates)
     assert names(d.met) == ["Grace Hopper", "Katherine Johnson", "Donald Knuth"]
     assert [e.mutual for e in d.met] == [True, False, False]
 
 
-def test_a_findable_person_met_shows_work_and_reasons(ctx, party):
+def test_a_findable_person_met_shows_work_and_reasons(ctx, hallmates):
     """Grace is findable: her role, employer and why Ada and she should talk."""
-    meet(party, "ada", "grace")
-    (grace,) = build(party).met
+    meet(hallmates, "ada", "grace")
+    (grace,) = build(hallmates).met
     assert grace.work == "Rear Admiral at US Navy"
     assert set(grace.reasons) == {
         f"You both lived in {HALL}",
@@ -105,21 +105,21 @@ def test_a_findable_person_met_shows_work_and_reasons(ctx, party):
     }
 
 
-def test_a_private_person_met_shows_name_and_year_only(ctx, party):
+def test_a_private_person_met_shows_name_and_year_only(ctx, hallmates):
     """Alan chose not to be findable: no role, employer or reasons, just name and year."""
-    meet(party, "ada", "alan")
-    (alan,) = build(party).met
+    meet(hallmates, "ada", "alan")
+    (alan,) = build(hallmates).met
     assert (alan.name, alan.year) == ("Alan Turing", "\u201909")
     assert (alan.role, alan.employer, alan.reasons) == ("", "", [])
 
 
-def test_my_note_is_shown_verbatim_and_theirs_never(ctx, party):
+def test_my_note_is_shown_verbatim_and_theirs_never(ctx, hallmates):
     """Ada's note, tags and star come through as written; Grace's note about Ada appears in
     neither the data nor the rendered text and HTML."""
     mine = "Ask about COBOL & the <Navy> archive\n  - second line kept"
-    meet(party, "ada", "grace", note=mine, tags=["coffee", "intro"], starred=True)
-    meet(party, "grace", "ada", note="GRACE-PRIVATE: Ada owes me a book")
-    d = build(party)
+    meet(hallmates, "ada", "grace", note=mine, tags=["coffee", "intro"], starred=True)
+    meet(hallmates, "grace", "ada", note="GRACE-PRIVATE: Ada owes me a book")
+    d = build(hallmates)
     (grace,) = d.met
     assert grace.note == mine and grace.tags == ["Coffee", "Intro"] and grace.starred
     text, html = messages.render_digest(d)
@@ -137,15 +137,15 @@ def test_my_note_is_shown_verbatim_and_theirs_never(ctx, party):
     ],
 )
 def test_contact_details_only_for_mutual_connections_who_both_share(
-    ctx, party, set_guest, both_ways, ada_shares, grace_shares, shown
+    ctx, hallmates, set_guest, both_ways, ada_shares, grace_shares, shown
 ):
     """Grace's email and LinkedIn show only when both recorded each other and both share."""
-    set_guest(party["ada"], consent_share_contact=ada_shares)
-    set_guest(party["grace"], consent_share_contact=grace_shares)
-    meet(party, "ada", "grace")
+    set_guest(hallmates["ada"], consent_share_contact=ada_shares)
+    set_guest(hallmates["grace"], consent_share_contact=grace_shares)
+    meet(hallmates, "ada", "grace")
     if both_ways:
-        meet(party, "grace", "ada")
-    d = build(party)
+        meet(hallmates, "grace", "ada")
+    d = build(hallmates)
     expected = {"email": "grace@example.org", "linkedin": "https://www.linkedin.com/in/grace"}
     assert d.met[0].contact == (expected if shown else None)
     assert names(d.contacts) == (["Grace Hopper"] if shown else [])
@@ -153,65 +153,67 @@ def test_contact_details_only_for_mutual_connections_who_both_share(
     assert ("grace@example.org" in text + html) is shown
 
 
-def test_consent_withdrawn_after_the_batch_began_removes_the_details(ctx, party, set_guest):
+def test_consent_withdrawn_after_the_batch_began_removes_the_details(ctx, hallmates, set_guest):
     """The Builder is made, then Grace stops sharing (committed elsewhere): her details are gone
     from Ada's digest, though this session had read her row before."""
-    meet(party, "ada", "grace")
-    meet(party, "grace", "ada")
-    reader = person(party["ada"])
+    meet(hallmates, "ada", "grace")
+    meet(hallmates, "grace", "ada")
+    reader = person(hallmates["ada"])
     builder = content.Builder(db.session.get(Event, reader.event_id))
     assert builder.build(reader).contacts
-    assert person(party["grace"]).consent_share_contact  # loaded in this session's snapshot
-    set_guest(party["grace"], consent_share_contact=False)
+    assert person(hallmates["grace"]).consent_share_contact  # loaded in this session's snapshot
+    set_guest(hallmates["grace"], consent_share_contact=False)
     d = builder.build(reader)
     assert d.contacts == [] and d.met[0].contact is None
 
 
-def test_findable_withdrawn_after_the_batch_began_hides_work_and_suggestion(ctx, party, set_guest):
+def test_findable_withdrawn_after_the_batch_began_hides_work_and_suggestion(
+    ctx, hallmates, set_guest
+):
     """Grace unticks "findable" after the Builder is made: no work line, no reasons, and she is
     no longer suggested to Donald."""
-    meet(party, "ada", "grace")
-    reader, donald = person(party["ada"]), person(party["donald"])
+    meet(hallmates, "ada", "grace")
+    reader, donald = person(hallmates["ada"]), person(hallmates["donald"])
     builder = content.Builder(db.session.get(Event, reader.event_id))
     assert "Grace Hopper" in names(builder.build(donald).to_meet)
-    set_guest(party["grace"], consent_findable=False)
+    set_guest(hallmates["grace"], consent_findable=False)
     (grace,) = builder.build(reader).met
     assert (grace.work, grace.reasons) == ("", [])
     assert "Grace Hopper" not in names(builder.build(donald).to_meet)
 
 
-def test_people_who_recorded_me_wait_with_a_connect_back_link(ctx, party):
+def test_people_who_recorded_me_wait_with_a_connect_back_link(ctx, hallmates):
     """Grace and Alan recorded Ada, Ada recorded Grace: only Alan waits, and his link, read
     back, names Ada and Alan; his note about Ada is not in it."""
-    meet(party, "ada", "grace")
-    meet(party, "grace", "ada")
-    meet(party, "alan", "ada", note="ALAN-PRIVATE")
-    d = build(party)
+    meet(hallmates, "ada", "grace")
+    meet(hallmates, "grace", "ada")
+    meet(hallmates, "alan", "ada", note="ALAN-PRIVATE")
+    d = build(hallmates)
     (alan,) = d.waiting
     assert alan.name == "Alan Turing" and alan.note == ""
     token = alan.connect_url.rsplit("/", 1)[1]
     assert alan.connect_url.startswith("http://127.0.0.1:5000/mail/connect/")
-    assert links.read("connect", token) == (party["ada"], party["alan"])
+    assert links.read("connect", token) == (hallmates["ada"], hallmates["alan"])
     text, html = messages.render_digest(d)
     assert alan.connect_url in text and alan.connect_url in html
     assert "ALAN-PRIVATE" not in text + html
 
 
-def test_promises_are_the_cards_tagged_to_follow_up_with_their_notes(ctx, party):
+def test_promises_are_the_cards_tagged_to_follow_up_with_their_notes(ctx, hallmates):
     """Cards tagged coffee, intro... are promises in words; an untagged card is not one."""
-    meet(party, "ada", "grace", note="Coffee Tuesday at 10", tags=["coffee", "send-link"])
-    meet(party, "ada", "donald", note="Nice chat")
-    (grace,) = build(party).promises
+    meet(hallmates, "ada", "grace", note="Coffee Tuesday at 10", tags=["coffee", "send-link"])
+    meet(hallmates, "ada", "donald", note="Nice chat")
+    (grace,) = build(hallmates).promises
     assert grace.actions == ["Send Grace the link", "Have coffee with Grace"]
     assert grace.note == "Coffee Tuesday at 10"
 
 
-def test_people_to_meet_are_checked_in_findable_and_not_yet_recorded(ctx, party):
+def test_people_to_meet_are_checked_in_findable_and_not_yet_recorded(ctx, hallmates):
     """Ada recorded Grace, Alan recorded Ada: the rest of the room is suggested, never Alan or
     Grace, nor Frances (not in), Radia (private), Edsger (another event) or Ada herself."""
-    meet(party, "ada", "grace")
-    meet(party, "alan", "ada")
-    d = build(party)
+    meet(hallmates, "ada", "grace")
+    meet(hallmates, "alan", "ada")
+    d = build(hallmates)
     assert sorted(names(d.to_meet)) == [
         "Barbara Liskov",
         "Donald Knuth",
@@ -219,37 +221,37 @@ def test_people_to_meet_are_checked_in_findable_and_not_yet_recorded(ctx, party)
         "Margaret Hamilton",
     ]
     assert all(f"You both lived in {HALL}" in e.reasons for e in d.to_meet)
-    assert links.read("meet", d.to_meet[0].meet_url.rsplit("/", 1)[1])[0] == party["ada"]
+    assert links.read("meet", d.to_meet[0].meet_url.rsplit("/", 1)[1])[0] == hallmates["ada"]
 
 
-def test_at_most_five_people_to_meet(ctx, party, make_guest, set_guest):
+def test_at_most_five_people_to_meet(ctx, hallmates, make_guest, set_guest):
     """A big room still suggests five."""
-    slug = db.session.get(Event, person(party["ada"]).event_id).slug
+    slug = db.session.get(Event, person(hallmates["ada"]).event_id).slug
     for n in range(6):
         extra, _ = make_guest(slug, f"Extra Person{n}")
         set_guest(extra, checked_in=True, consent_findable=True, residence_hall=HALL)
-    assert len(build(party).to_meet) == content.TO_MEET == 5
+    assert len(build(hallmates).to_meet) == content.TO_MEET == 5
 
 
-def test_nothing_to_say_builds_no_digest(ctx, party):
+def test_nothing_to_say_builds_no_digest(ctx, hallmates):
     """Frances was not there and no one recorded her: None. Nor is anyone suggested to her."""
-    assert build(party, "frances") is None
+    assert build(hallmates, "frances") is None
 
 
-def test_no_one_to_suggest_and_no_cards_builds_no_digest(ctx, party):
+def test_no_one_to_suggest_and_no_cards_builds_no_digest(ctx, hallmates):
     """With everyone else gone private or out, Ada, who met no one, gets nothing."""
-    event_id = person(party["ada"]).event_id
-    others = (Guest.event_id == event_id) & (Guest.id != party["ada"])
+    event_id = person(hallmates["ada"]).event_id
+    others = (Guest.event_id == event_id) & (Guest.id != hallmates["ada"])
     db.session.execute(update(Guest).where(others).values(consent_findable=False))
     db.session.commit()
-    assert build(party) is None
+    assert build(hallmates) is None
 
 
-def test_someone_absent_who_was_recorded_still_hears_of_it(ctx, party):
+def test_someone_absent_who_was_recorded_still_hears_of_it(ctx, hallmates):
     """Frances never checked in, but Grace recorded her, so she was there: a digest with Grace
     waiting to connect."""
-    meet(party, "grace", "frances")
-    d = build(party, "frances")
+    meet(hallmates, "grace", "frances")
+    d = build(hallmates, "frances")
     assert names(d.waiting) == ["Grace Hopper"] and d.met == []
 
 
@@ -309,35 +311,35 @@ def test_the_opening_line_names_only_what_is_there(met, waiting, promises, to_me
     assert d.contents == contents
 
 
-def test_when_we_met_is_in_the_events_own_time(ctx, party):
+def test_when_we_met_is_in_the_events_own_time(ctx, hallmates):
     """A card made at 23:42 UTC on the party's day shows as 18:42 in New York (a one-day
     event)."""
-    meet(party, "ada", "grace")
+    meet(hallmates, "ada", "grace")
     made = datetime.combine(REUNION_DAY, time(23, 42))
     db.session.execute(update(Card).values(created_at=made))
     db.session.commit()
-    assert build(party).met[0].met_at == "18:42"
+    assert build(hallmates).met[0].met_at == "18:42"
 
 
-def test_a_multi_day_event_says_which_day(ctx, party):
+def test_a_multi_day_event_says_which_day(ctx, hallmates):
     """When the event spans days, the time says the day too."""
-    event = db.session.get(Event, person(party["ada"]).event_id)
+    event = db.session.get(Event, person(hallmates["ada"]).event_id)
     day_after = REUNION_DAY + timedelta(days=1)
     event.ends_at = datetime.combine(REUNION_DAY + timedelta(days=2), time(23, 0), tzinfo=UTC)
-    meet(party, "ada", "grace")
+    meet(hallmates, "ada", "grace")
     db.session.execute(update(Card).values(created_at=datetime.combine(day_after, time(15, 5))))
     db.session.commit()
-    assert build(party).met[0].met_at == f"{day_after:%a} 27 Nov, 10:05"
+    assert build(hallmates).met[0].met_at == f"{day_after:%a} 27 Nov, 10:05"
 
 
-def test_the_readers_cards_are_found_through_indexes(ctx, party):
+def test_the_readers_cards_are_found_through_indexes(ctx, hallmates):
     """SQLite finds the reader's cards by author and by subject, never by reading the event's
     every card (an extra event filter once made it read 25,000 cards per reader)."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
-    builder = content.Builder(db.session.get(Event, person(party["ada"]).event_id))
+    builder = content.Builder(db.session.get(Event, person(hallmates["ada"]).event_id))
     compiled = builder.cards_query.compile(db.engine)
-    values = compiled.construct_params({"reader": party["ada"]})
+    values = compiled.construct_params({"reader": hallmates["ada"]})
     args = tuple(values[name] for name in compiled.positiontup)
     plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", args)
     steps = [row[-1] for row in plan if " cards " in f"{row[-1]} "]
@@ -347,29 +349,29 @@ def test_the_readers_cards_are_found_through_indexes(ctx, party):
     ), steps
 
 
-def test_a_builder_refuses_another_events_guest(ctx, party):
+def test_a_builder_refuses_another_events_guest(ctx, hallmates):
     """Fall Reunion's Builder asked for Edsger (Spring Gala): an error, not his digest."""
-    builder = content.Builder(db.session.get(Event, person(party["ada"]).event_id))
+    builder = content.Builder(db.session.get(Event, person(hallmates["ada"]).event_id))
     with pytest.raises(ValueError):
-        builder.build(person(party["edsger"]))
+        builder.build(person(hallmates["edsger"]))
 
 
-def test_the_footer_links_are_the_readers_own(ctx, party):
+def test_the_footer_links_are_the_readers_own(ctx, hallmates):
     """Manage what you share: Ada's working personal link, unchanged; unsubscribe: hers."""
-    meet(party, "ada", "grace")
-    ada = person(party["ada"])
+    meet(hallmates, "ada", "grace")
+    ada = person(hallmates["ada"])
     link = personal_links.ensure(ada)
-    d = build(party)
+    d = build(hallmates)
     assert d.manage_url == personal_links.url_of(link)
     assert links.read("unsubscribe", d.unsubscribe_url.rsplit("/", 1)[1]) == (ada.id, None)
 
 
-def test_building_and_previewing_write_nothing_sending_makes_the_link(ctx, party):
+def test_building_and_previewing_write_nothing_sending_makes_the_link(ctx, hallmates):
     """Ada has no personal link: build and render_digest (the preview) make none and point
     her to "send me my link"; messages.digest, when sending, makes her link and uses it."""
-    meet(party, "ada", "grace")
-    ada = person(party["ada"])
-    d = build(party)
+    meet(hallmates, "ada", "grace")
+    ada = person(hallmates["ada"])
+    d = build(hallmates)
     text, _ = messages.render_digest(d)
     assert d.manage_url == "" and personal_links.current(ada.id) is None
     assert f"/e/{ada.event.slug}/link-again" in text
@@ -380,14 +382,14 @@ def test_building_and_previewing_write_nothing_sending_makes_the_link(ctx, party
     )
 
 
-def test_another_events_people_never_appear(ctx, party):
+def test_another_events_people_never_appear(ctx, hallmates):
     """Edsger (Spring Gala) recorded Ada somehow: his card is not hers to see."""
-    edsger, ada = person(party["edsger"]), person(party["ada"])
+    edsger, ada = person(hallmates["edsger"]), person(hallmates["ada"])
     db.session.add(
         Card(event_id=edsger.event_id, author_id=edsger.id, subject_id=ada.id, nonce="x" * 12)
     )
     db.session.commit()
-    d = build(party)
+    d = build(hallmates)
     assert "Edsger Dijkstra" not in names(d.met + d.waiting + d.to_meet)
 
 
@@ -406,9 +408,9 @@ def test_another_events_people_never_appear(ctx, party):
         ({}, True, "The address was refused by its mail server before, so it is not tried again."),
     ],
 )
-def test_skip_reasons(ctx, party, fields, suppressed, reason):
+def test_skip_reasons(ctx, hallmates, fields, suppressed, reason):
     """Each reason not to send, in a sentence for the organizer; "" when the digest may go."""
-    ada = person(party["ada"])
+    ada = person(hallmates["ada"])
     for name, value in fields.items():
         setattr(ada, name, value)
     assert content.skip_reason(ada, suppressed) == reason

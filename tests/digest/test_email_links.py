@@ -7,7 +7,7 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import PASSWORD, REUNION_START, csrf_token, fresh_app
+from conftest import PASSWORD, REUNION_START, csrf_token
 from sqlalchemy import func, select
 from support.pages import body as text
 
@@ -19,18 +19,6 @@ from checkin.models import Card, Guest, MeetRequest, Outbox
 from checkin.room import cards
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
-
-
-@pytest.fixture
-def people(app, make_event, make_guest, set_guest):
-    """Ada and Grace at Fall Reunion (both want the digest), and Bob at another event."""
-    slug = make_event("Fall Reunion")
-    ada, _ = make_guest(slug, "Ada Lovelace", 2009, email="ada@example.org")
-    grace, _ = make_guest(slug, "Grace Hopper", 1991, email="grace@example.org")
-    bob, _ = make_guest(make_event("Spring Gala"), "Bob Other", 2001, email="bob@example.org")
-    for person in (ada, grace, bob):
-        set_guest(person, checked_in=True, consent_digest=True, consent_share_contact=True)
-    return {"ada": ada, "grace": grace, "bob": bob}
 
 
 def path(app, purpose, reader_id, other_id=None) -> str:
@@ -368,13 +356,6 @@ def test_racing_mutual_wishes_queue_two_introductions_not_four(
 
 
 # Rate limits
-
-
-@pytest.fixture
-def limited(database_url, tmp_path):
-    """The app with rate limits on."""
-    with fresh_app(database_url, tmp_path / "limited", RATELIMIT_ENABLED=True) as app:
-        yield app
 
 
 def test_pressing_a_link_too_often_is_limited(limited):

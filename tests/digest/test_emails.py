@@ -18,7 +18,7 @@ from checkin.room import cards
 
 
 @pytest.fixture
-def party(app, make_event, make_guest, set_guest):
+def zoes_party(app, make_event, make_guest, set_guest):
     """Zoë (the reader) at Réunion d'automne; Grace met her both ways and shares; Alan met
     her both ways but does not share; Barbara recorded her; Donald was in the room."""
     slug = make_event("Réunion d'automne")
@@ -57,14 +57,14 @@ def meet(party, author, subject, note="", tags=()) -> None:
 
 
 @pytest.fixture
-def zoes(ctx, party):
+def zoes(ctx, zoes_party):
     """Zoë's digest: Grace and Alan mutual, Barbara waiting, Donald to meet."""
-    meet(party, "zoe", "grace", note="<script>alert(1)</script> & coffee", tags=["coffee"])
-    meet(party, "grace", "zoe", note="GRACE-SECRET")
-    meet(party, "zoe", "alan", note="Alan: <i>bombe</i>")
-    meet(party, "alan", "zoe")
-    meet(party, "barbara", "zoe")
-    reader = person(party["zoe"])
+    meet(zoes_party, "zoe", "grace", note="<script>alert(1)</script> & coffee", tags=["coffee"])
+    meet(zoes_party, "grace", "zoe", note="GRACE-SECRET")
+    meet(zoes_party, "zoe", "alan", note="Alan: <i>bombe</i>")
+    meet(zoes_party, "alan", "zoe")
+    meet(zoes_party, "barbara", "zoe")
+    reader = person(zoes_party["zoe"])
     return content.Builder(db.session.get(Event, reader.event_id)).build(reader)
 
 
@@ -123,12 +123,12 @@ def test_the_unsubscribe_headers_carry_the_readers_one_click_url(app, zoes):
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw
 
 
-def test_the_message_id_is_the_same_for_the_same_reader_and_kind(app, zoes, party):
+def test_the_message_id_is_the_same_for_the_same_reader_and_kind(app, zoes, zoes_party):
     """Built twice: one Message-ID. Another guest or kind: another; a test copy: fresh."""
     first, again = messages.digest(zoes)["Message-ID"], messages.digest(zoes)["Message-ID"]
     assert first == again == f"<{messages.message_id(zoes.event, zoes.reader, 'digest')}>"
     assert first.endswith("@localhost>")
-    grace = person(party["grace"])
+    grace = person(zoes_party["grace"])
     assert messages.message_id(zoes.event, grace, "digest") not in first
     assert messages.message_id(zoes.event, zoes.reader, f"match:{grace.id}") not in first
     assert messages.digest(zoes, test=True)["Message-ID"] != first
@@ -228,10 +228,10 @@ def test_a_test_copy_goes_to_the_organizer_marked_and_without_unsubscribe(zoes):
     assert "Test copy" in received.get_body(("html",)).get_content()
 
 
-def test_an_introduction_gives_the_other_persons_contact(ctx, party):
+def test_an_introduction_gives_the_other_persons_contact(ctx, zoes_party):
     """Zoë and Donald both asked to meet: Zoë's email has Donald's address and why, its own
     Message-ID kind and the unsubscribe headers."""
-    zoe, donald = person(party["zoe"]), person(party["donald"])
+    zoe, donald = person(zoes_party["zoe"]), person(zoes_party["donald"])
     received = parsed(messages.introduction(zoe, donald))
     assert received["Subject"] == "You and Donald Knuth both want to meet (Réunion d'automne)"
     assert (

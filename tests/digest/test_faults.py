@@ -5,8 +5,8 @@ import threading
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from support.digests import BUSY, GONE, ScriptedInbox, start_on, statuses
-from support.mailserver import free_port
+from support.digests import statuses
+from support.mailserver import BUSY, GONE, Inbox, free_port, start
 
 from checkin.extensions import db
 from checkin.mail import digest_outbox
@@ -85,8 +85,8 @@ def test_a_dead_server_loses_nothing_and_delivers_when_it_returns(ctx, app, part
     counts = digest_outbox.send_queued(party.event_id, now)
     assert (counts.sent, counts.failed, counts.retrying, counts.skipped) == (0, 0, 3, 2)
     assert "Could not reach the mail server" in row_of(party, "ada").reason
-    back = ScriptedInbox()
-    controller = start_on(back, port)
+    back = Inbox()
+    controller = start(back, port)
     try:
         assert digest_outbox.send_queued(party.event_id, now + timedelta(minutes=2)).sent == 3
     finally:

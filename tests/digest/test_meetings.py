@@ -13,16 +13,6 @@ from checkin.models import Guest, MeetRequest, Outbox
 from checkin.room import cards
 
 
-@pytest.fixture
-def people(app, make_event, make_guest):
-    """Ada and Grace at Fall Reunion, Bob at another event: ids by first name."""
-    slug = make_event("Fall Reunion")
-    ada, _ = make_guest(slug, "Ada Lovelace", email="ada@example.org")
-    grace, _ = make_guest(slug, "Grace Hopper", email="grace@example.org")
-    bob, _ = make_guest(make_event("Spring Gala"), "Bob Other", email="bob@example.org")
-    return {"ada": ada, "grace": grace, "bob": bob}
-
-
 def get(name_or_id, people):
     return db.session.get(Guest, people.get(name_or_id, name_or_id))
 

@@ -2,9 +2,9 @@
 periodic send_due task, a real SMTP server; on huey's SQLite file and on Redis.
 
 The consumer and its queue are support/consumer.py's fixtures (`worker`, `queue`), pointed at
-this module's `inbox`. The periodic task fires on the minute; to not wait for it, the test enqueues
-it as the scheduler would (calling a periodic task enqueues it). The test's clock does not move:
-the event's times do.
+the `inbox` of support/mail_fixtures.py. The periodic task fires on the minute; to not wait for
+it, the test enqueues it as the scheduler would (calling a periodic task enqueues it). The
+test's clock does not move: the event's times do.
 """
 
 import signal
@@ -15,29 +15,12 @@ import pytest
 import vobject
 from sqlalchemy import select, update
 from support.consumer import WAIT, wait_for
-from support.digests import Party, ScriptedInbox, card, make_party, start_on, statuses
+from support.digests import Party, card, make_party, statuses
 
 from checkin import tasks
 from checkin.extensions import db
 from checkin.mail import messages
 from checkin.models import Event, Guest, Outbox, utcnow
-
-
-@pytest.fixture
-def inbox():
-    """A running SMTP server on 127.0.0.1 that answers as scripted (and can stall)."""
-    box = ScriptedInbox()
-    controller = start_on(box)
-    yield box
-    box.release.set()
-    controller.stop()
-
-
-@pytest.fixture
-def party(app, inbox, make_event, make_guest, set_guest):
-    """The party of digest_helpers: its digest time is weeks ahead (the morning after
-    REUNION_DAY)."""
-    return make_party(make_event, make_guest, set_guest, app)
 
 
 def move_to_the_past(app, event_id: int) -> None:

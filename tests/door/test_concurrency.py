@@ -11,25 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import CheckInAttempt, Event, Guest
+from checkin.models import CheckInAttempt, Guest
 
 
 @pytest.fixture
-def guests(app, make_event, make_pass):
+def rush(make_crowd, make_pass):
     """An event with 200 guests and two door passes: (slug, [codes], [tokens])."""
-    slug = make_event()
-    with app.app_context():
-        event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
-        people = [
-            Guest(event_id=event_id, name=f"Guest {i}", email=f"g{i}@example.org")
-            for i in range(200)
-        ]
-        db.session.add_all(people)
-        db.session.flush()
-        codes = [tickets.ticket_url(tickets.code_of(tickets.issue(p))) for p in people]
-        db.session.commit()
+    slug, guests = make_crowd(200, "Guest {}")
+    codes = [code for _, code in guests]
     return slug, codes, [make_pass(slug, "Door 1"), make_pass(slug, "Door 2")]
 
 
@@ -67,9 +57,9 @@ def recorded(app, **where) -> list[CheckInAttempt]:
         return list(db.session.scalars(query))
 
 
-def test_twenty_phones_scanning_one_code_admit_once(app, server, guests):
+def test_twenty_phones_scanning_one_code_admit_once(app, server, rush):
     """20 threads post the same code at the same moment: one admitted, 19 already admitted."""
-    slug, codes, tokens = guests
+    slug, codes, tokens = rush
     phones = [Phone(server, slug, tokens[i % 2]) for i in range(20)]
     replies = all_at_once(20, lambda i: phones[i].check_in(codes[0]))
     assert [status for status, _ in replies] == [200] * 20
@@ -80,9 +70,9 @@ def test_twenty_phones_scanning_one_code_admit_once(app, server, guests):
     assert len(recorded(app)) == 20
 
 
-def test_two_phones_racing_over_200_codes_admit_each_guest_once(app, server, guests):
+def test_two_phones_racing_over_200_codes_admit_each_guest_once(app, server, rush):
     """Two doors scan the same 200 guests in the same order at once: 200 admissions, no more."""
-    slug, codes, tokens = guests
+    slug, codes, tokens = rush
     phones = [Phone(server, slug, token) for token in tokens]
     started = time.monotonic()
     replies = all_at_once(2, lambda i: [phones[i].check_in(code) for code in codes])
@@ -97,9 +87,9 @@ def test_two_phones_racing_over_200_codes_admit_each_guest_once(app, server, gue
         assert db.session.scalar(select(func.count(Guest.checked_in_at))) == 200
 
 
-def test_one_nonce_sent_ten_times_at_once_is_one_attempt(app, server, guests):
+def test_one_nonce_sent_ten_times_at_once_is_one_attempt(app, server, rush):
     """A phone retrying the same request concurrently gets identical answers and one record."""
-    slug, codes, tokens = guests
+    slug, codes, tokens = rush
     nonce = str(uuid.uuid4())
     phones = [Phone(server, slug, tokens[0]) for _ in range(10)]
     replies = all_at_once(10, lambda i: phones[i].check_in(codes[1], nonce))
@@ -109,9 +99,9 @@ def test_one_nonce_sent_ten_times_at_once_is_one_attempt(app, server, guests):
     assert len(recorded(app, nonce=nonce)) == 1
 
 
-def test_mixed_traffic_from_many_phones_never_fails(app, server, guests):
+def test_mixed_traffic_from_many_phones_never_fails(app, server, rush):
     """Fresh scans, repeats, retries and garbage from 16 threads: every answer a 200."""
-    slug, codes, tokens = guests
+    slug, codes, tokens = rush
     phones = [Phone(server, slug, tokens[i % 2]) for i in range(16)]
     retry = str(uuid.uuid4())
 

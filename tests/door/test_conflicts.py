@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from support.pages import HTMX
 
 from checkin.door import check_in, conflicts
 from checkin.extensions import db
@@ -23,7 +24,7 @@ def clock(moment) -> str:
 
 
 @pytest.fixture
-def event(app, make_event, make_guest, make_pass):
+def three_doors(app, make_event, make_guest, make_pass):
     """An event with Ada and Grace and three door passes made hours ago."""
     slug = make_event()
     ada_id, ada = make_guest(slug, "Ada Lovelace", 2009)
@@ -71,13 +72,15 @@ def admissions_shown(section: str) -> list[str]:
     )[:-1]
 
 
-def test_two_phones_offline_admitting_one_guest_is_one_conflict(app, client, sign_in, event):
+def test_two_phones_offline_admitting_one_guest_is_one_conflict(app, client, sign_in, three_doors):
     """Both phones showed Ada admitted: one admission (the earlier scan), one conflict listed."""
     earlier, later = ago(20), ago(15)
-    send(client, event, 2, event["ada"], later, "admitted")  # the later scan arrives first
-    reply = send(client, event, 1, event["ada"], earlier, "admitted")
+    send(
+        client, three_doors, 2, three_doors["ada"], later, "admitted"
+    )  # the later scan arrives first
+    reply = send(client, three_doors, 1, three_doors["ada"], earlier, "admitted")
     assert (reply["admitted_at"], reply["admitted_by"]) == (iso(earlier), "Door 1")
-    (conflict,) = found(app, event["slug"])
+    (conflict,) = found(app, three_doors["slug"])
     assert conflict.name == "Ada Lovelace"
     assert (conflict.admitted_at, conflict.admitted_by) == (earlier, "Door 1")
     assert [(a.door, a.device, a.offline, a.counts) for a in conflict.admissions] == [
@@ -87,7 +90,7 @@ def test_two_phones_offline_admitting_one_guest_is_one_conflict(app, client, sig
     assert [a.scanned_at for a in conflict.admissions] == [earlier, later]
     assert all(a.received_at > a.scanned_at for a in conflict.admissions)
     sign_in()
-    section = conflicts_section(client, event["slug"])
+    section = conflicts_section(client, three_doors["slug"])
     assert "Admitted twice (1)" in section
     assert section.count("<h3>") == 1 and "Ada Lovelace" in section
     first, second = admissions_shown(section)
@@ -97,17 +100,19 @@ def test_two_phones_offline_admitting_one_guest_is_one_conflict(app, client, sig
     assert "Phone 1" in first and "Phone 2" in second
 
 
-def test_an_offline_phone_admitting_someone_already_in_is_a_conflict(app, client, sign_in, event):
+def test_an_offline_phone_admitting_someone_already_in_is_a_conflict(
+    app, client, sign_in, three_doors
+):
     """Ada came in online at Door 1; later Door 2, offline, let her in again."""
-    send(client, event, 1, event["ada"])
-    send(client, event, 2, event["ada"], utcnow(), "admitted")
-    (conflict,) = found(app, event["slug"])
+    send(client, three_doors, 1, three_doors["ada"])
+    send(client, three_doors, 2, three_doors["ada"], utcnow(), "admitted")
+    (conflict,) = found(app, three_doors["slug"])
     assert [(a.door, a.offline, a.counts) for a in conflict.admissions] == [
         ("Door 1", False, True),
         ("Door 2", True, False),
     ]
     sign_in()
-    first, second = admissions_shown(conflicts_section(client, event["slug"]))
+    first, second = admissions_shown(conflicts_section(client, three_doors["slug"]))
     assert "online" in first and "Counts" in first
     assert "offline" in second
 
@@ -116,98 +121,108 @@ def test_an_offline_phone_admitting_someone_already_in_is_a_conflict(app, client
     "second_phone,conflict",
     [((1, "Phone 1"), False), ((1, "Another phone"), True), ((2, "Phone 1"), True)],
 )
-def test_phones_are_told_apart_by_door_pass_and_device(app, client, event, second_phone, conflict):
+def test_phones_are_told_apart_by_door_pass_and_device(
+    app, client, three_doors, second_phone, conflict
+):
     """The same phone showing a guest twice is no conflict; another pass or device is."""
-    send(client, event, 1, event["ada"], ago(10), "admitted")
+    send(client, three_doors, 1, three_doors["ada"], ago(10), "admitted")
     number, device = second_phone
-    send(client, event, number, event["ada"], ago(5), "admitted", device=device)
-    assert len(found(app, event["slug"])) == (1 if conflict else 0)
+    send(client, three_doors, number, three_doors["ada"], ago(5), "admitted", device=device)
+    assert len(found(app, three_doors["slug"])) == (1 if conflict else 0)
 
 
-def test_a_phone_that_showed_already_in_is_no_conflict(app, client, sign_in, event):
+def test_a_phone_that_showed_already_in_is_no_conflict(app, client, sign_in, three_doors):
     """Only "admitted" twice is a conflict: "already in" is the door working."""
-    send(client, event, 1, event["ada"])
-    send(client, event, 2, event["ada"], utcnow(), "already_admitted")
-    send(client, event, 3, event["ada"])  # online: the server answers "already admitted"
-    assert found(app, event["slug"]) == []
+    send(client, three_doors, 1, three_doors["ada"])
+    send(client, three_doors, 2, three_doors["ada"], utcnow(), "already_admitted")
+    send(
+        client, three_doors, 3, three_doors["ada"]
+    )  # online: the server answers "already admitted"
+    assert found(app, three_doors["slug"]) == []
     sign_in()
-    assert conflicts_section(client, event["slug"]) == ""
-    assert "Admitted twice" not in client.get(f"/events/{event['slug']}").get_data(as_text=True)
+    assert conflicts_section(client, three_doors["slug"]) == ""
+    assert "Admitted twice" not in client.get(f"/events/{three_doors['slug']}").get_data(
+        as_text=True
+    )
 
 
-def test_an_undo_settles_the_admissions_before_it(app, client, event):
+def test_an_undo_settles_the_admissions_before_it(app, client, three_doors):
     """Admitted, undone, admitted again: no conflict; a third phone's admission after it is."""
-    send(client, event, 1, event["ada"])
+    send(client, three_doors, 1, three_doors["ada"])
     with app.app_context():
-        check_in.undo(check_in.active_pass(event["tokens"][0]), event["ada_id"], str(uuid.uuid4()))
-    send(client, event, 2, event["ada"])
-    assert found(app, event["slug"]) == []
-    send(client, event, 3, event["ada"], utcnow(), "admitted")
-    (conflict,) = found(app, event["slug"])
+        check_in.undo(
+            check_in.active_pass(three_doors["tokens"][0]), three_doors["ada_id"], str(uuid.uuid4())
+        )
+    send(client, three_doors, 2, three_doors["ada"])
+    assert found(app, three_doors["slug"]) == []
+    send(client, three_doors, 3, three_doors["ada"], utcnow(), "admitted")
+    (conflict,) = found(app, three_doors["slug"])
     assert [a.door for a in conflict.admissions] == ["Door 2", "Door 3"]
 
 
-def test_the_admission_that_counts_may_be_a_scan_not_listed(app, client, sign_in, event):
+def test_the_admission_that_counts_may_be_a_scan_not_listed(app, client, sign_in, three_doors):
     """Ada's admission moved to a scan whose phone showed "unknown": the card names it."""
-    send(client, event, 1, event["ada"], ago(10), "admitted")
-    send(client, event, 2, event["ada"], ago(8), "admitted")
+    send(client, three_doors, 1, three_doors["ada"], ago(10), "admitted")
+    send(client, three_doors, 2, three_doors["ada"], ago(8), "admitted")
     earliest = ago(30)
-    send(client, event, 3, event["ada"], earliest, "unknown")
-    (conflict,) = found(app, event["slug"])
+    send(client, three_doors, 3, three_doors["ada"], earliest, "unknown")
+    (conflict,) = found(app, three_doors["slug"])
     assert not any(a.counts for a in conflict.admissions)
     sign_in()
-    section = conflicts_section(client, event["slug"])
+    section = conflicts_section(client, three_doors["slug"])
     assert f"Counts: Door 3’s scan at {clock(earliest)}." in section
 
 
-def test_a_scan_received_on_another_day_shows_the_date(app, client, sign_in, event):
+def test_a_scan_received_on_another_day_shows_the_date(app, client, sign_in, three_doors):
     """Received the day after the scan: the received time carries its date."""
     passes_made_before(app, 48)
     yesterday = ago(60 * 24)
-    send(client, event, 1, event["ada"], yesterday, "admitted")
-    send(client, event, 2, event["ada"], ago(1), "admitted")
+    send(client, three_doors, 1, three_doors["ada"], yesterday, "admitted")
+    send(client, three_doors, 2, three_doors["ada"], ago(1), "admitted")
     sign_in()
-    first, _ = admissions_shown(conflicts_section(client, event["slug"]))
+    first, _ = admissions_shown(conflicts_section(client, three_doors["slug"]))
     assert f"Scanned {clock(yesterday)}" in first
-    received = found(app, event["slug"])[0].admissions[0].received_at.astimezone(NEW_YORK)
+    received = found(app, three_doors["slug"])[0].admissions[0].received_at.astimezone(NEW_YORK)
     assert received.strftime("%a %-d %b, %H:%M") in first
 
 
 def test_another_organizer_cannot_see_the_conflicts(
-    app, client, sign_in, event, make_event, make_guest
+    app, client, sign_in, three_doors, make_event, make_guest
 ):
     """The organizer of another event gets a 404 for this one and no trace of its conflicts."""
-    send(client, event, 1, event["ada"], ago(10), "admitted")
-    send(client, event, 2, event["ada"], ago(5), "admitted")
+    send(client, three_doors, 1, three_doors["ada"], ago(10), "admitted")
+    send(client, three_doors, 2, three_doors["ada"], ago(5), "admitted")
     other = make_event("Spring Gala", email="other@example.org")
     make_guest(other, "Alan Turing")
-    assert len(found(app, event["slug"])) == 1
+    assert len(found(app, three_doors["slug"])) == 1
     assert found(app, other) == []
     sign_in(email="other@example.org")
-    assert client.get(f"/events/{event['slug']}").status_code == 404
+    assert client.get(f"/events/{three_doors['slug']}").status_code == 404
     html = client.get(f"/events/{other}").get_data(as_text=True)
     assert "Admitted twice" not in html and "Ada Lovelace" not in html
 
 
-def test_conflict_names_and_devices_are_escaped(app, client, sign_in, event, make_guest):
+def test_conflict_names_and_devices_are_escaped(app, client, sign_in, three_doors, make_guest):
     """A guest name or device string with markup is shown as text."""
-    _, code = make_guest(event["slug"], "<b>Bold</b> Guest")
-    send(client, event, 1, code, ago(10), "admitted", device="<i>x</i>")
-    send(client, event, 2, code, ago(5), "admitted")
+    _, code = make_guest(three_doors["slug"], "<b>Bold</b> Guest")
+    send(client, three_doors, 1, code, ago(10), "admitted", device="<i>x</i>")
+    send(client, three_doors, 2, code, ago(5), "admitted")
     sign_in()
-    section = conflicts_section(client, event["slug"])
+    section = conflicts_section(client, three_doors["slug"])
     assert "&lt;b&gt;Bold&lt;/b&gt; Guest" in section and "<b>" not in section
     assert "&lt;i&gt;x&lt;/i&gt;" in section
 
 
 @pytest.mark.parametrize("as_fragment", [True, False])
-def test_the_door_log_marks_offline_scans(app, client, sign_in, event, as_fragment):
+def test_the_door_log_marks_offline_scans(app, client, sign_in, three_doors, as_fragment):
     """The attempts list tags scans decided offline, in the polled fragment and the page."""
-    send(client, event, 1, event["ada"])
-    send(client, event, 2, event["grace"], ago(3), "admitted")
+    send(client, three_doors, 1, three_doors["ada"])
+    send(client, three_doors, 2, three_doors["grace"], ago(3), "admitted")
     sign_in()
-    headers = {"HX-Request": "true"} if as_fragment else {}
-    html = client.get(f"/events/{event['slug']}/attempts", headers=headers).get_data(as_text=True)
+    headers = HTMX if as_fragment else {}
+    html = client.get(f"/events/{three_doors['slug']}/attempts", headers=headers).get_data(
+        as_text=True
+    )
     assert ("<html" in html) is not as_fragment
     rows = re.findall(r"<tr>\s*<td>.*?</tr>", html, re.S)
     grace = next(row for row in rows if "Grace Hopper" in row)
@@ -216,14 +231,14 @@ def test_the_door_log_marks_offline_scans(app, client, sign_in, event, as_fragme
     assert "offline" not in ada
 
 
-def test_conflicts_render_in_the_events_time_zone(app, client, sign_in, event):
+def test_conflicts_render_in_the_events_time_zone(app, client, sign_in, three_doors):
     """Times follow the event's zone, not the server's."""
     with app.app_context():
-        db.session.scalar(select(Event).filter_by(slug=event["slug"])).timezone = "Asia/Tokyo"
+        db.session.scalar(select(Event).filter_by(slug=three_doors["slug"])).timezone = "Asia/Tokyo"
         db.session.commit()
     moment = ago(10)
-    send(client, event, 1, event["ada"], moment, "admitted")
-    send(client, event, 2, event["ada"], moment + timedelta(minutes=1), "admitted")
+    send(client, three_doors, 1, three_doors["ada"], moment, "admitted")
+    send(client, three_doors, 2, three_doors["ada"], moment + timedelta(minutes=1), "admitted")
     sign_in()
-    first, _ = admissions_shown(conflicts_section(client, event["slug"]))
+    first, _ = admissions_shown(conflicts_section(client, three_doors["slug"]))
     assert f"Scanned {moment.astimezone(ZoneInfo('Asia/Tokyo')):%H:%M}" in first

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import csrf_token
 from sqlalchemy import select
+from support.pages import HTMX
 
 from checkin.door import passes
 from checkin.events import tickets
@@ -40,7 +41,7 @@ def ended_slug(reply) -> str | None:
 def test_an_ended_door_link_says_ended_and_names_the_roster_to_delete(app, client, door, how, path):
     """Page, counter poll and search: 401, the header, and the event whose list goes."""
     end_pass(app, door["token"], how)
-    reply = client.get(f"/door/{door['token']}{path}", headers={"HX-Request": "true"})
+    reply = client.get(f"/door/{door['token']}{path}", headers=HTMX)
     assert reply.status_code == 401
     assert reply.headers[ENDED[0]] == ENDED[1]
     assert ended_slug(reply) == door["slug"]
@@ -55,7 +56,7 @@ def test_a_scan_posted_after_the_pass_ended_says_ended(app, client, door):
     reply = client.post(
         f"/door/{door['token']}/check-in",
         data={"csrf_token": token, "code": door["code"], "nonce": str(uuid.uuid4())},
-        headers={"HX-Request": "true"},
+        headers=HTMX,
     )
     assert reply.status_code == 401
     assert reply.headers[ENDED[0]] == ENDED[1]

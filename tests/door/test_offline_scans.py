@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from checkin.events import tickets
 from checkin.extensions import db
-from checkin.models import CheckInAttempt, DoorPass, Event, Guest, utcnow
+from checkin.models import CheckInAttempt, DoorPass, Guest, utcnow
 
 
 def iso(moment: datetime) -> str:
@@ -50,7 +49,7 @@ def passes_made_before(app, hours: float) -> None:
 
 
 @pytest.fixture
-def door(app, make_event, make_guest, make_pass):
+def two_doors(app, make_event, make_guest, make_pass):
     """An event with Ada and Grace and two door passes made three hours ago."""
     slug = make_event()
     ada_id, ada = make_guest(slug, "Ada Lovelace", 2009)
@@ -83,18 +82,20 @@ def attempts(app, **where) -> list[CheckInAttempt]:
         return found
 
 
-def test_offline_scan_earlier_than_the_online_admission_moves_it(app, client, door):
+def test_offline_scan_earlier_than_the_online_admission_moves_it(app, client, two_doors):
     """Door 2 admits Ada online; Door 1's offline scan from 10 minutes earlier takes it over."""
-    online = post(client, door["slug"], door["two"], scan(door["ada"])).get_json()
+    online = post(client, two_doors["slug"], two_doors["two"], scan(two_doors["ada"])).get_json()
     assert online["result"] == "admitted" and online["admitted_by"] == "Door 2"
     earlier = ago(10)
-    reply = post(client, door["slug"], door["one"], scan(door["ada"], earlier, "admitted"))
+    reply = post(
+        client, two_doors["slug"], two_doors["one"], scan(two_doors["ada"], earlier, "admitted")
+    )
     assert reply.status_code == 200
     body = reply.get_json()
     assert body["result"] == "already_admitted"  # she was in when it arrived
     assert (body["admitted_at"], body["admitted_by"]) == (iso(earlier), "Door 1")
-    assert admission(app, door["ada_id"]) == (earlier, "Door 1")
-    again = post(client, door["slug"], door["two"], scan(door["ada"])).get_json()
+    assert admission(app, two_doors["ada_id"]) == (earlier, "Door 1")
+    again = post(client, two_doors["slug"], two_doors["two"], scan(two_doors["ada"])).get_json()
     assert (again["admitted_at"], again["admitted_by"]) == (iso(earlier), "Door 1")
     first, offline, _ = attempts(app)
     assert first.answer == online and first.result == "admitted"  # the log is never rewritten
@@ -102,72 +103,84 @@ def test_offline_scan_earlier_than_the_online_admission_moves_it(app, client, do
     assert offline.received_at > earlier
 
 
-def test_offline_scan_later_than_the_admission_does_not_move_it(app, client, door):
+def test_offline_scan_later_than_the_admission_does_not_move_it(app, client, two_doors):
     """An offline scan made after the recorded admission leaves it where it is."""
     first = ago(10)
-    reply = post(client, door["slug"], door["one"], scan(door["ada"], first, "admitted"))
+    reply = post(
+        client, two_doors["slug"], two_doors["one"], scan(two_doors["ada"], first, "admitted")
+    )
     assert reply.get_json()["result"] == "admitted"
     assert reply.get_json()["admitted_at"] == iso(first)
-    later = post(client, door["slug"], door["two"], scan(door["ada"], ago(5), "admitted"))
+    later = post(
+        client, two_doors["slug"], two_doors["two"], scan(two_doors["ada"], ago(5), "admitted")
+    )
     assert later.get_json()["result"] == "already_admitted"
     assert (later.get_json()["admitted_at"], later.get_json()["admitted_by"]) == (
         iso(first),
         "Door 1",
     )
-    assert admission(app, door["ada_id"]) == (first, "Door 1")
+    assert admission(app, two_doors["ada_id"]) == (first, "Door 1")
 
 
-def test_an_online_scan_without_a_time_never_moves_an_admission(app, client, door):
+def test_an_online_scan_without_a_time_never_moves_an_admission(app, client, two_doors):
     """A scan that sends no scanned_at happened when it arrived: after any recorded admission."""
-    post(client, door["slug"], door["one"], scan(door["ada"], ago(3), "admitted"))
-    before = admission(app, door["ada_id"])
-    reply = post(client, door["slug"], door["two"], scan(door["ada"])).get_json()
+    post(client, two_doors["slug"], two_doors["one"], scan(two_doors["ada"], ago(3), "admitted"))
+    before = admission(app, two_doors["ada_id"])
+    reply = post(client, two_doors["slug"], two_doors["two"], scan(two_doors["ada"])).get_json()
     assert reply["result"] == "already_admitted" and reply["admitted_by"] == "Door 1"
-    assert admission(app, door["ada_id"]) == before
+    assert admission(app, two_doors["ada_id"]) == before
 
 
-def test_offline_scan_is_decided_by_the_server_not_by_what_the_phone_showed(app, client, door):
+def test_offline_scan_is_decided_by_the_server_not_by_what_the_phone_showed(app, client, two_doors):
     """A live ticket scanned offline admits, even where a stale roster showed "unknown"."""
     when = ago(4)
-    reply = post(client, door["slug"], door["one"], scan(door["grace"], when, "unknown"))
+    reply = post(
+        client, two_doors["slug"], two_doors["one"], scan(two_doors["grace"], when, "unknown")
+    )
     assert reply.get_json()["result"] == "admitted"
-    assert admission(app, door["grace_id"]) == (when, "Door 1")
+    assert admission(app, two_doors["grace_id"]) == (when, "Door 1")
     (kept,) = attempts(app)
     assert (kept.offline, kept.shown, kept.result) == (True, "unknown", "admitted")
-    garbage = post(client, door["slug"], door["one"], scan("not a ticket", when, "admitted"))
+    garbage = post(
+        client, two_doors["slug"], two_doors["one"], scan("not a ticket", when, "admitted")
+    )
     assert garbage.get_json()["result"] == "unknown"
 
 
-def test_offline_scan_without_scanned_at_is_422(app, client, door):
+def test_offline_scan_without_scanned_at_is_422(app, client, two_doors):
     """`shown` says the phone decided offline, so it must say when: 422, nothing recorded."""
-    reply = post(client, door["slug"], door["one"], scan(door["ada"], shown="admitted"))
+    reply = post(
+        client, two_doors["slug"], two_doors["one"], scan(two_doors["ada"], shown="admitted")
+    )
     assert reply.status_code == 422
     assert "'scanned_at'" in reply.get_json()["error"]
     assert attempts(app) == []
-    assert admission(app, door["ada_id"]) == (None, None)
+    assert admission(app, two_doors["ada_id"]) == (None, None)
 
 
 @pytest.mark.parametrize("shown", ["Admitted", "revoked", "undone", "", 1, True, ["admitted"]])
-def test_unknown_shown_value_is_422(app, client, door, shown):
+def test_unknown_shown_value_is_422(app, client, two_doors, shown):
     """Only admitted, already_admitted and unknown can have been shown."""
-    reply = post(client, door["slug"], door["one"], scan(door["ada"], ago(1), shown))
+    reply = post(client, two_doors["slug"], two_doors["one"], scan(two_doors["ada"], ago(1), shown))
     assert reply.status_code == 422
     assert "'shown'" in reply.get_json()["error"]
     assert attempts(app) == []
 
 
-def test_shown_null_is_an_online_scan(app, client, door):
+def test_shown_null_is_an_online_scan(app, client, two_doors):
     """ "shown": null is the same as leaving it out."""
-    body = {**scan(door["ada"]), "shown": None}
-    assert post(client, door["slug"], door["one"], body).get_json()["result"] == "admitted"
+    body = {**scan(two_doors["ada"]), "shown": None}
+    assert (
+        post(client, two_doors["slug"], two_doors["one"], body).get_json()["result"] == "admitted"
+    )
     assert attempts(app)[0].offline is False
 
 
 @pytest.mark.parametrize("shown", [None, "admitted"])
-def test_scanned_at_far_in_the_future_is_422(app, client, door, shown):
+def test_scanned_at_far_in_the_future_is_422(app, client, two_doors, shown):
     """A phone more than 5 minutes ahead of the server is told to check its clock."""
     future = utcnow() + timedelta(minutes=6)
-    reply = post(client, door["slug"], door["one"], scan(door["ada"], future, shown))
+    reply = post(client, two_doors["slug"], two_doors["one"], scan(two_doors["ada"], future, shown))
     assert reply.status_code == 422
     assert "ahead" in reply.get_json()["error"]
     assert attempts(app) == []
@@ -177,72 +190,82 @@ def test_scanned_at_far_in_the_future_is_422(app, client, door, shown):
     "value",
     ["yesterday", 1764180000, "", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"],
 )
-def test_scanned_at_that_is_no_moment_is_422(app, client, door, value):
+def test_scanned_at_that_is_no_moment_is_422(app, client, two_doors, value):
     """Not a date, or a date that leaves the calendar in UTC: 422, never a 500."""
-    reply = post(client, door["slug"], door["one"], scan(door["ada"], value, "admitted"))
+    reply = post(
+        client, two_doors["slug"], two_doors["one"], scan(two_doors["ada"], value, "admitted")
+    )
     assert reply.status_code == 422
     assert "'scanned_at'" in reply.get_json()["error"]
     assert attempts(app) == []
 
 
-def test_scanned_at_a_little_ahead_counts_as_received(app, client, door):
+def test_scanned_at_a_little_ahead_counts_as_received(app, client, two_doors):
     """A few minutes of drift ahead: the scan counts as made when it arrived."""
     ahead = utcnow() + timedelta(minutes=4)
-    reply = post(client, door["slug"], door["one"], scan(door["ada"], ahead, "admitted"))
+    reply = post(
+        client, two_doors["slug"], two_doors["one"], scan(two_doors["ada"], ahead, "admitted")
+    )
     assert reply.status_code == 200
     (kept,) = attempts(app)
     assert kept.scanned_at == kept.received_at < ahead
-    assert admission(app, door["ada_id"]) == (kept.received_at, "Door 1")
+    assert admission(app, two_doors["ada_id"]) == (kept.received_at, "Door 1")
 
 
-def test_scanned_at_before_the_door_pass_existed_counts_as_received(app, client, door):
+def test_scanned_at_before_the_door_pass_existed_counts_as_received(app, client, two_doors):
     """A phone clock that is far behind cannot move an admission; the scan is kept all the same."""
-    online = post(client, door["slug"], door["two"], scan(door["ada"])).get_json()
+    online = post(client, two_doors["slug"], two_doors["two"], scan(two_doors["ada"])).get_json()
     stale = "2020-01-01T09:00:00Z"
-    reply = post(client, door["slug"], door["one"], scan(door["ada"], stale, "admitted"))
+    reply = post(
+        client, two_doors["slug"], two_doors["one"], scan(two_doors["ada"], stale, "admitted")
+    )
     assert reply.status_code == 200
     assert reply.get_json()["admitted_at"] == online["admitted_at"]
-    assert admission(app, door["ada_id"])[1] == "Door 2"
-    year_one = scan(door["grace"], "0001-01-01T00:00:00Z", "admitted")
-    fresh = post(client, door["slug"], door["one"], year_one)
+    assert admission(app, two_doors["ada_id"])[1] == "Door 2"
+    year_one = scan(two_doors["grace"], "0001-01-01T00:00:00Z", "admitted")
+    fresh = post(client, two_doors["slug"], two_doors["one"], year_one)
     assert fresh.get_json()["result"] == "admitted"
     kept = attempts(app, offline=True)
     assert len(kept) == 2
     assert all(a.scanned_at == a.received_at for a in kept)
-    assert admission(app, door["grace_id"])[0] == kept[1].received_at
+    assert admission(app, two_doors["grace_id"])[0] == kept[1].received_at
 
 
-def test_an_old_scan_made_while_the_pass_was_valid_is_taken_as_sent(app, client, door):
+def test_an_old_scan_made_while_the_pass_was_valid_is_taken_as_sent(app, client, two_doors):
     """Hours offline are fine: the phone's time counts, however long ago, after the pass began."""
     passes_made_before(app, 48)
     yesterday = ago(60 * 24)
-    reply = post(client, door["slug"], door["one"], scan(door["ada"], yesterday, "admitted"))
+    reply = post(
+        client, two_doors["slug"], two_doors["one"], scan(two_doors["ada"], yesterday, "admitted")
+    )
     assert reply.get_json()["admitted_at"] == iso(yesterday)
-    assert admission(app, door["ada_id"]) == (yesterday, "Door 1")
+    assert admission(app, two_doors["ada_id"]) == (yesterday, "Door 1")
 
 
 def test_scans_kept_under_an_expired_pass_keep_their_time_when_sent_with_a_new_one(
-    app, client, door, make_pass
+    app, client, two_doors, make_pass
 ):
     """The new pass postdates the scans it carries; the event's first pass bounds them instead."""
-    new_pass = make_pass(door["slug"], "Door 1 (new link)")
+    new_pass = make_pass(two_doors["slug"], "Door 1 (new link)")
     an_hour_ago = ago(60)
-    reply = post(client, door["slug"], new_pass, scan(door["ada"], an_hour_ago, "admitted"))
+    reply = post(
+        client, two_doors["slug"], new_pass, scan(two_doors["ada"], an_hour_ago, "admitted")
+    )
     assert reply.get_json()["admitted_at"] == iso(an_hour_ago)
-    assert admission(app, door["ada_id"]) == (an_hour_ago, "Door 1 (new link)")
+    assert admission(app, two_doors["ada_id"]) == (an_hour_ago, "Door 1 (new link)")
 
 
-def test_an_outbox_sent_twice_records_once_and_answers_the_same(app, client, door):
+def test_an_outbox_sent_twice_records_once_and_answers_the_same(app, client, two_doors):
     """A phone that resends its whole outbox (same nonces) changes nothing the second time."""
     outbox = [
-        scan(door["ada"], ago(9), "admitted"),
-        scan(door["grace"], ago(8), "admitted"),
-        scan(door["ada"], ago(7), "already_admitted"),
+        scan(two_doors["ada"], ago(9), "admitted"),
+        scan(two_doors["grace"], ago(8), "admitted"),
+        scan(two_doors["ada"], ago(7), "already_admitted"),
         scan("garbage", ago(6), "unknown"),
     ]
-    first = [post(client, door["slug"], door["one"], body) for body in outbox]
-    state = admission(app, door["ada_id"]), admission(app, door["grace_id"])
-    second = [post(client, door["slug"], door["one"], body) for body in outbox]
+    first = [post(client, two_doors["slug"], two_doors["one"], body) for body in outbox]
+    state = admission(app, two_doors["ada_id"]), admission(app, two_doors["grace_id"])
+    second = [post(client, two_doors["slug"], two_doors["one"], body) for body in outbox]
     assert [r.status_code for r in first + second] == [200] * 8
     assert [r.get_json() for r in second] == [r.get_json() for r in first]
     assert [r.get_json()["result"] for r in first] == [
@@ -252,42 +275,51 @@ def test_an_outbox_sent_twice_records_once_and_answers_the_same(app, client, doo
         "unknown",
     ]
     assert len(attempts(app)) == 4
-    assert (admission(app, door["ada_id"]), admission(app, door["grace_id"])) == state
+    assert (admission(app, two_doors["ada_id"]), admission(app, two_doors["grace_id"])) == state
 
 
-def test_an_undo_stays_for_scans_it_had_already_seen(app, client, door):
+def test_an_undo_stays_for_scans_it_had_already_seen(app, client, two_doors):
     """A resent offline scan that arrived before the undo does not check the guest in again."""
-    offline = scan(door["ada"], ago(10), "admitted")
-    post(client, door["slug"], door["one"], offline)
+    offline = scan(two_doors["ada"], ago(10), "admitted")
+    post(client, two_doors["slug"], two_doors["one"], offline)
     with app.app_context():
         from checkin.door import check_in as door_domain
 
-        door_domain.undo(door_domain.active_pass(door["two"]), door["ada_id"], str(uuid.uuid4()))
-    assert post(client, door["slug"], door["one"], offline).get_json()["result"] == "admitted"
-    assert admission(app, door["ada_id"]) == (None, None)  # the replay changed nothing
+        door_domain.undo(
+            door_domain.active_pass(two_doors["two"]), two_doors["ada_id"], str(uuid.uuid4())
+        )
+    assert (
+        post(client, two_doors["slug"], two_doors["one"], offline).get_json()["result"]
+        == "admitted"
+    )
+    assert admission(app, two_doors["ada_id"]) == (None, None)  # the replay changed nothing
     assert len(attempts(app)) == 2
 
 
-def test_a_scan_arriving_after_an_undo_admits_again_at_its_own_time(app, client, door):
+def test_a_scan_arriving_after_an_undo_admits_again_at_its_own_time(app, client, two_doors):
     """An undo applies to the admission as it stood; a later-arriving scan is new evidence."""
-    post(client, door["slug"], door["one"], scan(door["ada"]))
+    post(client, two_doors["slug"], two_doors["one"], scan(two_doors["ada"]))
     with app.app_context():
         from checkin.door import check_in as door_domain
 
-        door_domain.undo(door_domain.active_pass(door["one"]), door["ada_id"], str(uuid.uuid4()))
+        door_domain.undo(
+            door_domain.active_pass(two_doors["one"]), two_doors["ada_id"], str(uuid.uuid4())
+        )
     made = ago(20)  # before the undo, received after it
-    reply = post(client, door["slug"], door["two"], scan(door["ada"], made, "admitted"))
+    reply = post(
+        client, two_doors["slug"], two_doors["two"], scan(two_doors["ada"], made, "admitted")
+    )
     assert reply.get_json()["result"] == "admitted"
-    assert admission(app, door["ada_id"]) == (made, "Door 2")
+    assert admission(app, two_doors["ada_id"]) == (made, "Door 2")
 
 
 def test_a_door_pass_cannot_post_offline_scans_to_another_event(
-    app, client, door, make_event, make_guest
+    app, client, two_doors, make_event, make_guest
 ):
     """Event A's pass gets 403 at event B, offline or not, and nothing is recorded."""
     other = make_event("Spring Gala", email="other@example.org")
     other_id, other_code = make_guest(other, "Alan Turing")
-    reply = post(client, other, door["one"], scan(other_code, ago(5), "admitted"))
+    reply = post(client, other, two_doors["one"], scan(other_code, ago(5), "admitted"))
     assert reply.status_code == 403
     assert attempts(app) == []
     assert admission(app, other_id) == (None, None)
@@ -310,19 +342,9 @@ GUESTS = 60
 
 
 @pytest.fixture
-def crowd(app, make_event, make_pass):
+def crowd(app, make_crowd, make_pass):
     """An event with GUESTS guests and four door passes: (slug, [(id, code)], [tokens])."""
-    slug = make_event()
-    with app.app_context():
-        event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
-        people = [
-            Guest(event_id=event_id, name=f"Guest {i:02d}", email=f"g{i}@example.org")
-            for i in range(GUESTS)
-        ]
-        db.session.add_all(people)
-        db.session.flush()
-        guests = [(p.id, tickets.ticket_url(tickets.code_of(tickets.issue(p)))) for p in people]
-        db.session.commit()
+    slug, guests = make_crowd(GUESTS, "Guest {:02d}")
     tokens = [make_pass(slug, f"Door {n}") for n in (1, 2, 3, 4)]
     passes_made_before(app, 3)
     return slug, guests, tokens
@@ -397,17 +419,17 @@ def test_two_outboxes_sent_at_once_leave_one_admission_at_the_earliest_scan(app,
             assert person.checked_in_by.name == ("Door 1" if earliest == "A" else "Door 2")
 
 
-def test_a_guest_picked_by_name_offline_counts_from_when_they_were_picked(app, client, door):
+def test_a_guest_picked_by_name_offline_counts_from_when_they_were_picked(app, client, two_doors):
     """The roster id stands in for the code; the earlier pick moves a later admission to it."""
-    online = post(client, door["slug"], door["two"], scan(door["ada"])).get_json()
+    online = post(client, two_doors["slug"], two_doors["two"], scan(two_doors["ada"])).get_json()
     earlier = ago(30)
-    body = {"attendee_id": door["ada_id"], "nonce": str(uuid.uuid4()), "device": "Phone A"}
+    body = {"attendee_id": two_doors["ada_id"], "nonce": str(uuid.uuid4()), "device": "Phone A"}
     picked = {**body, "scanned_at": iso(earlier), "shown": "admitted"}
-    reply = post(client, door["slug"], door["one"], picked)
+    reply = post(client, two_doors["slug"], two_doors["one"], picked)
     assert reply.status_code == 200
     assert reply.get_json()["admitted_at"] == iso(earlier) != online["admitted_at"]
-    assert admission(app, door["ada_id"]) == (earlier, "Door 1")
-    again = post(client, door["slug"], door["one"], picked)
+    assert admission(app, two_doors["ada_id"]) == (earlier, "Door 1")
+    again = post(client, two_doors["slug"], two_doors["one"], picked)
     assert again.get_json() == reply.get_json()
     kept = attempts(app, offline=True)
     assert [(a.action, a.shown) for a in kept] == [("search", "admitted")]
@@ -422,17 +444,17 @@ def test_a_guest_picked_by_name_offline_counts_from_when_they_were_picked(app, c
         ({"attendee_id": 7, "code": "x"}, "not both"),
     ],
 )
-def test_a_bad_attendee_id_is_422(client, door, extra, message):
+def test_a_bad_attendee_id_is_422(client, two_doors, extra, message):
     """A roster id must be a positive whole number, and never sent along with a code."""
-    reply = post(client, door["slug"], door["one"], {"nonce": str(uuid.uuid4()), **extra})
+    reply = post(client, two_doors["slug"], two_doors["one"], {"nonce": str(uuid.uuid4()), **extra})
     assert reply.status_code == 422 and message in reply.get_json()["error"]
 
 
-def test_an_attendee_id_of_another_event_is_unknown(client, door, make_event, make_guest):
+def test_an_attendee_id_of_another_event_is_unknown(client, two_doors, make_event, make_guest):
     """A door pass cannot check in (or learn about) a guest of another event by id."""
     other_id, _ = make_guest(make_event(), "Someone Else", 2001)
     body = {"attendee_id": other_id, "nonce": str(uuid.uuid4())}
-    reply = post(client, door["slug"], door["one"], body)
+    reply = post(client, two_doors["slug"], two_doors["one"], body)
     assert reply.status_code == 200
     assert reply.get_json() == {
         "result": "unknown",

@@ -98,14 +98,14 @@ def as_dicts(rows: list[list[str]]) -> list[dict]:
 
 
 @pytest.fixture
-def organizer(client, sign_in):
+def organizer_client(client, sign_in):
     """The client signed in as Alpha's organizer."""
     assert sign_in().status_code == 302
     return client
 
 
 @pytest.fixture
-def ada(client, world, sign_in_guest):
+def ada_client(client, world, sign_in_guest):
     """The client signed in as Ada, a guest of Alpha."""
     sign_in_guest(client, world["ids"]["a"])
     return client
@@ -119,9 +119,9 @@ def skip_nul_on_postgres(database_url, value):
 # The organizer's attendance
 
 
-def test_attendance_lists_every_guest_by_name(world, organizer):
+def test_attendance_lists_every_guest_by_name(world, organizer_client):
     """One row per guest, sorted by name whatever the case; arrival in the event's time."""
-    rows = as_dicts(read(organizer.get(f"/events/{world['alpha']}/attendance.csv")))
+    rows = as_dicts(read(organizer_client.get(f"/events/{world['alpha']}/attendance.csv")))
     assert [r["Name"] for r in rows] == ["Ada Lovelace", "bob Barker", "Carol Chen", "Dan Diaz"]
     assert rows[0] == {
         "Name": "Ada Lovelace",
@@ -133,9 +133,9 @@ def test_attendance_lists_every_guest_by_name(world, organizer):
     assert rows[1]["Checked in at"] == "" and rows[1]["Door"] == ""
 
 
-def test_a_download_is_an_uncached_attachment(world, organizer):
+def test_a_download_is_an_uncached_attachment(world, organizer_client):
     """UTF-8 CSV with CRLF rows, named after the event and its date, never cached."""
-    reply = organizer.get(f"/events/{world['alpha']}/attendance.csv")
+    reply = organizer_client.get(f"/events/{world['alpha']}/attendance.csv")
     assert reply.status_code == 200
     assert reply.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert reply.headers["Cache-Control"] == "no-store"
@@ -146,18 +146,18 @@ def test_a_download_is_an_uncached_attachment(world, organizer):
 
 @pytest.mark.parametrize(("value", "expected"), HOSTILE)
 def test_hostile_guest_names_are_defused_in_attendance(
-    app, world, organizer, database_url, set_guest, value, expected
+    app, world, organizer_client, database_url, set_guest, value, expected
 ):
     """A guest named like a formula, markup or control characters reads back as safe text."""
     skip_nul_on_postgres(database_url, value)
     set_guest(world["ids"]["b"], name=value, email=value)
-    rows = as_dicts(read(organizer.get(f"/events/{world['alpha']}/attendance.csv")))
+    rows = as_dicts(read(organizer_client.get(f"/events/{world['alpha']}/attendance.csv")))
     assert len(rows) == 4
     hostile = [r for r in rows if r["Name"] == expected]
     assert hostile and hostile[0]["Email"] == expected
 
 
-def test_an_export_is_one_query_whatever_the_size(app, world, organizer, make_guest):
+def test_an_export_is_one_query_whatever_the_size(app, world, organizer_client, make_guest):
     """Ten times the guests, the same number of queries: none per row; the body streams."""
     path = f"/events/{world['alpha']}/networking.csv"
 
@@ -168,7 +168,7 @@ def test_an_export_is_one_query_whatever_the_size(app, world, organizer, make_gu
         listener = lambda *args: seen.append(args[2])  # noqa: E731
         event.listen(engine, "before_cursor_execute", listener)
         try:
-            reply = organizer.get(path)
+            reply = organizer_client.get(path)
             assert reply.is_streamed and reply.status_code == 200
         finally:
             event.remove(engine, "before_cursor_execute", listener)
@@ -183,9 +183,9 @@ def test_an_export_is_one_query_whatever_the_size(app, world, organizer, make_gu
 # The organizer's networking summary
 
 
-def test_networking_counts_per_guest_and_overall(world, organizer):
+def test_networking_counts_per_guest_and_overall(world, organizer_client):
     """Cards each wrote, cards about them, mutual ones, stars; then the event's totals."""
-    rows = read(organizer.get(f"/events/{world['alpha']}/networking.csv"))
+    rows = read(organizer_client.get(f"/events/{world['alpha']}/networking.csv"))
     people = {r["Name"]: r for r in as_dicts(rows)}
     counts = ("Cards recorded", "Recorded by others", "Mutual connections", "Follow-ups starred")
     assert [people["Ada Lovelace"][c] for c in counts] == ["2", "3", "2", "1"]
@@ -202,10 +202,10 @@ def test_networking_counts_per_guest_and_overall(world, organizer):
 
 
 @pytest.mark.parametrize("note", [B_NOTE, '=HYPERLINK("x")', "Secret: met at the bar"])
-def test_the_summary_holds_no_note(app, world, organizer, note):
+def test_the_summary_holds_no_note(app, world, organizer_client, note):
     """No note's text, nor any tag, appears anywhere in the networking file."""
     record(app, world["ids"]["b"], world["ids"]["c"], note, tags=["coffee"])
-    reply = organizer.get(f"/events/{world['alpha']}/networking.csv")
+    reply = organizer_client.get(f"/events/{world['alpha']}/networking.csv")
     text = reply.data.decode("utf-8-sig")
     assert note not in text and note.lstrip("=") not in text
     assert ALPHA_NOTE not in text and "Coffee" not in text and "coffee" not in text
@@ -215,9 +215,9 @@ def test_the_summary_holds_no_note(app, world, organizer, note):
 # The guest's own export
 
 
-def test_my_cards_are_mine_only_with_my_notes(world, ada):
+def test_my_cards_are_mine_only_with_my_notes(world, ada_client):
     """Ada's file holds Ada's two cards, her note, and nothing of Bob's or Bravo's."""
-    reply = ada.get(f"/e/{world['alpha']}/my-cards.csv")
+    reply = ada_client.get(f"/e/{world['alpha']}/my-cards.csv")
     assert reply.headers["Cache-Control"] == "no-store"
     rows = as_dicts(read(reply))
     assert [r["Name"] for r in rows] == ["Carol Chen", "Dan Diaz"]
@@ -228,9 +228,9 @@ def test_my_cards_are_mine_only_with_my_notes(world, ada):
     assert B_NOTE not in text and "X-note" not in text and "bob" not in text
 
 
-def test_role_and_contact_only_where_allowed(world, ada):
+def test_role_and_contact_only_where_allowed(world, ada_client):
     """Carol is findable and shares: role, employer, email shown; Dan's stay hidden."""
-    rows = as_dicts(read(ada.get(f"/e/{world['alpha']}/my-cards.csv")))
+    rows = as_dicts(read(ada_client.get(f"/e/{world['alpha']}/my-cards.csv")))
     carol, dan = rows
     assert (carol["Role"], carol["Employer"]) == ("CTO", "Acme")
     assert (carol["Email"], carol["LinkedIn"]) == ("carol@work.example", "")
@@ -240,7 +240,7 @@ def test_role_and_contact_only_where_allowed(world, ada):
 
 @pytest.mark.parametrize(("value", "expected"), HOSTILE)
 def test_hostile_notes_and_names_are_defused_in_my_cards(
-    app, world, ada, database_url, set_guest, value, expected
+    app, world, ada_client, database_url, set_guest, value, expected
 ):
     """My note and their name, however hostile, read back defused and otherwise intact."""
     skip_nul_on_postgres(database_url, value)
@@ -249,14 +249,14 @@ def test_hostile_notes_and_names_are_defused_in_my_cards(
         card = db.session.scalar(select(Card).where(Card.subject_id == world["ids"]["d"]))
         card.note = value
         db.session.commit()
-    rows = as_dicts(read(ada.get(f"/e/{world['alpha']}/my-cards.csv")))
+    rows = as_dicts(read(ada_client.get(f"/e/{world['alpha']}/my-cards.csv")))
     assert len(rows) == 2
     assert (rows[1]["Name"], rows[1]["Note"]) == (expected, expected)
 
 
-def test_my_contacts_file_holds_only_shared_contacts(world, ada):
+def test_my_contacts_file_holds_only_shared_contacts(world, ada_client):
     """The .vcf parses, and holds Carol (mutual, both share) but not Dan (shares nothing)."""
-    reply = ada.get(f"/e/{world['alpha']}/my-contacts.vcf")
+    reply = ada_client.get(f"/e/{world['alpha']}/my-contacts.vcf")
     assert reply.status_code == 200 and reply.mimetype == "text/vcard"
     assert reply.headers["Cache-Control"] == "no-store"
     assert reply.headers["Content-Disposition"].endswith("-my-contacts.vcf")
@@ -266,11 +266,11 @@ def test_my_contacts_file_holds_only_shared_contacts(world, ada):
     assert "Dan" not in reply.get_data(as_text=True)
 
 
-def test_no_contacts_until_i_share_mine(world, ada, set_guest):
+def test_no_contacts_until_i_share_mine(world, ada_client, set_guest):
     """With Ada's own sharing off, her files carry no one's contact details."""
     set_guest(world["ids"]["a"], consent_share_contact=False)
-    assert ada.get(f"/e/{world['alpha']}/my-contacts.vcf").data == b""
-    rows = as_dicts(read(ada.get(f"/e/{world['alpha']}/my-cards.csv")))
+    assert ada_client.get(f"/e/{world['alpha']}/my-contacts.vcf").data == b""
+    rows = as_dicts(read(ada_client.get(f"/e/{world['alpha']}/my-cards.csv")))
     assert all(r["Email"] == r["LinkedIn"] == "" for r in rows)
 
 
@@ -309,30 +309,30 @@ def test_guest_exports_need_that_events_guest(world, client, sign_in, export):
 
 
 @pytest.mark.parametrize("export", GUEST_EXPORTS)
-def test_an_guest_cannot_export_another_event(world, ada, export):
+def test_an_guest_cannot_export_another_event(world, ada_client, export):
     """Ada asking for Bravo's export gets 404, never Xavier's cards."""
-    reply = ada.get(f"/e/{world['bravo']}/{export}")
+    reply = ada_client.get(f"/e/{world['bravo']}/{export}")
     assert reply.status_code == 404 and b"Yara" not in reply.data
 
 
 # Where they are offered
 
 
-def test_the_event_page_offers_both_exports(world, organizer):
+def test_the_event_page_offers_both_exports(world, organizer_client):
     """The organizer's event page links to both CSV downloads."""
-    html = organizer.get(f"/events/{world['alpha']}").get_data(as_text=True)
+    html = organizer_client.get(f"/events/{world['alpha']}").get_data(as_text=True)
     assert f'href="/events/{world["alpha"]}/attendance.csv" download' in html
     assert f'href="/events/{world["alpha"]}/networking.csv" download' in html
 
 
-def test_my_cards_page_offers_my_exports(world, ada):
+def test_my_cards_page_offers_my_exports(world, ada_client):
     """The "People you met" page links to my cards and my contacts."""
-    html = ada.get(f"/e/{world['alpha']}/cards").get_data(as_text=True)
+    html = ada_client.get(f"/e/{world['alpha']}/cards").get_data(as_text=True)
     assert f'href="/e/{world["alpha"]}/my-cards.csv" download' in html
     assert f'href="/e/{world["alpha"]}/my-contacts.vcf" download' in html
 
 
-def test_a_half_read_download_leaves_no_session_behind(app, world, organizer):
+def test_a_half_read_download_leaves_no_session_behind(app, world, organizer_client):
     """A large export abandoned after its first chunk: the next visitor is still signed out."""
     with app.app_context():
         event_id = db.session.scalar(select(Event.id).where(Event.slug == world["alpha"]))
@@ -341,7 +341,7 @@ def test_a_half_read_download_leaves_no_session_behind(app, world, organizer):
             for n in range(600)
         )
         db.session.commit()
-    reply = organizer.get(f"/events/{world['alpha']}/attendance.csv", buffered=False)
+    reply = organizer_client.get(f"/events/{world['alpha']}/attendance.csv", buffered=False)
     first = next(iter(reply.response))
     assert first.startswith(b"\xef\xbb\xbfName,Email") and b"Guest 0599" not in first
     assert app.test_client().get("/sign-in").status_code == 200

@@ -3,9 +3,9 @@ a route added later is held to the same: signed out, sign in; someone else's eve
 
 import pytest
 from conftest import csrf_token
+from support.pages import HTMX
 
 EVENT_PAGES = "/events/<slug>"
-HTMX = {"HX-Request": "true"}
 
 
 def event_rules(app) -> list:

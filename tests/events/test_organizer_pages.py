@@ -243,7 +243,7 @@ def test_guest_list_links_each_ticket_page(app, client, org, make_guest):
 
 
 @pytest.fixture
-def crowd(app, org):
+def long_list(app, org):
     """120 guests named Guest 000 .. Guest 119, plus Zoë Ó Súilleabháin; the first 30 are in."""
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == org.slug))
@@ -269,57 +269,59 @@ def rows(response) -> int:
     ).count("/attendees/new")
 
 
-def test_guest_list_shows_fifty_at_a_time(client, crowd):
+def test_guest_list_shows_fifty_at_a_time(client, long_list):
     """Page one shows guests 1-50 of 121 and a link to the next page."""
-    reply = client.get(crowd.url)
+    reply = client.get(long_list.url)
     assert rows(reply) == 50
     assert "Showing 1–50 of 121" in readable(reply)
-    assert f'href="/events/{crowd.slug}/guests?page=2"' in reply.get_data(as_text=True)
+    assert f'href="/events/{long_list.slug}/guests?page=2"' in reply.get_data(as_text=True)
 
 
-def test_last_page_holds_the_rest(client, crowd):
+def test_last_page_holds_the_rest(client, long_list):
     """Page three shows the last 21, and asking beyond the end shows the last page."""
-    assert rows(client.get(crowd.url + "/guests?page=3")) == 21
-    assert "Showing 101–121 of 121" in readable(client.get(crowd.url + "/guests?page=99"))
-    assert "Showing 1–50" in readable(client.get(crowd.url + "/guests?page=-4"))
-    assert "Showing 1–50" in readable(client.get(crowd.url + "/guests?page=abc"))
+    assert rows(client.get(long_list.url + "/guests?page=3")) == 21
+    assert "Showing 101–121 of 121" in readable(client.get(long_list.url + "/guests?page=99"))
+    assert "Showing 1–50" in readable(client.get(long_list.url + "/guests?page=-4"))
+    assert "Showing 1–50" in readable(client.get(long_list.url + "/guests?page=abc"))
 
 
-def test_filter_by_name_ignores_accents_and_case(client, crowd):
+def test_filter_by_name_ignores_accents_and_case(client, long_list):
     """Typing "zoe o suil" finds Zoë Ó Súilleabháin."""
-    reply = client.get(crowd.url + "/guests?q=zoe+o+suil", headers=HTMX)
+    reply = client.get(long_list.url + "/guests?q=zoe+o+suil", headers=HTMX)
     assert rows(reply) == 1 and "Zoë Ó Súilleabháin" in readable(reply)
 
 
 @pytest.mark.parametrize(("status", "shown"), [("in", 30), ("out", 91), ("all", 121), ("zzz", 121)])
-def test_filter_by_status(client, crowd, status, shown):
+def test_filter_by_status(client, long_list, status, shown):
     """ "Checked in" and "Not yet" split the list; anything else shows everyone."""
     assert f"of {shown}" in readable(
-        client.get(crowd.url + f"/guests?status={status}", headers=HTMX)
+        client.get(long_list.url + f"/guests?status={status}", headers=HTMX)
     )
 
 
-def test_filter_with_wildcards_is_literal(client, crowd):
+def test_filter_with_wildcards_is_literal(client, long_list):
     """A % or _ typed in the box matches only itself."""
-    assert "No guests match." in readable(client.get(crowd.url + "/guests?q=%25", headers=HTMX))
-    assert "No guests match." in readable(client.get(crowd.url + "/guests?q=_", headers=HTMX))
+    assert "No guests match." in readable(client.get(long_list.url + "/guests?q=%25", headers=HTMX))
+    assert "No guests match." in readable(client.get(long_list.url + "/guests?q=_", headers=HTMX))
 
 
-def test_guest_filter_as_fragment_and_as_page(client, crowd):
+def test_guest_filter_as_fragment_and_as_page(client, long_list):
     """htmx gets the list alone; a plain GET gets the page with the filter filled in."""
-    fragment = client.get(crowd.url + "/guests?q=guest+007", headers=HTMX).get_data(as_text=True)
-    page = client.get(crowd.url + "/guests?q=guest+007").get_data(as_text=True)
+    fragment = client.get(long_list.url + "/guests?q=guest+007", headers=HTMX).get_data(
+        as_text=True
+    )
+    page = client.get(long_list.url + "/guests?q=guest+007").get_data(as_text=True)
     assert "<html" not in fragment and fragment.count("Guest 007") == 1
     assert "<html" in page and 'value="guest 007"' in page and "Guest 007" in page
 
 
-def test_filter_form_works_without_javascript(client, crowd):
+def test_filter_form_works_without_javascript(client, long_list):
     """The filter is an ordinary GET form aimed at the same endpoint htmx calls."""
-    html = client.get(crowd.url).get_data(as_text=True)
+    html = client.get(long_list.url).get_data(as_text=True)
     form = re.search(r'<form class="guest-filter"[^>]*>', html).group(0)
     assert 'method="get"' in form
-    assert f'action="/events/{crowd.slug}/guests"' in form
-    assert f'hx-get="/events/{crowd.slug}/guests"' in form
+    assert f'action="/events/{long_list.slug}/guests"' in form
+    assert f'hx-get="/events/{long_list.slug}/guests"' in form
 
 
 def test_twenty_thousand_guests_never_load_at_once(app, client, org):

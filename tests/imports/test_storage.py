@@ -47,7 +47,7 @@ def fingerprint(response) -> str:
 
 
 @pytest.fixture
-def signed_in(client, sign_in, make_event):
+def signed_in_event(client, sign_in, make_event):
     """The Fall Reunion's slug and a CSRF token, its organizer signed in on `client`."""
     slug = make_event()
     sign_in()
@@ -72,10 +72,10 @@ def same_browser(node, client):
 
 
 def test_upload_and_preview_on_one_node_then_remap_and_confirm_on_another(
-    app, node_b, client, signed_in
+    app, node_b, client, signed_in_event
 ):
     """Node A keeps nothing on its disk that node B needs: B remaps and imports A's upload once."""
-    slug, csrf = signed_in
+    slug, csrf = signed_in_event
     assert app.config["INSTANCE_DIR"] != node_b.config["INSTANCE_DIR"]
     on_b = same_browser(node_b, client)
     preview_url = upload(client, slug, csrf, EVENTBRITE)
@@ -92,9 +92,9 @@ def test_upload_and_preview_on_one_node_then_remap_and_confirm_on_another(
         assert not (Path(node.config["INSTANCE_DIR"]) / "imports").exists()
 
 
-def test_confirms_racing_on_two_nodes_import_once(app, node_b, client, signed_in):
+def test_confirms_racing_on_two_nodes_import_once(app, node_b, client, signed_in_event):
     """The same preview confirmed on both nodes at the same moment adds each guest once."""
-    slug, csrf = signed_in
+    slug, csrf = signed_in_event
     preview_url = upload(client, slug, csrf, EVENTBRITE)
     form = {"csrf_token": csrf, "preview": fingerprint(client.get(preview_url))}
     browsers = [same_browser(app, client), same_browser(node_b, client)]
@@ -110,9 +110,9 @@ def test_confirms_racing_on_two_nodes_import_once(app, node_b, client, signed_in
 
 
 @pytest.mark.parametrize("step", ["preview", "confirm"])
-def test_a_preview_older_than_a_day_is_refused_and_deleted(app, client, signed_in, step):
+def test_a_preview_older_than_a_day_is_refused_and_deleted(app, client, signed_in_event, step):
     """Past its lifetime the import says it expired (410), imports nothing, and its row is gone."""
-    slug, csrf = signed_in
+    slug, csrf = signed_in_event
     preview_url = upload(client, slug, csrf)
     with app.app_context():
         aged = utcnow() - storage.LIFETIME - (storage.LIFETIME / 24)
@@ -128,9 +128,9 @@ def test_a_preview_older_than_a_day_is_refused_and_deleted(app, client, signed_i
     assert client.get(preview_url).status_code == 404
 
 
-def test_a_preview_just_inside_its_day_still_works(app, client, signed_in):
+def test_a_preview_just_inside_its_day_still_works(app, client, signed_in_event):
     """An upload a little younger than the lifetime previews as usual."""
-    slug, csrf = signed_in
+    slug, csrf = signed_in_event
     preview_url = upload(client, slug, csrf)
     with app.app_context():
         young = utcnow() - storage.LIFETIME + (storage.LIFETIME / 24)
@@ -139,9 +139,9 @@ def test_a_preview_just_inside_its_day_still_works(app, client, signed_in):
     assert client.get(preview_url).status_code == 200
 
 
-def test_the_database_holds_the_file_and_only_a_hash_of_the_token(app, client, signed_in):
+def test_the_database_holds_the_file_and_only_a_hash_of_the_token(app, client, signed_in_event):
     """The row keeps the raw bytes uploaded and the token's SHA-256, never the token itself."""
-    slug, csrf = signed_in
+    slug, csrf = signed_in_event
     token = upload(client, slug, csrf).rsplit("/", 1)[1]
     with app.app_context():
         row = db.session.scalars(select(GuestImport)).one()
@@ -151,9 +151,9 @@ def test_the_database_holds_the_file_and_only_a_hash_of_the_token(app, client, s
     assert len(token) == 32 and not any(token in value for value in stored)
 
 
-def test_another_organizer_can_neither_read_nor_confirm_it(app, client, signed_in):
+def test_another_organizer_can_neither_read_nor_confirm_it(app, client, signed_in_event):
     """The domain finds and confirms a token only for its own organizer and event."""
-    slug, csrf = signed_in
+    slug, csrf = signed_in_event
     token = upload(client, slug, csrf).rsplit("/", 1)[1]
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == slug))
@@ -165,18 +165,18 @@ def test_another_organizer_can_neither_read_nor_confirm_it(app, client, signed_i
     assert count(app) == 0
 
 
-def test_an_organizer_keeps_at_most_ten_waiting_uploads(app, client, signed_in):
+def test_an_organizer_keeps_at_most_ten_waiting_uploads(app, client, signed_in_event):
     """An eleventh upload drops the oldest waiting one, so the table cannot grow without end."""
-    slug, csrf = signed_in
+    slug, csrf = signed_in_event
     urls = [upload(client, slug, csrf) for _ in range(storage.KEPT_PER_ORGANIZER + 1)]
     assert client.get(urls[0]).status_code == 404
     assert client.get(urls[1]).status_code == client.get(urls[-1]).status_code == 200
     assert count(app, GuestImport) == storage.KEPT_PER_ORGANIZER
 
 
-def test_an_upload_and_the_hourly_job_purge_imports_older_than_a_day(app, client, signed_in):
+def test_an_upload_and_the_hourly_job_purge_imports_older_than_a_day(app, client, signed_in_event):
     """Old rows go when anyone uploads, and on the worker's hourly purge."""
-    slug, csrf = signed_in
+    slug, csrf = signed_in_event
     upload(client, slug, csrf)
     with app.app_context():
         db.session.execute(update(GuestImport).values(created_at=utcnow() - 2 * storage.LIFETIME))

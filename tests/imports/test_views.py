@@ -71,7 +71,7 @@ class Organizer:
 
 
 @pytest.fixture
-def org(client, sign_in, make_event):
+def importer(client, sign_in, make_event):
     """The organizer of the Fall Reunion, signed in."""
     slug = make_event()
     sign_in()
@@ -94,17 +94,17 @@ def test_import_page_needs_an_organizer(client, make_event):
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
 
 
-def test_upload_form_is_a_real_multipart_form(org):
+def test_upload_form_is_a_real_multipart_form(importer):
     """The upload page has a file input in a multipart form that posts to itself."""
-    html = org.client.get(f"/events/{org.slug}/import").get_data(as_text=True)
+    html = importer.client.get(f"/events/{importer.slug}/import").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in html and 'type="file"' in html
-    assert f'action="/events/{org.slug}/import"' in html
+    assert f'action="/events/{importer.slug}/import"' in html
 
 
-def test_upload_shows_the_preview_and_writes_nothing(app, org):
+def test_upload_shows_the_preview_and_writes_nothing(app, importer):
     """An Eventbrite export previews with counts, mapping and rows; no guest is added."""
-    preview_url = org.start(EVENTBRITE.read_bytes())
-    response = org.client.get(preview_url)
+    preview_url = importer.start(EVENTBRITE.read_bytes())
+    response = importer.client.get(preview_url)
     page = readable(response)
     assert response.status_code == 200
     assert "228 to import" in page and "0 with errors" in page and "0 duplicates" in page
@@ -116,9 +116,9 @@ def test_upload_shows_the_preview_and_writes_nothing(app, org):
     assert count(app) == 0
 
 
-def test_the_browser_holds_only_the_token_and_the_mapping(org):
+def test_the_browser_holds_only_the_token_and_the_mapping(importer):
     """The preview form carries no guest data: the CSRF token, the preview's digest, selects."""
-    html = org.client.get(org.start(PLAIN.read_bytes())).get_data(as_text=True)
+    html = importer.client.get(importer.start(PLAIN.read_bytes())).get_data(as_text=True)
     form = html[
         html.index('<form id="import-preview"') : html.index(
             "</form>", html.index('id="import-preview"')
@@ -130,9 +130,9 @@ def test_the_browser_holds_only_the_token_and_the_mapping(org):
     assert re.findall(r'<select[^>]*name="([^"]+)"', form) == ["column-0", "column-1"]
 
 
-def test_changing_the_mapping_rerenders_the_preview_as_a_fragment(app, org):
+def test_changing_the_mapping_rerenders_the_preview_as_a_fragment(app, importer):
     """htmx posts the selects; the fragment counts the refunded guests in once status is extra."""
-    preview_url = org.start(EVENTBRITE.read_bytes())
+    preview_url = importer.start(EVENTBRITE.read_bytes())
     mapping = {
         f"column-{i}": f
         for i, f in enumerate(
@@ -156,7 +156,7 @@ def test_changing_the_mapping_rerenders_the_preview_as_a_fragment(app, org):
             ]
         )
     }
-    response = org.post(preview_url, mapping, headers=HTMX)
+    response = importer.post(preview_url, mapping, headers=HTMX)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
     assert html.lstrip().startswith('<form id="import-preview"')
@@ -164,37 +164,37 @@ def test_changing_the_mapping_rerenders_the_preview_as_a_fragment(app, org):
     assert count(app) == 0
 
 
-def test_update_preview_without_javascript_renders_the_whole_page(org):
+def test_update_preview_without_javascript_renders_the_whole_page(importer):
     """The plain "Update preview" submit answers with the full page."""
-    preview_url = org.start(PLAIN.read_bytes())
-    response = org.post(preview_url, {"column-0": "name", "column-1": "extra"})
+    preview_url = importer.start(PLAIN.read_bytes())
+    response = importer.post(preview_url, {"column-0": "name", "column-1": "extra"})
     assert "<html" in response.get_data(as_text=True)
     assert "Import 25 guests" in readable(response)
     assert '<option value="extra" selected>' in response.get_data(as_text=True)
 
 
-def test_confirm_imports_and_flashes_on_the_event_page(app, org):
+def test_confirm_imports_and_flashes_on_the_event_page(app, importer):
     """Confirming imports the guests with tickets and says how many on the event page."""
-    preview_url = org.start(EVENTBRITE.read_bytes())
-    response = org.confirm(preview_url)
+    preview_url = importer.start(EVENTBRITE.read_bytes())
+    response = importer.confirm(preview_url)
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/events/{org.slug}"
-    assert "Imported 228 guests." in readable(org.client.get(response.headers["Location"]))
+    assert response.headers["Location"] == f"/events/{importer.slug}"
+    assert "Imported 228 guests." in readable(importer.client.get(response.headers["Location"]))
     assert count(app) == 228 and count(app, Ticket) == 228
 
 
-def test_confirm_uses_the_mapping_it_is_sent(app, org):
+def test_confirm_uses_the_mapping_it_is_sent(app, importer):
     """The confirm POST's mapping is the one imported: status as extra imports all 240."""
-    preview_url = org.start(EVENTBRITE.read_bytes())
-    assert org.confirm(preview_url, {"column-9": "extra"}).status_code == 303
+    preview_url = importer.start(EVENTBRITE.read_bytes())
+    assert importer.confirm(preview_url, {"column-9": "extra"}).status_code == 303
     assert count(app) == 240
 
 
-def test_the_preview_offers_to_keep_the_other_columns_unticked(app, org):
+def test_the_preview_offers_to_keep_the_other_columns_unticked(app, importer):
     """The preview names the columns it would not store, in a box left unticked; the page and
     its htmx fragment show the same box."""
-    preview_url = org.start(EVENTBRITE.read_bytes())
-    for reply in (org.client.get(preview_url), org.post(preview_url, headers=HTMX)):
+    preview_url = importer.start(EVENTBRITE.read_bytes())
+    for reply in (importer.client.get(preview_url), importer.post(preview_url, headers=HTMX)):
         text = readable(reply)
         assert (
             "Keep the other columns (6): Order #, Order Date, Quantity, Ticket Type, Barcode #, "
@@ -207,35 +207,35 @@ def test_the_preview_offers_to_keep_the_other_columns_unticked(app, org):
 
 
 @pytest.mark.parametrize("ticked, kept", [(False, {}), (True, {"Ticket Type": "Alumni"})])
-def test_the_other_columns_are_kept_only_when_ticked(app, org, ticked, kept):
+def test_the_other_columns_are_kept_only_when_ticked(app, importer, ticked, kept):
     """Imported unticked, guests hold no extra; ticked, they keep the other columns."""
-    preview_url = org.start(EVENTBRITE.read_bytes())
+    preview_url = importer.start(EVENTBRITE.read_bytes())
     choice = {"keep_extra": "1"} if ticked else {}
-    assert org.confirm(preview_url, choice).status_code == 303
+    assert importer.confirm(preview_url, choice).status_code == 303
     with app.app_context():
         emilie = db.session.scalar(select(Guest).where(Guest.name == "Émilie Fontaine"))
         assert {k: v for k, v in emilie.extra.items() if k == "Ticket Type"} == kept
         assert bool(emilie.extra) is ticked
 
 
-def test_double_confirm_imports_once(app, org):
+def test_double_confirm_imports_once(app, importer):
     """The same token confirmed twice adds the guests once and says so the second time."""
-    preview_url = org.start(PLAIN.read_bytes())
-    fingerprint = {"preview": org.previewed(preview_url)}
-    first = org.post(preview_url + "/confirm", fingerprint)
-    second = org.post(preview_url + "/confirm", fingerprint)
+    preview_url = importer.start(PLAIN.read_bytes())
+    fingerprint = {"preview": importer.previewed(preview_url)}
+    first = importer.post(preview_url + "/confirm", fingerprint)
+    second = importer.post(preview_url + "/confirm", fingerprint)
     assert first.status_code == second.status_code == 303
     assert count(app) == 25
-    assert "already imported" in readable(org.client.get(second.headers["Location"]))
+    assert "already imported" in readable(importer.client.get(second.headers["Location"]))
 
 
-def test_racing_confirms_import_once(app, org):
+def test_racing_confirms_import_once(app, importer):
     """Two confirms of the same token at the same moment (a double tap) import the file once."""
-    preview_url = org.start(EVENTBRITE.read_bytes())
-    form = {"csrf_token": org.token, "preview": org.previewed(preview_url)}
+    preview_url = importer.start(EVENTBRITE.read_bytes())
+    form = {"csrf_token": importer.token, "preview": importer.previewed(preview_url)}
     browsers = [app.test_client() for _ in range(4)]
     for browser in browsers:
-        browser.set_cookie("session", org.client.get_cookie("session").value)
+        browser.set_cookie("session", importer.client.get_cookie("session").value)
     barrier = threading.Barrier(len(browsers))
 
     def confirm(browser):
@@ -248,18 +248,18 @@ def test_racing_confirms_import_once(app, org):
     assert count(app) == 228 and count(app, Ticket) == 228
 
 
-def test_two_uploads_of_one_file_confirmed_at_once_add_each_guest_once(app, org):
+def test_two_uploads_of_one_file_confirmed_at_once_add_each_guest_once(app, importer):
     """Two tabs, two tokens, one file, confirmed together: the second finds them all there."""
-    urls = [org.start(PLAIN.read_bytes()) for _ in range(2)]
-    fingerprints = [org.previewed(url) for url in urls]  # both previews: 25 to import
+    urls = [importer.start(PLAIN.read_bytes()) for _ in range(2)]
+    fingerprints = [importer.previewed(url) for url in urls]  # both previews: 25 to import
     browsers = [app.test_client() for _ in urls]
     for browser in browsers:
-        browser.set_cookie("session", org.client.get_cookie("session").value)
+        browser.set_cookie("session", importer.client.get_cookie("session").value)
     barrier = threading.Barrier(len(browsers))
 
     def confirm(browser, url, fingerprint):
         barrier.wait()
-        form = {"csrf_token": org.token, "preview": fingerprint}
+        form = {"csrf_token": importer.token, "preview": fingerprint}
         return browser.post(url + "/confirm", data=form).status_code
 
     with ThreadPoolExecutor(len(browsers)) as pool:
@@ -268,34 +268,34 @@ def test_two_uploads_of_one_file_confirmed_at_once_add_each_guest_once(app, org)
     assert count(app) == 25
 
 
-def test_the_uploaded_file_is_deleted_after_the_import(app, org):
+def test_the_uploaded_file_is_deleted_after_the_import(app, importer):
     """Once imported, the kept copy of the file is gone; only a small marker remains."""
-    org.confirm(org.start(PLAIN.read_bytes()))
+    importer.confirm(importer.start(PLAIN.read_bytes()))
     assert kept_files(app) == []
     with app.app_context():
         marker = db.session.scalars(select(GuestImport)).one()
         assert marker.imported == 25 and "@" not in marker.filename
 
 
-def test_a_second_upload_of_the_same_file_reports_everyone_as_already_there(app, org):
+def test_a_second_upload_of_the_same_file_reports_everyone_as_already_there(app, importer):
     """Importing a file twice never duplicates people; the preview says why."""
-    org.confirm(org.start(PLAIN.read_bytes()))
-    page = readable(org.client.get(org.start(PLAIN.read_bytes())))
+    importer.confirm(importer.start(PLAIN.read_bytes()))
+    page = readable(importer.client.get(importer.start(PLAIN.read_bytes())))
     assert "0 to import" in page and "25 duplicates" in page
     assert "Already on the guest list (same email)." in page
-    response = org.post(org.start(PLAIN.read_bytes()) + "/confirm")
+    response = importer.post(importer.start(PLAIN.read_bytes()) + "/confirm")
     assert response.status_code == 422 and "There is no one new to import" in readable(response)
     assert count(app) == 25
 
 
-def test_a_mapping_problem_refuses_to_confirm(app, org):
+def test_a_mapping_problem_refuses_to_confirm(app, importer):
     """Two columns mapped to Email: the confirm re-renders the preview with the reason, 422."""
-    preview_url = org.start(PLAIN.read_bytes())
-    response = org.post(preview_url + "/confirm", {"column-0": "email", "column-1": "email"})
+    preview_url = importer.start(PLAIN.read_bytes())
+    response = importer.post(preview_url + "/confirm", {"column-0": "email", "column-1": "email"})
     assert response.status_code == 422
     assert "Only one column can be Email" in readable(response)
     assert count(app) == 0
-    assert org.confirm(preview_url).status_code == 303  # the file is still there
+    assert importer.confirm(preview_url).status_code == 303  # the file is still there
 
 
 # The confirm writes what the preview showed, or nothing
@@ -304,55 +304,55 @@ def test_a_mapping_problem_refuses_to_confirm(app, org):
 CHANGED = "Nothing was imported: the columns or the guest list changed since this preview."
 
 
-def test_a_confirm_without_the_previews_fingerprint_imports_nothing(app, org):
+def test_a_confirm_without_the_previews_fingerprint_imports_nothing(app, importer):
     """A bare POST to confirm (no preview seen) is refused with a fresh preview to check."""
-    preview_url = org.start(PLAIN.read_bytes())
-    response = org.post(preview_url + "/confirm")
+    preview_url = importer.start(PLAIN.read_bytes())
+    response = importer.post(preview_url + "/confirm")
     assert response.status_code == 422 and CHANGED in readable(response)
     assert "Import 25 guests" in readable(response) and count(app) == 0
-    assert org.confirm(preview_url).status_code == 303 and count(app) == 25
+    assert importer.confirm(preview_url).status_code == 303 and count(app) == 25
 
 
-def test_a_mapping_changed_after_the_preview_imports_nothing(app, org):
+def test_a_mapping_changed_after_the_preview_imports_nothing(app, importer):
     """Previewed 228; a confirm sent with status as extra (240) is refused and re-previewed."""
-    preview_url = org.start(EVENTBRITE.read_bytes())
-    shown = org.previewed(preview_url)
-    response = org.post(preview_url + "/confirm", {"column-9": "extra", "preview": shown})
+    preview_url = importer.start(EVENTBRITE.read_bytes())
+    shown = importer.previewed(preview_url)
+    response = importer.post(preview_url + "/confirm", {"column-9": "extra", "preview": shown})
     assert response.status_code == 422 and CHANGED in readable(response)
     assert "Import 240 guests" in readable(response) and count(app) == 0
     assert '<option value="extra" selected>' in response.get_data(as_text=True)
 
 
-def test_guests_added_after_the_preview_make_the_confirm_refuse(app, org, make_guest):
+def test_guests_added_after_the_preview_make_the_confirm_refuse(app, importer, make_guest):
     """Someone added by hand meanwhile (email in another case): the old preview's 25 is stale."""
-    preview_url = org.start(PLAIN.read_bytes())
-    shown = org.previewed(preview_url)
-    make_guest(org.slug, "Gökhan Smith", email="Gokhan.Smith67@Example.ORG")
-    response = org.post(preview_url + "/confirm", {"preview": shown})
+    preview_url = importer.start(PLAIN.read_bytes())
+    shown = importer.previewed(preview_url)
+    make_guest(importer.slug, "Gökhan Smith", email="Gokhan.Smith67@Example.ORG")
+    response = importer.post(preview_url + "/confirm", {"preview": shown})
     page = readable(response)
     assert response.status_code == 422 and CHANGED in page
     assert "24 to import" in page and "1 duplicate " in page
     assert "Already on the guest list (same email)." in page and count(app) == 1
-    assert org.confirm(preview_url).status_code == 303 and count(app) == 25
+    assert importer.confirm(preview_url).status_code == 303 and count(app) == 25
 
 
-def test_the_kept_file_changed_after_the_preview_imports_nothing(app, org):
+def test_the_kept_file_changed_after_the_preview_imports_nothing(app, importer):
     """Even if the server's copy of the file were swapped, the confirm writes nothing."""
-    preview_url = org.start(PLAIN.read_bytes())
-    shown = org.previewed(preview_url)
+    preview_url = importer.start(PLAIN.read_bytes())
+    shown = importer.previewed(preview_url)
     with app.app_context():
         db.session.execute(update(GuestImport).values(data=b"name,email\nMallory,m@example.org\n"))
         db.session.commit()
-    response = org.post(preview_url + "/confirm", {"preview": shown})
+    response = importer.post(preview_url + "/confirm", {"preview": shown})
     assert response.status_code == 422 and CHANGED in readable(response)
     assert "Mallory" in readable(response) and count(app) == 0
 
 
-def test_another_upload_meanwhile_does_not_change_what_a_token_imports(app, org):
+def test_another_upload_meanwhile_does_not_change_what_a_token_imports(app, importer):
     """Each upload keeps its own file: confirming the first imports the first file's guests."""
-    first = org.start(PLAIN.read_bytes())
-    org.start(b"name,email\nMallory,mallory@example.org\n")
-    assert org.confirm(first).status_code == 303
+    first = importer.start(PLAIN.read_bytes())
+    importer.start(b"name,email\nMallory,mallory@example.org\n")
+    assert importer.confirm(first).status_code == 303
     with app.app_context():
         names = set(db.session.scalars(select(Guest.name)))
     assert len(names) == 25 and "Mallory" not in names
@@ -370,27 +370,27 @@ def test_another_upload_meanwhile_does_not_change_what_a_token_imports(app, org)
         (bytes(range(32)) * 50, "binary data"),
     ],
 )
-def test_a_bad_file_is_explained_and_changes_nothing(app, org, data, message):
+def test_a_bad_file_is_explained_and_changes_nothing(app, importer, data, message):
     """Unreadable uploads re-render the form with a clear message, 422, and keep nothing."""
-    response = org.upload(data)
+    response = importer.upload(data)
     assert response.status_code == 422 and message in readable(response)
     assert count(app) == 0
     assert kept_files(app) == []
 
 
-def test_no_file_chosen_is_a_form_error(org):
+def test_no_file_chosen_is_a_form_error(importer):
     """Submitting the form without a file asks for one."""
-    response = org.post(f"/events/{org.slug}/import")
+    response = importer.post(f"/events/{importer.slug}/import")
     assert response.status_code == 422 and "Choose a CSV file." in readable(response)
 
 
-def test_an_oversized_upload_gets_the_413_page(app, org):
+def test_an_oversized_upload_gets_the_413_page(app, importer):
     """Over MAX_CONTENT_LENGTH (10 MB) the upload is refused before it is read, saying why."""
-    response = org.upload(b"name\n" + b"x" * (11 * 1024 * 1024))
+    response = importer.upload(b"name\n" + b"x" * (11 * 1024 * 1024))
     page = readable(response)
     assert response.status_code == 413 and "File too large" in page
     assert "The file is over 10 MB, so it was not read and nothing was imported." in page
-    assert f'href="/events/{org.slug}/import">Choose another file' in response.get_data(
+    assert f'href="/events/{importer.slug}/import">Choose another file' in response.get_data(
         as_text=True
     )
     assert count(app) == 0
@@ -412,14 +412,14 @@ def test_an_oversized_upload_gets_the_413_page(app, org):
         (b"name,email\nAda,a@example.org\nAda L,A@EXAMPLE.ORG\n", "Row 3 Same email as row 2."),
     ],
 )
-def test_hostile_but_readable_files_preview_clearly_and_write_nothing(app, org, data, report):
+def test_hostile_but_readable_files_preview_clearly_and_write_nothing(app, importer, data, report):
     """Odd line ends, encodings, NULs, no header, ragged or bad rows: a preview that says so."""
-    response = org.client.get(org.start(data))
+    response = importer.client.get(importer.start(data))
     assert response.status_code == 200 and report in readable(response)
     assert count(app) == 0
 
 
-def test_markup_and_formulas_in_cells_are_shown_inert(org):
+def test_markup_and_formulas_in_cells_are_shown_inert(importer):
     """Names with script tags, htmx attributes or formulas are escaped text in the preview."""
     data = (
         b"name,email\n"
@@ -427,66 +427,66 @@ def test_markup_and_formulas_in_cells_are_shown_inert(org):
         b'"<b hx-get=""/events"" hx-trigger=""load"">Bob</b>",b@example.org\n'
         b'"=HYPERLINK(""http://evil.example"",""Click"")",c@example.org\n'
     )
-    html = org.client.get(org.start(data)).get_data(as_text=True)
+    html = importer.client.get(importer.start(data)).get_data(as_text=True)
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'hx-get="/events"' not in html and "hx-get=&#34;/events&#34;" in html
     assert "=HYPERLINK(&#34;http://evil.example&#34;,&#34;Click&#34;)" in html
     assert '<a href="http://evil.example"' not in html
 
 
-def test_another_organizer_cannot_see_or_use_your_import(app, org, rival):
+def test_another_organizer_cannot_see_or_use_your_import(app, importer, rival):
     """Someone else's event is 404, and so is your token on their own event."""
-    preview_url = org.start(PLAIN.read_bytes())
+    preview_url = importer.start(PLAIN.read_bytes())
     token = preview_url.rsplit("/", 1)[1]
-    seen = {"preview": org.previewed(preview_url)}
+    seen = {"preview": importer.previewed(preview_url)}
     assert rival.client.get(preview_url).status_code == 404
     assert rival.post(preview_url + "/confirm", seen).status_code == 404
-    assert rival.upload(PLAIN.read_bytes(), slug=org.slug).status_code == 404
+    assert rival.upload(PLAIN.read_bytes(), slug=importer.slug).status_code == 404
     theirs = f"/events/{rival.slug}/import/{token}"
     assert rival.client.get(theirs).status_code == 404
     assert rival.post(theirs + "/confirm", seen).status_code == 404
     assert count(app) == 0
-    assert org.client.get(preview_url).status_code == 200
+    assert importer.client.get(preview_url).status_code == 200
 
 
 @pytest.mark.parametrize("token", ["nope", "../../secret_key", "A" * 32, "a" * 300])
-def test_unknown_or_malformed_tokens_are_404(org, token):
+def test_unknown_or_malformed_tokens_are_404(importer, token):
     """Made-up tokens find nothing, and never reach outside the imports folder."""
-    assert org.client.get(f"/events/{org.slug}/import/{token}").status_code == 404
-    assert org.post(f"/events/{org.slug}/import/{token}/confirm").status_code == 404
+    assert importer.client.get(f"/events/{importer.slug}/import/{token}").status_code == 404
+    assert importer.post(f"/events/{importer.slug}/import/{token}/confirm").status_code == 404
 
 
-def test_twenty_thousand_rows_preview_briefly_and_import_in_one_go(app, org):
+def test_twenty_thousand_rows_preview_briefly_and_import_in_one_go(app, importer):
     """20,000 rows, 400 bad emails: a bounded page listing 200 of them; 19,600 confirmed."""
     lines = [b"name,email"] + [
         b"Guest %d,%s" % (i, b"broken" if i % 50 == 0 else b"g%d@example.org" % i)
         for i in range(20_000)
     ]
-    preview_url = org.start(b"\n".join(lines))
+    preview_url = importer.start(b"\n".join(lines))
     started = time.perf_counter()
-    response = org.client.get(preview_url)
+    response = importer.client.get(preview_url)
     page = readable(response)
     assert time.perf_counter() - started < 10
     assert "19,600 to import" in page and "400 with errors" in page
     assert "20,000 rows" in page and "Import 19,600 guests" in page
     assert "Rows with errors (400)" in page and "… and 200 more." in page
     assert len(response.get_data()) < 250_000
-    assert org.confirm(preview_url).status_code == 303
+    assert importer.confirm(preview_url).status_code == 303
     assert count(app) == 19_600 and count(app, Ticket) == 19_600
 
 
-def test_a_token_on_another_of_your_events_is_404(app, org, make_event):
+def test_a_token_on_another_of_your_events_is_404(app, importer, make_event):
     """A token belongs to the event it was uploaded for."""
-    preview_url = org.start(PLAIN.read_bytes())
+    preview_url = importer.start(PLAIN.read_bytes())
     other = make_event("Spring Gala")
     token = preview_url.rsplit("/", 1)[1]
-    assert org.client.get(f"/events/{other}/import/{token}").status_code == 404
+    assert importer.client.get(f"/events/{other}/import/{token}").status_code == 404
 
 
-def test_expired_imports_are_purged(app, org):
+def test_expired_imports_are_purged(app, importer):
     """After a day the kept file is deleted and its token stops working."""
-    preview_url = org.start(PLAIN.read_bytes())
+    preview_url = importer.start(PLAIN.read_bytes())
     with app.app_context():
         assert storage.purge(utcnow() + timedelta(days=2)) == 1
-    assert org.client.get(preview_url).status_code == 404
+    assert importer.client.get(preview_url).status_code == 404
     assert count(app, GuestImport) == 0

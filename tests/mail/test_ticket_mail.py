@@ -2,13 +2,13 @@
 failures, the queue, and the sent-mail pages when there is no mail server."""
 
 import re
-import subprocess
 import uuid
 
-import pytest
 from conftest import REUNION_DAY, csrf_token
 from sqlalchemy import func, select, update
 from support.mailserver import free_port
+from support.pages import HTMX, page_at
+from support.pdf_qr import qr_in_image
 
 from checkin import tasks
 from checkin.extensions import db
@@ -22,19 +22,6 @@ GUESTS = [
 ]
 
 
-@pytest.fixture
-def party(app, client, sign_in, make_event, make_guest):
-    """An event with three guests who have an email and one who has none; organizer signed in."""
-    slug = make_event("Fall Reunion")
-    ids = {email: make_guest(slug, name, email=email)[0] for name, email in GUESTS}
-    no_email, _ = make_guest(slug, "Alan Turing")
-    with app.app_context():
-        db.session.execute(update(Guest).where(Guest.id == no_email).values(email=""))
-        db.session.commit()
-    sign_in()
-    return {"slug": slug, "ids": ids, "token": csrf_token(client, f"/events/{slug}")}
-
-
 def send(client, party, scope="unsent", nonce=None, **extra):
     """Press "Send tickets" (or "Email everyone again")."""
     data = {"csrf_token": party["token"], "scope": scope, "nonce": nonce or uuid.uuid4().hex}
@@ -45,13 +32,6 @@ def email_one(client, party, email: str):
     """Press "Email the ticket" on one guest's page."""
     path = f"/events/{party['slug']}/attendees/{party['ids'][email]}/ticket-mail"
     return client.post(path, data={"csrf_token": party["token"], "nonce": uuid.uuid4().hex})
-
-
-def page(client, path) -> str:
-    """A page's text."""
-    reply = client.get(path)
-    assert reply.status_code == 200, path
-    return reply.get_data(as_text=True)
 
 
 def ticket_urls(app, slug) -> dict[str, str]:
@@ -71,16 +51,15 @@ def decode_qr(png: bytes, tmp_path) -> str:
     """What zbarimg reads in a PNG."""
     path = tmp_path / f"{uuid.uuid4().hex}.png"
     path.write_bytes(png)
-    found = subprocess.run(["zbarimg", "--raw", "-q", str(path)], capture_output=True, text=True)
-    return found.stdout.strip()
+    return qr_in_image(path)
 
 
 def test_the_ticket_email_is_multipart_with_an_inline_qr(
-    app, client, party, inbox, smtp_url, tmp_path
+    app, client, ticket_party, inbox, smtp_url, tmp_path
 ):
     """Text and HTML alternatives; the HTML shows the QR as a cid: image part, which decodes to
     the guest's ticket URL; no data: URIs, no remote images; the personal link is in both."""
-    assert send(client, party).status_code == 302
+    assert send(client, ticket_party).status_code == 302
     [email] = inbox.to("zoe@example.org")
     assert email["Subject"] == "Your ticket for Fall Reunion"
     assert email["To"].addresses[0].display_name == "Zoë Müller"
@@ -94,7 +73,7 @@ def test_the_ticket_email_is_multipart_with_an_inline_qr(
     body = html.get_content()
     assert re.findall(r'<img[^>]*src="([^"]*)"', body) == [f"cid:{cid}"]
     assert "data:" not in body and "http" not in "".join(re.findall(r"<img[^>]*>", body))
-    ticket_url = ticket_urls(app, party["slug"])["zoe@example.org"]
+    ticket_url = ticket_urls(app, ticket_party["slug"])["zoe@example.org"]
     assert decode_qr(image.get_payload(decode=True), tmp_path) == ticket_url
     plain = text.get_content()
     login = re.search(r"http://127\.0\.0\.1:5000/in/[A-Z2-7]{32}", plain).group(0)
@@ -103,14 +82,14 @@ def test_the_ticket_email_is_multipart_with_an_inline_qr(
     assert f"{REUNION_DAY:%a} 26 Nov, 18:00" in plain
 
 
-def test_the_link_in_the_email_signs_in(client, party, inbox, smtp_url):
+def test_the_link_in_the_email_signs_in(client, ticket_party, inbox, smtp_url):
     """The personal link from the email: GET asks, POST signs in, the event home opens."""
-    send(client, party)
+    send(client, ticket_party)
     [email] = inbox.to("ada@example.org")
     text = email.get_body(("plain",)).get_content()
     path = re.search(r"/in/[A-Z2-7]{32}", text).group(0)
     guest = client.application.test_client()
-    home = f"/e/{party['slug']}/"
+    home = f"/e/{ticket_party['slug']}/"
     assert "Continue as Ada" in guest.get(path).get_data(as_text=True)
     assert guest.get(home).status_code == 404  # the GET signed no one in
     reply = guest.post(path, data={"csrf_token": csrf_token(guest, path)})
@@ -118,115 +97,119 @@ def test_the_link_in_the_email_signs_in(client, party, inbox, smtp_url):
     assert guest.get(home).status_code == 200
 
 
-def test_send_tickets_emails_everyone_with_an_address_once(client, party, inbox, smtp_url):
+def test_send_tickets_emails_everyone_with_an_address_once(client, ticket_party, inbox, smtp_url):
     """One press: one email per guest with an address, over one connection; the count shows it."""
-    event_page = f"/events/{party['slug']}"
-    assert "Send tickets (3)" in page(client, event_page)
-    reply = send(client, party)
-    assert reply.location == f"/events/{party['slug']}/tickets"
+    event_page = f"/events/{ticket_party['slug']}"
+    assert "Send tickets (3)" in page_at(client, event_page)
+    reply = send(client, ticket_party)
+    assert reply.location == f"/events/{ticket_party['slug']}/tickets"
     assert sorted(str(m["To"].addresses[0].addr_spec) for m in inbox.messages) == sorted(
         email for _, email in GUESTS
     )
     assert inbox.greetings == 1
-    html = page(client, reply.location)
+    html = page_at(client, reply.location)
     assert "Sending 3 ticket emails." in html
     assert re.search(r'<span class="stat">3</span> of 3 guests', html)
-    assert "Send tickets (" not in page(client, event_page)
-    send(client, party)  # a later press finds no one new
+    assert "Send tickets (" not in page_at(client, event_page)
+    send(client, ticket_party)  # a later press finds no one new
     assert len(inbox.messages) == 3
-    assert "No ticket emails to send" in page(client, event_page)
+    assert "No ticket emails to send" in page_at(client, event_page)
 
 
-def test_a_double_submit_sends_once(client, party, inbox, smtp_url):
+def test_a_double_submit_sends_once(client, ticket_party, inbox, smtp_url):
     """The same form sent twice (same nonce) sends each guest one email."""
     nonce = uuid.uuid4().hex
-    send(client, party, nonce=nonce)
-    send(client, party, "all", nonce=nonce, confirm="y")
+    send(client, ticket_party, nonce=nonce)
+    send(client, ticket_party, "all", nonce=nonce, confirm="y")
     assert len(inbox.messages) == 3
-    assert "That form was sent already" in page(client, f"/events/{party['slug']}/tickets")
+    assert "That form was sent already" in page_at(
+        client, f"/events/{ticket_party['slug']}/tickets"
+    )
 
 
-def test_emailing_everyone_again_needs_a_tick(client, party, inbox, smtp_url):
+def test_emailing_everyone_again_needs_a_tick(client, ticket_party, inbox, smtp_url):
     """ "Email everyone again" without the box ticked is refused; ticked, everyone gets another."""
-    send(client, party)
-    refused = send(client, party, "all")
+    send(client, ticket_party)
+    refused = send(client, ticket_party, "all")
     assert refused.status_code == 422
     assert "Tick the box to email everyone again." in refused.get_data(as_text=True)
     assert len(inbox.messages) == 3
-    send(client, party, "all", confirm="y")
+    send(client, ticket_party, "all", confirm="y")
     assert len(inbox.messages) == 6
 
 
-def test_one_guests_ticket_from_their_page(app, client, party, inbox, smtp_url):
+def test_one_guests_ticket_from_their_page(app, client, ticket_party, inbox, smtp_url):
     """The guest page emails that guest alone, and shows when it went."""
-    ada = party["ids"]["ada@example.org"]
-    path = f"/events/{party['slug']}/attendees/{ada}"
-    assert "Not emailed yet." in page(client, path)
+    ada = ticket_party["ids"]["ada@example.org"]
+    path = f"/events/{ticket_party['slug']}/attendees/{ada}"
+    assert "Not emailed yet." in page_at(client, path)
     reply = client.post(
-        f"{path}/ticket-mail", data={"csrf_token": party["token"], "nonce": uuid.uuid4().hex}
+        f"{path}/ticket-mail", data={"csrf_token": ticket_party["token"], "nonce": uuid.uuid4().hex}
     )
     assert reply.status_code == 302 and reply.location == path
     assert [str(m["To"].addresses[0].addr_spec) for m in inbox.messages] == ["ada@example.org"]
-    html = page(client, path)
+    html = page_at(client, path)
     assert '<span class="tag ok">Sent</span>' in html and "ada@example.org" in html
     assert "Email the ticket again" in html
 
 
-def test_a_refused_address_is_reported_and_the_rest_go(client, party, inbox, smtp_url):
+def test_a_refused_address_is_reported_and_the_rest_go(client, ticket_party, inbox, smtp_url):
     """The server refuses one guest: the others get theirs, the organizer sees who and why."""
     inbox.refuse.add("grace@example.org")
-    send(client, party)
+    send(client, ticket_party)
     assert len(inbox.messages) == 2
-    html = page(client, f"/events/{party['slug']}/tickets")
+    html = page_at(client, f"/events/{ticket_party['slug']}/tickets")
     assert re.search(r'<span class="stat">2</span> of 3 guests', html)
     assert "1 could not be sent." in html
     assert "Grace Hopper" in html and "550" in html and "No such user here" in html
     inbox.refuse.clear()
-    send(client, party)  # "Send tickets" again tries only the one that failed: she bounced
+    send(client, ticket_party)  # "Send tickets" again tries only the one that failed: she bounced
     assert len(inbox.messages) == 2
-    assert "1 not sent: address bounced earlier." in page(client, f"/events/{party['slug']}")
-    email_one(client, party, "grace@example.org")  # her own page lifts the bounce
+    assert "1 not sent: address bounced earlier." in page_at(
+        client, f"/events/{ticket_party['slug']}"
+    )
+    email_one(client, ticket_party, "grace@example.org")  # her own page lifts the bounce
     assert [str(m["To"].addresses[0].addr_spec) for m in inbox.messages[2:]] == [
         "grace@example.org"
     ]
 
 
-def test_a_dead_mail_server_fails_each_guest_clearly(app, client, party):
+def test_a_dead_mail_server_fails_each_guest_clearly(app, client, ticket_party):
     """Nothing listening at SMTP_URL: every guest's email fails with the server named."""
     port = free_port()
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
-    send(client, party)
-    html = page(client, f"/events/{party['slug']}/tickets")
+    send(client, ticket_party)
+    html = page_at(client, f"/events/{ticket_party['slug']}/tickets")
     assert re.search(r'<span class="stat">0</span> of 3 guests', html)
     assert "3 could not be sent." in html
     assert html.count(f"Could not reach the mail server at 127.0.0.1:{port}") == 3
 
 
-def test_a_bad_address_fails_on_its_own(app, client, party, inbox, smtp_url):
+def test_a_bad_address_fails_on_its_own(app, client, ticket_party, inbox, smtp_url):
     """An address that is no address fails with that reason; the others still go."""
     with app.app_context():
         db.session.execute(
             update(Guest)
-            .where(Guest.id == party["ids"]["zoe@example.org"])
+            .where(Guest.id == ticket_party["ids"]["zoe@example.org"])
             .values(email="zoe at example")
         )
         db.session.commit()
-    send(client, party)
+    send(client, ticket_party)
     assert len(inbox.messages) == 2
-    assert "is not an email address" in page(client, f"/events/{party['slug']}/tickets")
+    assert "is not an email address" in page_at(client, f"/events/{ticket_party['slug']}/tickets")
 
 
 def test_without_a_worker_the_emails_wait_in_the_queue(
-    app, client, party, inbox, smtp_url, tmp_path
+    app, client, ticket_party, inbox, smtp_url, tmp_path
 ):
     """Not in immediate mode: the press queues, the page says so, the worker sends them."""
     tasks.huey.immediate = False
     tasks.huey.storage = tasks.QueueFile("checkin", filename=str(tmp_path / "huey.sqlite"))
     try:
-        send(client, party)
-        html = page(client, f"/events/{party['slug']}/tickets")
+        send(client, ticket_party)
+        html = page_at(client, f"/events/{ticket_party['slug']}/tickets")
         assert "3 waiting to go out." in html and 'hx-trigger="every 2s"' in html
-        polled = client.get(f"/events/{party['slug']}/tickets", headers={"HX-Request": "true"})
+        polled = client.get(f"/events/{ticket_party['slug']}/tickets", headers=HTMX)
         assert polled.get_data(as_text=True).lstrip().startswith('<div id="ticket-status"')
         assert inbox.messages == []
         task = tasks.huey.dequeue()  # what the worker does, here with the test's app
@@ -236,15 +219,15 @@ def test_without_a_worker_the_emails_wait_in_the_queue(
     finally:
         tasks.huey.immediate = True
     assert len(inbox.messages) == 3
-    html = page(client, f"/events/{party['slug']}/tickets")
+    html = page_at(client, f"/events/{ticket_party['slug']}/tickets")
     assert re.search(r'<span class="stat">3</span> of 3 guests', html)
     assert "hx-trigger" not in html
 
 
-def test_a_task_run_twice_sends_once(app, party, inbox, smtp_url):
+def test_a_task_run_twice_sends_once(app, ticket_party, inbox, smtp_url):
     """The worker claims each queued email before sending, so a repeated task sends nothing."""
     with app.app_context():
-        event = db.session.scalar(select(Event).where(Event.slug == party["slug"]))
+        event = db.session.scalar(select(Event).where(Event.slug == ticket_party["slug"]))
         queued = ticket_mail.queue(event, None, again=False, batch="")
         first = ticket_mail.deliver(event.id, queued)
         second = ticket_mail.deliver(event.id, queued)
@@ -256,14 +239,14 @@ def test_a_task_run_twice_sends_once(app, party, inbox, smtp_url):
 # Sent mail kept as files (no SMTP_URL)
 
 
-def test_sent_mail_pages_show_the_kept_messages(client, party):
+def test_sent_mail_pages_show_the_kept_messages(client, ticket_party):
     """Without a mail server the event's mail is listed, and each message can be read."""
-    send(client, party)
-    outbox = page(client, f"/events/{party['slug']}/mail")
+    send(client, ticket_party)
+    outbox = page_at(client, f"/events/{ticket_party['slug']}/mail")
     assert "3 messages" in outbox and outbox.count("Your ticket for Fall Reunion") == 3
     assert "Zoë Müller &lt;zoe@example.org&gt;" in outbox
-    first = re.search(rf"/events/{party['slug']}/mail/([0-9TZ]+-[0-9a-f]+)", outbox).group(0)
-    message = page(client, first)
+    first = re.search(rf"/events/{ticket_party['slug']}/mail/([0-9TZ]+-[0-9a-f]+)", outbox).group(0)
+    message = page_at(client, first)
     assert re.search(r"/in/[A-Z2-7]{32}", message)  # the text part, with the personal link
     assert "ticket-qr.png: image/png" in message and 'sandbox title="The email as HTML"' in message
     html = client.get(f"{first}/html")
@@ -273,21 +256,23 @@ def test_sent_mail_pages_show_the_kept_messages(client, party):
 
 
 def test_organizers_read_only_their_own_events_mail(
-    app, client, party, sign_in, make_event, make_guest
+    app, client, ticket_party, sign_in, make_event, make_guest
 ):
     """Organizer B sees none of A's mail: not in B's list, and A's pages answer 404."""
-    send(client, party)
-    a_outbox = page(client, f"/events/{party['slug']}/mail")
-    message = re.search(rf"/events/{party['slug']}/mail/[0-9TZ]+-[0-9a-f]+", a_outbox).group(0)
+    send(client, ticket_party)
+    a_outbox = page_at(client, f"/events/{ticket_party['slug']}/mail")
+    message = re.search(rf"/events/{ticket_party['slug']}/mail/[0-9TZ]+-[0-9a-f]+", a_outbox).group(
+        0
+    )
     b_slug = make_event("Spring Gala", email="b@example.org")
     make_guest(b_slug, "Bea Bravo", email="bea@example.org")
     b = app.test_client()
     sign_in(email="b@example.org", test_client=b)
     for path in (
-        f"/events/{party['slug']}/mail",
+        f"/events/{ticket_party['slug']}/mail",
         message,
         f"{message}/html",
-        f"/events/{party['slug']}/tickets",
+        f"/events/{ticket_party['slug']}/tickets",
     ):
         assert b.get(path).status_code == 404, path
     b_token = csrf_token(b, f"/events/{b_slug}")
@@ -298,23 +283,23 @@ def test_organizers_read_only_their_own_events_mail(
     b_outbox = b.get(f"/events/{b_slug}/mail").get_data(as_text=True)
     assert "Bea Bravo" in b_outbox and "Zoë" not in b_outbox and "1 message" in b_outbox
     b_message = re.search(rf"/events/{b_slug}/mail/([0-9TZ]+-[0-9a-f]+)", b_outbox).group(1)
-    assert client.get(f"/events/{party['slug']}/mail/{b_message}").status_code == 404
+    assert client.get(f"/events/{ticket_party['slug']}/mail/{b_message}").status_code == 404
 
 
-def test_with_smtp_no_mail_is_kept(client, party, inbox, smtp_url):
+def test_with_smtp_no_mail_is_kept(client, ticket_party, inbox, smtp_url):
     """With a mail server, nothing is written to files and the page says why it is empty."""
-    send(client, party)
-    outbox = page(client, f"/events/{party['slug']}/mail")
+    send(client, ticket_party)
+    outbox = page_at(client, f"/events/{ticket_party['slug']}/mail")
     assert "no copies are kept here" in outbox and "Your ticket for" not in outbox
-    assert "Sent mail</a>" not in page(client, f"/events/{party['slug']}")
+    assert "Sent mail</a>" not in page_at(client, f"/events/{ticket_party['slug']}")
 
 
-def test_racing_submits_of_one_form_queue_once(app, party):
+def test_racing_submits_of_one_form_queue_once(app, ticket_party):
     """Eight simultaneous submits of the same form: one queues the three emails, the rest none."""
     import threading
 
     with app.app_context():
-        event_id = db.session.scalar(select(Event.id).where(Event.slug == party["slug"]))
+        event_id = db.session.scalar(select(Event.id).where(Event.slug == ticket_party["slug"]))
     results, start = [], threading.Barrier(8)
 
     def submit():
@@ -328,13 +313,16 @@ def test_racing_submits_of_one_form_queue_once(app, party):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(results, key=lambda r: r is None) == [sorted(party["ids"].values())] + [None] * 7
+    assert (
+        sorted(results, key=lambda r: r is None)
+        == [sorted(ticket_party["ids"].values())] + [None] * 7
+    )
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Outbox)) == 3
 
 
 def test_a_bug_in_one_email_fails_it_and_the_rest_still_go(
-    app, party, inbox, smtp_url, monkeypatch
+    app, ticket_party, inbox, smtp_url, monkeypatch
 ):
     """A bug half-way through a batch (injected here) fails that email, with why; none stuck."""
     from checkin.mail import messages
@@ -348,7 +336,7 @@ def test_a_bug_in_one_email_fails_it_and_the_rest_still_go(
 
     monkeypatch.setattr(messages, "ticket", ticket)
     with app.app_context():
-        event = db.session.scalar(select(Event).where(Event.slug == party["slug"]))
+        event = db.session.scalar(select(Event).where(Event.slug == ticket_party["slug"]))
         queued = ticket_mail.queue(event, None, again=False, batch="")
         outcomes = ticket_mail.deliver(event.id, queued)
         rows = dict(db.session.execute(select(Outbox.recipient, Outbox.status)).all())
@@ -363,7 +351,7 @@ def test_a_bug_in_one_email_fails_it_and_the_rest_still_go(
     assert "template exploded" in outcomes[1].error
 
 
-def test_recover_queues_a_stale_ticket_again_and_finds_orphans(app, party):
+def test_recover_queues_a_stale_ticket_again_and_finds_orphans(app, ticket_party):
     """A ticket claimed long ago is queued again with why; a queued row no task took is due to
     be sent; a live worker's email is left alone."""
     from datetime import timedelta
@@ -374,9 +362,10 @@ def test_recover_queues_a_stale_ticket_again_and_finds_orphans(app, party):
     from checkin.models import utcnow
 
     with app.app_context():
-        event = db.session.scalar(select(Event).where(Event.slug == party["slug"]))
+        event = db.session.scalar(select(Event).where(Event.slug == ticket_party["slug"]))
         ada, zoe, grace = (
-            party["ids"][e] for e in ("ada@example.org", "zoe@example.org", "grace@example.org")
+            ticket_party["ids"][e]
+            for e in ("ada@example.org", "zoe@example.org", "grace@example.org")
         )
         ticket_mail.queue(event, [ada, zoe, grace], again=False, batch="")
         long_ago = utcnow() - outbox.STALE - timedelta(minutes=1)

@@ -9,9 +9,7 @@ pressed as an organizer would press it. The kill tests use the file queue only: 
 prove is about the ticket rows, the same whichever queue carried the task.
 """
 
-import asyncio
 import signal
-import threading
 import uuid
 from collections import Counter
 
@@ -20,7 +18,6 @@ from conftest import csrf_token
 from huey.api import PeriodicTask
 from sqlalchemy import select
 from support.consumer import WAIT, wait_for
-from support.mailserver import Inbox, start
 
 from checkin import tasks
 from checkin.extensions import db
@@ -28,45 +25,6 @@ from checkin.mail import ticket_mail
 from checkin.models import Event, Outbox
 
 GUESTS = ["ada@example.org", "zoe@example.org", "grace@example.org"]
-
-
-class StallingInbox(Inbox):
-    """An SMTP server that, once told to, takes two messages and holds the third's DATA."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stall_third = False
-        self.stalled = threading.Event()
-        self.release = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.stall_third and len(self.messages) == 2 and not self.stalled.is_set():
-            self.stalled.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.05)
-            return "451 4.3.0 Try again later"
-        return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def inbox():
-    """A running SMTP server on 127.0.0.1 (StallingInbox: see stall_third)."""
-    box = StallingInbox()
-    controller = start(box)
-    yield box
-    box.release.set()
-    controller.stop()
-
-
-@pytest.fixture
-def party(app, client, sign_in, make_event, make_guest):
-    """An event with three guests; the organizer is signed in. Returns what the tests need."""
-    slug = make_event("Fall Reunion")
-    urls = {email: make_guest(slug, email=email)[1] for email in GUESTS}
-    sign_in()
-    with app.app_context():
-        event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
-    return {"slug": slug, "event_id": event_id, "urls": urls}
 
 
 def press_send_tickets(client, party) -> str:
@@ -87,11 +45,11 @@ def statuses(app) -> dict[str, str]:
 
 
 def test_a_consumer_process_sends_what_the_app_queued(
-    app, client, party, inbox, worker, queue, tmp_path
+    app, client, ticket_party, inbox, worker, queue, tmp_path
 ):
     """The press only queues; a separate worker process sends each guest one email, with the
     ticket the app issued (same database and key), and marks each sent."""
-    page = press_send_tickets(client, party)
+    page = press_send_tickets(client, ticket_party)
     assert "Sending 3 ticket emails." in page and inbox.messages == []
     worker()
     wait_for(lambda: set(statuses(app).values()) == {"sent"}, "three sent rows", tmp_path)
@@ -99,7 +57,7 @@ def test_a_consumer_process_sends_what_the_app_queued(
     assert Counter(m["To"].addresses[0].addr_spec for m in inbox.messages) == dict.fromkeys(
         GUESTS, 1
     )
-    for email, url in party["urls"].items():
+    for email, url in ticket_party["urls"].items():
         [message] = inbox.to(email)
         assert url.rsplit("/", 1)[-1] in message.get_body(("plain",)).get_content()
     # The queue drains: what the press queued, and what the worker's start queued again for the
@@ -115,16 +73,16 @@ def test_a_consumer_process_sends_what_the_app_queued(
 
 
 @pytest.fixture
-def killed_mid_batch(app, client, party, inbox, worker, tmp_path):
+def killed_mid_batch(app, client, ticket_party, inbox, worker, tmp_path):
     """A worker sends two of three, stalls on the third and is SIGKILLed; a new one starts."""
-    inbox.stall_third = True
-    press_send_tickets(client, party)
+    inbox.stall_at = 3  # hold the third message until the test ends
+    press_send_tickets(client, ticket_party)
     first = worker()
     assert inbox.stalled.wait(WAIT), "the worker never reached the third message"
     first.send_signal(signal.SIGKILL)
     first.wait(10)
     worker()
-    return party
+    return ticket_party
 
 
 def send_to_a_late_guest(app, party, make_guest, tmp_path, inbox) -> None:

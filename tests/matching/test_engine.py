@@ -126,36 +126,36 @@ def test_two_sided_fit_beats_one_sided():
 
 
 @pytest.fixture
-def room():
+def rowing_club():
     """Me, three people who share my club, and a crowd that shares nothing."""
     me = Profile(1, "Ada", clubs=("Rowing",))
     mates = [Profile(n, "Mate", clubs=("Rowing",)) for n in (2, 3, 4)]
     return Matcher([me, *mates, *crowd(30, clubs=("Chess",))])
 
 
-def test_exclude_drops_people_already_recorded(room):
+def test_exclude_drops_people_already_recorded(rowing_club):
     """People already met never come back."""
-    assert set(ids(room.suggest(1))) == {2, 3, 4}
-    assert set(ids(room.suggest(1, exclude={2, 3}))) == {4}
+    assert set(ids(rowing_club.suggest(1))) == {2, 3, 4}
+    assert set(ids(rowing_club.suggest(1, exclude={2, 3}))) == {4}
 
 
-def test_candidates_limit_who_may_be_suggested(room):
+def test_candidates_limit_who_may_be_suggested(rowing_club):
     """Only candidates are suggested; unknown ids and an empty set are harmless."""
-    assert ids(room.suggest(1, candidates={3, 999})) == [3]
-    assert ids(room.suggest(1, candidates=[4])) == [4]
-    assert room.suggest(1, candidates=set()) == []
+    assert ids(rowing_club.suggest(1, candidates={3, 999})) == [3]
+    assert ids(rowing_club.suggest(1, candidates=[4])) == [4]
+    assert rowing_club.suggest(1, candidates=set()) == []
 
 
-def test_never_suggests_yourself(room):
+def test_never_suggests_yourself(rowing_club):
     """Even when I am among the candidates I am not my own match."""
-    assert 1 not in ids(room.suggest(1, candidates={1, 2, 3, 4}))
-    assert room.reasons(1, 1) == [] and room.shared(1, 1) == []
+    assert 1 not in ids(rowing_club.suggest(1, candidates={1, 2, 3, 4}))
+    assert rowing_club.reasons(1, 1) == [] and rowing_club.shared(1, 1) == []
 
 
-def test_unknown_people_get_nothing(room):
+def test_unknown_people_get_nothing(rowing_club):
     """An id the matcher was not built with gets no suggestions and no reasons."""
-    assert room.suggest(404) == []
-    assert room.shared(1, 404) == []
+    assert rowing_club.suggest(404) == []
+    assert rowing_club.shared(1, 404) == []
 
 
 def test_results_are_diverse():

@@ -18,7 +18,7 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def queue(monkeypatch, tmp_path):
+def use_queue(monkeypatch, tmp_path):
     """Use a real queue storage instead of the tests' in-memory immediate mode."""
     monkeypatch.setattr(tasks.huey, "immediate", False)  # before storage: the setter resets it
 
@@ -29,7 +29,7 @@ def queue(monkeypatch, tmp_path):
     return use
 
 
-def test_all_well_is_ok_and_stateless(client, queue):
+def test_all_well_is_ok_and_stateless(client, use_queue):
     """200 {"status": "ok"}, not stored by caches, and no cookie set."""
     reply = client.get("/healthz")
     assert reply.status_code == 200
@@ -38,18 +38,18 @@ def test_all_well_is_ok_and_stateless(client, queue):
     assert "Set-Cookie" not in reply.headers
 
 
-def test_a_queue_in_redis_that_answers_is_ok(client, queue):
+def test_a_queue_in_redis_that_answers_is_ok(client, use_queue):
     """REDIS_URL's Redis answering: 200."""
     url = os.environ.get("TEST_REDIS_URL") or pytest.skip(
         "TEST_REDIS_URL is not set, so there is no Redis to check (.ci/run sets it)"
     )
-    queue(RedisStorage("checkin-health-test", url=url))
+    use_queue(RedisStorage("checkin-health-test", url=url))
     assert client.get("/healthz").status_code == 200
 
 
-def test_a_stopped_queue_is_named(client, queue):
+def test_a_stopped_queue_is_named(client, use_queue):
     """Redis on a closed port: 503 naming the queue, and nothing about where it is."""
-    queue(RedisStorage("checkin", url=f"redis://127.0.0.1:{closed_port()}/15"))
+    use_queue(RedisStorage("checkin", url=f"redis://127.0.0.1:{closed_port()}/15"))
     reply = client.get("/healthz")
     assert reply.status_code == 503
     assert reply.get_json() == {"status": "failing", "failing": ["queue"]}
@@ -63,7 +63,7 @@ def missing_database(database_url, tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'no-such-folder' / 'checkin.sqlite'}"
 
 
-def test_a_database_that_does_not_answer_is_named(database_url, tmp_path, queue):
+def test_a_database_that_does_not_answer_is_named(database_url, tmp_path, use_queue):
     """503 naming the database; the answer holds no address, name or error text."""
     url = missing_database(database_url, tmp_path)
     app = create_app(config.TestConfig(url, tmp_path / "instance"))
@@ -73,7 +73,7 @@ def test_a_database_that_does_not_answer_is_named(database_url, tmp_path, queue)
     assert b"no_such" not in reply.data and b"no-such" not in reply.data
 
 
-def test_not_rate_limited(database_url, tmp_path, queue):
+def test_not_rate_limited(database_url, tmp_path, use_queue):
     """With rate limits on, a monitor polling every second for half a minute is never refused."""
     with fresh_app(database_url, tmp_path / "instance", RATELIMIT_ENABLED=True) as app:
         client = app.test_client()

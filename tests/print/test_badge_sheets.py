@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import qrcode
 from sqlalchemy import select
-from support.badge_pdfs import (
+from support.pdf_qr import (
     decoded_qr_codes,
     fonts,
     page_size,

@@ -1,11 +1,11 @@
 """`flask badges SLUG --out FILE.pdf [--layout NAME]`: the guest list's badges, or a clear error."""
 
 import pytest
-from support.badge_pdfs import decoded_qr_codes, page_size, pages, text
+from support.pdf_qr import decoded_qr_codes, page_size, pages, text
 
 
 @pytest.fixture
-def party(make_event, make_guest):
+def cli_seven(make_event, make_guest):
     """An event with seven guests; its slug and their ticket URLs."""
     slug = make_event()
     names = ["Ada Lovelace", "Zoë Brennan", "Νίκος Ιωάννου", "Дмитрий Орлов"]
@@ -18,9 +18,9 @@ def run(runner, *args):
     return runner.invoke(args=["badges", *args])
 
 
-def test_writes_letter_sheets_by_default(runner, party, tmp_path):
+def test_writes_letter_sheets_by_default(runner, cli_seven, tmp_path):
     """Without --layout: six to a Letter sheet, every QR scans, the output says how many."""
-    slug, urls = party
+    slug, urls = cli_seven
     out = tmp_path / "badges.pdf"
     result = run(runner, slug, "--out", str(out))
     assert result.exit_code == 0, result.output
@@ -34,10 +34,10 @@ def test_writes_letter_sheets_by_default(runner, party, tmp_path):
     ("layout", "expected_pages", "size"),
     [("a6-4", 2, "595.276 x 841.89 pts (A4)"), ("label", 7, "288 x 216 pts")],
 )
-def test_layout_option(runner, party, tmp_path, layout, expected_pages, size):
+def test_layout_option(runner, cli_seven, tmp_path, layout, expected_pages, size):
     """--layout picks the stock: A6 four to A4, or one label a page."""
     out = tmp_path / f"{layout}.pdf"
-    result = run(runner, party[0], "--out", str(out), "--layout", layout)
+    result = run(runner, cli_seven[0], "--out", str(out), "--layout", layout)
     assert result.exit_code == 0, result.output
     assert f"on {expected_pages} pages ({layout})" in result.output
     assert pages(out) == expected_pages and page_size(out) == size
@@ -53,10 +53,10 @@ def test_unknown_event(runner, tmp_path):
     assert not out.exists()
 
 
-def test_unknown_layout(runner, party, tmp_path):
+def test_unknown_layout(runner, cli_seven, tmp_path):
     """An unknown layout lists the ones there are, and nothing is written."""
     out = tmp_path / "badges.pdf"
-    result = run(runner, party[0], "--out", str(out), "--layout", "avery-9999")
+    result = run(runner, cli_seven[0], "--out", str(out), "--layout", "avery-9999")
     assert result.exit_code == 1
     assert "No badge layout called 'avery-9999'; choose one of: letter-6, a6-4, label." in (
         result.output
@@ -74,16 +74,16 @@ def test_event_without_guests(runner, make_event, tmp_path):
     assert not out.exists()
 
 
-def test_out_is_required(runner, party):
+def test_out_is_required(runner, cli_seven):
     """--out is required: the command never guesses where to write."""
-    result = run(runner, party[0])
+    result = run(runner, cli_seven[0])
     assert result.exit_code == 2
     assert "Missing option '--out'" in result.output
 
 
-def test_unwritable_out(runner, party, tmp_path):
+def test_unwritable_out(runner, cli_seven, tmp_path):
     """A file that cannot be written is a one-line error, not a traceback."""
     out = tmp_path / "no-such-folder" / "badges.pdf"
-    result = run(runner, party[0], "--out", str(out))
+    result = run(runner, cli_seven[0], "--out", str(out))
     assert result.exit_code == 1
     assert f"Could not write {out}: No such file or directory." in result.output

@@ -7,14 +7,14 @@ also proves the same task path on Redis): the test process swaps `tasks.huey`'s 
 file the consumer builds from the CHECKIN_INSTANCE we give it.
 """
 
-import re
-import subprocess
 import time
 
 import pytest
 from conftest import csrf_token
 from sqlalchemy import select, update
-from support.consumer import Consumers, use_file_queue
+from support.consumer import Consumers
+from support.pages import HTMX
+from support.pdf_qr import page_image, pages, qr_in_image
 
 from checkin.extensions import db
 from checkin.models import BadgeJob, Guest
@@ -24,13 +24,7 @@ GUESTS = 30
 
 
 @pytest.fixture
-def queue(tmp_path, monkeypatch):
-    """The test process enqueues onto the file queue the consumer will read."""
-    return use_file_queue(monkeypatch, tmp_path / "instance")
-
-
-@pytest.fixture
-def worker(app, database_url, tmp_path, queue):
+def consumers(app, database_url, tmp_path, file_queue):
     """Start a consumer process as the Procfile does; ended after the test."""
     consumers = Consumers(app, database_url, tmp_path / "instance", tmp_path / "worker.log")
     yield consumers
@@ -38,7 +32,7 @@ def worker(app, database_url, tmp_path, queue):
 
 
 @pytest.fixture
-def reunion(app, client, sign_in, make_event, make_guest):
+def big_reunion(app, client, sign_in, make_event, make_guest):
     """An event with 30 guests; its organizer signed in."""
     slug = make_event("Big Reunion")
     ids = [make_guest(slug, f"Guest{n:02d} Łukasz-Zoë")[0] for n in range(GUESTS)]
@@ -70,59 +64,51 @@ def watch(app, tmp_path, until: str) -> list[tuple[str, int]]:
         time.sleep(0.02)
 
 
-def test_the_worker_renders_a_big_sheet(app, client, reunion, queue, worker, tmp_path):
+def test_the_worker_renders_a_big_sheet(app, client, big_reunion, file_queue, consumers, tmp_path):
     """The press only queues (the page says it waits); the worker process renders 30 badges on
     5 Letter sheets, marks all 30 printed, and the download has their ticket QR codes."""
     reply = client.post(
-        f"/events/{reunion['slug']}/badges",
-        data={"csrf_token": reunion["token"], "selection": "everyone", "layout": "letter-6"},
+        f"/events/{big_reunion['slug']}/badges",
+        data={"csrf_token": big_reunion["token"], "selection": "everyone", "layout": "letter-6"},
     )
-    assert job_row(app).status == "queued" and queue.pending_count() == 1
+    assert job_row(app).status == "queued" and file_queue.pending_count() == 1
     assert "Waiting to start" in client.get(reply.location).text
-    worker.start()
+    consumers.start()
     seen = watch(app, tmp_path, "done")
     assert ("rendering", 0) in seen and seen[-1] == ("done", GUESTS)
     job = job_row(app)
-    fragment = client.get(
-        f"/events/{reunion['slug']}/badges/jobs/{job.id}", headers={"HX-Request": "true"}
-    ).text
+    fragment = client.get(f"/events/{big_reunion['slug']}/badges/jobs/{job.id}", headers=HTMX).text
     assert "hx-trigger" not in fragment and "Download PDF" in fragment
     pdf = client.post(
-        f"/events/{reunion['slug']}/badges/jobs/{job.id}/badges.pdf",
-        data={"csrf_token": reunion["token"]},
+        f"/events/{big_reunion['slug']}/badges/jobs/{job.id}/badges.pdf",
+        data={"csrf_token": big_reunion["token"]},
     ).data
     path = tmp_path / "badges.pdf"
     path.write_bytes(pdf)
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
-    assert re.search(r"^Pages:\s+5$", info, re.M)
-    subprocess.run(
-        ["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", str(path), str(tmp_path / "p")],
-        check=True,
-    )
-    [page] = tmp_path.glob("p*.png")
-    decoded = subprocess.run(["zbarimg", "-q", "--raw", str(page)], capture_output=True, text=True)
-    assert len(decoded.stdout.split()) == 6
-    assert all(url.startswith(f"{app.config['BASE_URL']}/t/") for url in decoded.stdout.split())
+    assert pages(path) == 5
+    decoded = qr_in_image(page_image(path, tmp_path, dpi=150))
+    assert len(decoded.split()) == 6
+    assert all(url.startswith(f"{app.config['BASE_URL']}/t/") for url in decoded.split())
     with app.app_context():
         printed = db.session.scalars(select(Guest.badge_printed_at))
         assert all(moment == job.finished_at for moment in printed)
 
 
 def test_a_new_worker_remakes_the_sheet_a_dead_one_left(
-    app, client, reunion, queue, worker, tmp_path
+    app, client, big_reunion, file_queue, consumers, tmp_path
 ):
     """A sheet left "rendering" by a worker that died (its task gone) is queued again by the next
     consumer at its start and made: done, no error, all 30 badges."""
     client.post(
-        f"/events/{reunion['slug']}/badges",
-        data={"csrf_token": reunion["token"], "selection": "everyone", "layout": "a6-4"},
+        f"/events/{big_reunion['slug']}/badges",
+        data={"csrf_token": big_reunion["token"], "selection": "everyone", "layout": "a6-4"},
     )
-    queue.flush()  # the dead worker had taken the task off the queue
+    file_queue.flush()  # the dead worker had taken the task off the queue
     with app.app_context():
         db.session.execute(update(BadgeJob).values(status="rendering", done=12))
         db.session.commit()
-    assert queue.pending_count() == 0
-    worker.start(workers=2)  # as the Procfile runs it: both threads run the start-up hooks
+    assert file_queue.pending_count() == 0
+    consumers.start(workers=2)  # as the Procfile runs it: both threads run the start-up hooks
     watch(app, tmp_path, "done")
     job = job_row(app)
     assert (job.done, job.total, job.error) == (GUESTS, GUESTS, "")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import MetaData, select, text
-from support.badge_pdfs import decoded_qr_codes
+from support.pdf_qr import decoded_qr_codes
 
 from checkin import tasks
 from checkin.door import check_in
@@ -169,7 +169,7 @@ def test_on_sqlite_the_files_keep_no_old_copy(app, forgotten_event):
     either (deleted rows are zeroed, the log emptied after the purge)."""
     with app.app_context():
         if db.engine.url.get_backend_name() != "sqlite":
-            pytest.skip("PostgreSQL reclaims deleted rows with VACUUM (README, "How long it is kept")")
+            pytest.skip("PostgreSQL reclaims deleted rows with VACUUM (see README)")
         tasks.purge_past_retention.call_local(now=forgotten_event["due"])
         path = Path(db.engine.url.database)
     raw = b"".join(f.read_bytes() for f in path.parent.glob(path.name + "*")).lower()

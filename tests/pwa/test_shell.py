@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from support.pages import HTMX
 
 from checkin.door import passes
 from checkin.extensions import db
@@ -123,7 +124,7 @@ def test_door_page_asks_to_be_kept_for_offline(client, make_event, make_guest, m
     token = make_pass(slug)
     page = client.get(f"/door/{token}/")
     assert page.status_code == 200 and page.headers["X-Offline-Page"] == "1"
-    headers = {"HX-Request": "true"}
+    headers = HTMX
     for path in ("counter", "search?q=ada"):
         assert "X-Offline-Page" not in client.get(f"/door/{token}/{path}", headers=headers).headers
     roster = client.get(

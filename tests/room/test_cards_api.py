@@ -22,7 +22,7 @@ def count_cards(app, **where) -> int:
 
 
 @pytest.fixture
-def room(app, make_event, make_guest, set_guest):
+def api_room(app, make_event, make_guest, set_guest):
     """An event with Ada (signed-in side), Grace and Alan in the room, and another event."""
     slug = make_event("Fall Reunion")
     ada, ada_code = make_guest(slug, "Ada Lovelace", 2009)
@@ -48,12 +48,12 @@ def room(app, make_event, make_guest, set_guest):
 
 
 @pytest.fixture
-def api(client, room, sign_in_guest):
+def api(client, api_room, sign_in_guest):
     """Ada's client: call(method, path_suffix, json) with her session and CSRF header."""
-    token = sign_in_guest(client, room["ada"])
+    token = sign_in_guest(client, api_room["ada"])
 
     def call(method, suffix="", body=None, slug=None, headers=None):
-        path = f"/api/v1/events/{slug or room['slug']}/{suffix}".rstrip("/")
+        path = f"/api/v1/events/{slug or api_room['slug']}/{suffix}".rstrip("/")
         sent = {"X-CSRFToken": token} if headers is None else headers
         return client.open(path, method=method, json=body, headers=sent)
 
@@ -61,12 +61,12 @@ def api(client, room, sign_in_guest):
     return call
 
 
-def test_scanning_a_code_records_a_card(app, api, room):
+def test_scanning_a_code_records_a_card(app, api, api_room):
     """A scanned QR makes a card: 201 with who they are, what we share, and my note."""
     reply = api(
         "POST",
         "cards",
-        {"code": room["codes"]["grace"], "nonce": nonce(), "note": "Navy", "tags": ["coffee"]},
+        {"code": api_room["codes"]["grace"], "nonce": nonce(), "note": "Navy", "tags": ["coffee"]},
     )
     assert reply.status_code == 201
     card = reply.get_json()
@@ -79,9 +79,9 @@ def test_scanning_a_code_records_a_card(app, api, room):
     assert count_cards(app) == 1
 
 
-def test_the_same_nonce_again_answers_the_same_card(app, api, room):
+def test_the_same_nonce_again_answers_the_same_card(app, api, api_room):
     """A retried submission records nothing and answers 200 with the card it made."""
-    body = {"code": room["codes"]["grace"], "nonce": nonce(), "note": "first"}
+    body = {"code": api_room["codes"]["grace"], "nonce": nonce(), "note": "first"}
     first = api("POST", "cards", body)
     again = api("POST", "cards", {**body, "note": "second"})
     assert (first.status_code, again.status_code) == (201, 200)
@@ -89,18 +89,18 @@ def test_the_same_nonce_again_answers_the_same_card(app, api, room):
     assert count_cards(app) == 1
 
 
-def test_another_nonce_for_the_same_person_answers_the_same_card(app, api, room):
+def test_another_nonce_for_the_same_person_answers_the_same_card(app, api, api_room):
     """Scanning someone twice keeps one card per person."""
-    first = api("POST", "cards", {"code": room["codes"]["grace"], "nonce": nonce()})
-    again = api("POST", "cards", {"attendee_id": room["grace"], "nonce": nonce()})
+    first = api("POST", "cards", {"code": api_room["codes"]["grace"], "nonce": nonce()})
+    again = api("POST", "cards", {"attendee_id": api_room["grace"], "nonce": nonce()})
     assert again.status_code == 200
     assert again.get_json()["id"] == first.get_json()["id"]
     assert count_cards(app) == 1
 
 
-def test_picking_from_the_room_list_records_by_id(api, room):
+def test_picking_from_the_room_list_records_by_id(api, api_room):
     """Someone checked in and findable can be picked by id."""
-    reply = api("POST", "cards", {"attendee_id": room["grace"], "nonce": nonce()})
+    reply = api("POST", "cards", {"attendee_id": api_room["grace"], "nonce": nonce()})
     assert reply.status_code == 201
     assert reply.get_json()["via"] == "list"
 
@@ -115,14 +115,14 @@ def test_picking_from_the_room_list_records_by_id(api, room):
         ("stranger_id", 404),  # another event's guest
     ],
 )
-def test_codes_and_ids_that_are_not_someone_here(app, api, room, who, status):
+def test_codes_and_ids_that_are_not_someone_here(app, api, api_room, who, status):
     """Unknown people answer 404, my own code 422; nothing is recorded."""
     body = {
-        "stranger_code": {"code": room["stranger_code"]},
+        "stranger_code": {"code": api_room["stranger_code"]},
         "garbage": {"code": "https://example.org/t/NOT-A-REAL-CODE"},
-        "own_code": {"code": room["codes"]["ada"]},
-        "alan_id": {"attendee_id": room["alan"]},
-        "stranger_id": {"attendee_id": room["stranger"]},
+        "own_code": {"code": api_room["codes"]["ada"]},
+        "alan_id": {"attendee_id": api_room["alan"]},
+        "stranger_id": {"attendee_id": api_room["stranger"]},
     }[who]
     reply = api("POST", "cards", {**body, "nonce": nonce()})
     assert reply.status_code == status
@@ -131,9 +131,9 @@ def test_codes_and_ids_that_are_not_someone_here(app, api, room, who, status):
     assert count_cards(app) == 0
 
 
-def test_a_code_scanned_in_person_records_someone_not_findable(api, room):
+def test_a_code_scanned_in_person_records_someone_not_findable(api, api_room):
     """Scanning Alan's badge works though he is not findable; his profile stays hidden."""
-    reply = api("POST", "cards", {"code": room["codes"]["alan"], "nonce": nonce()})
+    reply = api("POST", "cards", {"code": api_room["codes"]["alan"], "nonce": nonce()})
     assert reply.status_code == 201
     card = reply.get_json()
     assert card["attendee"]["name"] == "Alan Turing"
@@ -141,13 +141,13 @@ def test_a_code_scanned_in_person_records_someone_not_findable(api, room):
     assert card["shared"] == []  # his profile is private, so no "you both lived in..."
 
 
-def test_my_list_has_only_my_cards_and_who_waits_for_me(client, app, api, room, sign_in_guest):
+def test_my_list_has_only_my_cards_and_who_waits_for_me(client, app, api, api_room, sign_in_guest):
     """GET /cards lists my cards; someone who recorded me shows under connect_back."""
     other = app.test_client()
-    token = sign_in_guest(other, room["grace"])
+    token = sign_in_guest(other, api_room["grace"])
     other.post(
-        f"/api/v1/events/{room['slug']}/cards",
-        json={"code": room["codes"]["ada"], "nonce": nonce(), "note": "Grace's secret"},
+        f"/api/v1/events/{api_room['slug']}/cards",
+        json={"code": api_room["codes"]["ada"], "nonce": nonce(), "note": "Grace's secret"},
         headers={"X-CSRFToken": token},
     )
     listing = api("GET", "cards")
@@ -155,15 +155,15 @@ def test_my_list_has_only_my_cards_and_who_waits_for_me(client, app, api, room, 
     assert listing.get_json()["cards"] == []
     assert [p["name"] for p in listing.get_json()["connect_back"]] == ["Grace Hopper"]
     assert "Grace's secret" not in listing.get_data(as_text=True)
-    api("POST", "cards", {"attendee_id": room["grace"], "nonce": nonce(), "via": "back"})
+    api("POST", "cards", {"attendee_id": api_room["grace"], "nonce": nonce(), "via": "back"})
     listing = api("GET", "cards").get_json()
     assert [c["attendee"]["name"] for c in listing["cards"]] == ["Grace Hopper"]
     assert listing["cards"][0]["mutual"] is True and listing["connect_back"] == []
 
 
-def test_read_edit_and_delete_my_card(app, api, room):
+def test_read_edit_and_delete_my_card(app, api, api_room):
     """GET, PATCH and DELETE work on my own card."""
-    card = api("POST", "cards", {"attendee_id": room["grace"], "nonce": nonce()}).get_json()
+    card = api("POST", "cards", {"attendee_id": api_room["grace"], "nonce": nonce()}).get_json()
     assert api("GET", f"cards/{card['id']}").get_json() == card
     edited = api("PATCH", f"cards/{card['id']}", {"note": "Ask about COBOL", "starred": True})
     assert edited.status_code == 200
@@ -174,13 +174,13 @@ def test_read_edit_and_delete_my_card(app, api, room):
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
-def test_someone_elses_card_is_not_found(app, api, room, sign_in_guest, method):
+def test_someone_elses_card_is_not_found(app, api, api_room, sign_in_guest, method):
     """Grace's card id in Ada's hands answers 404 and stays as it was."""
     other = app.test_client()
-    token = sign_in_guest(other, room["grace"])
+    token = sign_in_guest(other, api_room["grace"])
     theirs = other.post(
-        f"/api/v1/events/{room['slug']}/cards",
-        json={"code": room["codes"]["ada"], "nonce": nonce(), "note": "Grace's secret"},
+        f"/api/v1/events/{api_room['slug']}/cards",
+        json={"code": api_room["codes"]["ada"], "nonce": nonce(), "note": "Grace's secret"},
         headers={"X-CSRFToken": token},
     ).get_json()
     reply = api(method, f"cards/{theirs['id']}", {"note": "overwritten"})
@@ -201,19 +201,19 @@ def test_card_ids_out_of_range_are_not_found(api, card_id):
     [((True, True), True, True), ((True, False), True, False), ((True, True), False, False)],
 )
 def test_contact_flows_only_when_mutual_and_both_agreed(
-    app, api, room, sign_in_guest, set_guest, share, mutual, sees_contact
+    app, api, api_room, sign_in_guest, set_guest, share, mutual, sees_contact
 ):
     """Email and LinkedIn show only for a mutual connection where both chose to share."""
-    set_guest(room["ada"], consent_share_contact=share[0])
-    set_guest(room["grace"], consent_share_contact=share[1], networking_email="g@navy.mil")
+    set_guest(api_room["ada"], consent_share_contact=share[0])
+    set_guest(api_room["grace"], consent_share_contact=share[1], networking_email="g@navy.mil")
     if mutual:
         other = app.test_client()
         other.post(
-            f"/api/v1/events/{room['slug']}/cards",
-            json={"code": room["codes"]["ada"], "nonce": nonce()},
-            headers={"X-CSRFToken": sign_in_guest(other, room["grace"])},
+            f"/api/v1/events/{api_room['slug']}/cards",
+            json={"code": api_room["codes"]["ada"], "nonce": nonce()},
+            headers={"X-CSRFToken": sign_in_guest(other, api_room["grace"])},
         )
-    card = api("POST", "cards", {"attendee_id": room["grace"], "nonce": nonce()}).get_json()
+    card = api("POST", "cards", {"attendee_id": api_room["grace"], "nonce": nonce()}).get_json()
     assert card["mutual"] is mutual
     assert (card["contact"] is not None) is sees_contact
     assert ("g@navy.mil" in json.dumps(card)) is sees_contact
@@ -229,9 +229,9 @@ MARKUP = [
 
 
 @pytest.mark.parametrize("note", MARKUP)
-def test_markup_in_notes_comes_back_as_plain_json_text(api, room, note):
+def test_markup_in_notes_comes_back_as_plain_json_text(api, api_room, note):
     """Markup, script and htmx attributes are stored and answered as the text they are."""
-    reply = api("POST", "cards", {"attendee_id": room["grace"], "nonce": nonce(), "note": note})
+    reply = api("POST", "cards", {"attendee_id": api_room["grace"], "nonce": nonce(), "note": note})
     assert reply.status_code == 201
     assert reply.mimetype == "application/json"
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
@@ -261,9 +261,9 @@ def test_markup_in_notes_comes_back_as_plain_json_text(api, room, note):
         ({"admin": True}, "Unknown field 'admin'"),
     ],
 )
-def test_bad_bodies_are_refused_with_a_clear_422(app, api, room, body, message):
+def test_bad_bodies_are_refused_with_a_clear_422(app, api, api_room, body, message):
     """Each malformed body answers 422 with a message that says what is wrong."""
-    base = {"attendee_id": room["grace"], "nonce": nonce()}
+    base = {"attendee_id": api_room["grace"], "nonce": nonce()}
     if "code" in body:
         del base["attendee_id"]
     sent = {name: value for name, value in {**base, **body}.items() if value is not DROP}
@@ -274,10 +274,10 @@ def test_bad_bodies_are_refused_with_a_clear_422(app, api, room, body, message):
 
 
 @pytest.mark.parametrize("data", ["not json", "[1, 2]", "null", ""])
-def test_bodies_that_are_not_a_json_object_are_refused(client, api, room, data):
+def test_bodies_that_are_not_a_json_object_are_refused(client, api, api_room, data):
     """A body that is not a JSON object answers 422."""
     reply = client.post(
-        f"/api/v1/events/{room['slug']}/cards",
+        f"/api/v1/events/{api_room['slug']}/cards",
         data=data,
         content_type="application/json",
         headers={"X-CSRFToken": api.token},
@@ -286,9 +286,9 @@ def test_bodies_that_are_not_a_json_object_are_refused(client, api, room, data):
     assert "JSON object" in reply.get_json()["error"]
 
 
-def test_patch_refuses_bad_changes(api, room):
+def test_patch_refuses_bad_changes(api, api_room):
     """PATCH validates like POST and refuses fields it cannot change."""
-    card = api("POST", "cards", {"attendee_id": room["grace"], "nonce": nonce()}).get_json()
+    card = api("POST", "cards", {"attendee_id": api_room["grace"], "nonce": nonce()}).get_json()
     for body in ({"note": "x" * 5000}, {"tags": ["nope"]}, {"subject_id": 1}, {"starred": 1}):
         reply = api("PATCH", f"cards/{card['id']}", body)
         assert reply.status_code == 422, body
@@ -299,33 +299,37 @@ def test_patch_refuses_bad_changes(api, room):
     "method, suffix", [("POST", "cards"), ("PATCH", "cards/1"), ("DELETE", "cards/1")]
 )
 @pytest.mark.parametrize("token", [None, "wrong-token"])
-def test_changes_without_the_csrf_header_are_refused_in_json(app, api, room, method, suffix, token):
+def test_changes_without_the_csrf_header_are_refused_in_json(
+    app, api, api_room, method, suffix, token
+):
     """No (or a wrong) X-CSRFToken: 400 with a JSON message, and nothing changes."""
-    made = api("POST", "cards", {"attendee_id": room["grace"], "nonce": nonce()}).get_json()
+    made = api("POST", "cards", {"attendee_id": api_room["grace"], "nonce": nonce()}).get_json()
     suffix = suffix.replace("1", str(made["id"]))
     headers = {} if token is None else {"X-CSRFToken": token}
-    reply = api(method, suffix, {"attendee_id": room["grace"], "nonce": nonce()}, headers=headers)
+    reply = api(
+        method, suffix, {"attendee_id": api_room["grace"], "nonce": nonce()}, headers=headers
+    )
     assert reply.status_code == 400
     assert reply.mimetype == "application/json"
     assert "CSRF" in reply.get_json()["error"]
     assert api("GET", f"cards/{made['id']}").get_json() == made
 
 
-def test_signed_out_callers_get_401(client, room):
+def test_signed_out_callers_get_401(client, api_room):
     """Without a guest session every cards call answers 401 in JSON."""
     for path in ("cards", "cards/1", "suggestions"):
-        reply = client.get(f"/api/v1/events/{room['slug']}/{path}")
+        reply = client.get(f"/api/v1/events/{api_room['slug']}/{path}")
         assert reply.status_code == 401
         assert "personal link" in reply.get_json()["error"]
 
 
 @pytest.mark.parametrize("method, suffix", [("POST", "cards"), ("DELETE", "cards/1")])
-def test_signed_out_changes_get_401_before_any_token_check(client, room, method, suffix):
+def test_signed_out_changes_get_401_before_any_token_check(client, api_room, method, suffix):
     """A phone whose session ended (its CSRF token now stale) hears 401 in JSON, not a redirect."""
     reply = client.open(
-        f"/api/v1/events/{room['slug']}/{suffix}",
+        f"/api/v1/events/{api_room['slug']}/{suffix}",
         method=method,
-        json={"attendee_id": room["grace"], "nonce": nonce()},
+        json={"attendee_id": api_room["grace"], "nonce": nonce()},
         headers={"X-CSRFToken": "a-token-of-an-ended-session"},
     )
     assert reply.status_code == 401
@@ -333,17 +337,20 @@ def test_signed_out_changes_get_401_before_any_token_check(client, room, method,
     assert "personal link" in reply.get_json()["error"]
 
 
-def test_another_events_slug_is_not_found(api, room):
+def test_another_events_slug_is_not_found(api, api_room):
     """Signed in for one event, another event's cards API answers 404."""
-    assert api("GET", "cards", slug=room["other_slug"]).status_code == 404
-    assert api("GET", "suggestions", slug=room["other_slug"]).status_code == 404
+    assert api("GET", "cards", slug=api_room["other_slug"]).status_code == 404
+    assert api("GET", "suggestions", slug=api_room["other_slug"]).status_code == 404
     reply = api(
-        "POST", "cards", {"code": room["stranger_code"], "nonce": nonce()}, slug=room["other_slug"]
+        "POST",
+        "cards",
+        {"code": api_room["stranger_code"], "nonce": nonce()},
+        slug=api_room["other_slug"],
     )
     assert reply.status_code == 404
 
 
-def test_suggestions_name_people_with_reasons(api, room):
+def test_suggestions_name_people_with_reasons(api, api_room):
     """Grace shares Ada's hall: she is suggested, with the hall among the reasons."""
     reply = api("GET", "suggestions")
     assert reply.status_code == 200
@@ -387,14 +394,14 @@ def race(server, client, token, path, bodies) -> list[tuple[int, dict]]:
 
 
 @pytest.mark.parametrize("same_nonce", [True, False])
-def test_concurrent_submissions_record_one_card(app, client, api, room, server, same_nonce):
+def test_concurrent_submissions_record_one_card(app, client, api, api_room, server, same_nonce):
     """Twelve submissions of one card at the same moment: one 201, the rest 200, one card."""
     shared_nonce = nonce()
     bodies = [
-        {"code": room["codes"]["grace"], "nonce": shared_nonce if same_nonce else nonce()}
+        {"code": api_room["codes"]["grace"], "nonce": shared_nonce if same_nonce else nonce()}
         for _ in range(12)
     ]
-    replies = race(server, client, api.token, f"/api/v1/events/{room['slug']}/cards", bodies)
+    replies = race(server, client, api.token, f"/api/v1/events/{api_room['slug']}/cards", bodies)
     statuses = sorted(status for status, _ in replies)
     assert statuses == [200] * 11 + [201], replies
     assert len({reply["id"] for _, reply in replies}) == 1

@@ -9,6 +9,7 @@ import pytest
 from conftest import csrf_token
 from core.test_security import organizer_rule, rules, snapshot
 from sqlalchemy import select
+from support.pages import HTMX
 
 from checkin.extensions import db
 from checkin.models import Card, Guest
@@ -23,7 +24,7 @@ MY_NOTE = "A-own-note-4b1e"
 
 
 @pytest.fixture
-def world(app, make_event, make_guest, set_guest):
+def two_rooms(app, make_event, make_guest, set_guest):
     """Event Alpha: A, B, C in the room, B's cards of A and C, A's card of C.
     Event Bravo (another organizer): X and Y, X's card of Y."""
     alpha = make_event("Alpha")
@@ -132,15 +133,15 @@ def changes_state(rule) -> bool:
 
 
 @pytest.fixture
-def as_a(app, client, world, sign_in_guest):
+def as_a(app, client, two_rooms, sign_in_guest):
     """The test client signed in as A; returns A's CSRF token."""
-    return sign_in_guest(client, world["ids"]["a"])
+    return sign_in_guest(client, two_rooms["ids"]["a"])
 
 
 @pytest.fixture
-def phone(client, world, sign_in_guest, as_a):
+def a_phone(client, two_rooms, sign_in_guest, as_a):
     """A's phone, signed in before every request."""
-    return Phone(client, sign_in_guest, world["ids"]["a"])
+    return Phone(client, sign_in_guest, two_rooms["ids"]["a"])
 
 
 @pytest.mark.parametrize(
@@ -154,16 +155,16 @@ def phone(client, world, sign_in_guest, as_a):
     ids=["another-events-pages-and-cards", "my-event-with-others-cards-and-people"],
 )
 def test_others_pages_cards_and_people_are_not_found(
-    app, phone, world, event, card, walked, at_least
+    app, a_phone, two_rooms, event, card, walked, at_least
 ):
     """A walking these routes with another's slug, card, id or code gets 404 or 403 (or, on a
     page open to anyone, what anyone gets), never a note, and changes nothing."""
     before = snapshot(app)
     checked = 0
     for rule, method in rules(app, walked):
-        path = fill(app, rule, world, event, card, "y")
-        reply = phone.send(rule, method, path, world["ids"]["y"])
-        assert hidden(app, rule, method, path, world["ids"]["y"], reply), (
+        path = fill(app, rule, two_rooms, event, card, "y")
+        reply = a_phone.send(rule, method, path, two_rooms["ids"]["y"])
+        assert hidden(app, rule, method, path, two_rooms["ids"]["y"], reply), (
             f"{method} {path} answered {reply.status_code}"
         )
         assert others_notes_in(reply) == [], f"{method} {path}"
@@ -172,33 +173,35 @@ def test_others_pages_cards_and_people_are_not_found(
     assert snapshot(app) == before
 
 
-def test_nothing_a_can_get_shows_anyone_elses_note(app, client, phone, world):
+def test_nothing_a_can_get_shows_anyone_elses_note(app, client, a_phone, two_rooms):
     """Every route A can call, with B's ids, cards and code, never answers B's or X's notes,
     though B's card is about A; A's own note does show, on A's own cards."""
     seen_mine = False
     checked = 0
     for rule, method in rules(app, guest_rule):
-        for query, headers in product((False, method == "GET"), ({}, {"HX-Request": "true"})):
-            path = fill(app, rule, world, "alpha", "b_about_a", "b", query)
-            reply = phone.send(rule, method, path, world["ids"]["b"], headers)
+        for query, headers in product((False, method == "GET"), ({}, HTMX)):
+            path = fill(app, rule, two_rooms, "alpha", "b_about_a", "b", query)
+            reply = a_phone.send(rule, method, path, two_rooms["ids"]["b"], headers)
             assert reply.status_code < 500, f"{method} {path} answered {reply.status_code}"
             assert others_notes_in(reply) == [], f"{method} {path}"
             seen_mine |= MY_NOTE in reply.get_data(as_text=True)
             checked += 1
     assert checked >= 14 and seen_mine
-    phone.sign_in(client, world["ids"]["a"])
-    card = client.get(f"/api/v1/events/{world['alpha']}/cards/{world['cards']['a_about_c']}")
+    a_phone.sign_in(client, two_rooms["ids"]["a"])
+    card = client.get(
+        f"/api/v1/events/{two_rooms['alpha']}/cards/{two_rooms['cards']['a_about_c']}"
+    )
     assert card.get_json()["note"] == MY_NOTE
 
 
-def test_another_events_people_show_nowhere_in_my_event(app, phone, world):
+def test_another_events_people_show_nowhere_in_my_event(app, a_phone, two_rooms):
     """Every GET of A's event, with Bravo's person as ?attendee_id=, ?code= and in a search,
     names no one from Bravo."""
     checked = 0
     for rule, _ in rules(app, lambda r: guest_rule(r) and "GET" in r.methods):
-        path = fill(app, rule, world, "alpha", "x_about_y", "y", query=True)
-        for headers in ({}, {"HX-Request": "true"}):
-            reply = phone.send(rule, "GET", path, world["ids"]["y"], headers)
+        path = fill(app, rule, two_rooms, "alpha", "x_about_y", "y", query=True)
+        for headers in ({}, HTMX):
+            reply = a_phone.send(rule, "GET", path, two_rooms["ids"]["y"], headers)
             text = reply.get_data(as_text=True)
             assert reply.status_code < 500, f"GET {path} answered {reply.status_code}"
             assert "Person X" not in text and "Person Y" not in text, f"GET {path}"
@@ -206,30 +209,30 @@ def test_another_events_people_show_nowhere_in_my_event(app, phone, world):
     assert checked >= 10
 
 
-def test_b_notes_stay_on_the_cards_of_b(app, phone, world):
+def test_b_notes_stay_on_the_cards_of_b(app, a_phone, two_rooms):
     """B's card about A is still B's: A's walk changed nothing of it."""
-    theirs = (world["ids"]["b"], world["ids"]["x"])
+    theirs = (two_rooms["ids"]["b"], two_rooms["ids"]["x"])
     before = cards_by(app, *theirs)
     checked = 0
     for rule, method in rules(app, lambda r: guest_rule(r) and changes_state(r)):
         if method == "GET":
             continue
-        path = fill(app, rule, world, "alpha", "b_about_a", "b")
-        phone.send(rule, method, path, world["ids"]["b"])
+        path = fill(app, rule, two_rooms, "alpha", "b_about_a", "b")
+        a_phone.send(rule, method, path, two_rooms["ids"]["b"])
         checked += 1
     assert checked >= 3
     assert cards_by(app, *theirs) == before and len(before) == 3
 
 
-def test_an_organizer_session_cannot_use_the_cards_api(app, client, world, sign_in):
+def test_an_organizer_session_cannot_use_the_cards_api(app, client, two_rooms, sign_in):
     """The organizer of Alpha is no guest: every cards API call answers 401."""
     assert sign_in().status_code == 302
     token = csrf_token(client, "/events")
     before = snapshot(app)
     checked = 0
     for rule, method in rules(app, lambda r: r.endpoint.startswith("cards_api.")):
-        path = fill(app, rule, world, "alpha", "b_about_a", "b")
-        reply = send(client, rule, method, path, token, world["ids"]["b"])
+        path = fill(app, rule, two_rooms, "alpha", "b_about_a", "b")
+        reply = send(client, rule, method, path, token, two_rooms["ids"]["b"])
         assert reply.status_code == 401, f"{method} {path} answered {reply.status_code}"
         assert others_notes_in(reply) == [] and MY_NOTE not in reply.get_data(as_text=True)
         checked += 1
@@ -237,10 +240,10 @@ def test_an_organizer_session_cannot_use_the_cards_api(app, client, world, sign_
     assert snapshot(app) == before
 
 
-def test_an_guest_session_reaches_no_organizer_route(app, client, world, as_a):
+def test_an_guest_session_reaches_no_organizer_route(app, client, two_rooms, as_a):
     """Signed in as A, every organizer URL and method sends to sign-in (or 404): no data."""
     before = snapshot(app)
-    values = {"slug": world["alpha"], "attendee_id": world["ids"]["b"], "pass_id": 1}
+    values = {"slug": two_rooms["alpha"], "attendee_id": two_rooms["ids"]["b"], "pass_id": 1}
     checked = 0
     for rule, method in rules(app, organizer_rule):
         filled = {name: values.get(name, 1) for name in rule.arguments}
@@ -256,11 +259,11 @@ def test_an_guest_session_reaches_no_organizer_route(app, client, world, as_a):
 
 
 @pytest.mark.parametrize("who", ["x", "y"])
-def test_another_events_codes_and_ids_are_unknown(app, client, world, as_a, who):
+def test_another_events_codes_and_ids_are_unknown(app, client, two_rooms, as_a, who):
     """Bravo's QR codes and guest ids mean no one at Alpha: 404, nothing recorded."""
     before = snapshot(app)
-    path = f"/api/v1/events/{world['alpha']}/cards"
-    for body in ({"code": world["codes"][who]}, {"attendee_id": world["ids"][who]}):
+    path = f"/api/v1/events/{two_rooms['alpha']}/cards"
+    for body in ({"code": two_rooms["codes"][who]}, {"attendee_id": two_rooms["ids"][who]}):
         reply = client.post(
             path, json={**body, "nonce": str(uuid.uuid4())}, headers={"X-CSRFToken": as_a}
         )

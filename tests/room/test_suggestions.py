@@ -12,7 +12,7 @@ HALL = "Watson Hall"
 
 
 @pytest.fixture
-def event(app, make_event, make_guest, set_guest):
+def hall(app, make_event, make_guest, set_guest):
     """Ada, and people who share her hall: in the room or not, findable or not; another event."""
     slug = make_event()
 
@@ -56,15 +56,15 @@ def names(found) -> list[str]:
     return [entry["name"] for entry in found]
 
 
-def test_only_checked_in_findable_people_of_my_event_are_suggested(ctx, event):
+def test_only_checked_in_findable_people_of_my_event_are_suggested(ctx, hall):
     """Grace is; Alan (not in), Barbara (not findable), Edsger (elsewhere) and I are not."""
-    assert names(suggestions.suggestions(me(event["ada"]))) == ["Grace Hopper"]
+    assert names(suggestions.suggestions(me(hall["ada"]))) == ["Grace Hopper"]
 
 
-def test_suggestions_carry_public_fields_and_reasons_in_words(ctx, event):
+def test_suggestions_carry_public_fields_and_reasons_in_words(ctx, hall):
     """Each entry has the public profile and its reasons, in words."""
-    (grace,) = suggestions.suggestions(me(event["ada"]))
-    assert grace["id"] == event["grace"] and grace["employer"] == "Navy"
+    (grace,) = suggestions.suggestions(me(hall["ada"]))
+    assert grace["id"] == hall["grace"] and grace["employer"] == "Navy"
     assert set(grace["reasons"]) == {
         f"You both lived in {HALL}",
         "Grace can help with product management",
@@ -72,54 +72,54 @@ def test_suggestions_carry_public_fields_and_reasons_in_words(ctx, event):
     assert "email" not in grace
 
 
-def test_people_already_on_my_cards_are_not_suggested(ctx, event):
+def test_people_already_on_my_cards_are_not_suggested(ctx, hall):
     """Once Ada recorded Grace, Grace drops out of her suggestions."""
-    cards.record(me(event["ada"]), me(event["grace"]), str(uuid.uuid4()))
-    assert suggestions.suggestions(me(event["ada"])) == []
+    cards.record(me(hall["ada"]), me(hall["grace"]), str(uuid.uuid4()))
+    assert suggestions.suggestions(me(hall["ada"])) == []
 
 
-def test_at_most_five_by_default(ctx, event):
+def test_at_most_five_by_default(ctx, hall):
     """Eight more hall-mates in the room: five suggestions (or fewer when asked)."""
     for i in range(8):
-        event["add"](f"Hallmate {i}")
+        hall["add"](f"Hallmate {i}")
     later()
-    assert len(suggestions.suggestions(me(event["ada"]), fresh=True)) == 5
-    assert len(suggestions.suggestions(me(event["ada"]), limit=2)) == 2
+    assert len(suggestions.suggestions(me(hall["ada"]), fresh=True)) == 5
+    assert len(suggestions.suggestions(me(hall["ada"]), limit=2)) == 2
 
 
-def test_unticking_findable_counts_at_once(ctx, event):
+def test_unticking_findable_counts_at_once(ctx, hall):
     """Who may be suggested is read fresh: no waiting for the cache."""
-    ada = me(event["ada"])
+    ada = me(hall["ada"])
     assert names(suggestions.suggestions(ada)) == ["Grace Hopper"]
-    me(event["grace"]).consent_findable = False
+    me(hall["grace"]).consent_findable = False
     db.session.commit()
     assert suggestions.suggestions(ada) == []
 
 
-def test_a_check_in_counts_at_once(ctx, event):
+def test_a_check_in_counts_at_once(ctx, hall):
     """Alan checking in makes him a suggestion on the next request."""
-    ada = me(event["ada"])
+    ada = me(hall["ada"])
     assert "Alan Turing" not in names(suggestions.suggestions(ada))
-    edit(event["alan"], checked_in_at=me(event["grace"]).checked_in_at)
+    edit(hall["alan"], checked_in_at=me(hall["grace"]).checked_in_at)
     assert "Alan Turing" in names(suggestions.suggestions(ada))
 
 
-def test_a_fresh_read_sees_profile_edits(ctx, event):
+def test_a_fresh_read_sees_profile_edits(ctx, hall):
     """fresh=True rebuilds the matcher, so a just-edited profile gives its reasons."""
-    ada = me(event["ada"])
+    ada = me(hall["ada"])
     suggestions.suggestions(ada)
-    edit(event["nobody"], interests="Rowing")
-    edit(event["ada"], interests="rowing")
+    edit(hall["nobody"], interests="Rowing")
+    edit(hall["ada"], interests="rowing")
     found = {e["name"]: e["reasons"] for e in suggestions.suggestions(ada, fresh=True)}
     assert found["Nora Nobody"] == ["Both into rowing"]
 
 
-def test_the_matcher_is_kept_per_event_until_the_guest_list_changes(ctx, event):
+def test_the_matcher_is_kept_per_event_until_the_guest_list_changes(ctx, hall):
     """The same matcher answers twice; a new guest, fresh=True or clear() build another."""
-    event_id = me(event["ada"]).event_id
+    event_id = me(hall["ada"]).event_id
     first = suggestions.matcher(event_id)
     assert suggestions.matcher(event_id) is first
-    event["add"]("Walk In")
+    hall["add"]("Walk In")
     later()
     second = suggestions.matcher(event_id)
     assert second is not first
@@ -128,17 +128,17 @@ def test_the_matcher_is_kept_per_event_until_the_guest_list_changes(ctx, event):
     assert suggestions.matcher(event_id) is not second
 
 
-def test_shared_chips_name_every_shared_fact(ctx, event):
+def test_shared_chips_name_every_shared_fact(ctx, hall):
     """Grace and Ada: the hall and mentoring, each as a chip from Ada's side."""
-    chips = suggestions.shared(me(event["ada"]), me(event["grace"]))
+    chips = suggestions.shared(me(hall["ada"]), me(hall["grace"]))
     assert set(chips) == {f"You both lived in {HALL}", "Grace can help with product management"}
-    assert set(suggestions.shared(me(event["grace"]), me(event["ada"]))) == {
+    assert set(suggestions.shared(me(hall["grace"]), me(hall["ada"]))) == {
         "You can help Ada with product management",
         f"You both lived in {HALL}",
     }
 
 
 @pytest.mark.parametrize("other", ["barbara", "ada", "edsger"])
-def test_no_chips_for_a_private_profile_myself_or_another_event(ctx, event, other):
+def test_no_chips_for_a_private_profile_myself_or_another_event(ctx, hall, other):
     """Barbara is not findable, so her profile (and what we share) stays private."""
-    assert suggestions.shared(me(event["ada"]), me(event[other])) == []
+    assert suggestions.shared(me(hall["ada"]), me(hall[other])) == []

@@ -1,1 +1,2 @@
-"""What tests of several packages share: page text, the SMTP inbox, the worker, PDFs, digests."""
+"""What tests of several packages share: page text and the htmx header, the SMTP inbox, the huey
+worker, the live server, PDF and QR readers, digests."""

@@ -1,69 +1,12 @@
-"""What the digest sending tests share: an SMTP server that answers as scripted, and a party.
+"""What the digest tests share: the party of guests who met, and reading the digest rows back."""
 
-ScriptedInbox is support/mailserver.py's Inbox told what to answer: per recipient, replies used
-up in order before the normal 250 (two "451 ..." say), a hook run after each message arrives,
-and a stall that holds one message's DATA until released (to kill a worker mid-batch).
-"""
-
-import asyncio
-import threading
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from checkin.extensions import db
 from checkin.models import Card, Event, Guest, Outbox
-from support.mailserver import Inbox, free_port
-
-BUSY = "451 4.3.0 Mailbox busy, try again later"
-GONE = "550 5.1.1 No such user here"
-
-
-class ScriptedInbox(Inbox):
-    """An SMTP server that answers RCPT as scripted per recipient, and can hold one message."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.scripts: dict[str, list[str]] = {}
-        self.after_message = None  # called with each message received, in the server's thread
-        self.stall_at = 0  # hold the DATA of the Nth message (1-based) until release is set
-        self.stalled = threading.Event()
-        self.release = threading.Event()
-
-    def answer(self, address: str, *replies: str) -> None:
-        """Answer RCPT for address with these replies, one per attempt, then as usual."""
-        self.scripts[address.lower()] = list(replies)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if script := self.scripts.get(address.lower()):
-            return script.pop(0)
-        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.stall_at == len(self.messages) + 1 and not self.stalled.is_set():
-            self.stalled.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.05)
-            return BUSY
-        reply = await super().handle_DATA(server, session, envelope)
-        if self.after_message is not None:
-            self.after_message(self.messages[-1])
-        return reply
-
-    def copies(self) -> Counter:
-        """How many messages each address received."""
-        return Counter(m["To"].addresses[0].addr_spec for m in self.messages)
-
-
-def start_on(inbox: Inbox, port: int | None = None) -> Controller:
-    """Start aiosmtpd for the inbox on this port (a free one by default)."""
-    inbox.port = port or free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
-    controller.start()
-    return controller
 
 
 @dataclass

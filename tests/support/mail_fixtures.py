@@ -7,10 +7,11 @@ from support.mailserver import Inbox, start
 
 @pytest.fixture
 def inbox():
-    """A running SMTP server on 127.0.0.1; its Inbox records what arrives."""
+    """A running SMTP server on 127.0.0.1; its Inbox records what arrives and answers as told."""
     box = Inbox()
     controller = start(box)
     yield box
+    box.release.set()  # a message held by stall_at must not keep the server from stopping
     controller.stop()
 
 

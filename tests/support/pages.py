@@ -15,3 +15,10 @@ def readable(response) -> str:
 def body(response) -> str:
     """A response's body as text, markup and all."""
     return response.get_data(as_text=True)
+
+
+def page_at(client, path: str) -> str:
+    """The markup of the page at path, fetched with a GET that must answer 200."""
+    reply = client.get(path)
+    assert reply.status_code == 200, path
+    return reply.get_data(as_text=True)

@@ -1,8 +1,11 @@
-"""Reading badge PDFs back with poppler and zbar, as a person checking the print would."""
+"""Reading PDFs and QR codes back with poppler and zbar, as a person checking them would."""
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
+
+import pytest
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 
@@ -21,6 +24,28 @@ def pages(path: Path) -> int:
 def page_size(path: Path) -> str:
     """The first page's size as pdfinfo says it, e.g. '612 x 792 pts (letter)'."""
     return pdf_info(path)["Page size"].strip()
+
+
+def page_image(path: Path, folder: Path, dpi: int = 150, name: str = "first-page") -> Path:
+    """The PDF's first page as folder/<name>.png, rendered at dpi."""
+    prefix = folder / name
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-png", "-singlefile", "-f", "1", "-l", "1", str(path)]
+        + [str(prefix)],
+        check=True,
+    )
+    return prefix.with_suffix(".png")
+
+
+def qr_in_image(image: Path) -> str:
+    """The text of the QR code in an image as zbarimg reads it (one line per code found)."""
+    zbarimg = shutil.which("zbarimg")
+    if zbarimg is None:
+        pytest.fail("zbarimg is missing: sudo apt-get install zbar-tools (.ci/run installs it)")
+    result = subprocess.run(
+        [zbarimg, "--raw", "-q", str(image)], capture_output=True, text=True, timeout=30
+    )
+    return result.stdout.strip()
 
 
 def decoded_qr_codes(path: Path, folder: Path, dpi: int = 150) -> list[str]:
@@ -77,10 +102,4 @@ def word_boxes(path: Path) -> list[dict]:
 def screenshot(path: Path, name: str, dpi: int = 100) -> Path:
     """The PDF's first page as test-results/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target = SCREENSHOTS / name
-    subprocess.run(
-        ["pdftoppm", "-r", str(dpi), "-png", "-singlefile", "-f", "1", "-l", "1", str(path)]
-        + [str(target)],
-        check=True,
-    )
-    return target.with_suffix(".png")
+    return page_image(path, SCREENSHOTS, dpi, name)

@@ -1,0 +1,1 @@
+"""The operations tests' world: the app, its queue, disk and backups (built in each module)."""
