@@ -14,21 +14,6 @@ from checkin.extensions import db
 from checkin.models import Event, Guest, PersonalLink, utcnow
 
 
-@pytest.fixture
-def guest(app, make_event, make_guest):
-    """Ada, on an event's guest list, with her personal link (as a path)."""
-    slug = make_event("Fall Reunion")
-    ada, _ = make_guest(slug, "Ada Lovelace", email="ada@example.org")
-    with app.app_context():
-        url = personal_links.url_of(personal_links.ensure(db.session.get(Guest, ada)))
-    return {
-        "slug": slug,
-        "id": ada,
-        "path": url.removeprefix("http://127.0.0.1:5000"),
-        "home": f"/e/{slug}/",
-    }
-
-
 def follow(client, path):
     """Open a personal link and press Continue, as a person does."""
     return client.post(path, data={"csrf_token": csrf_token(client, path)})
