@@ -68,16 +68,16 @@ def test_upload_preview_remap_and_confirm_on_a_phone(live_app, phone, signed_in)
     assert serious_violations(phone) == []
     assert guests(live_app) == 0
 
-    status = phone.get_by_label("Attendee Status")
+    status = phone.get_by_label("Attendee Status", exact=True)
     status.scroll_into_view_if_needed()
     status.focus()  # as a tap on it would
     before = phone.evaluate("window.scrollY")
     status.select_option("extra")  # htmx re-renders the preview: refunded guests now count
     expect(phone.get_by_role("button", name="Import 240 guests")).to_be_visible()
-    expect(phone.get_by_label("Attendee Status")).to_be_focused()
+    expect(phone.get_by_label("Attendee Status", exact=True)).to_be_focused()
     # The swapped preview stays where the thumb was (scroll anchoring once jumped to the bottom).
     assert abs(phone.evaluate("window.scrollY") - before) < 100
-    phone.get_by_label("Attendee Status").select_option("status")
+    phone.get_by_label("Attendee Status", exact=True).select_option("status")
     expect(confirm).to_be_visible()
     screenshot(phone, "import-preview-remapped")
 
