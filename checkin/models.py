@@ -70,6 +70,16 @@ class Event(db.Model):
     # Days after the end when the guests' data is deleted (checkin/privacy/purge.py).
     retention_days: Mapped[int] = mapped_column(default=180, server_default="180")
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its guests' data deleted
+    # Self-registration (checkin/registration/): "off" (guests come only by import, as before),
+    # "open", "paused" (the page shows, the form waits) or "closed".
+    registration: Mapped[str] = mapped_column(String(10), server_default="off")
+    capacity: Mapped[int | None]  # places for guests; None is no limit
+    registration_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approval_required: Mapped[bool] = mapped_column(server_default=false())  # organizer approves
+    # The profile questions the form asks: {"class_year": "required", "industry": "optional"}.
+    registration_questions: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    description: Mapped[str] = mapped_column(Text, server_default="")  # the public page's words
+    offer_hours: Mapped[int] = mapped_column(server_default="48")  # to accept a waitlist offer
 
     organizer: Mapped[Organizer] = relationship()
 
@@ -106,12 +116,15 @@ class Guest(UserMixin, db.Model):
     consent_digest: Mapped[bool] = mapped_column(default=False)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # from this event's mail
     extra: Mapped[dict] = mapped_column(JSON, default=dict)  # unmapped export columns, kept
-    source: Mapped[str] = mapped_column(String(20), default="import")  # import, manual, walk_in
+    source: Mapped[str] = mapped_column(
+        String(20), default="import"
+    )  # import, manual, walk_in, registration
     external_ref: Mapped[str] = mapped_column(String(100), default="")  # e.g. Eventbrite guest #
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("door_passes.id"))
     badge_printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last badge sheet
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # "I can't come after all"
 
     event: Mapped[Event] = relationship()
     checked_in_by: Mapped["DoorPass | None"] = relationship(foreign_keys=[checked_in_by_id])
@@ -145,6 +158,42 @@ def fold(text: str) -> str:
 @event.listens_for(Guest, "before_update")
 def _keep_search_key(_mapper, _connection, guest: Guest) -> None:
     guest.search_key = fold(f"{guest.name} {guest.email}")[:500]
+
+
+class Registration(db.Model):
+    """Someone who signed up on the public page, from the form to a place (checkin/registration/).
+
+    status: unconfirmed (the emailed link not yet confirmed), approval (confirmed, waiting for
+    the organizer), waitlisted (confirmed, no place yet; in order of confirmed_at), offered (a
+    place is held for them until offer_expires_at), guest (has a place: attendee_id), declined
+    (the organizer said no), lapsed (an offer passed its deadline) or cancelled (they withdrew).
+    token_hash is the SHA-256 of the one link emailed last (confirm, or accept an offer).
+    """
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "email"),  # one registration per address per event
+        Index("ix_registrations_event_status", "event_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))  # lowercased, trimmed
+    name: Mapped[str] = mapped_column(String(200))
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)  # profile fields, as the form asked
+    consents: Mapped[dict] = mapped_column(JSON, default=dict)  # findable, share_contact, digest
+    status: Mapped[str] = mapped_column(String(12), default="unconfirmed")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # left the waiting states
+    attendee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attendees.id", ondelete="SET NULL"), index=True
+    )
+
+    event: Mapped[Event] = relationship()
+    guest: Mapped[Guest | None] = relationship()
 
 
 class Ticket(db.Model):

@@ -30,6 +30,7 @@ LABELS = {
 SOURCES = {
     "guest": "you, in the app",
     "import": "the registration (guest-list import)",
+    "registration": "the registration form",
     "unsubscribe": "the unsubscribe link",
     "resubscribe": "subscribing again",
     "organizer": "the organizer",

@@ -1,0 +1,122 @@
+"""Places at an event: how many are taken, and giving one to a confirmed registration.
+
+A place is taken by every guest who has not cancelled (imported, added by hand, walk-in or
+registered) and by every waitlist offer still open, so an offer holds its place until it is
+accepted or lapses. Deciding is done with the event's row locked (PostgreSQL) or inside
+SQLite's single writer, so two registrations racing for the last place never both get it.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from ..events import tickets
+from ..extensions import db
+from ..models import Event, Guest, Registration, utcnow
+from ..privacy import consents
+
+# The registration's answers that become the guest's profile; nothing else is copied.
+PROFILE = (
+    "class_year",
+    "major",
+    "residence_hall",
+    "clubs",
+    "industry",
+    "interests",
+    "employer",
+    "role",
+    "city",
+    "can_help_with",
+    "wants_help_with",
+    "linkedin_url",
+    "willing_to_mentor",
+)
+CONSENTS = {
+    "findable": "consent_findable",
+    "share_contact": "consent_share_contact",
+    "digest": "consent_digest",
+}
+
+
+def taken(event: Event) -> int:
+    """Places taken: guests who have not cancelled, and open waitlist offers."""
+    guests = db.session.scalar(
+        select(func.count()).where(Guest.event_id == event.id, Guest.cancelled_at.is_(None))
+    )
+    offers = db.session.scalar(
+        select(func.count()).where(
+            Registration.event_id == event.id, Registration.status == "offered"
+        )
+    )
+    return guests + offers
+
+
+def left(event: Event) -> int | None:
+    """Places still free; None when the event has no capacity set."""
+    if event.capacity is None:
+        return None
+    return max(0, event.capacity - taken(event))
+
+
+def lock(event: Event) -> None:
+    """Take the event's row for this write transaction (PostgreSQL; SQLite has one writer)."""
+    db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+
+
+def place(registration: Registration, now: datetime | None = None) -> str:
+    """Decide a just-confirmed (or approved) registration, inside writing(): guest or waitlisted.
+
+    Someone confirming while others wait goes behind them: a free place is offered to the
+    waitlist in order, never taken by a newcomer.
+    """
+    event = registration.event
+    lock(event)
+    waiting = db.session.scalar(
+        select(func.count()).where(
+            Registration.event_id == event.id,
+            Registration.status == "waitlisted",
+            Registration.id != registration.id,
+        )
+    )
+    free = left(event)
+    if free is None or (free > 0 and not waiting):
+        admit(registration, now)
+    else:
+        registration.status = "waitlisted"
+    return registration.status
+
+
+def admit(registration: Registration, now: datetime | None = None) -> Guest:
+    """Make the registration a guest with a ticket (inside writing()); an address already on
+    the guest list (imported, say) keeps that guest rather than making a second one."""
+    now = now or utcnow()
+    person = db.session.scalar(
+        select(Guest).where(
+            Guest.event_id == registration.event_id, func.lower(Guest.email) == registration.email
+        )
+    )
+    if person is None:
+        person = _new_guest(registration, now)
+    registration.status, registration.attendee_id, registration.decided_at = "guest", person.id, now
+    return person
+
+
+def _new_guest(registration: Registration, now: datetime) -> Guest:
+    answers = {k: v for k, v in (registration.answers or {}).items() if k in PROFILE}
+    chosen = {
+        column: bool((registration.consents or {}).get(name)) for name, column in CONSENTS.items()
+    }
+    person = Guest(
+        event_id=registration.event_id,
+        name=registration.name,
+        email=registration.email,
+        source="registration",
+        created_at=now,
+        **answers,
+        **chosen,
+    )
+    db.session.add(person)
+    db.session.flush()
+    consents.record_first(person, "registration", now)
+    tickets.issue(person)
+    return person
