@@ -72,6 +72,7 @@ def _readable(info: dict) -> str:
     lines = [
         f"Demo event: {info['event']['name']}",
         f"  Organizer page: {info['event']['url']}",
+        f"  Public page (registration): {info['event']['public_url']}",
         f"  Sign in as {info['organizer']['email']} with password {info['organizer']['password']}",
         f"  Door link (open it on a phone): {info['door']['url']}",
         f"  Next-morning digest (preview, send now): {info['event']['url']}/digest",

@@ -231,6 +231,7 @@ def create_demo(guests: int = 120, seed: int | None = None) -> dict:
         (hour + timedelta(hours=4)).astimezone(ZoneInfo(TIMEZONE)),
         TIMEZONE,
     )
+    _open_registration(event, guests)
     doors = [passes.create(event, "Door 1"), passes.create(event, "Door 2")]
     people = [_person(rng, event.id, i) for i in range(guests)]
     db.session.add_all(people)
@@ -241,6 +242,22 @@ def create_demo(guests: int = 120, seed: int | None = None) -> dict:
     _record_cards(rng, [p for p in people if p.checked_in_at], now)
     db.session.commit()
     return describe(event, organizer.email, password, doors[0], people, codes)
+
+
+def _open_registration(event, guests: int) -> None:
+    """The demo takes registrations on its public page: a few questions, places to spare."""
+    event.registration = "open"
+    event.capacity = guests + 30
+    event.description = (
+        "Old friends, new ones, and the people you should have met in college. "
+        "Drinks and small plates from 6pm; short welcome at 7."
+    )
+    event.registration_questions = {
+        "class_year": "required",
+        "industry": "optional",
+        "city": "optional",
+        "can_help_with": "optional",
+    }
 
 
 def existing_demo() -> dict | None:
@@ -264,7 +281,12 @@ def describe(event, email, password, door, people, codes) -> dict:
     """The demo as the JSON the CLI prints."""
     base = current_app.config["BASE_URL"]
     return {
-        "event": {"slug": event.slug, "name": event.name, "url": f"{base}/events/{event.slug}"},
+        "event": {
+            "slug": event.slug,
+            "name": event.name,
+            "url": f"{base}/events/{event.slug}",
+            "public_url": f"{base}/e/{event.slug}",
+        },
         "organizer": {"email": email, "password": password},
         "door": {"url": passes.link(door), "token": passes.token_of(door)},
         "guests": guest_entries(event, people, codes),

@@ -188,6 +188,10 @@ class Registration(db.Model):
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # left the waiting states
+    # The confirmation email: when the server took the latest one, and how many were tried
+    # (a sweep sends again what a dead mail server refused: checkin/registration/confirmation.py).
+    confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmation_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     attendee_id: Mapped[int | None] = mapped_column(
         ForeignKey("attendees.id", ondelete="SET NULL"), index=True
     )

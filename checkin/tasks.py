@@ -84,6 +84,25 @@ def send_link_again(email: str, event_id: int | None) -> None:
 
 
 @huey.task()
+def send_registration_mail(outcome: str, registration_id: int | None, guest_id: int | None) -> None:
+    """After a registration form: the confirmation link, the ticket again, or where they stand."""
+    from .registration import confirmation
+
+    with _app_context():
+        confirmation.follow_up(outcome, registration_id, guest_id)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def sweep_registrations() -> None:
+    """Every five minutes: send again the confirmation links no mail server took; forget
+    unconfirmed registrations past their expiry."""
+    from .registration import confirmation
+
+    with _app_context():
+        confirmation.sweep()
+
+
+@huey.task()
 def send_digests(event_id: int) -> None:
     """Send the event's due digests and introductions in one batch."""
     from .mail import digest_outbox

@@ -25,7 +25,7 @@ from ..accounts import personal_links
 from ..digest import vcards
 from ..events import events, tickets
 from ..models import Guest
-from . import transport
+from . import calendar, transport
 
 # The sent HTML is shown in a sandboxed frame of its own, under a policy that lets it do nothing
 # but draw (its inline styles, and its QR image inlined as data: for the preview).
@@ -36,7 +36,7 @@ PREVIEW_CSP = (
 
 
 def ticket(guest: Guest, code: str, login_url: str) -> EmailMessage:
-    """The ticket email: the QR code the door scans, and the guest's personal link."""
+    """The ticket email: the QR code the door scans, the guest's personal link, and the .ics."""
     event = guest.event
     ticket_url = tickets.ticket_url(code)
     qr_cid = make_msgid(domain="checkin.qr")
@@ -61,6 +61,12 @@ def ticket(guest: Guest, code: str, login_url: str) -> EmailMessage:
         cid=qr_cid,
         filename="ticket-qr.png",
         disposition="inline",
+    )
+    message.add_attachment(
+        calendar.invitation(event, guest),
+        *calendar.CONTENT_TYPE,
+        filename=calendar.file_name(event),
+        params={"method": "PUBLISH"},
     )
     return message
 

@@ -12,7 +12,8 @@ def test_demo_json_shape(runner):
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
     assert set(info) == {"event", "organizer", "door", "guests"}
-    assert set(info["event"]) >= {"slug", "name", "url"}
+    assert set(info["event"]) >= {"slug", "name", "url", "public_url"}
+    assert info["event"]["public_url"].endswith(f"/e/{info['event']['slug']}")
     assert info["door"]["url"].endswith(info["door"]["token"])
     assert len(info["guests"]) == 12
     assert all(set(a) >= {"name", "email", "code", "ticket_url"} for a in info["guests"])
@@ -93,3 +94,13 @@ def test_demo_readable_output_offers_a_guests_personal_link_that_opens(client, r
     name, url = line.split(": ", 1)[1].rsplit(": ", 1)
     page = client.get(url.replace("http://127.0.0.1:5000", "")).get_data(as_text=True)
     assert f"Continue as {name.split()[0]}" in page
+
+
+def test_demo_public_page_takes_registrations(client, runner):
+    """The printed public URL opens the demo event's page with the registration form."""
+    info = json.loads(runner.invoke(args=["demo", "--json", "--guests", "3"]).output)
+    page = client.get(info["event"]["public_url"].replace("http://127.0.0.1:5000", ""))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Class year" in html and 'action="/e/' in html
+    assert "places left" in html

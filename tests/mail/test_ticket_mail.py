@@ -57,14 +57,18 @@ def decode_qr(png: bytes, tmp_path) -> str:
 def test_the_ticket_email_is_multipart_with_an_inline_qr(
     app, client, ticket_party, inbox, smtp_url, tmp_path
 ):
-    """Text and HTML alternatives; the HTML shows the QR as a cid: image part, which decodes to
-    the guest's ticket URL; no data: URIs, no remote images; the personal link is in both."""
+    """Text and HTML alternatives, then the .ics; the HTML shows the QR as a cid: image part,
+    which decodes to the guest's ticket URL; no data: URIs, no remote images; the personal
+    link is in both."""
     assert send(client, ticket_party).status_code == 302
     [email] = inbox.to("zoe@example.org")
     assert email["Subject"] == "Your ticket for Fall Reunion"
     assert email["To"].addresses[0].display_name == "Zoë Müller"
-    assert email.get_content_type() == "multipart/alternative"
-    text, related = email.get_payload()
+    assert email.get_content_type() == "multipart/mixed"
+    alternative, invitation = email.get_payload()
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert invitation.get_content_type() == "text/calendar"
+    text, related = alternative.get_payload()
     assert text.get_content_type() == "text/plain"
     assert related.get_content_type() == "multipart/related"
     html, image = related.get_payload()

@@ -1,0 +1,189 @@
+"""Signing up: a registration saved unconfirmed, its emailed link confirmed, a place decided.
+
+Double opt-in: the form saves an unconfirmed Registration (nothing on the guest list yet) and the
+confirmation email goes out from the worker (confirmation.py); only a POST from the emailed link
+confirms it, and then places.place() makes a guest or puts them on the waitlist (or it waits for
+the organizer when the event asks for approval). Unconfirmed registrations expire after EXPIRY
+(seven days: the link's life; the address is then free to register again, and a stranger's
+address typed in by someone else leaves nothing behind).
+
+The same address twice never makes a second registration or guest (a unique key on event and
+email; twenty submits at once make one row): an unconfirmed one is sent a new link; a guest gets
+their ticket again; anyone else already registered is told where they stand by email. The page
+says the same for every case, so it tells no stranger whether someone registered.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..database import writing
+from ..events import tickets
+from ..extensions import db
+from ..mail import ticket_mail
+from ..models import Event, Guest, Registration, utcnow
+from . import places
+
+EXPIRY = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Details:
+    """What the form collected: who, their answers to the profile questions, their consents."""
+
+    name: str
+    email: str
+    answers: dict = field(default_factory=dict)
+    consents: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sign:
+    """What signing up did: "new" (send the link), "unconfirmed" (send a new link), "guest"
+    (send the ticket again) or "registered" (waitlisted, awaiting approval…: nothing to send)."""
+
+    outcome: str
+    registration_id: int | None = None
+    guest_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """Where a confirmed registration stands: its status, guest and waitlist position."""
+
+    registration: Registration
+    status: str
+    first_time: bool  # this POST confirmed it (rather than a second press)
+    position: int | None = None  # on the waitlist
+    queued: list[int] = field(default_factory=list)  # guests whose ticket email to send now
+
+
+def open_for_sign_up(event: Event, now: datetime | None = None) -> str:
+    """ "open", "paused" or "closed" (closed too past the deadline or once the event ends)."""
+    now = now or utcnow()
+    if event.registration in ("closed", "off") or event.ends_at <= now:
+        return "closed"
+    if event.registration_deadline is not None and event.registration_deadline <= now:
+        return "closed"
+    return event.registration
+
+
+def sign_up(event: Event, details: Details, now: datetime | None = None) -> Sign:
+    """Save an unconfirmed registration, or say what the address already has at the event."""
+    now = now or utcnow()
+    email = details.email.strip().lower()
+    known = _standing(event, email)
+    if known is not None:
+        return known
+    try:
+        with writing():
+            registration = Registration(
+                event_id=event.id,
+                email=email,
+                name=details.name,
+                answers=details.answers,
+                consents=details.consents,
+                status="unconfirmed",
+                token_hash=tickets.digest(secrets.token_urlsafe(32)),  # no link until emailed
+                created_at=now,
+            )
+            db.session.add(registration)
+    except IntegrityError:  # the same address, submitted at the same moment
+        return _standing(event, email) or Sign("registered")
+    return Sign("new", registration.id)
+
+
+def _standing(event: Event, email: str) -> Sign | None:
+    """What an address already has at the event: a registration, or a place on the guest list."""
+    registration = db.session.scalar(
+        select(Registration).where(Registration.event_id == event.id, Registration.email == email)
+    )
+    guest_id = db.session.scalar(
+        select(Guest.id).where(
+            Guest.event_id == event.id,
+            func.lower(Guest.email) == email,
+            Guest.cancelled_at.is_(None),
+        )
+    )
+    if guest_id is not None:
+        return Sign("guest", registration.id if registration else None, guest_id)
+    if registration is None:
+        return None
+    outcome = "unconfirmed" if registration.status == "unconfirmed" else "registered"
+    return Sign(outcome, registration.id)
+
+
+def find(event: Event, token: str) -> Registration | None:
+    """The event's registration whose latest emailed link this is."""
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.event_id == event.id, Registration.token_hash == tickets.digest(token)
+        )
+    )
+
+
+def expired(registration: Registration, now: datetime | None = None) -> bool:
+    """An unconfirmed registration older than EXPIRY: its link no longer confirms."""
+    now = now or utcnow()
+    return registration.status == "unconfirmed" and registration.created_at + EXPIRY <= now
+
+
+def confirm(event: Event, token: str, now: datetime | None = None) -> Confirmed | None:
+    """Confirm the registration this link names and decide its place; None for no such link.
+
+    A second confirmation changes nothing and answers as the first did.
+    """
+    now = now or utcnow()
+    with writing():
+        registration = db.session.scalar(
+            select(Registration)
+            .where(
+                Registration.event_id == event.id,
+                Registration.token_hash == tickets.digest(token or ""),
+            )
+            .with_for_update()
+        )
+        if registration is None or expired(registration, now):
+            return None
+        first_time = registration.status == "unconfirmed"
+        if first_time:
+            registration.confirmed_at = now
+            if event.approval_required:
+                registration.status = "approval"
+            else:
+                places.place(registration, now)
+    queued = []
+    if first_time and registration.status == "guest":  # the ticket email, once per registration
+        batch = f"registration-{registration.id}"
+        queued = ticket_mail.queue(event, [registration.attendee_id], again=False, batch=batch)
+    status = registration.status
+    return Confirmed(registration, status, first_time, position(registration), queued or [])
+
+
+def position(registration: Registration) -> int | None:
+    """The registration's place in the waitlist's queue (1 is next), if it is on it."""
+    if registration.status != "waitlisted":
+        return None
+    return db.session.scalar(
+        select(func.count()).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == "waitlisted",
+            Registration.confirmed_at <= registration.confirmed_at,
+        )
+    )
+
+
+def forget_expired(now: datetime | None = None) -> int:
+    """Delete unconfirmed registrations past EXPIRY (their data was never confirmed); how many."""
+    now = now or utcnow()
+    with writing():
+        return db.session.execute(
+            delete(Registration).where(
+                Registration.status == "unconfirmed", Registration.created_at <= now - EXPIRY
+            )
+        ).rowcount
