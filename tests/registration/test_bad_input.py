@@ -146,7 +146,9 @@ def test_the_same_email_twenty_times_at_once_makes_one_registration(app, open_ev
         start.wait()
         answers.append(c.post(f"/e/{open_event}/register", data=data).status_code)
 
-    threads = [threading.Thread(target=submit, args=pair) for pair in zip(clients, forms)]
+    threads = [
+        threading.Thread(target=submit, args=pair) for pair in zip(clients, forms, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
