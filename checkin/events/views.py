@@ -245,7 +245,16 @@ def _event_page(event, found=None, pass_form=None, status=200):
         now=utcnow(),
         pass_form=pass_form or DoorPassForm(formdata=None),
         import_url=_import_url(event),
+        public_qr=_public_qr(event),
     ), status
+
+
+def _public_qr(event) -> str | None:
+    """The QR code of the event's public page, while it takes registrations (or did)."""
+    if event.registration == "off":
+        return None
+    url = f"{current_app.config['BASE_URL']}/e/{event.slug}"
+    return tickets.qr_svg(url, label=f"QR code for {url}")
 
 
 def _import_url(event) -> str | None:

@@ -1,5 +1,6 @@
 """The door poster (WeasyPrint): the event, "Have your QR code ready", and a QR code that opens
-"send me my ticket again" for guests who cannot find their email.
+"send me my ticket again" for guests who cannot find their email. The registration poster is
+the same sheet whose QR code opens the event's public page, to register.
 
 One design, two page sizes: US Letter and A4 are offered as separate downloads rather than one
 compromise size, because a printer given the other size scales or crops. The content is laid
@@ -28,16 +29,23 @@ def again_url(event: Event) -> str:
     return f"{current_app.config['BASE_URL']}/e/{event.slug}/link-again"
 
 
-def poster_pdf(event: Event, size: str) -> bytes:
-    """The poster as PDF on this paper size (404 for a size we do not offer)."""
+def public_url(event: Event) -> str:
+    """The event's public page, where alumni register, under BASE_URL."""
+    return f"{current_app.config['BASE_URL']}/e/{event.slug}"
+
+
+def poster_pdf(event: Event, size: str, public: bool = False) -> bytes:
+    """The poster as PDF on this paper size (404 for a size we do not offer); public: the
+    registration poster, whose QR opens the event's public page."""
     from weasyprint import CSS, HTML  # heavy import: only when a poster is made
     from weasyprint.text.fonts import FontConfiguration
 
     if size not in SIZES:
         abort(404)
-    url = again_url(event)
+    url = public_url(event) if public else again_url(event)
     html = render_template(
         "print/poster.html",
+        public=public,
         event=event,
         when=when(event),
         again_url=url,
@@ -64,9 +72,9 @@ def when(event: Event) -> str:
     return f"{day}, {start:%H:%M} – {end:%A} {end.day} {end:%B}, {end:%H:%M}"
 
 
-def filename(event: Event, size: str) -> str:
+def filename(event: Event, size: str, public: bool = False) -> str:
     """The download's name."""
-    return f"{event.slug}-door-poster-{size}.pdf"
+    return f"{event.slug}-{'register' if public else 'door'}-poster-{size}.pdf"
 
 
 def _qr_png(data: str) -> str:

@@ -9,6 +9,7 @@ organizer's event, job or poster is not found (404).
 from flask import (
     Blueprint,
     Response,
+    abort,
     g,
     redirect,
     render_template,
@@ -108,6 +109,17 @@ def poster(size: str):
     """The door poster: the event, "Have your QR code ready", and a QR to get the ticket again."""
     event = g.event
     return pdf_response(posters.poster_pdf(event, size), posters.filename(event, size))
+
+
+@bp.get("/register-poster-<size>.pdf")
+def registration_poster(size: str):
+    """The registration poster: the event, and a QR that opens its public page (404 when the
+    event takes no registrations)."""
+    event = g.event
+    if event.registration == "off":
+        abort(404)
+    pdf = posters.poster_pdf(event, size, public=True)
+    return pdf_response(pdf, posters.filename(event, size, public=True))
 
 
 def pdf_response(pdf, name: str) -> Response:

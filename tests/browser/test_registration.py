@@ -18,7 +18,7 @@ from checkin.extensions import db
 from checkin.models import utcnow
 
 from .axe import serious_violations
-from .conftest import create_event, screenshot
+from .conftest import SCREENSHOTS, create_event, screenshot
 from .test_links import phone_page
 
 ZONE = "America/New_York"
@@ -132,4 +132,23 @@ def test_the_public_page_at_360_wide(live_app, browser, open_doors):
     page.goto(f"{live_app.base_url}/e/{slug}")
     expect(page.get_by_role("button", name="Register")).to_be_attached()
     looks_right(page, "registration-public-page-360")
+    page.context.close()
+
+
+def test_the_organizer_sees_the_public_link_and_its_qr(live_app, browser, open_doors):
+    """The event page's "Public page" card: link, QR code, posters; axe clean on a phone."""
+    from .conftest import sign_in_organizer
+
+    slug, *_ = open_doors
+    page = phone_page(browser, "phone")
+    sign_in_organizer(page, live_app.base_url, f"/events/{slug}")
+    card = page.locator("#public-page")
+    card.scroll_into_view_if_needed()
+    expect(card.get_by_role("link", name=f"{live_app.base_url}/e/{slug}")).to_be_visible()
+    expect(
+        card.get_by_role("img", name=f"QR code for {live_app.base_url}/e/{slug}")
+    ).to_be_visible()
+    screenshot(page, "registration-organizer-page")
+    card.screenshot(path=str(SCREENSHOTS / "registration-organizer-card.png"))
+    assert serious_violations(page) == []
     page.context.close()
