@@ -5,19 +5,28 @@ personal links (so every session opened with them ends on every node), outbox ro
 requests, consent history and the cards they wrote. Cards others wrote about them stay with
 their authors' notes and no one named (subject_id SET NULL). Door attempts stay, for the door's
 counts, with no guest and no name in their stored answer. Badge sheets that show them lose them
-and their PDF. What the guest had consented to is kept as anonymous "deleted" rows, so the
-organizer's counts stay true. Mail files written to them (no SMTP_URL) go after the commit.
+and their PDF. Their registration (name, address, answers) goes too. What the guest had
+consented to is kept as anonymous "deleted" rows, so the organizer's counts stay true. Mail files written to them (no SMTP_URL) go after the commit.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from ..database import writing
 from ..extensions import db
 from ..mail import sent_mail
-from ..models import BadgeJob, CheckInAttempt, ConsentChange, Event, Guest, Outbox, utcnow
+from ..models import (
+    BadgeJob,
+    CheckInAttempt,
+    ConsentChange,
+    Event,
+    Guest,
+    Outbox,
+    Registration,
+    utcnow,
+)
 from . import consents
 
 SOURCES = ("guest", "organizer")
@@ -50,12 +59,19 @@ def erase(guest: Guest, source: str, now: datetime | None = None) -> Erased | No
         _withdraw(found, now)
         _scrub_attempts(guest_id)
         _drop_from_sheets(event_id, guest_id)
+        _drop_registration(event_id, guest_id, addresses)
         db.session.execute(delete(Guest).where(Guest.id == guest_id))
         erased = Erased(found.name, event.slug, 0)
     if found in db.session:
         db.session.expunge(found)  # no stale copy of the guest lingers in this session
     removed = sent_mail.delete_to(erased.event_slug, addresses)
     return Erased(erased.name, erased.event_slug, removed)
+
+
+def _drop_registration(event_id: int, guest_id: int, addresses: set[str]) -> None:
+    """Their registration at the event (its name, address and answers) goes with them."""
+    mine = or_(Registration.attendee_id == guest_id, Registration.email.in_(addresses))
+    db.session.execute(delete(Registration).where(Registration.event_id == event_id, mine))
 
 
 def _addresses(guest: Guest) -> set[str]:

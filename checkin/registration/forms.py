@@ -81,6 +81,8 @@ class RegistrationForm(FlaskForm):
             value = self[name].data
             if name == "willing_to_mentor":
                 value = {"yes": True, "no": False}.get(value)
+            elif name in profiles.FIELDS:  # tags normalized and lists tidied, as on the profile
+                value = profiles.clean(name, value)
             if value not in (None, ""):
                 given[name] = value
         return given

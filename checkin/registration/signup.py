@@ -61,8 +61,8 @@ class Confirmed:
     queued: list[int] = field(default_factory=list)  # guests whose ticket email to send now
 
 
-def open_for_sign_up(event: Event, now: datetime | None = None) -> str:
-    """ "open", "paused" or "closed" (closed too past the deadline or once the event ends)."""
+def state(event: Event, now: datetime | None = None) -> str:
+    """Registration now: "open", "paused" or "closed" (closed too past the deadline or the end)."""
     now = now or utcnow()
     if event.registration in ("closed", "off") or event.ends_at <= now:
         return "closed"

@@ -42,7 +42,7 @@ def register(slug: str):
     form = form_for(event)
     if form.website.data:  # the honeypot: answered like a registration, nothing kept or sent
         return redirect(url_for(".registered", slug=slug), 303)
-    if signup.open_for_sign_up(event) != "open":
+    if signup.state(event) != "open":
         return _page(event, form, 409)
     if not form.validate_on_submit():
         return _page(event, form, 422)
@@ -111,7 +111,7 @@ def _page(event: Event, form, status: int = 200):
     context = {
         "event": event,
         "form": form,
-        "state": signup.open_for_sign_up(event),
+        "state": signup.state(event),
         "left": places.left(event),
         "when": events.when(event.starts_at, event),
         "ends": events.clock(event.ends_at, event),

@@ -22,6 +22,7 @@ from checkin.models import (
     MeetRequest,
     Outbox,
     PersonalLink,
+    Registration,
     Ticket,
     utcnow,
 )
@@ -111,6 +112,27 @@ def test_deleting_removes_the_guest_and_everything_theirs(app, client, privacy_r
         assert count(MeetRequest) == 0
         assert count(Card, Card.author_id == ada) == 0
         assert count(ConsentChange, ConsentChange.attendee_id == ada) == 0
+
+
+def test_her_registration_goes_too(app, privacy_room, ada_deletes):
+    """The registration that made her a guest (name, address, answers) is deleted with her."""
+    with app.app_context():
+        ada = db.session.get(Guest, privacy_room["ada"])
+        db.session.add(
+            Registration(
+                event_id=ada.event_id,
+                email=ada.email.lower(),
+                name=ada.name,
+                answers={"industry": "Mathematics"},
+                status="guest",
+                token_hash=uuid.uuid4().hex,
+                attendee_id=ada.id,
+            )
+        )
+        db.session.commit()
+    assert ada_deletes().status_code == 303
+    with app.app_context():
+        assert count(Registration) == 0
 
 
 def test_what_she_consented_to_stays_as_anonymous_withdrawals(app, privacy_room, ada_deletes):

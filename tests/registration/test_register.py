@@ -207,3 +207,14 @@ def test_no_ticket_is_queued_for_a_registration_until_confirmed(app, client, ope
     client.post(f"/e/{open_event}/register", data=filled())
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Outbox)) == 0
+
+
+def test_answers_are_tidied_as_on_the_profile_page(app, client, open_event, filled, set_event):
+    """Tags and lists as the guest's own profile stores them; the mentor question a yes/no."""
+    questions = {"clubs": "optional", "interests": "optional", "willing_to_mentor": "required"}
+    set_event(open_event, registration_questions=questions)
+    data = filled(clubs=" Chess ;  chess; Rowing ", interests="AI", willing_to_mentor="yes")
+    assert client.post(f"/e/{open_event}/register", data=data).status_code == 303
+    answers = registrations(app)[0].answers
+    assert answers["clubs"] == "Chess; Rowing" and answers["willing_to_mentor"] is True
+    assert "class_year" not in answers  # no longer asked, so not kept
