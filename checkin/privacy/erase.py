@@ -6,7 +6,8 @@ requests, consent history and the cards they wrote. Cards others wrote about the
 their authors' notes and no one named (subject_id SET NULL). Door attempts stay, for the door's
 counts, with no guest and no name in their stored answer. Badge sheets that show them lose them
 and their PDF. Their registration (name, address, answers) goes too. What the guest had
-consented to is kept as anonymous "deleted" rows, so the organizer's counts stay true. Mail files written to them (no SMTP_URL) go after the commit.
+consented to is kept as anonymous "deleted" rows, so the organizer's counts stay true. Mail
+files written to them (no SMTP_URL) go after the commit.
 """
 
 from dataclasses import dataclass
