@@ -8,16 +8,17 @@ the organizer when the event asks for approval). Unconfirmed registrations expir
 address typed in by someone else leaves nothing behind).
 
 The same address twice never makes a second registration or guest (a unique key on event and
-email; twenty submits at once make one row): an unconfirmed one is sent a new link; a guest gets
-their ticket again; anyone else already registered is told where they stand by email. The page
-says the same for every case, so it tells no stranger whether someone registered.
+email; twenty submits at once make one row): an unconfirmed one takes the newest answers and is
+sent a new link (its seven days start again); a guest gets their ticket again; anyone else
+already registered is told where they stand by email. The page says the same in every case, so
+it tells no stranger whether someone registered.
 """
 
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..database import writing
@@ -76,6 +77,8 @@ def sign_up(event: Event, details: Details, now: datetime | None = None) -> Sign
     now = now or utcnow()
     email = details.email.strip().lower()
     known = _standing(event, email)
+    if known is not None and known.outcome == "unconfirmed":
+        _renew(known.registration_id, details, now)
     if known is not None:
         return known
     try:
@@ -94,6 +97,22 @@ def sign_up(event: Event, details: Details, now: datetime | None = None) -> Sign
     except IntegrityError:  # the same address, submitted at the same moment
         return _standing(event, email) or Sign("registered")
     return Sign("new", registration.id)
+
+
+def _renew(registration_id: int, details: Details, now: datetime) -> None:
+    """Registering again before confirming: the newest answers count, and the seven days
+    start again (the new link must work even if the first one had run out)."""
+    with writing():
+        db.session.execute(
+            update(Registration)
+            .where(Registration.id == registration_id, Registration.status == "unconfirmed")
+            .values(
+                name=details.name,
+                answers=details.answers,
+                consents=details.consents,
+                created_at=now,
+            )
+        )
 
 
 def _standing(event: Event, email: str) -> Sign | None:

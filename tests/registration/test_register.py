@@ -218,3 +218,19 @@ def test_answers_are_tidied_as_on_the_profile_page(app, client, open_event, fill
     answers = registrations(app)[0].answers
     assert answers["clubs"] == "Chess; Rowing" and answers["willing_to_mentor"] is True
     assert "class_year" not in answers  # no longer asked, so not kept
+
+
+def test_registering_again_unconfirmed_takes_the_new_answers_and_restarts_the_days(
+    app, client, open_event, filled, inbox, smtp_url
+):
+    """A typo fixed by registering again: the newest name and answers, a link that works even
+    when the first one had run out."""
+    client.post(f"/e/{open_event}/register", data=filled(name="Ada Lovelce"))
+    with app.app_context():
+        row = db.session.scalar(select(Registration))
+        row.created_at = utcnow() - signup.EXPIRY - timedelta(minutes=1)
+        db.session.commit()
+    client.post(f"/e/{open_event}/register", data=filled(industry="Mathematics"))
+    [row] = registrations(app)
+    assert row.name == "Ada Lovelace" and row.answers["industry"] == "Mathematics"
+    assert client.get(confirm_path(inbox.to("ada@example.org")[-1])).status_code == 200
