@@ -29,6 +29,15 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def _description(name: str) -> str:
+    return getattr(ProfileForm, name).kwargs.get("description", "")
+
+
+def _consent(name: str) -> BooleanField:
+    """One of the three choices, unticked, in the guest's profile page's own words."""
+    return BooleanField(getattr(ProfileForm, name).args[0], description=_description(name))
+
+
 class RegistrationForm(FlaskForm):
     """Who is coming, how to reach them, and their choices about their data."""
 
@@ -52,6 +61,9 @@ class RegistrationForm(FlaskForm):
         description="We email you a link to confirm, then your ticket.",
         render_kw={"autocomplete": "email", "autocapitalize": "off", "spellcheck": "false"},
     )
+    consent_findable = _consent("consent_findable")
+    consent_share_contact = _consent("consent_share_contact")
+    consent_digest = _consent("consent_digest")
     website = StringField("Leave this field empty", filters=[_strip])  # the honeypot
     started = HiddenField()
 
@@ -69,10 +81,12 @@ class RegistrationForm(FlaskForm):
 
     def validate_linkedin_url(self, field) -> None:
         """Only a LinkedIn address, stored in its https://www.linkedin.com/… form."""
-        if field.data:
-            field.data = profiles.linkedin(field.data) or _refuse(
-                "Use your LinkedIn address, starting https://www.linkedin.com/"
-            )
+        if not field.data:
+            return
+        address = profiles.linkedin(field.data)
+        if not address:
+            raise ValidationError("Use your LinkedIn address, starting https://www.linkedin.com/")
+        field.data = address
 
     def answers(self) -> dict:
         """The profile answers given (empty ones left out), as the guest's columns take them."""
@@ -88,25 +102,8 @@ class RegistrationForm(FlaskForm):
         return given
 
     def consents(self) -> dict:
-        """The three consents, as ticked (their fields are added below, from the profile form)."""
+        """The three consents, as ticked."""
         return {name: bool(self[f"consent_{name}"].data) for name in CONSENTS}
-
-
-def _refuse(message: str):
-    raise ValidationError(message)
-
-
-def _description(name: str) -> str:
-    return getattr(ProfileForm, name).kwargs.get("description", "")
-
-
-for _name in CONSENTS:  # the guest's profile page's own words for each choice
-    _field = getattr(ProfileForm, f"consent_{_name}")
-    setattr(
-        RegistrationForm,
-        f"consent_{_name}",
-        BooleanField(_field.args[0], description=_description(f"consent_{_name}")),
-    )
 
 
 def form_for(event: Event, **kwargs) -> RegistrationForm:

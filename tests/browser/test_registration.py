@@ -152,3 +152,27 @@ def test_the_organizer_sees_the_public_link_and_its_qr(live_app, browser, open_d
     card.screenshot(path=str(SCREENSHOTS / "registration-organizer-card.png"))
     assert serious_violations(page) == []
     page.context.close()
+
+
+def test_the_form_works_without_javascript(live_app, browser, open_doors):
+    """No JavaScript: a bad address comes back as a 422 page with the error and what was typed;
+    fixed, the plain POST registers."""
+    slug, _, box, _ = open_doors
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 390, "height": 844}, ignore_https_errors=True
+    )
+    page = context.new_page()
+    page.goto(f"{live_app.base_url}/e/{slug}")
+    page.get_by_label("Your name").fill("Oisín O'Brien")
+    page.get_by_label("Your email address").fill("oisin@")
+    page.get_by_label("Class year").fill("1998")
+    with page.expect_response(lambda r: r.url.endswith("/register")) as answer:
+        page.get_by_role("button", name="Register").click()
+    assert answer.value.status == 422
+    expect(page.get_by_text("That doesn't look like an email address.")).to_be_visible()
+    expect(page.get_by_label("Your name")).to_have_value("Oisín O'Brien")
+    page.get_by_label("Your email address").fill("oisin@example.org")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    assert len(box.to("oisin@example.org")) == 1
+    context.close()

@@ -186,3 +186,16 @@ def test_registration_off_is_not_found(app, client, open_event, set_event):
     assert client.get(f"/e/{open_event}").status_code == 404
     assert client.post(f"/e/{open_event}/register", data={}).status_code in (400, 404)
     assert client.get("/e/no-such-event").status_code == 404
+
+
+def test_only_a_linkedin_address_passes_for_linkedin(app, client, open_event, filled, set_event):
+    """The LinkedIn question takes a LinkedIn profile only, stored in its usual form."""
+    set_event(open_event, registration_questions={"linkedin_url": "optional"})
+    data = filled(linkedin_url="https://evil.example/in/ada")
+    answer = client.post(f"/e/{open_event}/register", data=data)
+    assert answer.status_code == 422 and "Use your LinkedIn address" in answer.get_data(
+        as_text=True
+    )
+    good = filled(linkedin_url="linkedin.com/in/ada-lovelace")
+    assert client.post(f"/e/{open_event}/register", data=good).status_code == 303
+    assert registrations(app)[0].answers["linkedin_url"].startswith("https://www.linkedin.com/in/")
