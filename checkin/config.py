@@ -97,6 +97,7 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    REGISTRATION_MIN_SECONDS = 3  # a registration form sent back sooner is refused (spam.py)
     DOOR_PASS_HOURS = 24
 
 

@@ -16,7 +16,6 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 SALT = "checkin.registration-form"
 MAX_AGE = 24 * 3600  # a form left open longer than a day is shown again, fresh
-MIN_SECONDS = 3
 
 
 def stamp(event_id: int) -> str:
@@ -37,7 +36,7 @@ def seconds_open(value: str, event_id: int) -> float | None:
 
 def too_fast(seconds: float) -> bool:
     """Sent back sooner than a person could have filled it in."""
-    return seconds < current_app.config.get("REGISTRATION_MIN_SECONDS", MIN_SECONDS)
+    return seconds < current_app.config["REGISTRATION_MIN_SECONDS"]
 
 
 def _serializer() -> URLSafeTimedSerializer:
