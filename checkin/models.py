@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.sql import false
+from sqlalchemy.sql import false, true
 from sqlalchemy.types import DateTime, TypeDecorator
 
 from .extensions import db
@@ -80,6 +80,8 @@ class Event(db.Model):
     registration_questions: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     description: Mapped[str] = mapped_column(Text, server_default="")  # the public page's words
     offer_hours: Mapped[int] = mapped_column(server_default="48")  # to accept a waitlist offer
+    # The day-before reminder (checkin/mail/reminders.py): on unless the organizer turns it off.
+    reminder_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     organizer: Mapped[Organizer] = relationship()
 
