@@ -46,6 +46,7 @@ def create_app(config: object | None = None) -> Flask:
     from .privacy import organizer as privacy_organizer
     from .privacy import views as privacy_views
     from .pwa import views as pwa_views
+    from .registration import listing_views as registration_list
     from .room import cards_api, ticket_page
     from .room import views as room_views
 
@@ -53,6 +54,7 @@ def create_app(config: object | None = None) -> Flask:
         *(accounts_views, events_views, door_views, ticket_page, door_api, imports_views),
         *(room_views, cards_api, mail_views, digest_views, pwa_views, print_views),
         *(operations_views, privacy_views, privacy_organizer, reminder_views),
+        registration_list,
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(door_api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard
