@@ -470,3 +470,46 @@ class EventTally(db.Model):
     digests_sent: Mapped[int] = mapped_column(default=0)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Invitation(db.Model):
+    """An email inviting one address to register for an event (checkin/mail/invitations.py).
+
+    Not an outbox row: the invitee is no guest (Outbox.attendee_id is NOT NULL), so the columns
+    that carry a row through claim, send and record are repeated here. The unsubscribe link's
+    token is derived from salt and SECRET_KEY (as tickets are); only its SHA-256 is kept.
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "email"),  # one invitation per address per event
+        Index("ix_invitations_status_next", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))  # lowercased, trimmed
+    batch: Mapped[str] = mapped_column(String(64), server_default="")  # the confirm form's nonce
+    salt: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(10), server_default="queued")  # as Outbox
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    message_id: Mapped[str] = mapped_column(String(200), server_default="")
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship()
+
+
+class DoNotInvite(db.Model):
+    """An address that asked one organizer for no more invitations (one-click unsubscribe)."""
+
+    __tablename__ = "do_not_invite"
+    __table_args__ = (UniqueConstraint("organizer_id", "email"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))  # lowercased
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,6 +1,6 @@
 """The day-before reminder on the organizer's event page: a line of counts, and on or off."""
 
-from flask import Blueprint, flash, g, redirect, url_for
+from flask import Blueprint, abort, flash, g, redirect, url_for
 
 from ..events.organizer_event import organizer_event
 from ..forms import ButtonForm
@@ -26,10 +26,12 @@ def reminder_form() -> ButtonForm:
     return ButtonForm(formdata=None)
 
 
-@bp.post("/events/<slug>/reminder/<any(on, off):state>")
+@bp.post("/events/<slug>/reminder/<state>")
 def switch(state: str):
     """Turn the event's day-before reminder on or off (pressing twice changes nothing more)."""
     event = g.event
+    if state not in ("on", "off"):
+        abort(404)
     if ButtonForm().validate_on_submit():
         reminders.set_enabled(event, state == "on")
         flash(f"The day-before reminder is {state}.")
