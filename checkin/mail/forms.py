@@ -24,7 +24,7 @@ class InvitationListForm(FlaskForm):
 
     emails = TextAreaField(
         "Email addresses",
-        validators=[Length(max=200_000)],
+        validators=[Length(max=450_000, message="Too long: paste at most 450,000 characters.")],
         description="One per line, or separated by commas. Addresses only, no names.",
     )
     upload = FileField(
@@ -41,5 +41,5 @@ class InvitationListForm(FlaskForm):
 class SendInvitationsForm(FlaskForm):
     """The preview's confirm: the addresses again, and a nonce so a double submit sends once."""
 
-    emails = HiddenField(validators=[DataRequired(), Length(max=200_000)])
+    emails = HiddenField(validators=[DataRequired(), Length(max=450_000)])
     nonce = HiddenField(validators=[DataRequired(), Length(min=8, max=64)])

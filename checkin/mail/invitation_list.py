@@ -18,6 +18,7 @@ from ..models import DoNotInvite, Event, Guest, Invitation, Registration, Suppre
 
 MAX_BYTES = 1_000_000  # a list of 20,000 addresses fits
 MAX_ADDRESSES = 5_000  # per invitation round
+MAX_TEXT = 450_000  # characters: the confirm form carries the list back, under Flask's 500 KB
 HEADERS = {"email", "e-mail", "email address", "e-mail address", "mail", "address"}
 SEPARATORS = re.compile(r"[\r\n,;\t]+")
 BRACKETED = re.compile(r"<([^<>]*)>")
@@ -102,6 +103,8 @@ def preview(event: Event, text: str) -> Preview:
         seen.add(address)
         result.valid.append(address)
     _leave_out_known(event, result)
+    if sum(len(address) + 1 for address in result.valid) > MAX_TEXT:
+        raise ListProblem("The list is too long to send at once: send it in two parts.")
     return result
 
 

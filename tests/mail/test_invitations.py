@@ -281,3 +281,11 @@ def test_another_organizer_sees_none_of_it(app, client, invite_party, sign_in, i
     assert invited(app, invite_party["id"]) == {"ana@example.org": "sent"}
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Guest)) == 1
+
+
+def test_a_pasted_list_too_long_gets_a_clear_error(client, invite_party):
+    """Over 450,000 characters pasted: 422 with the form and the limit; nothing queued."""
+    reply = preview(client, invite_party, "a@example.org\n" * 33_000)
+    assert reply.status_code == 422
+    assert "Too long: paste at most 450,000 characters." in readable(reply)
+    assert invited(client.application, invite_party["id"]) == {}
