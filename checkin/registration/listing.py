@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, literal, null, select, union_all
+from sqlalchemy import JSON, and_, case, func, literal, null, select, union_all
 
 from ..events import csv_safe, exports
 from ..extensions import db
@@ -32,7 +32,7 @@ FILTERS = {
 LABELS = FILTERS | {"all": "", "declined": "Declined", "lapsed": "Offer lapsed"}
 CSV_HEADER = (
     *("Name", "Email", "Status", "Waitlist position", "Registered at", "Confirmed at"),
-    *("Offer expires at", "Cancelled at"),
+    *("Offer expires at", "Cancelled at", "Class year", "Other answers"),
 )
 
 
@@ -94,7 +94,7 @@ def registration_page(event: Event, status: str = "all", page: int = 1) -> Regis
         .limit(PAGE_SIZE)
     ).all()
     positions = waitlist_positions(event)
-    rows = [Row(*values, position=positions.get(values[0])) for values in found]
+    rows = [Row(*values[:8], position=positions.get(values[0])) for values in found]
     return RegistrationPage(rows, total, page, pages, status)
 
 
@@ -132,16 +132,29 @@ def registrations_csv(event: Event) -> Iterator[str]:
     positions = waitlist_positions(event)
     query = select(everyone).order_by(func.lower(everyone.c.name), everyone.c.rid)
     body = (
-        (name, email, LABELS.get(status, status), positions.get(rid))
-        + tuple(exports.local_text(event, moment) for moment in moments)
-        for rid, name, email, status, *moments in exports.stream(query)
+        (row.name, row.email, LABELS.get(row.status, row.status), positions.get(row.rid))
+        + tuple(exports.local_text(event, moment) for moment in row[4:8])
+        + _answers(row.answers, row.class_year)
+        for row in exports.stream(query)
     )
     return csv_safe.rows(CSV_HEADER, body)
 
 
+def _answers(answers: dict | None, guest_year: int | None) -> tuple:
+    """The class year (the registration's answer, else the guest's), and the other answers as
+    "question: answer; ..."."""
+    answers = dict(answers or {})
+    year = answers.pop("class_year", None) or guest_year
+    others = "; ".join(
+        f"{key}: {value}" for key, value in answers.items() if value not in ("", None)
+    )
+    return year, others
+
+
 def _everyone(event: Event):
     """The event's registrations and the guests who cancelled without one, as one subquery:
-    rid, name, email, status, created_at, confirmed_at, offer_expires_at, cancelled_at."""
+    rid, name, email, status, created_at, confirmed_at, offer_expires_at, cancelled_at, answers
+    (the registration's) and class_year (the guest's)."""
     cancelled_guest = and_(Registration.status == "guest", Guest.cancelled_at.is_not(None))
     registrations = (
         select(
@@ -156,6 +169,8 @@ def _everyone(event: Event):
                 (Registration.status == "cancelled", Registration.decided_at),
                 else_=Guest.cancelled_at,
             ).label("cancelled_at"),
+            Registration.answers,
+            Guest.class_year,
         )
         .outerjoin(Guest, Guest.id == Registration.attendee_id)
         .where(Registration.event_id == event.id)
@@ -172,6 +187,8 @@ def _everyone(event: Event):
         literal(None, UTCDateTime()).label("confirmed_at"),
         literal(None, UTCDateTime()).label("offer_expires_at"),
         Guest.cancelled_at,
+        literal(None, JSON()).label("answers"),
+        Guest.class_year,
     ).where(
         Guest.event_id == event.id, Guest.cancelled_at.is_not(None), Guest.id.not_in(registered)
     )

@@ -52,6 +52,7 @@ def listing_event(app, make_event, make_guest):
                 token_hash=f"{number:064d}",
                 created_at=now - timedelta(hours=2),
                 confirmed_at=now - timedelta(minutes=ago) if ago else None,
+                answers={"class_year": 2000 + number, "industry": "=1+1" if number == 2 else ""},
             )
             if status == "offered":
                 row.offered_at, row.offer_expires_at = now, now + timedelta(hours=48)
@@ -158,6 +159,9 @@ def test_the_csv_export_is_safe(client, sign_in, listing_event):
     assert by_name["Wanda Waitlisted"][2:4] == ["Waitlisted", "1"]
     assert by_name["Ivy Imported"][2] == "Cancelled" and by_name["Ivy Imported"][7]
     assert by_name["Otto Offered"][6]  # the offer's deadline
+    assert by_name["Wes Waitlisted"][8:] == ["2002", "industry: =1+1"]
+    assert by_name["Una Unconfirmed"][8:] == ["2000", ""]
+    assert by_name["Ivy Imported"][8:] == ["2009", ""]  # the guest's own class year
 
 
 def test_another_organizer_reads_none_of_it(app, client, sign_in, listing_event):
