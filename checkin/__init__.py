@@ -39,12 +39,14 @@ def create_app(config: object | None = None) -> Flask:
     from .door import views as door_views
     from .events import views as events_views
     from .imports import views as imports_views
+    from .mail import invitation_views, reminder_views
     from .mail import views as mail_views
     from .operations import views as operations_views
     from .print import views as print_views
     from .privacy import organizer as privacy_organizer
     from .privacy import views as privacy_views
     from .pwa import views as pwa_views
+    from .registration import listing_views as registration_list
     from .registration import views as registration_views
     from .room import cards_api, ticket_page
     from .room import views as room_views
@@ -52,7 +54,8 @@ def create_app(config: object | None = None) -> Flask:
     for module in (
         *(accounts_views, events_views, door_views, ticket_page, door_api, imports_views),
         *(room_views, cards_api, mail_views, digest_views, pwa_views, print_views),
-        *(operations_views, privacy_views, privacy_organizer, registration_views),
+        *(operations_views, privacy_views, privacy_organizer, reminder_views),
+        *(registration_views, registration_list, invitation_views),
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(door_api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.sql import false
+from sqlalchemy.sql import false, true
 from sqlalchemy.types import DateTime, TypeDecorator
 
 from .extensions import db
@@ -80,6 +80,8 @@ class Event(db.Model):
     registration_questions: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     description: Mapped[str] = mapped_column(Text, server_default="")  # the public page's words
     offer_hours: Mapped[int] = mapped_column(server_default="48")  # to accept a waitlist offer
+    # The day-before reminder (checkin/mail/reminders.py): on unless the organizer turns it off.
+    reminder_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     organizer: Mapped[Organizer] = relationship()
 
@@ -472,3 +474,46 @@ class EventTally(db.Model):
     digests_sent: Mapped[int] = mapped_column(default=0)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Invitation(db.Model):
+    """An email inviting one address to register for an event (checkin/mail/invitations.py).
+
+    Not an outbox row: the invitee is no guest (Outbox.attendee_id is NOT NULL), so the columns
+    that carry a row through claim, send and record are repeated here. The unsubscribe link's
+    token is derived from salt and SECRET_KEY (as tickets are); only its SHA-256 is kept.
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "email"),  # one invitation per address per event
+        Index("ix_invitations_status_next", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))  # lowercased, trimmed
+    batch: Mapped[str] = mapped_column(String(64), server_default="")  # the confirm form's nonce
+    salt: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(10), server_default="queued")  # as Outbox
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    message_id: Mapped[str] = mapped_column(String(200), server_default="")
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship()
+
+
+class DoNotInvite(db.Model):
+    """An address that asked one organizer for no more invitations (one-click unsubscribe)."""
+
+    __tablename__ = "do_not_invite"
+    __table_args__ = (UniqueConstraint("organizer_id", "email"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))  # lowercased
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -122,6 +122,43 @@ def send_due_digests() -> None:
         ticket_mail.send_due()
 
 
+@huey.task()
+def send_reminders(event_id: int) -> None:
+    """Send the event's due day-before reminders in one batch."""
+    from .mail import reminders
+
+    with _app_context():
+        reminders.send_queued(event_id)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def send_due_reminders() -> None:
+    """Every minute: queue the day-before reminders whose time has come (9:00 in the event's
+    zone, mail/reminders.py says why), and send every due reminder row."""
+    from .mail import reminders
+
+    with _app_context():
+        reminders.send_due()
+
+
+@huey.task()
+def send_invitations(event_id: int) -> None:
+    """Send a batch of the event's queued invitations (mail/invitations.py)."""
+    from .mail import invitations
+
+    with _app_context():
+        invitations.send_queued(event_id)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def send_due_invitations() -> None:
+    """Every minute: a batch of every event's due invitations, so a long list trickles out."""
+    from .mail import invitations
+
+    with _app_context():
+        invitations.send_due()
+
+
 @huey.periodic_task(crontab(minute="17"))
 def purge_imports() -> None:
     """Every hour: delete guest-list uploads (and import markers) older than a day."""
@@ -196,14 +233,19 @@ def recover_mail() -> None:
 
 
 def _resume(claimed_before) -> None:
-    from .mail import digest_outbox, outbox, ticket_mail
+    from .mail import digest_outbox, invitations, outbox, reminders, ticket_mail
 
     with _app_context():
         outbox.recover(claimed_before)
+        invitations.recover(claimed_before)
         for event_id, guest_ids in ticket_mail.due().items():
             send_tickets(event_id, guest_ids)
         for event_id in digest_outbox.due_events():
             send_digests(event_id)
+        for event_id in reminders.due_events():
+            send_reminders(event_id)
+        for event_id in invitations.due_events():
+            send_invitations(event_id)
 
 
 @contextmanager

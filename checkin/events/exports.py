@@ -173,6 +173,16 @@ def _with_overall(rows) -> Iterator[tuple]:
     yield ("Follow-ups starred", starred)
 
 
+def stream(query) -> Iterator:
+    """The query's rows for a download, a batch at a time (see _stream)."""
+    return _stream(query)
+
+
+def local_text(event: Event, moment) -> str:
+    """A moment as the event's wall clock shows it in a download (see _local)."""
+    return _local(event, moment)
+
+
 def _stream(query) -> Iterator:
     """The query's rows, read a batch at a time (a server-side cursor on PostgreSQL).
 

@@ -4,7 +4,8 @@ people who both asked to meet, queued once and sent once.
 One outbox row per (event, guest, kind), kept unique by the database, so queueing twice
 queues once. The outbox (checkin/mail/outbox.py) claims, records, retries, suppresses and recovers
 them; here: who is queued and when, the sending run of an event, and the status page's
-counts, rows and retries. Ticket rows share the table and are left to ticket_mail.
+counts, rows and retries. Ticket and reminder rows share the table and are left to
+ticket_mail and reminders.
 """
 
 from dataclasses import dataclass, fields
@@ -22,7 +23,8 @@ from . import messages, outbox, transport
 from .digest_sending import DigestMail
 from .outbox import DIGEST, MATCH, STATUSES, due
 
-DIGESTS = Outbox.kind != outbox.TICKET  # the digests' and introductions' rows
+# The digests' and introductions' rows (tickets and reminders have modules of their own).
+DIGESTS = or_(Outbox.kind == DIGEST, Outbox.kind.startswith(MATCH))
 
 
 @dataclass

@@ -117,7 +117,7 @@ def digest(d, to: Address | None = None, test: bool = False) -> EmailMessage:
         event.reply_to,
     )
     if not test:
-        _unsubscribe_headers(message, d.unsubscribe_url)
+        list_unsubscribe(message, d.unsubscribe_url)
     parts = [_multipart("alternative", [_part("text/plain", text), _part("text/html", html)])]
     if d.contacts:
         vcf = vcards.vcard_file(d.contacts, event.name, d.vcard_cache)
@@ -160,7 +160,7 @@ def introduction(reader: Guest, other: Guest) -> EmailMessage:
     message = _new_message(
         recipient(reader), subject, message_id(event, reader, kind), event.reply_to
     )
-    _unsubscribe_headers(message, context["unsubscribe_url"])
+    list_unsubscribe(message, context["unsubscribe_url"])
     text = _text_template("mail/email/introduction.txt").render(context)
     html = _inliner().inline(_template("mail/email/introduction.html").render(context))
     parts = [_part("text/plain", text), _part("text/html", html)]
@@ -208,7 +208,7 @@ def _set_address(message: EmailMessage, name: str, value: Address | str) -> None
         message[name] = value
 
 
-def _unsubscribe_headers(message: EmailMessage, url: str) -> None:
+def list_unsubscribe(message: EmailMessage, url: str) -> None:
     """RFC 2369 and RFC 8058: mail apps show an unsubscribe button that POSTs to the URL."""
     _set(message, "List-Unsubscribe", f"<{url}>")
     _set(message, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")

@@ -1,9 +1,10 @@
 """The one outbox: every email the app sends is a row, queued, claimed, sent, recorded.
 
 Kinds: "ticket" (a guest's QR and personal link, one row per press of a send button),
-"digest" (the next-morning digest, one per guest) and "match:<other guest id>" (an
-introduction, one per reader and pair). Who is queued and what each email says live with
-the kind (ticket_mail, digest_outbox, digest_sending); what happens to a row lives here, once:
+"digest" (the next-morning digest, one per guest), "match:<other guest id>" (an
+introduction, one per reader and pair) and "reminder" (the day before, one per guest). Who is
+queued and what each email says live with the kind (ticket_mail, digest_outbox, digest_sending,
+reminders); what happens to a row lives here, once:
 
 - claim: queued -> sending, one conditional UPDATE, before the message is built, so of any
   number of workers racing over the same row exactly one sends it;
@@ -15,10 +16,13 @@ the kind (ticket_mail, digest_outbox, digest_sending); what happens to a row liv
 Where kinds differ is the policy below, and why:
 - After a crash a ticket is queued again (a second copy is harmless; a missing ticket turns a
   guest away at the door), while a digest or introduction becomes "uncertain": no one gets the
-  same digest twice, and the organizer can send it again from the digest's status page.
+  same digest twice, and the organizer can send it again from the digest's status page. A
+  reminder is treated as a digest: a second "Tomorrow: ..." annoys more than a missing one
+  harms (the ticket email already carries the QR).
 - A 4xx answer is tried again for every kind. A server that cannot be reached at all is tried
-  again for digests and introductions, which go out with no one watching; a ticket fails at
-  once, in front of the organizer who pressed Send, fixes the mail settings and presses again.
+  again for digests, introductions and reminders, which go out with no one watching; a ticket
+  fails at once, in front of the organizer who pressed Send, fixes the mail settings and presses
+  again.
 """
 
 from dataclasses import dataclass
@@ -34,6 +38,7 @@ from ..models import Guest, Outbox, Suppression, utcnow
 from . import transport
 
 TICKET, DIGEST, MATCH = "ticket", "digest", "match:"  # MATCH + other guest id: introduction
+REMINDER = "reminder"
 STATUSES = ("queued", "sending", "sent", "failed", "skipped", "uncertain")
 KEY = ["event_id", "attendee_id", "kind", "batch"]  # unique: queueing twice queues once
 STALE = timedelta(minutes=10)  # far longer than one message takes (SMTP timeouts are 20 s)
@@ -64,6 +69,7 @@ POLICIES = {
     "ticket": Policy(True, False, "queued", SENT_AGAIN, suppressed=True),
     "digest": Policy(True, True, "uncertain", UNCERTAIN, suppressed=True),
     "introduction": Policy(True, True, "uncertain", UNCERTAIN, suppressed=True),
+    "reminder": Policy(True, True, "uncertain", UNCERTAIN, suppressed=True),
 }
 
 
@@ -72,7 +78,7 @@ class Unsendable(Exception):
 
 
 def kind_name(kind: str) -> str:
-    """The policy name of a row's kind: ticket, digest or introduction."""
+    """The policy name of a row's kind: ticket, digest, introduction or reminder."""
     return "introduction" if kind.startswith(MATCH) else kind
 
 

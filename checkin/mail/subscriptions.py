@@ -1,4 +1,5 @@
-"""Whether a guest still gets digests and introductions: unsubscribe, and the way back.
+"""Whether a guest still gets digests, introductions and day-before reminders: unsubscribe,
+and the way back.
 
 An unsubscribe is recorded on the guest it came from (Guest.unsubscribed_at) and holds
 for their address at every event of the same organizer, later ones included: an alumni

@@ -96,7 +96,7 @@ def deliver(
     people = {
         a.id: a for a in db.session.scalars(select(Guest).where(Guest.id.in_({a for _, a in rows})))
     }
-    compose = _Compose(_codes(people), personal_links.ensure_all(event_id))
+    compose = _Compose(codes_of(people), personal_links.ensure_all(event_id))
     with outbox.Sender(event.slug, now, compose) as sender:
         for row_id, _ in rows:
             sender.send(row_id)
@@ -241,7 +241,7 @@ def _unqueued(event_id: int, guest_ids: list[int] | None, again: bool):
     return query.order_by(Guest.id)
 
 
-def _codes(people: dict[int, Guest]) -> dict[int, str]:
+def codes_of(people: dict[int, Guest]) -> dict[int, str]:
     """Each guest's ticket code, issuing a ticket to anyone without a working one."""
     working = db.session.scalars(
         select(Ticket).where(Ticket.attendee_id.in_(people), Ticket.revoked_at.is_(None))

@@ -49,6 +49,7 @@ WORDS = {  # what the page calls things
         "ticket": "Your ticket",
         "digest": "The next-morning email",
         "introduction": "An introduction",
+        "reminder": "The day-before reminder",
     },
     "list_sources": {
         "import": "from the registration",

@@ -31,6 +31,8 @@ PUBLIC_BLUEPRINTS = {
 PUBLIC_MAIL_LINKS = {
     *("mail.confirm_unsubscribe", "mail.unsubscribe", "mail.subscribe_again"),
     *("mail.confirm_connect", "mail.connect", "mail.confirm_meet", "mail.meet"),
+    "invitations.confirm_no_more",  # an invitation's "no more invitations" (a hashed token)
+    "invitations.no_more",
 }
 PUBLIC_ENDPOINTS = {"static"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
