@@ -34,6 +34,7 @@ def create_app(config: object | None = None) -> Flask:
         tune(db.engine)
 
     from .accounts import views as accounts_views
+    from .associations import views as associations_views
     from .digest import views as digest_views
     from .door import api as door_api
     from .door import views as door_views
@@ -51,7 +52,7 @@ def create_app(config: object | None = None) -> Flask:
     for module in (
         *(accounts_views, events_views, door_views, ticket_page, door_api, imports_views),
         *(room_views, cards_api, mail_views, digest_views, pwa_views, print_views),
-        *(operations_views, privacy_views, privacy_organizer),
+        *(operations_views, privacy_views, privacy_organizer, associations_views),
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(door_api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard

@@ -84,6 +84,15 @@ def send_link_again(email: str, event_id: int | None) -> None:
 
 
 @huey.task()
+def send_team_invitation(invitation_id: int) -> None:
+    """Email an invitation to an association's team."""
+    from .associations import invitations
+
+    with _app_context():
+        invitations.deliver(invitation_id)
+
+
+@huey.task()
 def send_digests(event_id: int) -> None:
     """Send the event's due digests and introductions in one batch."""
     from .mail import digest_outbox

@@ -26,10 +26,11 @@ PUBLIC_BLUEPRINTS = {
     "pwa",  # the manifest, the service worker and the offline page: the same for everyone
     "operations",  # /healthz: "ok" or which part fails, nothing more (test_health)
 }
-# The digest's links: each carries a signed token for its reader (the rest of mail is organizers').
+# The emails' links: each carries a token for its reader (the rest of mail is organizers').
 PUBLIC_MAIL_LINKS = {
     *("mail.confirm_unsubscribe", "mail.unsubscribe", "mail.subscribe_again"),
     *("mail.confirm_connect", "mail.connect", "mail.confirm_meet", "mail.meet"),
+    *("associations.invitation", "associations.accept"),  # a team invitation: its token
 }
 PUBLIC_ENDPOINTS = {"static"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
