@@ -1,7 +1,7 @@
 """The team page: the association's settings, its members and roles, invitations; and the
 invitation link (GET shows it, POST accepts, signing up first when the address is new)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_user
 
 from ..accounts import users
@@ -16,8 +16,6 @@ bp = Blueprint("associations", __name__)
 @bp.app_template_global()
 def may_change() -> bool:
     """For organizer pages: True unless the signed-in organizer is a viewer of this event."""
-    from flask import g
-
     return teams.can_change(g.get("role"))
 
 

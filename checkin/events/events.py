@@ -6,13 +6,15 @@ from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import abort
+from flask import abort, has_request_context, request
 from sqlalchemy import select
 
 from ..associations import teams
 from ..database import writing
 from ..extensions import db
 from ..models import Association, Event, Membership, Organizer
+
+READING = frozenset({"GET", "HEAD", "OPTIONS"})  # the methods a viewer may use
 
 
 def slugify(name: str) -> str:
@@ -102,10 +104,13 @@ def by_slug(slug: str) -> Event | None:
     return db.session.scalar(select(Event).where(Event.slug == slug))
 
 
-def event_of(organizer: Organizer, slug: str, change: bool = False) -> Event:
+def event_of(organizer: Organizer, slug: str, change: bool | None = None) -> Event:
     """The event with this slug of one of the organizer's associations, or 404 (another
-    association's event is not found either); with change, 403 unless they may change it."""
+    association's event is not found either); with change, 403 unless they may change it.
+    change=None decides by the request: anything but reading (a POST, say) is a change."""
     event, role = event_and_role(organizer, slug)
+    if change is None:
+        change = has_request_context() and request.method not in READING
     if change and not teams.can_change(role):
         abort(403)
     return event

@@ -28,7 +28,6 @@ from . import events
 
 EVENT_PAGES = "/events/<slug>"
 OPEN_AFTER_PURGE = {"events.edit_event"}  # the name and dates stay the organizer's to change
-READING = frozenset({"GET", "HEAD", "OPTIONS"})
 FOR_CHANGERS = frozenset(
     {
         "events.door_pass",  # the door link and its QR open the door
@@ -71,7 +70,7 @@ def _load_event():
 def changes_things() -> bool:
     """True when this route is for those who may change the event: it takes more than GET
     (a form page too), or it shows a secret that acts."""
-    return bool(request.url_rule.methods - READING) or request.endpoint in FOR_CHANGERS
+    return bool(request.url_rule.methods - events.READING) or request.endpoint in FOR_CHANGERS
 
 
 def _purged(event):

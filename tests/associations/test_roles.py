@@ -3,9 +3,11 @@ sees nothing of another's, organizers and owners run their association's events.
 
 import uuid
 
+import pytest
 from sqlalchemy import select
 
-from checkin.events.organizer_event import FOR_CHANGERS, READING
+from checkin.events.events import READING
+from checkin.events.organizer_event import FOR_CHANGERS
 from checkin.extensions import db
 
 from .conftest import join
@@ -143,3 +145,23 @@ def test_the_events_list_is_grouped_by_association(app, two_teams, signed_in_as)
     order = ["bea@example.org's events", "Team · Owner", "Bravo Reunion"]
     order += ["olga@example.org's events", "Team · Viewer", "Alpha Reunion"]
     assert [page.index(text) for text in order] == sorted(page.index(text) for text in order)
+
+
+def test_event_of_refuses_a_viewer_a_change_however_it_is_called(app, two_teams):
+    """event_of() in a POST request (as a view outside the organizer pages would call it), or
+    with change=True, is 403 for a viewer and gives the event to an organizer; a GET reads."""
+    from werkzeug.exceptions import Forbidden
+
+    from checkin.accounts import users
+    from checkin.events import events
+
+    slug = two_teams["a"]["slug"]
+    with app.test_request_context(method="POST"):
+        vera, otto = (users.find_by_email(f"{n}@example.org") for n in ("vera", "otto"))
+        assert events.event_of(otto, slug).slug == slug
+        with pytest.raises(Forbidden):
+            events.event_of(vera, slug)
+    with app.test_request_context(method="GET"):
+        assert events.event_of(vera, slug).slug == slug
+        with pytest.raises(Forbidden):
+            events.event_of(vera, slug, change=True)
