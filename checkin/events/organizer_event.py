@@ -32,9 +32,13 @@ FOR_CHANGERS = frozenset(
     {
         "events.door_pass",  # the door link and its QR open the door
         "privacy_organizer.confirm_purge",  # the page of a button a viewer may not press
+        "print.page",  # badge sheets carry every guest's ticket QR
+        "print.guests",
+        "print.job",
         "digest.preview",  # one guest's own digest: their cards and introductions
         "digest.preview_html",
-        "mail.message",  # a sent email: a guest's personal link is in it
+        "mail.outbox",  # the sent emails, each with a guest's personal link
+        "mail.message",
         "mail.message_html",
     }
 )
