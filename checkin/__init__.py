@@ -34,6 +34,7 @@ def create_app(config: object | None = None) -> Flask:
         tune(db.engine)
 
     from .accounts import views as accounts_views
+    from .associations import views as associations_views
     from .digest import views as digest_views
     from .door import api as door_api
     from .door import views as door_views
@@ -55,7 +56,7 @@ def create_app(config: object | None = None) -> Flask:
         *(accounts_views, events_views, door_views, ticket_page, door_api, imports_views),
         *(room_views, cards_api, mail_views, digest_views, pwa_views, print_views),
         *(operations_views, privacy_views, privacy_organizer, reminder_views),
-        *(registration_views, registration_list, invitation_views),
+        *(registration_views, registration_list, invitation_views, associations_views),
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(door_api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard

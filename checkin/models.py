@@ -41,16 +41,73 @@ class Organizer(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session's id: raising it ends all of the organizer's sessions (a team removal).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     kind = "organizer"
 
     def get_id(self) -> str:
         """The session's user id: typed, so a guest id never passes for an organizer's."""
-        return f"organizer:{self.id}"
+        return f"organizer:{self.id}:{self.session_generation or 0}"
+
+
+class Association(db.Model):
+    """A chapter or an alumni office: its events belong to it, its team runs them."""
+
+    __tablename__ = "associations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    settings: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Membership(db.Model):
+    """An organizer on an association's team, with a role: owner, organizer or viewer."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("association_id", "organizer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), index=True
+    )
+    organizer_id: Mapped[int] = mapped_column(
+        ForeignKey("organizers.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    association: Mapped[Association] = relationship()
+    organizer: Mapped[Organizer] = relationship()
+
+
+class TeamInvitation(db.Model):
+    """An email invitation to an association's team; the link's token is stored hashed."""
+
+    __tablename__ = "team_invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(10))
+    salt: Mapped[str] = mapped_column(String(32))  # the token is derived from it and SECRET_KEY
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizers.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    association: Mapped[Association] = relationship()
+    invited_by: Mapped[Organizer | None] = relationship()
 
 
 class Event(db.Model):
-    """One alumni event, owned by one organizer."""
+    """One alumni event of an association; organizer_id is who created it."""
 
     __tablename__ = "events"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +118,7 @@ class Event(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The next-morning digest: None means the default (9:00 local the morning after it ends).
     digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -84,6 +142,7 @@ class Event(db.Model):
     reminder_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     organizer: Mapped[Organizer] = relationship()
+    association: Mapped[Association] = relationship()
 
 
 class Guest(UserMixin, db.Model):
@@ -491,7 +550,7 @@ class Invitation(db.Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id", ondelete="CASCADE"))
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254))  # lowercased, trimmed
     batch: Mapped[str] = mapped_column(String(64), server_default="")  # the confirm form's nonce
     salt: Mapped[str] = mapped_column(String(64))
@@ -509,11 +568,11 @@ class Invitation(db.Model):
 
 
 class DoNotInvite(db.Model):
-    """An address that asked one organizer for no more invitations (one-click unsubscribe)."""
+    """An address that asked an association for no more invitations (one-click unsubscribe)."""
 
     __tablename__ = "do_not_invite"
-    __table_args__ = (UniqueConstraint("organizer_id", "email"),)
+    __table_args__ = (UniqueConstraint("association_id", "email"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id", ondelete="CASCADE"))
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254))  # lowercased
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -103,6 +103,15 @@ def sweep_registrations() -> None:
 
 
 @huey.task()
+def send_team_invitation(invitation_id: int) -> None:
+    """Email an invitation to an association's team."""
+    from .associations import team_invitations
+
+    with _app_context():
+        team_invitations.deliver(invitation_id)
+
+
+@huey.task()
 def send_digests(event_id: int) -> None:
     """Send the event's due digests and introductions in one batch."""
     from .mail import digest_outbox

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..associations import teams
 from ..database import writing
 from ..extensions import db, htmx, login_manager
 from ..models import Guest, Organizer, OrganizerSignIn, PersonalLink
@@ -34,8 +35,10 @@ def create_organizer(email: str, password: str, name: str = "") -> Organizer:
     if find_by_email(email):
         raise AccountError(f"An organizer with {email} already exists.")
     organizer = Organizer(email=email, name=name, password_hash=generate_password_hash(password))
-    db.session.add(organizer)
-    db.session.commit()
+    with writing():
+        db.session.add(organizer)
+        db.session.flush()
+        teams.add_personal(organizer)
     return organizer
 
 
@@ -117,11 +120,23 @@ def guest_of_event(slug: str) -> Guest:
 @login_manager.user_loader
 def _load(user_id: str) -> Organizer | Guest | None:
     kind, _, rest = user_id.partition(":")
-    if kind == "organizer" and rest.isdigit():
-        return db.session.get(Organizer, int(rest))
+    if kind == "organizer":
+        return _load_organizer(rest)
     if kind in ("guest", "attendee"):  # "attendee": sessions signed in before the rename
         return _load_guest(rest)
     return None
+
+
+def _load_organizer(rest: str) -> Organizer | None:
+    """The organizer, while the session's generation is theirs (a removal from a team raises
+    it): "<id>:<generation>", or "<id>" for a session from before generations (0)."""
+    organizer_id, _, generation = rest.partition(":")
+    if not organizer_id.isdigit() or not (generation or "0").isdigit():
+        return None
+    organizer = db.session.get(Organizer, int(organizer_id))
+    if organizer is None or (organizer.session_generation or 0) != int(generation or "0"):
+        return None
+    return organizer
 
 
 def _load_guest(rest: str) -> Guest | None:

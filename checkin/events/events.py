@@ -6,12 +6,15 @@ from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import abort
+from flask import abort, has_request_context, request
 from sqlalchemy import select
 
+from ..associations import teams
 from ..database import writing
 from ..extensions import db
-from ..models import Event, Organizer
+from ..models import Association, Event, Membership, Organizer
+
+READING = frozenset({"GET", "HEAD", "OPTIONS"})  # the methods a viewer may use
 
 
 def slugify(name: str) -> str:
@@ -52,10 +55,15 @@ def create_event(
     ends_at: datetime,
     timezone: str,
     slug: str | None = None,
+    association: Association | None = None,
 ) -> Event:
-    """Create an event; starts_at and ends_at are local times in the event's time zone."""
+    """Create an event in an association where the organizer runs events (their first, unless
+    named); starts_at and ends_at are local times in the event's time zone."""
+    association = _where_to_create(organizer, association)
     with writing():
-        event = Event(organizer_id=organizer.id, slug=slug or slugify(name))
+        event = Event(
+            organizer_id=organizer.id, association_id=association.id, slug=slug or slugify(name)
+        )
         _apply(event, name, venue, starts_at, ends_at, timezone)
         db.session.add(event)
     return event
@@ -71,12 +79,24 @@ def update_event(
 
 
 def events_of(organizer: Organizer) -> list[Event]:
-    """The organizer's events, newest first."""
+    """The events of the organizer's associations, newest first."""
     return list(
         db.session.scalars(
-            select(Event).where(Event.organizer_id == organizer.id).order_by(Event.starts_at.desc())
+            select(Event)
+            .join(Membership, Membership.association_id == Event.association_id)
+            .where(Membership.organizer_id == organizer.id)
+            .order_by(Event.starts_at.desc())
         )
     )
+
+
+def events_by_association(organizer: Organizer) -> list[tuple[Membership, list[Event]]]:
+    """The organizer's teams, by name, each with its events (newest first)."""
+    found = events_of(organizer)
+    return [
+        (m, [e for e in found if e.association_id == m.association_id])
+        for m in teams.memberships_of(organizer)
+    ]
 
 
 def by_slug(slug: str) -> Event | None:
@@ -84,16 +104,40 @@ def by_slug(slug: str) -> Event | None:
     return db.session.scalar(select(Event).where(Event.slug == slug))
 
 
-def event_of(organizer: Organizer, slug: str) -> Event:
-    """The organizer's event with this slug, or 404 (someone else's event is not found either)."""
+def event_of(organizer: Organizer, slug: str, change: bool | None = None) -> Event:
+    """The event with this slug of one of the organizer's associations, or 404 (another
+    association's event is not found either); with change, 403 unless they may change it.
+    change=None decides by the request: anything but reading (a POST, say) is a change."""
+    event, role = event_and_role(organizer, slug)
+    if change is None:
+        change = has_request_context() and request.method not in READING
+    if change and not teams.can_change(role):
+        abort(403)
+    return event
+
+
+def event_and_role(organizer: Organizer, slug: str) -> tuple[Event, str]:
+    """The organizer's event with this slug and their role on its team, or 404."""
     if not isinstance(organizer, Organizer):
         abort(404)  # a guest's session never reaches organizer data
-    event = db.session.scalar(
-        select(Event).where(Event.slug == slug, Event.organizer_id == organizer.id)
-    )
-    if event is None:
+    found = db.session.execute(
+        select(Event, Membership.role)
+        .join(Membership, Membership.association_id == Event.association_id)
+        .where(Event.slug == slug, Membership.organizer_id == organizer.id)
+    ).first()
+    if found is None:
         abort(404)
-    return event
+    return found.Event, found.role
+
+
+def _where_to_create(organizer: Organizer, association: Association | None) -> Association:
+    """The association to create an event in: the one named, if they run events there."""
+    allowed = teams.where_they_run_events(organizer)
+    if association is None and allowed:
+        return min(allowed, key=lambda a: a.id)  # their first: the personal one
+    if association is None or association.id not in {a.id for a in allowed}:
+        abort(403)
+    return association
 
 
 def local(event: Event, moment: datetime | None) -> datetime | None:

@@ -67,6 +67,19 @@ class EventForm(FlaskForm):
         return valid
 
 
+class NewEventForm(EventForm):
+    """A new event's details, and the association it belongs to (where they run events)."""
+
+    association = SelectField("Association", coerce=int)
+
+    def offer(self, associations) -> "NewEventForm":
+        """Offer these associations; the first is the default."""
+        self.association.choices = [SelectChoice(a.id, a.name) for a in associations]
+        if self.association.data is None and associations:
+            self.association.data = associations[0].id
+        return self
+
+
 class DoorPassForm(FlaskForm):
     """A new door pass for one volunteer."""
 

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_login import current_user
 
 from ..accounts.users import organizer_required
+from ..associations import teams
 from ..door import conflicts, passes
 from ..extensions import htmx
 from ..models import utcnow
@@ -12,7 +13,15 @@ from ..privacy import consents, erase
 from ..privacy.forms import DeleteGuestForm
 from . import events as event_domain
 from . import exports, guests, tickets
-from .forms import DoorPassForm, EventForm, GuestForm, ReissueForm, RelinkForm, guest_list_query
+from .forms import (
+    DoorPassForm,
+    EventForm,
+    GuestForm,
+    NewEventForm,
+    ReissueForm,
+    RelinkForm,
+    guest_list_query,
+)
 from .organizer_event import organizer_event
 
 bp = organizer_event(Blueprint("events", __name__))
@@ -28,15 +37,17 @@ def home():
 @bp.get("/events")
 @organizer_required
 def events():
-    """The organizer's events."""
-    return render_template("events/events.html", events=event_domain.events_of(current_user))
+    """The events of the organizer's associations, grouped by association."""
+    teams_events = event_domain.events_by_association(current_user)
+    return render_template("events/events.html", teams_events=teams_events)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
 @organizer_required
 def new_event():
-    """Create an event."""
-    form = EventForm(timezone="America/New_York")
+    """Create an event in one of the associations where the organizer runs events."""
+    choices = teams.where_they_run_events(current_user)
+    form = NewEventForm(timezone="America/New_York").offer(choices)
     if form.validate_on_submit():
         event = event_domain.create_event(
             current_user,
@@ -45,6 +56,7 @@ def new_event():
             form.starts_at.data,
             form.ends_at.data,
             form.timezone.data,
+            association=next(a for a in choices if a.id == form.association.data),
         )
         flash("Event created. Next: import the guest list, then make a door pass.")
         return redirect(url_for("events.event", slug=event.slug))

@@ -2,8 +2,9 @@
 
 The browser only ever holds the token and the chosen mapping; the database holds the token's
 SHA-256, so any web node can serve the next step. A token belongs to one event and one organizer
-and lives a day. The confirm locks the row and imports in the same transaction, so a double
-confirm imports once.
+(the teammate who uploaded it: an upload in progress is theirs, not their association's, and
+the cap on waiting uploads is per person) and lives a day. The confirm locks the row and
+imports in the same transaction, so a double confirm imports once.
 """
 
 import hashlib

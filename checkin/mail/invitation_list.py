@@ -4,7 +4,7 @@ Only addresses: one per line or separated by commas, semicolons or tabs, "Name <
 as its address, a header cell such as "Email" ignored. A file is decoded as guest-list imports
 are (checkin/imports/files.decode: BOMs, UTF-8, then charset-normalizer). The preview says what
 would happen to each: invited, not an address, a duplicate, already on the guest list, already
-registered, already invited to this event, asked this organizer for no invitations, or bounced.
+registered, already invited to this event, asked this association for no invitations, or bounced.
 """
 
 import re
@@ -114,7 +114,7 @@ def _leave_out_known(event: Event, result: Preview) -> None:
     known = [  # the first reason found is the one shown: an opt-out above all
         (
             result.opted_out,
-            _found(DoNotInvite.email, DoNotInvite.organizer_id == event.organizer_id, wanted),
+            _found(DoNotInvite.email, DoNotInvite.association_id == event.association_id, wanted),
         ),
         (result.bounced, _found(Suppression.email, true(), wanted)),
         (result.on_guest_list, _found(Guest.email, Guest.event_id == event.id, wanted)),

@@ -85,7 +85,7 @@ def confirm_no_more(token: str):
 @csrf.exempt  # RFC 8058 one-click: the mail client POSTs with no session and no CSRF token
 @limited(PER_LINK, PER_IP)
 def no_more(token: str):
-    """Put the address on the organizer's do-not-invite list (one-click, or the button)."""
+    """Put the address on the association's do-not-invite list (one-click, or the button)."""
     if request.form.get("List-Unsubscribe") != "One-Click":
         abort(400, "An unsubscribe request says List-Unsubscribe=One-Click (RFC 8058).")
     invitation = _invitation(token)

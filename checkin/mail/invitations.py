@@ -1,5 +1,5 @@
 """Invitations to register: queued once per address and event, sent by the worker in batches,
-with one-click unsubscribe onto the organizer's do-not-invite list.
+with one-click unsubscribe onto the association's do-not-invite list.
 
 Why a table of their own (Invitation) rather than outbox rows: an outbox row belongs to a guest
 (Outbox.attendee_id is NOT NULL, and every outbox query joins guests), and an invitee is nobody
@@ -33,7 +33,7 @@ from . import invitation_list, messages, outbox, transport
 BATCH = 100  # invitations per run (INVITATION_BATCH overrides)
 INVITING = ("open", "paused")
 CLOSED = "Invitations invite people to register: open registration for this event first."
-NO_MORE = "Not sent: the address asked for no more invitations from this organizer."
+NO_MORE = "Not sent: the address asked for no more invitations from this association."
 BOUNCED = "Not sent: the address bounced earlier."
 NO_MORE_PATH = "/invitations/no-more/"
 
@@ -151,22 +151,25 @@ def invitation_of(token: str) -> Invitation | None:
 
 
 def no_more(invitation: Invitation) -> None:
-    """Put the address on the organizer's do-not-invite list (a repeat changes nothing)."""
+    """Put the address on the association's do-not-invite list (a repeat changes nothing)."""
     with writing():
         db.session.execute(
             _dialect()
             .insert(DoNotInvite)
             .values(
-                organizer_id=invitation.organizer_id, email=invitation.email, created_at=utcnow()
+                association_id=invitation.association_id,
+                email=invitation.email,
+                created_at=utcnow(),
             )
-            .on_conflict_do_nothing(index_elements=["organizer_id", "email"])
+            .on_conflict_do_nothing(index_elements=["association_id", "email"])
         )
 
 
 def is_opted_out(invitation: Invitation) -> bool:
     """True when the address asked this organizer for no more invitations."""
     found = select(DoNotInvite.id).where(
-        DoNotInvite.organizer_id == invitation.organizer_id, DoNotInvite.email == invitation.email
+        DoNotInvite.association_id == invitation.association_id,
+        DoNotInvite.email == invitation.email,
     )
     return db.session.scalar(found) is not None
 
@@ -249,7 +252,7 @@ def _row(event: Event, address: str, batch: str) -> dict:
     salt = tickets.new_salt()
     return {
         "event_id": event.id,
-        "organizer_id": event.organizer_id,
+        "association_id": event.association_id,
         "email": address,
         "batch": batch,
         "salt": salt,

@@ -71,6 +71,26 @@ def ticket(guest: Guest, code: str, login_url: str) -> EmailMessage:
     return message
 
 
+def team_invitation(invitation, url: str) -> EmailMessage:
+    """The invitation to an association's team: who invites, the role, the link (7 days)."""
+    inviter = invitation.invited_by
+    context = {
+        "invitation": invitation,
+        "association": invitation.association,
+        "inviter": (inviter.name or inviter.email) if inviter else "The team",
+        "role": invitation.role,
+        "url": url,
+        "expires": invitation.expires_at.strftime("%-d %b %Y, %H:%M UTC"),
+    }
+    user, _, domain = invitation.email.rpartition("@")
+    subject = f"Join {invitation.association.name} on checkin"
+    message = transport.new_message(Address(username=user, domain=domain), subject)
+    message.set_content(_text_template("mail/email/team_invitation.txt").render(**context))
+    html = _inliner().inline(_template("mail/email/team_invitation.html").render(**context))
+    message.add_alternative(html, subtype="html")
+    return message
+
+
 def recipient(guest: Guest) -> Address:
     """The guest as an address header (raises ValueError for an unusable address)."""
     user, at, domain = (guest.email or "").strip().rpartition("@")

@@ -2,7 +2,7 @@
 and the way back.
 
 An unsubscribe is recorded on the guest it came from (Guest.unsubscribed_at) and holds
-for their address at every event of the same organizer, later ones included: an alumni
+for their address at every event of the same association, later ones included: an alumni
 association's next reunion should not mail someone who said "no more" at the last one.
 Subscribing again clears it everywhere. Ticket emails, which the organizer sends by hand,
 are not affected.
@@ -43,7 +43,7 @@ def resubscribe(guest: Guest, source: str = "resubscribe") -> None:
 
 
 def is_unsubscribed(guest: Guest) -> bool:
-    """True when the guest, or their address at another of the organizer's events, said no."""
+    """True when the guest, or their address at another of the association's events, said no."""
     if guest.unsubscribed_at is not None:
         return True
     found = select(Guest.id).where(
@@ -53,15 +53,15 @@ def is_unsubscribed(guest: Guest) -> bool:
 
 
 def _same_person(guest: Guest):
-    """The ids of the guest's rows at the organizer's events: same address, or just them."""
+    """The ids of the guest's rows at the association's events: same address, or just them."""
     email = (guest.email or "").strip().lower()
     if not email:
         return select(Guest.id).where(Guest.id == guest.id)
-    organizer = select(Event.organizer_id).where(Event.id == guest.event_id).scalar_subquery()
+    association = select(Event.association_id).where(Event.id == guest.event_id).scalar_subquery()
     return (
         select(Guest.id)
         .join(Event, Event.id == Guest.event_id)
-        .where(Event.organizer_id == organizer, func.lower(func.trim(Guest.email)) == email)
+        .where(Event.association_id == association, func.lower(func.trim(Guest.email)) == email)
     )
 
 

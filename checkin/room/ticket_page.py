@@ -3,7 +3,8 @@
 The same QR gets people in at the door and lets other guests record meeting its holder, so the
 page depends on who opens it with their phone's camera app:
 - a signed-in guest of the same event, someone else's code: "Add <name> to people you met";
-- its own holder signed in, or the event's organizer: the ticket, QR large;
+- its own holder signed in, or an owner or organizer of the event's association: the ticket,
+  QR large (a viewer reads lists, and a QR admits);
 - anyone else: only the name and a sign-in prompt (a badge's QR is in plain sight, so the page
   adds nothing to it). Holders reach their QR through the ticket email or their personal link.
 The code grants nothing else: only the personal link signs in.
@@ -14,6 +15,7 @@ import uuid
 from flask import Blueprint, abort, redirect, render_template, url_for
 
 from ..accounts.users import signed_in_guest, signed_in_organizer
+from ..associations import teams
 from ..events import tickets
 from . import cards
 from .forms import CardForm, card_form_context
@@ -47,11 +49,12 @@ def show(code: str):
 
 
 def _qr_for_holder(ticket, code: str, me) -> str | None:
-    """The QR, only for its holder (signed in) or the organizer of the event."""
+    """The QR, only for its holder (signed in) or those who run the event's association."""
     organizer = signed_in_organizer()
     holder = ticket.guest
     if (me is not None and me.id == holder.id) or (
-        organizer is not None and holder.event.organizer_id == organizer.id
+        organizer is not None
+        and teams.can_change(teams.role_in(organizer, holder.event.association_id))
     ):
         return tickets.qr_svg(tickets.ticket_url(code), f"Ticket QR code for {holder.name}")
     return None

@@ -27,12 +27,13 @@ PUBLIC_BLUEPRINTS = {
     "operations",  # /healthz: "ok" or which part fails, nothing more (test_health)
     "registration",  # the public event page and its form: for anyone, while registration is on
 }
-# The digest's links: each carries a signed token for its reader (the rest of mail is organizers').
+# The emails' links: each carries a token for its reader (the rest of mail is organizers').
 PUBLIC_MAIL_LINKS = {
     *("mail.confirm_unsubscribe", "mail.unsubscribe", "mail.subscribe_again"),
     *("mail.confirm_connect", "mail.connect", "mail.confirm_meet", "mail.meet"),
     "invitations.confirm_no_more",  # an invitation's "no more invitations" (a hashed token)
     "invitations.no_more",
+    *("associations.invitation", "associations.accept"),  # a team invitation: its token
 }
 PUBLIC_ENDPOINTS = {"static"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}

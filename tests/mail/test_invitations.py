@@ -41,7 +41,7 @@ def invite_party(app, client, sign_in, make_event, make_guest):
                 event_id=event.id, email="reg@example.org", name="Reg", token_hash="1" * 64
             )
         )
-        db.session.add(DoNotInvite(organizer_id=event.organizer_id, email="optout@example.org"))
+        db.session.add(DoNotInvite(association_id=event.association_id, email="optout@example.org"))
         db.session.add(Suppression(email="bounced@example.org", reason="550 gone"))
         db.session.commit()
         event_id = event.id
@@ -215,9 +215,9 @@ def test_skipped_at_send_time_once_opted_out(app, client, invite_party, inbox, s
     app.config["SMTP_URL"] = smtp_url
     with app.app_context():
         organizer = db.session.scalar(
-            select(Event.organizer_id).where(Event.slug == invite_party["slug"])
+            select(Event.association_id).where(Event.slug == invite_party["slug"])
         )
-        db.session.add(DoNotInvite(organizer_id=organizer, email="dee@example.org"))
+        db.session.add(DoNotInvite(association_id=organizer, email="dee@example.org"))
         db.session.commit()
         invitations.send_due(utcnow() + timedelta(minutes=2))
         row = db.session.scalar(select(Invitation))
