@@ -25,7 +25,7 @@ new evidence that they came in.
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, insert, null, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..database import writing, writing_rows
@@ -148,6 +148,7 @@ def search(event_id: int, query: str, limit: int = 12) -> list[Guest]:
         db.session.scalars(
             select(Guest)
             .where(Guest.event_id == event_id, Guest.search_key.like(pattern, escape="\\"))
+            .where(Guest.cancelled_at.is_(None))
             .order_by(Guest.name)
             .limit(limit)
         )
@@ -169,7 +170,7 @@ def roster(event_id: int) -> list[dict]:
             (ticket_rows.c.attendee_id == guests.c.id) & ticket_rows.c.revoked_at.is_(None),
             isouter=True,
         )
-        .where(guests.c.event_id == event_id)
+        .where(guests.c.event_id == event_id, guests.c.cancelled_at.is_(None))
         .order_by(guests.c.id)
     )
     return [
@@ -253,7 +254,7 @@ _EARLIER = (
     .returning(guests.c.id)
 )
 _SCANNED = _ADMIT.where(guests.c.id == _LIVE_TICKET)
-_PICKED = _ADMIT.where(guests.c.id == bindparam("guest"))
+_PICKED = _ADMIT.where(guests.c.id == bindparam("guest"), guests.c.cancelled_at.is_(None))
 _FOUND = (
     select(
         guests.c.id,
@@ -270,7 +271,8 @@ _FOUND_SCANNED = (
     .join(ticket_rows, ticket_rows.c.attendee_id == guests.c.id)
     .where(ticket_rows.c.code_hash == bindparam("code"))
 )
-_FOUND_PICKED = _FOUND.add_columns(null().label("revoked_at")).where(
+# Picked by name: a guest who cancelled answers as their revoked ticket would.
+_FOUND_PICKED = _FOUND.add_columns(guests.c.cancelled_at.label("revoked_at")).where(
     guests.c.id == bindparam("guest")
 )
 
