@@ -3,13 +3,17 @@ description and which profile questions the form asks; and the open/pause/close 
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..events.events import missing_local_time
 from ..events.forms import LOCAL_FORMATS
 from .places import PROFILE
 
-ASKED = [("", "Not asked"), ("optional", "Optional"), ("required", "Required")]
+ASKED = [
+    SelectChoice(v, label)
+    for v, label in (("", "Not asked"), ("optional", "Optional"), ("required", "Required"))
+]
 LABELS = {
     "class_year": "Class year",
     "major": "Major",
@@ -83,12 +87,16 @@ for _name in PROFILE:
 class SwitchForm(FlaskForm):
     """Open, pause or close registration: the button pressed says which."""
 
-    to = SelectField(choices=list(SWITCHES.items()), validators=[InputRequired()])
+    to = SelectField(
+        choices=[SelectChoice(v, label) for v, label in SWITCHES.items()],
+        validators=[InputRequired()],
+    )
 
 
 class DecisionForm(FlaskForm):
     """Approve or decline one registration (the button pressed says which)."""
 
     decision = SelectField(
-        choices=[("approve", "Approve"), ("decline", "Decline")], validators=[InputRequired()]
+        choices=[SelectChoice("approve", "Approve"), SelectChoice("decline", "Decline")],
+        validators=[InputRequired()],
     )
