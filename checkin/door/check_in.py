@@ -25,7 +25,7 @@ new evidence that they came in.
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..database import writing, writing_rows
@@ -39,7 +39,7 @@ attempts = CheckInAttempt.__table__
 passes = DoorPass.__table__
 ticket_rows = Ticket.__table__
 
-RESULTS = ("admitted", "already_admitted", "unknown", "revoked")
+RESULTS = ("admitted", "already_admitted", "unknown", "revoked", "cancelled")
 SHOWN = ("admitted", "already_admitted", "unknown")  # what a phone offline can show
 
 
@@ -261,6 +261,7 @@ _FOUND = (
         guests.c.name,
         guests.c.class_year,
         guests.c.checked_in_at,
+        guests.c.cancelled_at,
         passes.c.name.label("checked_in_by"),
     )
     .join(passes, passes.c.id == guests.c.checked_in_by_id, isouter=True)
@@ -271,8 +272,7 @@ _FOUND_SCANNED = (
     .join(ticket_rows, ticket_rows.c.attendee_id == guests.c.id)
     .where(ticket_rows.c.code_hash == bindparam("code"))
 )
-# Picked by name: a guest who cancelled answers as their revoked ticket would.
-_FOUND_PICKED = _FOUND.add_columns(guests.c.cancelled_at.label("revoked_at")).where(
+_FOUND_PICKED = _FOUND.add_columns(null().label("revoked_at")).where(
     guests.c.id == bindparam("guest")
 )
 
@@ -297,6 +297,8 @@ def _admit(connection, door, now: datetime, admit, params, moves=False, tries=3)
     person = connection.execute(found, params).first()
     if person is None:
         return None, answer("unknown")
+    if person.cancelled_at is not None:  # gave their place back ("I can't come after all")
+        return person.id, answer("cancelled", person._mapping)
     if person.revoked_at is not None:
         return person.id, answer("revoked", person._mapping)
     if person.checked_in_at is None and tries > 1:  # undone since our update: try again

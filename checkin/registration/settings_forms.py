@@ -1,6 +1,8 @@
 """The organizer's registration settings: capacity, deadline, approval, offers, the public
 description and which profile questions the form asks; and the open/pause/close buttons."""
 
+from datetime import datetime
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -60,16 +62,18 @@ class SettingsForm(FlaskForm):
         validators=[Optional(), Length(max=5000, message="At most 5,000 characters.")],
     )
 
-    def __init__(self, *args, timezone: str = "UTC", **kwargs) -> None:
+    def __init__(self, *args, timezone: str = "UTC", ends: datetime | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone = timezone
+        self.timezone, self.ends = timezone, ends  # ends: the event's end on the venue's clock
 
     def validate_registration_deadline(self, field) -> None:
-        """A deadline that exists on the venue's clock."""
+        """A deadline that exists on the venue's clock, before the event ends."""
         if field.data and missing_local_time(field.data, self.timezone):
             raise ValidationError(
                 f"That time does not exist in {self.timezone}: the clocks skip it."
             )
+        if field.data and self.ends and field.data >= self.ends:
+            raise ValidationError("Registration must close before the event ends.")
 
     def questions(self) -> dict:
         """The profile questions chosen: {"class_year": "required", ...}, unasked ones left out."""

@@ -6,6 +6,7 @@ Under /events/<slug>/registration, so organizer_event checks the organizer and l
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 
+from ..events import events
 from ..events.organizer_event import organizer_event
 from . import approvals, organizer_settings
 from .settings_forms import SWITCHES, DecisionForm, SettingsForm, SwitchForm
@@ -23,7 +24,10 @@ bp = organizer_event(Blueprint("registration_settings", __name__, url_prefix="/e
 def page():
     """The registration settings, the switch and who waits for approval."""
     event = g.event
-    form = SettingsForm(data=organizer_settings.form_values(event), timezone=event.timezone)
+    ends = events.local_naive(event, event.ends_at)
+    form = SettingsForm(
+        data=organizer_settings.form_values(event), timezone=event.timezone, ends=ends
+    )
     if form.validate_on_submit():
         organizer_settings.save(event, form.data, form.questions())
         flash("Registration settings saved.")

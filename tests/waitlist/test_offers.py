@@ -223,3 +223,29 @@ def test_approving_places_and_declining_emails_sorry(
 def test_an_unknown_offer_link_is_not_found(client, waitlist_event):
     """A made-up token is a 404, for GET and POST."""
     assert client.get(f"/e/{waitlist_event}/offer/NOTATOKEN").status_code == 404
+
+
+def test_a_guest_who_cancelled_gets_no_ticket_email(
+    app, waitlist_event, waitlist_signup, inbox, smtp_url
+):
+    """ "Send tickets" leaves out a guest who gave their place back; a ticket queued before
+    they cancelled is skipped with the reason, and no new ticket is issued to them."""
+    from checkin.mail import ticket_mail
+    from checkin.models import Outbox
+
+    ada, bo = (waitlist_signup(waitlist_event, n)[0] for n in ("Ada", "Bo"))
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.slug == waitlist_event))
+        bo_guest = db.session.get(Registration, bo).attendee_id
+        assert ticket_mail.queue(event, [bo_guest], again=False, batch="before") == [bo_guest]
+    cancel_guest(app, ada)
+    cancel_guest(app, bo)
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.slug == waitlist_event))
+        assert ticket_mail.queue(event, None, again=True, batch="after") == []
+        ticket_mail.deliver(event.id, [bo_guest])
+        row = db.session.scalar(select(Outbox).where(Outbox.attendee_id == bo_guest))
+        assert (row.status, row.reason) == ("skipped", "The guest gave their place back.")
+        live = select(Ticket).where(Ticket.attendee_id == bo_guest, Ticket.revoked_at.is_(None))
+        assert db.session.scalars(live).all() == []
+    assert inbox.messages == []
