@@ -25,6 +25,7 @@ PUBLIC_BLUEPRINTS = {
     "privacy",  # a guest's own data: their room pages, guest_of_event like the room's
     "pwa",  # the manifest, the service worker and the offline page: the same for everyone
     "operations",  # /healthz: "ok" or which part fails, nothing more (test_health)
+    "waitlist",  # an offer's emailed link (its token), and a guest's "I can't come" (room-like)
 }
 # The digest's links: each carries a signed token for its reader (the rest of mail is organizers').
 PUBLIC_MAIL_LINKS = {

@@ -44,7 +44,7 @@ def stored(app, slug) -> Event:
 
 
 @pytest.fixture
-def organizer_client(client, sign_in, waitlist_event):
+def waitlist_organizer(client, sign_in, waitlist_event):
     """The test client, signed in as the waitlist event's organizer."""
     sign_in()
     return client
@@ -57,17 +57,17 @@ def post_settings(client, slug, **changes):
     return client.post(path, data=data)
 
 
-def test_the_event_page_links_to_the_registration_settings(organizer_client, waitlist_event):
+def test_the_event_page_links_to_the_registration_settings(waitlist_organizer, waitlist_event):
     """The organizer's event page says where registration stands and links to its settings."""
-    page = organizer_client.get(f"/events/{waitlist_event}").get_data(as_text=True)
+    page = waitlist_organizer.get(f"/events/{waitlist_event}").get_data(as_text=True)
     assert "Registration is Open: people can register now." in page
     assert f"/events/{waitlist_event}/registration" in page
 
 
-def test_the_organizer_saves_the_settings(app, organizer_client, waitlist_event):
+def test_the_organizer_saves_the_settings(app, waitlist_organizer, waitlist_event):
     """Capacity, offer hours, description, questions and a deadline in the venue's time."""
     reply = post_settings(
-        organizer_client,
+        waitlist_organizer,
         waitlist_event,
         registration_deadline=f"{DAY_BEFORE}T12:30",
         approval_required="y",
@@ -78,14 +78,14 @@ def test_the_organizer_saves_the_settings(app, organizer_client, waitlist_event)
     assert event.description == "Drinks & <b>talks</b>"
     assert event.registration_questions == {"class_year": "required", "industry": "optional"}
     assert event.registration_deadline.isoformat() == f"{DAY_BEFORE}T17:30:00+00:00"  # EST
-    page = organizer_client.get(reply.headers["Location"]).get_data(as_text=True)
+    page = waitlist_organizer.get(reply.headers["Location"]).get_data(as_text=True)
     assert "Drinks &amp; &lt;b&gt;talks&lt;/b&gt;" in page
     assert '<option selected value="required">' in page
 
 
-def test_a_blank_capacity_means_no_limit(app, organizer_client, waitlist_event):
+def test_a_blank_capacity_means_no_limit(app, waitlist_organizer, waitlist_event):
     """Blank capacity is stored as none."""
-    assert post_settings(organizer_client, waitlist_event, capacity="").status_code == 302
+    assert post_settings(waitlist_organizer, waitlist_event, capacity="").status_code == 302
     assert stored(app, waitlist_event).capacity is None
 
 
@@ -102,39 +102,45 @@ def test_a_blank_capacity_means_no_limit(app, organizer_client, waitlist_event):
         ({"description": "x" * 5001}, "At most 5,000 characters."),
     ],
 )
-def test_bad_settings_are_refused_clearly(app, organizer_client, waitlist_event, changes, message):
+def test_bad_settings_are_refused_clearly(
+    app, waitlist_organizer, waitlist_event, changes, message
+):
     """A bad field: 422, the form again with the reason, nothing saved."""
-    reply = post_settings(organizer_client, waitlist_event, **changes)
+    reply = post_settings(waitlist_organizer, waitlist_event, **changes)
     assert reply.status_code == 422
     assert message in reply.get_data(as_text=True)
     assert stored(app, waitlist_event).capacity == 3
 
 
 @pytest.mark.parametrize(("to", "state"), [("paused", "Paused"), ("closed", "Closed")])
-def test_the_organizer_pauses_closes_and_reopens(app, organizer_client, waitlist_event, to, state):
+def test_the_organizer_pauses_closes_and_reopens(
+    app, waitlist_organizer, waitlist_event, to, state
+):
     """The switch's buttons: pause or close, then open again."""
     path = f"/events/{waitlist_event}/registration"
-    token = csrf_token(organizer_client, path)
-    reply = organizer_client.post(f"{path}/switch", data={"csrf_token": token, "to": to})
+    token = csrf_token(waitlist_organizer, path)
+    reply = waitlist_organizer.post(f"{path}/switch", data={"csrf_token": token, "to": to})
     assert reply.status_code == 302 and stored(app, waitlist_event).registration == to
-    page = organizer_client.get(path).get_data(as_text=True)
+    page = waitlist_organizer.get(path).get_data(as_text=True)
     assert f"Registration is {state}" in page
-    organizer_client.post(f"{path}/switch", data={"csrf_token": token, "to": "open"})
+    waitlist_organizer.post(f"{path}/switch", data={"csrf_token": token, "to": "open"})
     assert stored(app, waitlist_event).registration == "open"
 
 
 def test_the_switch_refuses_what_it_does_not_know_and_needs_its_token(
-    app, organizer_client, waitlist_event
+    app, waitlist_organizer, waitlist_event
 ):
     """An unknown state is a 400; a POST without the CSRF token is refused; nothing changes."""
     path = f"/events/{waitlist_event}/registration"
-    token = csrf_token(organizer_client, path)
+    token = csrf_token(waitlist_organizer, path)
     assert (
-        organizer_client.post(f"{path}/switch", data={"csrf_token": token, "to": "off"}).status_code
+        waitlist_organizer.post(
+            f"{path}/switch", data={"csrf_token": token, "to": "off"}
+        ).status_code
         == 400
     )
-    assert organizer_client.post(f"{path}/switch", data={"to": "closed"}).status_code == 400
-    assert post_settings(organizer_client, waitlist_event, csrf_token="").status_code == 400
+    assert waitlist_organizer.post(f"{path}/switch", data={"to": "closed"}).status_code == 400
+    assert post_settings(waitlist_organizer, waitlist_event, csrf_token="").status_code == 400
     assert stored(app, waitlist_event).registration == "open"
 
 
@@ -169,7 +175,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, waitlist_event):
 
 
 def test_the_organizer_approves_and_declines_from_the_list(
-    app, organizer_client, waitlist_event, waitlist_signup, make_event
+    app, waitlist_organizer, waitlist_event, waitlist_signup, make_event
 ):
     """Waiting registrations are listed; Approve makes a guest, Decline declines; a
     registration of another event is not found."""
@@ -180,22 +186,23 @@ def test_the_organizer_approves_and_declines_from_the_list(
     yes, _ = waitlist_signup(waitlist_event, "Ada Approved")
     no, _ = waitlist_signup(waitlist_event, "Bo Declined")
     path = f"/events/{waitlist_event}/registration"
-    page = organizer_client.get(path).get_data(as_text=True)
+    page = waitlist_organizer.get(path).get_data(as_text=True)
     assert "Ada Approved" in page and "Bo Declined" in page
-    token = csrf_token(organizer_client, path)
+    token = csrf_token(waitlist_organizer, path)
     for registration_id, decision in ((yes, "approve"), (no, "decline"), (yes, "approve")):
         data = {"csrf_token": token, "decision": decision}
         assert (
-            organizer_client.post(f"{path}/{registration_id}/decide", data=data).status_code == 302
+            waitlist_organizer.post(f"{path}/{registration_id}/decide", data=data).status_code
+            == 302
         )
     assert registration_row(app, yes).status == "guest"
     assert registration_row(app, no).status == "declined"
-    page = organizer_client.get(path).get_data(as_text=True)
+    page = waitlist_organizer.get(path).get_data(as_text=True)
     assert "No one is waiting." in page
     other = make_event("Other Party")
     elsewhere, _ = waitlist_signup(other, "Cy Elsewhere")
     data = {"csrf_token": token, "decision": "approve"}
-    assert organizer_client.post(f"{path}/{elsewhere}/decide", data=data).status_code == 404
+    assert waitlist_organizer.post(f"{path}/{elsewhere}/decide", data=data).status_code == 404
 
 
 # "I can't come after all" ----------------------------------------------------------------
