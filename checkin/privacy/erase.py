@@ -6,18 +6,28 @@ requests, consent history and the cards they wrote. Cards others wrote about the
 their authors' notes and no one named (subject_id SET NULL). Door attempts stay, for the door's
 counts, with no guest and no name in their stored answer. Badge sheets that show them lose them
 and their PDF. What the guest had consented to is kept as anonymous "deleted" rows, so the
-organizer's counts stay true. Mail files written to them (no SMTP_URL) go after the commit.
+organizer's counts stay true. Their registration (the form's answers and address) is deleted
+with them. Mail files written to them (no SMTP_URL) go after the commit.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from ..database import writing
 from ..extensions import db
 from ..mail import sent_mail
-from ..models import BadgeJob, CheckInAttempt, ConsentChange, Event, Guest, Outbox, utcnow
+from ..models import (
+    BadgeJob,
+    CheckInAttempt,
+    ConsentChange,
+    Event,
+    Guest,
+    Outbox,
+    Registration,
+    utcnow,
+)
 from . import consents
 
 SOURCES = ("guest", "organizer")
@@ -50,6 +60,7 @@ def erase(guest: Guest, source: str, now: datetime | None = None) -> Erased | No
         _withdraw(found, now)
         _scrub_attempts(guest_id)
         _drop_from_sheets(event_id, guest_id)
+        _drop_registrations(found, addresses)
         db.session.execute(delete(Guest).where(Guest.id == guest_id))
         erased = Erased(found.name, event.slug, 0)
     if found in db.session:
@@ -63,6 +74,14 @@ def _addresses(guest: Guest) -> set[str]:
     sent = db.session.scalars(select(Outbox.recipient).where(Outbox.attendee_id == guest.id))
     found = {guest.email, *sent}
     return {address.strip().lower() for address in found if address and address.strip()}
+
+
+def _drop_registrations(guest: Guest, addresses: set[str]) -> None:
+    """Delete the guest's registration at the event (their answers and address with it)."""
+    mine = Registration.attendee_id == guest.id
+    if addresses:
+        mine = mine | func.lower(Registration.email).in_(addresses)
+    db.session.execute(delete(Registration).where(Registration.event_id == guest.event_id, mine))
 
 
 def _withdraw(guest: Guest, now: datetime) -> None:

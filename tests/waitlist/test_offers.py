@@ -249,3 +249,20 @@ def test_a_guest_who_cancelled_gets_no_ticket_email(
         live = select(Ticket).where(Ticket.attendee_id == bo_guest, Ticket.revoked_at.is_(None))
         assert db.session.scalars(live).all() == []
     assert inbox.messages == []
+
+
+def test_a_guest_the_organizer_deletes_frees_a_place_at_the_next_sweep(
+    app, waitlist_event, waitlist_signup
+):
+    """Deleting a guest deletes their registration too and frees their place; the minute's
+    sweep offers it on."""
+    from checkin.privacy import erase
+
+    ids = fill(waitlist_event, waitlist_signup)
+    with app.app_context():
+        erase.erase(db.session.get(Registration, ids[0]).guest, "organizer")
+        assert db.session.get(Registration, ids[0]) is None  # their answers go with them
+        assert registration_row(app, ids[3]).status == "waitlisted"
+        waitlist.lapse_due(utcnow())
+    assert registration_row(app, ids[3]).status == "offered"
+    assert registration_row(app, ids[4]).status == "waitlisted"
