@@ -111,7 +111,8 @@ def waiting_before(registration: Registration) -> int:
 
 def admit(registration: Registration, now: datetime | None = None) -> Guest:
     """Make the registration a guest with a ticket (inside writing()); an address already on
-    the guest list (imported, say) keeps that guest rather than making a second one."""
+    the guest list (imported, say) keeps that guest rather than making a second one, and one
+    who had cancelled is back, with a new ticket."""
     now = now or utcnow()
     person = db.session.scalar(
         select(Guest).where(
@@ -120,6 +121,9 @@ def admit(registration: Registration, now: datetime | None = None) -> Guest:
     )
     if person is None:
         person = _new_guest(registration, now)
+    elif person.cancelled_at is not None:  # gave their place back, and now has one again
+        person.cancelled_at = None
+        tickets.issue(person)
     registration.status, registration.attendee_id, registration.decided_at = "guest", person.id, now
     return person
 

@@ -266,3 +266,19 @@ def test_a_guest_the_organizer_deletes_frees_a_place_at_the_next_sweep(
         waitlist.lapse_due(utcnow())
     assert registration_row(app, ids[3]).status == "offered"
     assert registration_row(app, ids[4]).status == "waitlisted"
+
+
+def test_someone_who_cancelled_and_gets_a_place_again_is_back_with_a_new_ticket(
+    app, waitlist_event, waitlist_signup, make_guest
+):
+    """An imported guest cancels, then registers and is given a place: the same guest, no
+    longer cancelled, with a working ticket."""
+    guest_id, _ = make_guest(waitlist_event, "Ada Lovelace", email="ada@example.org")
+    with app.app_context():
+        assert cancellations.cancel(db.session.get(Guest, guest_id))
+    registration_id, result = waitlist_signup(waitlist_event, "Ada Lovelace", "ada@example.org")
+    assert result == "guest" and registration_row(app, registration_id).attendee_id == guest_id
+    with app.app_context():
+        assert db.session.get(Guest, guest_id).cancelled_at is None
+        live = select(Ticket).where(Ticket.attendee_id == guest_id, Ticket.revoked_at.is_(None))
+        assert len(db.session.scalars(live).all()) == 1
