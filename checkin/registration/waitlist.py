@@ -105,11 +105,10 @@ def lapse_due(now: datetime | None = None) -> int:
     run twice at once: each event is decided with its row locked, and lapsed rows are not seen
     again. Events whose waitlist waits for a free place are looked at too (a sweep)."""
     now = now or utcnow()
-    overdue = (Registration.status == "offered") & (Registration.offer_expires_at <= now)
     event_ids = db.session.scalars(
         select(Registration.event_id)
         .join(Event)
-        .where(overdue | ((Registration.status == "waitlisted") & (Event.starts_at > now)))
+        .where(_overdue(now) | ((Registration.status == "waitlisted") & (Event.starts_at > now)))
         .distinct()
     ).all()
     lapsed = 0
@@ -118,11 +117,7 @@ def lapse_due(now: datetime | None = None) -> int:
             event = db.session.get(Event, event_id)
             places.lock(event)
             overdue = db.session.scalars(
-                select(Registration).where(
-                    Registration.event_id == event_id,
-                    Registration.status == "offered",
-                    Registration.offer_expires_at <= now,
-                )
+                select(Registration).where(Registration.event_id == event_id, _overdue(now))
             ).all()
             for registration in overdue:
                 registration.status, registration.decided_at = "lapsed", now
@@ -130,6 +125,11 @@ def lapse_due(now: datetime | None = None) -> int:
             offered = offer_next(event, now)
         send_offers(offered)
     return lapsed
+
+
+def _overdue(now: datetime):
+    """Offers whose time to accept is up at `now`."""
+    return (Registration.status == "offered") & (Registration.offer_expires_at <= now)
 
 
 def free_places(event: Event, now: datetime | None = None) -> list[int]:
