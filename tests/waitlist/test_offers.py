@@ -282,3 +282,18 @@ def test_someone_who_cancelled_and_gets_a_place_again_is_back_with_a_new_ticket(
         assert db.session.get(Guest, guest_id).cancelled_at is None
         live = select(Ticket).where(Ticket.attendee_id == guest_id, Ticket.revoked_at.is_(None))
         assert len(db.session.scalars(live).all()) == 1
+
+
+def test_an_offer_link_opens_only_under_its_own_event(
+    app, client, waitlist_event, waitlist_signup, make_event, inbox, smtp_url
+):
+    """The same token under another event's address is not found, and accepts nothing."""
+    ids = fill(waitlist_event, waitlist_signup)
+    cancel_guest(app, ids[0])
+    link = accept_link(offers_to(inbox, "di@example.org")[0])
+    other = make_event("Other Party")
+    elsewhere = link.replace(f"/e/{waitlist_event}/", f"/e/{other}/")
+    assert client.get(elsewhere).status_code == 404
+    token = csrf_token(client, link)
+    assert client.post(elsewhere, data={"csrf_token": token}).status_code == 404
+    assert registration_row(app, ids[3]).status == "offered"
