@@ -113,6 +113,15 @@ def send_offer(registration_id: int) -> None:
 
 
 @huey.task(retries=5, retry_delay=120)
+def send_waitlisted(registration_id: int) -> None:
+    """Tell someone just waitlisted their number in line (the confirm step queues it)."""
+    from .registration import waitlist_mail
+
+    with _app_context():
+        waitlist_mail.send_waitlisted(registration_id)
+
+
+@huey.task(retries=5, retry_delay=120)
 def send_declined(registration_id: int) -> None:
     """Tell someone the organizer declined their registration."""
     from .registration import waitlist_mail

@@ -1,9 +1,11 @@
-"""The waitlist's emails: "a place is yours if you accept by …" and the organizer's "sorry".
+"""The waitlist's emails: "you're number N", "a place is yours if you accept by …" and the
+organizer's "sorry".
 
 Each is a .txt/.html pair under templates/mail/email/, sent by a queued task (tasks.send_offer,
-tasks.send_declined). An offer's email goes only while that offer is still open: a task that
-runs late (the offer lapsed, or was accepted) sends nothing. A mail server that answers
-"try later" (or cannot be reached) makes the task raise, so the queue tries it again.
+tasks.send_waitlisted, tasks.send_declined). Each goes only while the registration is still in
+the state it speaks of: a task that runs late (the offer lapsed, or was accepted) sends nothing.
+A mail server that answers "try later" (or cannot be reached) makes the task raise, so the queue
+tries it again.
 """
 
 from flask import render_template
@@ -12,7 +14,7 @@ from ..events import events
 from ..extensions import db
 from ..mail import messages, transport
 from ..models import Registration
-from . import waitlist
+from . import places, waitlist
 
 
 class TryLater(Exception):
@@ -33,6 +35,21 @@ def send_offer(registration_id: int) -> bool:
         "accept_url": waitlist.accept_url(registration),
     }
     return _send(registration, f"A place at {event.name} is yours", "offer", context)
+
+
+def send_waitlisted(registration_id: int) -> bool:
+    """Tell someone just waitlisted their place in line, and what happens next."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.status != "waitlisted":
+        return False
+    event = registration.event
+    context = {
+        "registration": registration,
+        "event": event,
+        "number": places.waiting_before(registration) + 1,
+        "hours": event.offer_hours,
+    }
+    return _send(registration, f"You're on the waitlist for {event.name}", "waitlisted", context)
 
 
 def send_declined(registration_id: int) -> bool:

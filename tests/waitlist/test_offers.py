@@ -297,3 +297,20 @@ def test_an_offer_link_opens_only_under_its_own_event(
     token = csrf_token(client, link)
     assert client.post(elsewhere, data={"csrf_token": token}).status_code == 404
     assert registration_row(app, ids[3]).status == "offered"
+
+
+def test_someone_waitlisted_can_be_told_their_number(
+    app, waitlist_event, waitlist_signup, inbox, smtp_url
+):
+    """tasks.send_waitlisted (for the confirm step): "number 2" for the second in line; a
+    registration that no longer waits gets nothing."""
+    from checkin import tasks
+
+    ids = fill(waitlist_event, waitlist_signup)
+    with app.app_context():
+        tasks.send_waitlisted(ids[4])
+        tasks.send_waitlisted(ids[0])  # a guest: not waitlisted
+    (told,) = inbox.messages
+    assert told["To"].addresses[0].addr_spec == "ed@example.org"
+    assert told["Subject"] == "You're on the waitlist for Spring Gala"
+    assert "the waitlist: number 2." in told.get_body(("plain",)).get_content()
