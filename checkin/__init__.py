@@ -11,6 +11,7 @@ from .events import events
 from .extensions import csrf, db, htmx, login_manager, migrate
 from .operations import local_disk, unavailable
 from .privacy import retention
+from .registration import places, status
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -48,7 +49,9 @@ def create_app(config: object | None = None) -> Flask:
     from .privacy import views as privacy_views
     from .pwa import views as pwa_views
     from .registration import listing_views as registration_list
+    from .registration import settings_views as registration_settings
     from .registration import views as registration_views
+    from .registration import waitlist_views
     from .room import cards_api, ticket_page
     from .room import views as room_views
 
@@ -57,6 +60,7 @@ def create_app(config: object | None = None) -> Flask:
         *(room_views, cards_api, mail_views, digest_views, pwa_views, print_views),
         *(operations_views, privacy_views, privacy_organizer, reminder_views),
         *(registration_views, registration_list, invitation_views, associations_views),
+        *(registration_settings, waitlist_views),
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(door_api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard
@@ -65,6 +69,8 @@ def create_app(config: object | None = None) -> Flask:
     app.add_template_filter(events.clock, "clock")
     app.add_template_filter(retention.deletion_day, "deletion_day")
     app.add_template_filter(retention.day, "deletion_date")
+    app.add_template_filter(status.state, "registration_state")
+    app.add_template_filter(places.taken, "places_taken")
     security.init_app(app)
     rate_limits.init_app(app)  # after the blueprints (it wraps their views) and the error pages
     unavailable.init_app(app)

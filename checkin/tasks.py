@@ -168,6 +168,43 @@ def send_due_invitations() -> None:
         invitations.send_due()
 
 
+@huey.task(retries=5, retry_delay=120)
+def send_offer(registration_id: int) -> None:
+    """Email a waitlist offer ("a place is yours if you accept by …"), while it is open."""
+    from .registration import waitlist_mail
+
+    with _app_context():
+        waitlist_mail.send_offer(registration_id)
+
+
+@huey.task(retries=5, retry_delay=120)
+def send_waitlisted(registration_id: int) -> None:
+    """Tell someone just waitlisted their number in line (the confirm step queues it)."""
+    from .registration import waitlist_mail
+
+    with _app_context():
+        waitlist_mail.send_waitlisted(registration_id)
+
+
+@huey.task(retries=5, retry_delay=120)
+def send_declined(registration_id: int) -> None:
+    """Tell someone the organizer declined their registration."""
+    from .registration import waitlist_mail
+
+    with _app_context():
+        waitlist_mail.send_declined(registration_id)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def lapse_offers(now: datetime | None = None) -> None:
+    """Every minute: lapse waitlist offers past their deadline and offer the places on."""
+    from .models import utcnow
+    from .registration import waitlist
+
+    with _app_context():
+        waitlist.lapse_due(now or utcnow())
+
+
 @huey.periodic_task(crontab(minute="17"))
 def purge_imports() -> None:
     """Every hour: delete guest-list uploads (and import markers) older than a day."""

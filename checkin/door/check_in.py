@@ -39,7 +39,7 @@ attempts = CheckInAttempt.__table__
 passes = DoorPass.__table__
 ticket_rows = Ticket.__table__
 
-RESULTS = ("admitted", "already_admitted", "unknown", "revoked")
+RESULTS = ("admitted", "already_admitted", "unknown", "revoked", "cancelled")
 SHOWN = ("admitted", "already_admitted", "unknown")  # what a phone offline can show
 
 
@@ -148,6 +148,7 @@ def search(event_id: int, query: str, limit: int = 12) -> list[Guest]:
         db.session.scalars(
             select(Guest)
             .where(Guest.event_id == event_id, Guest.search_key.like(pattern, escape="\\"))
+            .where(Guest.cancelled_at.is_(None))
             .order_by(Guest.name)
             .limit(limit)
         )
@@ -169,7 +170,7 @@ def roster(event_id: int) -> list[dict]:
             (ticket_rows.c.attendee_id == guests.c.id) & ticket_rows.c.revoked_at.is_(None),
             isouter=True,
         )
-        .where(guests.c.event_id == event_id)
+        .where(guests.c.event_id == event_id, guests.c.cancelled_at.is_(None))
         .order_by(guests.c.id)
     )
     return [
@@ -253,13 +254,14 @@ _EARLIER = (
     .returning(guests.c.id)
 )
 _SCANNED = _ADMIT.where(guests.c.id == _LIVE_TICKET)
-_PICKED = _ADMIT.where(guests.c.id == bindparam("guest"))
+_PICKED = _ADMIT.where(guests.c.id == bindparam("guest"), guests.c.cancelled_at.is_(None))
 _FOUND = (
     select(
         guests.c.id,
         guests.c.name,
         guests.c.class_year,
         guests.c.checked_in_at,
+        guests.c.cancelled_at,
         passes.c.name.label("checked_in_by"),
     )
     .join(passes, passes.c.id == guests.c.checked_in_by_id, isouter=True)
@@ -295,6 +297,8 @@ def _admit(connection, door, now: datetime, admit, params, moves=False, tries=3)
     person = connection.execute(found, params).first()
     if person is None:
         return None, answer("unknown")
+    if person.cancelled_at is not None:  # gave their place back ("I can't come after all")
+        return person.id, answer("cancelled", person._mapping)
     if person.revoked_at is not None:
         return person.id, answer("revoked", person._mapping)
     if person.checked_in_at is None and tries > 1:  # undone since our update: try again

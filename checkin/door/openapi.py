@@ -210,7 +210,7 @@ def _result_schema() -> dict:
         "required": ["result", "attendee", "admitted_at", "admitted_by"],
         "properties": {
             "result": {
-                "enum": ["admitted", "already_admitted", "unknown", "revoked"],
+                "enum": ["admitted", "already_admitted", "unknown", "revoked", "cancelled"],
                 "description": "What the server found when the scan arrived",
             },
             "attendee": PERSON,

@@ -96,7 +96,8 @@ def deliver(
     people = {
         a.id: a for a in db.session.scalars(select(Guest).where(Guest.id.in_({a for _, a in rows})))
     }
-    compose = _Compose(codes_of(people), personal_links.ensure_all(event_id))
+    coming = {i: p for i, p in people.items() if p.cancelled_at is None}  # no new tickets
+    compose = _Compose(codes_of(coming), personal_links.ensure_all(event_id))
     with outbox.Sender(event.slug, now, compose) as sender:
         for row_id, _ in rows:
             sender.send(row_id)
@@ -132,6 +133,8 @@ class _Compose:
         self.codes, self.link_of = codes, link_of
 
     def __call__(self, person: Guest | None, kind: str, suppressed: bool):
+        if person is not None and person.cancelled_at is not None:
+            return None, "The guest gave their place back."
         if person is None or person.id not in self.codes:
             return None, "The guest is no longer on the guest list."
         url = personal_links.url_of(self.link_of[person.id])
@@ -234,7 +237,10 @@ def _unqueued(event_id: int, guest_ids: list[int] | None, again: bool):
         TICKETS, Outbox.event_id == event_id, Outbox.status.in_(skip)
     )
     query = select(Guest.id, Guest.email).where(
-        Guest.event_id == event_id, Guest.email != "", Guest.id.not_in(busy)
+        Guest.event_id == event_id,
+        Guest.email != "",
+        Guest.cancelled_at.is_(None),  # gave their place back: no ticket to send
+        Guest.id.not_in(busy),
     )
     if guest_ids is not None:
         query = query.where(Guest.id.in_(guest_ids))

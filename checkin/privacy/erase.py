@@ -5,15 +5,15 @@ personal links (so every session opened with them ends on every node), outbox ro
 requests, consent history and the cards they wrote. Cards others wrote about them stay with
 their authors' notes and no one named (subject_id SET NULL). Door attempts stay, for the door's
 counts, with no guest and no name in their stored answer. Badge sheets that show them lose them
-and their PDF. Their registration (name, address, answers) goes too. What the guest had
-consented to is kept as anonymous "deleted" rows, so the organizer's counts stay true. Mail
-files written to them (no SMTP_URL) go after the commit.
+and their PDF. What the guest had consented to is kept as anonymous "deleted" rows, so the
+organizer's counts stay true. Their registration (the form's answers and address) is deleted
+with them. Mail files written to them (no SMTP_URL) go after the commit.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, select, update
 
 from ..database import writing
 from ..extensions import db
@@ -60,7 +60,7 @@ def erase(guest: Guest, source: str, now: datetime | None = None) -> Erased | No
         _withdraw(found, now)
         _scrub_attempts(guest_id)
         _drop_from_sheets(event_id, guest_id)
-        _drop_registration(event_id, guest_id, addresses)
+        _drop_registrations(found, addresses)
         db.session.execute(delete(Guest).where(Guest.id == guest_id))
         erased = Erased(found.name, event.slug, 0)
     if found in db.session:
@@ -69,17 +69,19 @@ def erase(guest: Guest, source: str, now: datetime | None = None) -> Erased | No
     return Erased(erased.name, erased.event_slug, removed)
 
 
-def _drop_registration(event_id: int, guest_id: int, addresses: set[str]) -> None:
-    """Their registration at the event (its name, address and answers) goes with them."""
-    mine = or_(Registration.attendee_id == guest_id, Registration.email.in_(addresses))
-    db.session.execute(delete(Registration).where(Registration.event_id == event_id, mine))
-
-
 def _addresses(guest: Guest) -> set[str]:
     """Every address mail to the guest went to: theirs, and each outbox row's."""
     sent = db.session.scalars(select(Outbox.recipient).where(Outbox.attendee_id == guest.id))
     found = {guest.email, *sent}
     return {address.strip().lower() for address in found if address and address.strip()}
+
+
+def _drop_registrations(guest: Guest, addresses: set[str]) -> None:
+    """Delete the guest's registration at the event (their answers and address with it)."""
+    mine = Registration.attendee_id == guest.id
+    if addresses:
+        mine = mine | func.lower(Registration.email).in_(addresses)
+    db.session.execute(delete(Registration).where(Registration.event_id == guest.event_id, mine))
 
 
 def _withdraw(guest: Guest, now: datetime) -> None:

@@ -8,7 +8,7 @@ SQLite's single writer, so two registrations racing for the last place never bot
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from ..events import tickets
 from ..extensions import db
@@ -31,6 +31,8 @@ PROFILE = (
     "linkedin_url",
     "willing_to_mentor",
 )
+# Where place() leaves a registration alone: already decided, or no longer wanting a place.
+DECIDED = ("waitlisted", "offered", "guest", "declined", "lapsed", "cancelled")
 CONSENTS = {
     "findable": "consent_findable",
     "share_contact": "consent_share_contact",
@@ -63,14 +65,23 @@ def lock(event: Event) -> None:
     db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
 
 
-def place(registration: Registration, now: datetime | None = None) -> str:
-    """Decide a just-confirmed (or approved) registration, inside writing(): guest or waitlisted.
+def place(registration: Registration, now: datetime | None = None, approved: bool = False) -> str:
+    """Decide a just-confirmed registration, inside writing(): approval, guest or waitlisted.
 
-    Someone confirming while others wait goes behind them: a free place is offered to the
-    waitlist in order, never taken by a newcomer.
+    At an event whose organizer approves by hand, a registration waits in "approval" until
+    approved (approvals.approve calls this again with approved=True). Someone confirming
+    while others wait goes behind them: a free place is offered to the waitlist in order
+    (waitlist.offer_next), never taken by a newcomer.
     """
     event = registration.event
     lock(event)
+    now = now or utcnow()
+    registration.confirmed_at = registration.confirmed_at or now
+    if registration.status in DECIDED:
+        return registration.status  # confirming twice, or approving twice, changes nothing
+    if event.approval_required and not approved:
+        registration.status = "approval"
+        return registration.status
     waiting = db.session.scalar(
         select(func.count()).where(
             Registration.event_id == event.id,
@@ -86,9 +97,22 @@ def place(registration: Registration, now: datetime | None = None) -> str:
     return registration.status
 
 
+def waiting_before(registration: Registration) -> int:
+    """How many wait ahead of this waitlisted registration (0: next in line)."""
+    return db.session.scalar(
+        select(func.count()).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == "waitlisted",
+            tuple_(Registration.confirmed_at, Registration.id)
+            < tuple_(registration.confirmed_at, registration.id),
+        )
+    )
+
+
 def admit(registration: Registration, now: datetime | None = None) -> Guest:
     """Make the registration a guest with a ticket (inside writing()); an address already on
-    the guest list (imported, say) keeps that guest rather than making a second one."""
+    the guest list (imported, say) keeps that guest rather than making a second one, and one
+    who had cancelled is back, with a new ticket."""
     now = now or utcnow()
     person = db.session.scalar(
         select(Guest).where(
@@ -97,6 +121,9 @@ def admit(registration: Registration, now: datetime | None = None) -> Guest:
     )
     if person is None:
         person = _new_guest(registration, now)
+    elif person.cancelled_at is not None:  # gave their place back, and now has one again
+        person.cancelled_at = None
+        tickets.issue(person)
     registration.status, registration.attendee_id, registration.decided_at = "guest", person.id, now
     return person
 

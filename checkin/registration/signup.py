@@ -62,16 +62,6 @@ class Confirmed:
     queued: list[int] = field(default_factory=list)  # guests whose ticket email to send now
 
 
-def state(event: Event, now: datetime | None = None) -> str:
-    """Registration now: "open", "paused" or "closed" (closed too past the deadline or the end)."""
-    now = now or utcnow()
-    if event.registration in ("closed", "off") or event.ends_at <= now:
-        return "closed"
-    if event.registration_deadline is not None and event.registration_deadline <= now:
-        return "closed"
-    return event.registration
-
-
 def sign_up(event: Event, details: Details, now: datetime | None = None) -> Sign:
     """Save an unconfirmed registration, or say what the address already has at the event."""
     now = now or utcnow()
@@ -171,11 +161,7 @@ def confirm(event: Event, token: str, now: datetime | None = None) -> Confirmed 
             return None
         first_time = registration.status == "unconfirmed"
         if first_time:
-            registration.confirmed_at = now
-            if event.approval_required:
-                registration.status = "approval"
-            else:
-                places.place(registration, now)
+            places.place(registration, now)  # a place, the waitlist, or the organizer's approval
     queued = []
     if first_time and registration.status == "guest":  # the ticket email, once per registration
         batch = f"registration-{registration.id}"
@@ -188,13 +174,7 @@ def position(registration: Registration) -> int | None:
     """The registration's place in the waitlist's queue (1 is next), if it is on it."""
     if registration.status != "waitlisted":
         return None
-    return db.session.scalar(
-        select(func.count()).where(
-            Registration.event_id == registration.event_id,
-            Registration.status == "waitlisted",
-            Registration.confirmed_at <= registration.confirmed_at,
-        )
-    )
+    return places.waiting_before(registration) + 1
 
 
 def forget_expired(now: datetime | None = None) -> int:

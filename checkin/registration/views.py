@@ -8,7 +8,7 @@ from ..events import events
 from ..forms import ButtonForm
 from ..models import Event
 from ..rate_limits import Rule, limited
-from . import places, signup
+from . import places, signup, status
 from .forms import form_for
 
 bp = Blueprint("registration", __name__)
@@ -42,7 +42,7 @@ def register(slug: str):
     form = form_for(event)
     if form.website.data:  # the honeypot: answered like a registration, nothing kept or sent
         return redirect(url_for(".registered", slug=slug), 303)
-    if signup.state(event) != "open":
+    if status.state(event) != "open":
         return _page(event, form, 409)
     if not form.validate_on_submit():
         return _page(event, form, 422)
@@ -96,6 +96,8 @@ def confirm(slug: str, token: str):
         return _unknown(event)
     if done.queued:
         tasks.send_tickets(event.id, done.queued)
+    elif done.first_time and done.status == "waitlisted":
+        tasks.send_waitlisted(done.registration.id)  # "you're number N", to keep
     return _private(_result(event, done.status, done.position))
 
 
@@ -111,7 +113,7 @@ def _page(event: Event, form, status: int = 200):
     context = {
         "event": event,
         "form": form,
-        "state": signup.state(event),
+        "state": status.state(event),
         "left": places.left(event),
         "when": events.when(event.starts_at, event),
         "ends": events.clock(event.ends_at, event),

@@ -129,6 +129,18 @@ def test_replaced_ticket_is_an_old_ticket(app, door_page, post):
 
 
 @pytest.mark.parametrize("htmx", [False, True])
+def test_a_guest_who_cancelled_is_told_apart_and_not_admitted(app, door_page, post, htmx):
+    """ "I can't come after all", then the old ticket at the door: "Cancelled", and why."""
+    from checkin.registration import cancellations
+
+    with app.app_context():
+        assert cancellations.cancel(db.session.get(Guest, door_page["ada"]))
+    page = readable(post("/check-in", code=door_page["ada_code"], htmx=htmx))
+    assert "Cancelled Ada Lovelace" in page and "They gave their place back" in page
+    assert not admitted(app, door_page["ada"])
+
+
+@pytest.mark.parametrize("htmx", [False, True])
 def test_empty_code_is_refused_and_records_nothing(app, door_page, post, htmx):
     """An empty scan form answers 422 and records no attempt."""
     reply = post("/check-in", code="", htmx=htmx)
