@@ -8,8 +8,9 @@ from ..events import events
 from ..forms import ButtonForm
 from ..models import Event
 from ..rate_limits import Rule, limited
-from . import places, signup, status
+from . import places, signup
 from .forms import form_for
+from .status import state as registration_state
 
 bp = Blueprint("registration", __name__)
 
@@ -42,7 +43,7 @@ def register(slug: str):
     form = form_for(event)
     if form.website.data:  # the honeypot: answered like a registration, nothing kept or sent
         return redirect(url_for(".registered", slug=slug), 303)
-    if status.state(event) != "open":
+    if registration_state(event) != "open":
         return _page(event, form, 409)
     if not form.validate_on_submit():
         return _page(event, form, 422)
@@ -113,7 +114,7 @@ def _page(event: Event, form, status: int = 200):
     context = {
         "event": event,
         "form": form,
-        "state": status.state(event),
+        "state": registration_state(event),
         "left": places.left(event),
         "when": events.when(event.starts_at, event),
         "ends": events.clock(event.ends_at, event),
