@@ -298,3 +298,18 @@ def test_the_register_link_is_the_public_page(app, invite_party):
         event = db.session.get(Event, invite_party["id"])
         page = url_for("registration.event_page", slug=event.slug)
         assert invitations.public_url(event) == app.config["BASE_URL"].rstrip("/") + page
+
+
+def test_the_invitation_carries_the_events_postal_address(
+    app, client, invite_party, inbox, smtp_url
+):
+    """Bulk mail names a postal address: the event's, in the text and the HTML, as the digest."""
+    with app.app_context():
+        event = db.session.get(Event, invite_party["id"])
+        event.postal_address = "Alumni Office, 1 College Green, Dublin 2"
+        db.session.commit()
+    confirm(client, invite_party, "ana@example.org")
+    [email] = inbox.to("ana@example.org")
+    text, html = email.get_payload()
+    assert "1 College Green, Dublin 2" in text.get_content()
+    assert "1 College Green, Dublin 2" in html.get_content()
