@@ -135,7 +135,7 @@ def guest(attendee_id: int):
     if form.validate_on_submit() and _saved(form, guests.update, person):
         flash("Saved.")
         return redirect(url_for("events.guest", slug=event.slug, attendee_id=person.id))
-    return _guest_page(event, person, form, status=_status(form))
+    return guest_form_page(event, person, form, status=_status(form))
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/reissue")
@@ -145,7 +145,7 @@ def reissue_ticket(attendee_id: int):
     person = guests.guest_of(event, attendee_id)
     form = ReissueForm()
     if not form.validate_on_submit():
-        return _guest_page(event, person, reissue_form=form, status=422)
+        return guest_form_page(event, person, reissue_form=form, status=422)
     guests.reissue(person)
     flash(f"New ticket issued. The old code no longer works: send {person.name} the new one.")
     return redirect(url_for("events.guest", slug=event.slug, attendee_id=person.id))
@@ -158,7 +158,7 @@ def replace_link(attendee_id: int):
     person = guests.guest_of(event, attendee_id)
     form = RelinkForm()
     if not form.validate_on_submit():
-        return _guest_page(event, person, relink_form=form, status=422)
+        return guest_form_page(event, person, relink_form=form, status=422)
     guests.replace_link(person)
     flash(
         f"New personal link made. The old one no longer signs in: email the ticket to send "
@@ -285,15 +285,19 @@ def _event_form(form, event):
     ), _status(form)
 
 
-def _guest_page(event, person, form=None, reissue_form=None, relink_form=None, status=200):
-    """One guest's page; the forms not being answered start empty."""
+def guest_form_page(event, person, form=None, status=200, **forms):
+    """One guest's page; the forms not being answered start empty (also for the cancel form's
+    view, registration/listing_views.py)."""
+    from ..registration.waitlist_forms import OrganizerCancelForm
+
     return render_template(
         "events/guest_form.html",
         event=event,
         person=person,
         form=form or GuestForm(formdata=None, obj=person),
-        reissue_form=reissue_form or ReissueForm(formdata=None),
-        relink_form=relink_form or RelinkForm(formdata=None),
+        reissue_form=forms.get("reissue_form") or ReissueForm(formdata=None),
+        relink_form=forms.get("relink_form") or RelinkForm(formdata=None),
+        cancel_form=forms.get("cancel_form") or OrganizerCancelForm(formdata=None),
         ticket_link=guests.ticket_link(person),
     ), status
 
