@@ -1,6 +1,7 @@
 """The organizer's registrations: the list by status (htmx swaps a page of it), the counts on
-the event page, the CSV export, and cancelling a guest who phoned to say they can't come. Pages under /events/<slug>, scoped to the signed-in
-organizer's event by organizer_event (another organizer's event is 404)."""
+the event page, the CSV export, and cancelling a guest who phoned to say they can't come.
+Pages under /events/<slug>, scoped to the signed-in organizer's event by organizer_event
+(another organizer's event is 404; a viewer's POST is 403)."""
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
