@@ -199,8 +199,8 @@ def confirm(event: Event, token: str, now: datetime | None = None) -> Confirmed 
             places.place(registration, now)  # a place, the waitlist, or the organizer's approval
     queued = []
     if first_time and registration.status == "guest":  # the ticket email, once per registration
-        batch = f"registration-{registration.id}"
-        queued = ticket_mail.queue(event, [registration.attendee_id], again=False, batch=batch)
+        batch, again = places.ticket_batch(registration), places.stale_ticket_email(registration)
+        queued = ticket_mail.queue(event, [registration.attendee_id], again=again, batch=batch)
     status = registration.status
     return Confirmed(registration, status, first_time, position(registration), queued or [])
 
