@@ -69,10 +69,10 @@ WORDS = {  # what the page calls things
         "approval": "waiting for the organizer's approval",
         "waitlisted": "on the waitlist",
         "offered": "offered a place",
-        "guest": "confirmed: you have a place",
+        "guest": "confirmed, with a place",
         "declined": "not given a place by the organizer",
         "lapsed": "an offered place was not accepted in time",
-        "cancelled": "cancelled: you gave your place back",
+        "cancelled": "cancelled (you gave your place back)",
     },
     "list_sources": {
         "registration": "registered on the event's page",

@@ -88,3 +88,46 @@ def test_the_organizer_cancels_a_guest_on_a_phone(live_app, browser, full_house)
         cy = db.session.query(Registration).filter_by(email="cy@example.org").one()
         assert cy.status == "offered"
     page.context.close()
+
+
+def test_your_data_shows_the_registration_on_a_phone(live_app, browser, full_house):
+    """Ada's "Your data": her registration (status, consents on the form) and her invitation,
+    readable at 390x844, axe clean."""
+    import re
+
+    from checkin.accounts import personal_links
+    from checkin.models import Invitation
+
+    slug, ada = full_house
+    with live_app.app_context():
+        person = db.session.get(Guest, ada)
+        registration = db.session.query(Registration).filter_by(attendee_id=ada).one()
+        registration.answers = {"class_year": 2009, "industry": "Computing"}
+        registration.consents = {"findable": True, "share_contact": False, "digest": True}
+        db.session.add(
+            Invitation(
+                event_id=person.event_id,
+                association_id=person.event.association_id,
+                email=person.email,
+                salt="s" * 16,
+                token_hash="a" * 64,
+                status="sent",
+                sent_at=utcnow(),
+            )
+        )
+        db.session.commit()
+        link = personal_links.url_of(personal_links.ensure(person))
+    page = phone_page(browser, "phone")
+    page.goto(link)
+    page.get_by_role("button", name=re.compile(r"^Continue as ")).tap()
+    page.wait_for_url(re.compile(r"/e/[^/]+/$"))
+    page.goto(f"{live_app.base_url}/e/{slug}/your-data")
+    part = page.locator("section", has=page.get_by_role("heading", name="Your registration"))
+    part.scroll_into_view_if_needed()
+    expect(part).to_contain_text("confirmed, with a place")
+    expect(part).to_contain_text("Share contact details with mutual connections: no")
+    expect(part).to_contain_text("To ada@example.org: sent")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    part.screenshot(path=str(SCREENSHOTS / "your-data-registration-390.png"))
+    assert serious_violations(page) == []
+    page.context.close()

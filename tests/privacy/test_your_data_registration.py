@@ -92,7 +92,7 @@ def test_the_page_shows_them(client, ada_registered):
     consent as ticked on the form, and the invitation."""
     text = readable(client.get(f"/e/{ada_registered['slug']}/your-data"))
     assert "Your registration" in text
-    assert "cancelled: you gave your place back" in text
+    assert "cancelled (you gave your place back)" in text
     assert "Industry Computing" in text
     assert "Share contact details with mutual connections: no" in text
     assert "Findable by other guests: yes" in text
