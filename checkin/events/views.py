@@ -22,6 +22,7 @@ from .forms import (
     RelinkForm,
     guest_list_query,
 )
+from .guest_pages import guest_form_page
 from .organizer_event import organizer_event
 
 bp = organizer_event(Blueprint("events", __name__))
@@ -283,23 +284,6 @@ def _event_form(form, event):
         event=event,
         common_timezones=event_domain.common_timezones(),
     ), _status(form)
-
-
-def guest_form_page(event, person, form=None, status=200, **forms):
-    """One guest's page; the forms not being answered start empty (also for the cancel form's
-    view, registration/listing_views.py)."""
-    from ..registration.waitlist_forms import OrganizerCancelForm
-
-    return render_template(
-        "events/guest_form.html",
-        event=event,
-        person=person,
-        form=form or GuestForm(formdata=None, obj=person),
-        reissue_form=forms.get("reissue_form") or ReissueForm(formdata=None),
-        relink_form=forms.get("relink_form") or RelinkForm(formdata=None),
-        cancel_form=forms.get("cancel_form") or OrganizerCancelForm(formdata=None),
-        ticket_link=guests.ticket_link(person),
-    ), status
 
 
 def _saved(form, save, target):

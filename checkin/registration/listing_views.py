@@ -6,11 +6,12 @@ Pages under /events/<slug>, scoped to the signed-in organizer's event by organiz
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from ..events import exports, guests
+from ..events.forms import OrganizerCancelForm
+from ..events.guest_pages import guest_form_page
 from ..events.organizer_event import organizer_event
 from ..extensions import htmx
 from ..models import Event, utcnow
 from . import cancellations, listing
-from .waitlist_forms import OrganizerCancelForm
 
 bp = organizer_event(Blueprint("registration_list", __name__))
 
@@ -47,8 +48,6 @@ def registrations_csv():
 def cancel_guest(attendee_id: int):
     """The organizer gives a guest's place back for them, as their "I can't come" does: the
     ticket stops working and the waitlist's next person is offered the place."""
-    from ..events.views import guest_form_page
-
     event = g.event
     person = guests.guest_of(event, attendee_id)
     form = OrganizerCancelForm()

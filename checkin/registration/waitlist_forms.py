@@ -16,12 +16,3 @@ class CancelForm(FlaskForm):
         "Yes, I can't come: give my place to someone else",
         validators=[DataRequired("Tick the box to confirm.")],
     )
-
-
-class OrganizerCancelForm(FlaskForm):
-    """The organizer confirms a guest gives their place back (they phoned to say so)."""
-
-    confirm = BooleanField(
-        "Yes, they can't come: give their place to someone else",
-        validators=[DataRequired("Tick the box to confirm.")],
-    )
