@@ -14,7 +14,7 @@ from .door import passes
 from .door.check_in import answer as door_answer
 from .events import events, tickets
 from .extensions import db
-from .models import Card, CheckInAttempt, Guest, Organizer, utcnow
+from .models import Card, CheckInAttempt, Guest, Invitation, Organizer, utcnow
 from .privacy import consents
 from .room import cards
 
@@ -239,6 +239,7 @@ def create_demo(guests: int = 120, seed: int | None = None) -> dict:
     consents.insert_rows([row for p in people for row in _first_consents(p, now)])
     codes = {person.id: tickets.code_of(tickets.issue(person)) for person in people}
     _admit_some(rng, people, doors, now)
+    db.session.add_all(_invitations(event, now))
     _record_cards(rng, [p for p in people if p.checked_in_at], now)
     db.session.commit()
     return describe(event, organizer.email, password, doors[0], people, codes)
@@ -258,6 +259,34 @@ def _open_registration(event, guests: int) -> None:
         "city": "optional",
         "can_help_with": "optional",
     }
+
+
+INVITED = ("sam.okafor", "lea.martin", "raj.patel", "mia.chen", "tom.brady", "ines.garcia")
+
+
+def _invitations(event, now) -> list[Invitation]:
+    """Invitations to register sent yesterday (none emailed now), one refused by its server, so
+    the organizer's invitations page shows how they went and "Send again"."""
+    rows = []
+    for n, name in enumerate(INVITED):
+        salt = tickets.new_salt()
+        failed = n == len(INVITED) - 1
+        rows.append(
+            Invitation(
+                event_id=event.id,
+                association_id=event.association_id,
+                email=f"{name}@example.org",
+                batch="demo",
+                salt=salt,
+                token_hash=tickets.digest(tickets.derive("invitation", salt)),
+                status="failed" if failed else "sent",
+                reason="451 4.3.0 Mail server busy, try again later" if failed else "",
+                attempts=1,
+                queued_at=now - timedelta(days=1),
+                sent_at=None if failed else now - timedelta(days=1),
+            )
+        )
+    return rows
 
 
 def existing_demo() -> dict | None:

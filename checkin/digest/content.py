@@ -335,6 +335,8 @@ def _in_room(fresh: dict, attendee_id: int) -> bool:
 
 def skip_reason(reader: Guest, suppressed: bool = False, unsubscribed: bool = False) -> str:
     """Why this reader gets no digest, in a sentence for the organizer; "" when they may."""
+    if reader.cancelled_at is not None:
+        return "Cancelled: gave their place back before the event."
     if not reader.consent_digest and mail_problem(reader, False, False) == "":
         return "Did not ask for the digest."
     return mail_problem(reader, suppressed, unsubscribed)

@@ -132,7 +132,7 @@ def stats(event_id: int) -> dict:
     """How many are expected and how many are in."""
     row = db.session.execute(
         select(func.count(), func.count(guests.c.checked_in_at)).where(
-            guests.c.event_id == event_id
+            guests.c.event_id == event_id, guests.c.cancelled_at.is_(None)
         )
     ).one()
     return {"expected": row[0], "admitted": row[1]}

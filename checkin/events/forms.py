@@ -146,6 +146,15 @@ class ReissueForm(FlaskForm):
     )
 
 
+class OrganizerCancelForm(FlaskForm):
+    """The organizer confirms a guest gives their place back (they phoned to say so)."""
+
+    confirm = BooleanField(
+        "Yes, they can't come: give their place to someone else",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )
+
+
 class RelinkForm(FlaskForm):
     """Confirm that a guest's old personal link should stop working."""
 

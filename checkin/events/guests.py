@@ -30,7 +30,7 @@ PROFILE = (
 )
 LISTS = ("clubs", "interests")  # kept "; "-separated, as the imports keep them
 PAGE_SIZE = 50
-STATUSES = ("all", "in", "out")
+STATUSES = ("all", "in", "out", "cancelled")  # "out": coming, not in yet
 
 
 class GuestError(ValueError):
@@ -124,7 +124,7 @@ def _check_email(event_id: int, email: str, except_id: int | None = None) -> Non
 
 @dataclass
 class GuestPage:
-    """One page of the guest list, filtered by name and check-in status."""
+    """One page of the guest list, filtered by name and status (in, not yet, cancelled)."""
 
     guests: list[Guest]
     links: dict[int, str]  # guest id -> ticket page
@@ -158,8 +158,7 @@ def guest_page(event: Event, query: str = "", status: str = "all", page: int = 1
         pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conditions.append(Guest.search_key.like(pattern, escape="\\"))
     if status != "all":
-        arrived = Guest.checked_in_at.is_not(None)
-        conditions.append(arrived if status == "in" else Guest.checked_in_at.is_(None))
+        conditions.append(_with_status(status))
     total = db.session.scalar(select(func.count()).select_from(Guest).where(*conditions))
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, page), pages)
@@ -174,6 +173,20 @@ def guest_page(event: Event, query: str = "", status: str = "all", page: int = 1
         )
     )
     return GuestPage(guests, _links([g.id for g in guests]), total, page, pages, query, status)
+
+
+def _with_status(status: str):
+    """The guest list's filter: checked in, coming but not in yet, or cancelled."""
+    if status == "in":
+        return Guest.checked_in_at.is_not(None)
+    if status == "out":
+        return Guest.checked_in_at.is_(None) & Guest.cancelled_at.is_(None)
+    return Guest.cancelled_at.is_not(None)
+
+
+def coming():
+    """Guests who have not given their place back: the ones expected at the door."""
+    return Guest.cancelled_at.is_(None)
 
 
 def _links(guest_ids: list[int]) -> dict[int, str]:
@@ -280,7 +293,7 @@ def arrivals(event: Event) -> Arrivals:
         )
     )
     expected = db.session.scalar(
-        select(func.count()).select_from(Guest).where(Guest.event_id == event.id)
+        select(func.count()).select_from(Guest).where(Guest.event_id == event.id, coming())
     )
     first = min([event.starts_at, *moments[:1]])
     last = max([event.ends_at, *moments[-1:]])

@@ -22,6 +22,7 @@ from .forms import (
     RelinkForm,
     guest_list_query,
 )
+from .guest_pages import guest_form_page
 from .organizer_event import organizer_event
 
 bp = organizer_event(Blueprint("events", __name__))
@@ -135,7 +136,7 @@ def guest(attendee_id: int):
     if form.validate_on_submit() and _saved(form, guests.update, person):
         flash("Saved.")
         return redirect(url_for("events.guest", slug=event.slug, attendee_id=person.id))
-    return _guest_page(event, person, form, status=_status(form))
+    return guest_form_page(event, person, form, status=_status(form))
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/reissue")
@@ -145,7 +146,7 @@ def reissue_ticket(attendee_id: int):
     person = guests.guest_of(event, attendee_id)
     form = ReissueForm()
     if not form.validate_on_submit():
-        return _guest_page(event, person, reissue_form=form, status=422)
+        return guest_form_page(event, person, reissue_form=form, status=422)
     guests.reissue(person)
     flash(f"New ticket issued. The old code no longer works: send {person.name} the new one.")
     return redirect(url_for("events.guest", slug=event.slug, attendee_id=person.id))
@@ -158,7 +159,7 @@ def replace_link(attendee_id: int):
     person = guests.guest_of(event, attendee_id)
     form = RelinkForm()
     if not form.validate_on_submit():
-        return _guest_page(event, person, relink_form=form, status=422)
+        return guest_form_page(event, person, relink_form=form, status=422)
     guests.replace_link(person)
     flash(
         f"New personal link made. The old one no longer signs in: email the ticket to send "
@@ -283,19 +284,6 @@ def _event_form(form, event):
         event=event,
         common_timezones=event_domain.common_timezones(),
     ), _status(form)
-
-
-def _guest_page(event, person, form=None, reissue_form=None, relink_form=None, status=200):
-    """One guest's page; the forms not being answered start empty."""
-    return render_template(
-        "events/guest_form.html",
-        event=event,
-        person=person,
-        form=form or GuestForm(formdata=None, obj=person),
-        reissue_form=reissue_form or ReissueForm(formdata=None),
-        relink_form=relink_form or RelinkForm(formdata=None),
-        ticket_link=guests.ticket_link(person),
-    ), status
 
 
 def _saved(form, save, target):

@@ -60,7 +60,8 @@ def queue_digests(event: Event, now: datetime | None = None) -> int:
     when it is sent."""
     now = now or utcnow()
     guests = select(Guest.event_id, Guest.id, Guest.email, *_literals(DIGEST, now)).where(
-        Guest.event_id == event.id
+        Guest.event_id == event.id,
+        Guest.cancelled_at.is_(None),  # gave their place back
     )
     guests = guests.order_by(Guest.id)  # rows (and sending) in guest-list order
     columns = ["event_id", "attendee_id", "recipient", "kind", "status", "queued_at"]

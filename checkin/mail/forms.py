@@ -43,3 +43,7 @@ class SendInvitationsForm(FlaskForm):
 
     emails = HiddenField(validators=[DataRequired(), Length(max=450_000)])
     nonce = HiddenField(validators=[DataRequired(), Length(min=8, max=64)])
+
+
+class RetryInvitationForm(FlaskForm):
+    """Send one failed or uncertain invitation again: the button and its CSRF token."""

@@ -20,7 +20,7 @@ from ..events.organizer_event import organizer_event
 from ..extensions import csrf
 from ..rate_limits import Rule, limited
 from . import invitation_list, invitations
-from .forms import InvitationListForm, SendInvitationsForm
+from .forms import InvitationListForm, RetryInvitationForm, SendInvitationsForm
 
 bp = organizer_event(Blueprint("invitations", __name__))
 TOO_MANY = "Too many requests from this link."
@@ -73,6 +73,18 @@ def send():
     return redirect(url_for("invitations.page", slug=event.slug))
 
 
+@bp.post("/events/<slug>/invitations/<int:invitation_id>/retry")
+def retry(invitation_id: int):
+    """Send a failed or uncertain invitation again; pressing twice queues it once."""
+    event, form = g.event, RetryInvitationForm()
+    if not form.validate_on_submit():
+        return _page(event, InvitationListForm(formdata=None), 422)
+    if invitations.retry(event, invitation_id):
+        flash("Queued again: it goes out with the next batch.")
+        tasks.send_invitations(event.id)
+    return redirect(url_for("invitations.page", slug=event.slug), 303)
+
+
 @bp.get(invitations.NO_MORE_PATH + "<token>")
 def confirm_no_more(token: str):
     """Which organizer's invitations, and a "No more invitations" button; changes nothing."""
@@ -106,6 +118,8 @@ def _page(event, form, status: int = 200):
         "may_invite": invitations.may_invite(event),
         "counts": invitations.counts(event),
         "not_sent": invitations.not_sent(event),
+        "retryable": invitations.RETRYABLE,
+        "retry_form": RetryInvitationForm(formdata=None),
     }
     return render_template("mail/invitations.html", **context), status
 

@@ -142,6 +142,27 @@ def not_sent(event: Event, limit: int = 50) -> list[Invitation]:
     return list(db.session.scalars(query.order_by(Invitation.id.desc()).limit(limit)))
 
 
+RETRYABLE = ("failed", "uncertain")
+
+
+def retry(event: Event, invitation_id: int) -> bool:
+    """Queue a failed or uncertain invitation of this event again (the organizer asked: an
+    uncertain one may have gone, so it may arrive twice); False when it is not one (a second
+    press finds it queued). Opt-outs and bounces are checked again when it is sent."""
+    with writing():
+        return bool(
+            db.session.execute(
+                update(Invitation)
+                .where(
+                    Invitation.id == invitation_id,
+                    Invitation.event_id == event.id,
+                    Invitation.status.in_(RETRYABLE),
+                )
+                .values(status="queued", reason="", next_attempt_at=None, claimed_at=None)
+            ).rowcount
+        )
+
+
 def invitation_of(token: str) -> Invitation | None:
     """The invitation an unsubscribe link belongs to, or None for a forged or garbled one."""
     if not token or len(token) > 100:

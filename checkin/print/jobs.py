@@ -47,6 +47,8 @@ class NothingToPrint(ValueError):
 def resolve(event: Event, selection: str, attendee_id: int | None = None) -> list[int]:
     """The ids of the guests a selection means now, in badge-table order (by surname)."""
     query = select(Guest.id, Guest.name).where(Guest.event_id == event.id)
+    if selection != "attendee":  # the lists leave out who gave their place back; one by name not
+        query = query.where(Guest.cancelled_at.is_(None))
     if selection == "walk_ins":
         query = query.where(Guest.badge_printed_at.is_(None))
     elif selection == "attendee":
@@ -234,7 +236,7 @@ def counts(event: Event) -> dict[str, int]:
     """How many guests "everyone" and "not printed yet" would print now."""
     everyone, unprinted = db.session.execute(
         select(func.count(), func.count().filter(Guest.badge_printed_at.is_(None))).where(
-            Guest.event_id == event.id
+            Guest.event_id == event.id, Guest.cancelled_at.is_(None)
         )
     ).one()
     return {"everyone": everyone, "walk_ins": unprinted}

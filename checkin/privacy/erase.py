@@ -6,8 +6,9 @@ requests, consent history and the cards they wrote. Cards others wrote about the
 their authors' notes and no one named (subject_id SET NULL). Door attempts stay, for the door's
 counts, with no guest and no name in their stored answer. Badge sheets that show them lose them
 and their PDF. What the guest had consented to is kept as anonymous "deleted" rows, so the
-organizer's counts stay true. Their registration (the form's answers and address) is deleted
-with them. Mail files written to them (no SMTP_URL) go after the commit.
+organizer's counts stay true. Their registration (the form's answers and address) and the
+invitations to register sent to their address for the event are deleted with them. Mail
+files written to them (no SMTP_URL) go after the commit.
 """
 
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from ..models import (
     ConsentChange,
     Event,
     Guest,
+    Invitation,
     Outbox,
     Registration,
     utcnow,
@@ -82,6 +84,12 @@ def _drop_registrations(guest: Guest, addresses: set[str]) -> None:
     if addresses:
         mine = mine | func.lower(Registration.email).in_(addresses)
     db.session.execute(delete(Registration).where(Registration.event_id == guest.event_id, mine))
+    if addresses:  # invitations are kept by address, not by guest
+        db.session.execute(
+            delete(Invitation).where(
+                Invitation.event_id == guest.event_id, Invitation.email.in_(addresses)
+            )
+        )
 
 
 def _withdraw(guest: Guest, now: datetime) -> None:

@@ -1,5 +1,9 @@
 """Your data: everything an event holds about one guest, as their page shows it and as JSON.
 
+That includes their registration, if they registered on the public page (when, the answers and
+consents as the form took them, where it stands), and the invitations to register sent to their
+address for this event (the invitation table is keyed by address and event, not by guest).
+
 What it holds about others is only what the guest already sees in the app: the public fields of
 the people on their cards (checkin/room/cards.public_fields), the name and class year of people
 who recorded them (the home page's "Connect back" list shows those too), never another's note,
@@ -8,11 +12,20 @@ tags, consents or contact details unless the guest may see them (mutual and both
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..accounts import users
 from ..extensions import db
-from ..models import Card, Guest, MeetRequest, Outbox, PersonalLink, Ticket
+from ..models import (
+    Card,
+    Guest,
+    Invitation,
+    MeetRequest,
+    Outbox,
+    PersonalLink,
+    Registration,
+    Ticket,
+)
 from ..room import cards
 from . import consents
 
@@ -51,7 +64,18 @@ WORDS = {  # what the page calls things
         "introduction": "An introduction",
         "reminder": "The day-before reminder",
     },
+    "registration_statuses": {
+        "unconfirmed": "not confirmed yet",
+        "approval": "waiting for the organizer's approval",
+        "waitlisted": "on the waitlist",
+        "offered": "offered a place",
+        "guest": "confirmed, with a place",
+        "declined": "not given a place by the organizer",
+        "lapsed": "an offered place was not accepted in time",
+        "cancelled": "cancelled (you gave your place back)",
+    },
     "list_sources": {
+        "registration": "registered on the event's page",
         "import": "from the registration",
         "manual": "added by the organizer",
         "walk_in": "registered at the door",
@@ -72,7 +96,10 @@ def gather(me: Guest) -> dict:
             "checked_in_at": me.checked_in_at,
             "badge_printed_at": me.badge_printed_at,
             "unsubscribed_at": me.unsubscribed_at,
+            "cancelled_at": me.cancelled_at,
         },
+        "registration": _registration(me),
+        "invitations": _invitations(me),
         "consents": {name: getattr(me, column) for name, column in consents.COLUMNS.items()},
         "consent_history": [_change(row) for row in consents.history(me)],
         "cards_written": _cards_written(me),
@@ -175,6 +202,63 @@ def _emails(me: Guest) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def _registration(me: Guest) -> dict | None:
+    """My registration on the public page, if I registered: when, my answers and consents as
+    the form took them, and where it stands."""
+    row = db.session.scalar(
+        select(Registration)
+        .where(Registration.event_id == me.event_id, _same_person(Registration, me))
+        .order_by(Registration.id)
+        .limit(1)
+    )
+    if row is None:
+        return None
+    return {
+        "name": row.name,
+        "email": row.email,
+        "answers": dict(row.answers or {}),
+        "consents": dict(row.consents or {}),
+        "status": row.status,
+        "registered_at": row.created_at,
+        "confirmed_at": row.confirmed_at,
+        "offered_at": row.offered_at,
+        "offer_expires_at": row.offer_expires_at,
+        "decided_at": row.decided_at,
+    }
+
+
+def _invitations(me: Guest) -> list[dict]:
+    """The invitations to register for this event sent to my address: when and how it went."""
+    addresses = {a.strip().lower() for a in (me.email, _registered_email(me)) if a and a.strip()}
+    if not addresses:
+        return []
+    rows = db.session.scalars(
+        select(Invitation)
+        .where(Invitation.event_id == me.event_id, Invitation.email.in_(addresses))
+        .order_by(Invitation.queued_at, Invitation.id)
+    )
+    return [
+        {"to": r.email, "status": r.status, "queued_at": r.queued_at, "sent_at": r.sent_at}
+        for r in rows
+    ]
+
+
+def _same_person(model, me: Guest):
+    """A registration linked to me, or made with my address."""
+    mine = model.attendee_id == me.id
+    if me.email:
+        mine = mine | (func.lower(model.email) == me.email.strip().lower())
+    return mine
+
+
+def _registered_email(me: Guest) -> str | None:
+    return db.session.scalar(
+        select(Registration.email).where(
+            Registration.event_id == me.event_id, Registration.attendee_id == me.id
+        )
+    )
 
 
 def _issued(model, me: Guest, made: str) -> list[dict]:

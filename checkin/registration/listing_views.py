@@ -1,14 +1,17 @@
 """The organizer's registrations: the list by status (htmx swaps a page of it), the counts on
-the event page, and the CSV export. Pages under /events/<slug>, scoped to the signed-in
-organizer's event by organizer_event (another organizer's event is 404)."""
+the event page, the CSV export, and cancelling a guest who phoned to say they can't come.
+Pages under /events/<slug>, scoped to the signed-in organizer's event by organizer_event
+(another organizer's event is 404; a viewer's POST is 403)."""
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from ..events import exports
+from ..events import exports, guests
+from ..events.forms import OrganizerCancelForm
+from ..events.guest_pages import guest_form_page
 from ..events.organizer_event import organizer_event
 from ..extensions import htmx
-from ..models import Event
-from . import listing
+from ..models import Event, utcnow
+from . import cancellations, listing
 
 bp = organizer_event(Blueprint("registration_list", __name__))
 
@@ -39,3 +42,23 @@ def registrations_csv():
     event = g.event
     body = listing.registrations_csv(event)
     return exports.attachment(body, "text/csv", exports.filename(event, "registrations"))
+
+
+@bp.post("/events/<slug>/attendees/<int:attendee_id>/cancel")
+def cancel_guest(attendee_id: int):
+    """The organizer gives a guest's place back for them, as their "I can't come" does: the
+    ticket stops working and the waitlist's next person is offered the place."""
+    event = g.event
+    person = guests.guest_of(event, attendee_id)
+    form = OrganizerCancelForm()
+    if person.checked_in_at is not None:
+        flash(f"{person.name} has checked in already: their place stays theirs.")
+        return guest_form_page(event, person, status=409)
+    if person.cancelled_at is None and not form.validate_on_submit():
+        return guest_form_page(event, person, cancel_form=form, status=422)
+    if cancellations.cancel(person, utcnow()):
+        flash(
+            f"{person.name}'s place is given back and their ticket no longer works. "
+            "If anyone is on the waitlist, the first is offered the place by email."
+        )
+    return redirect(url_for("events.guest", slug=event.slug, attendee_id=person.id), 303)

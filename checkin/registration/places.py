@@ -12,7 +12,7 @@ from sqlalchemy import func, select, tuple_
 
 from ..events import tickets
 from ..extensions import db
-from ..models import Event, Guest, Registration, utcnow
+from ..models import Event, Guest, Outbox, Registration, utcnow
 from ..privacy import consents
 
 # The registration's answers that become the guest's profile; nothing else is copied.
@@ -126,6 +126,24 @@ def admit(registration: Registration, now: datetime | None = None) -> Guest:
         tickets.issue(person)
     registration.status, registration.attendee_id, registration.decided_at = "guest", person.id, now
     return person
+
+
+def ticket_batch(registration: Registration) -> str:
+    """The outbox batch of a registration's ticket email: once per confirmation (someone who
+    cancelled and registered again is confirmed again, and gets their new ticket)."""
+    return f"registration-{registration.id}-{registration.confirmed_at:%Y%m%d%H%M%S%f}"
+
+
+def stale_ticket_email(registration: Registration) -> bool:
+    """True when the ticket last emailed to the registration's guest no longer works (they
+    cancelled, and admit gave them a new one): their ticket email goes again."""
+    ticket = tickets.current_ticket(registration.attendee_id)
+    last = db.session.scalar(
+        select(func.max(Outbox.sent_at)).where(
+            Outbox.attendee_id == registration.attendee_id, Outbox.kind == "ticket"
+        )
+    )
+    return ticket is not None and last is not None and ticket.issued_at > last
 
 
 def _new_guest(registration: Registration, now: datetime) -> Guest:

@@ -12,6 +12,14 @@ email; twenty submits at once make one row): an unconfirmed one takes the newest
 sent a new link (its seven days start again); a guest gets their ticket again; anyone else
 already registered is told where they stand by email. The page says the same in every case, so
 it tells no stranger whether someone registered.
+
+Someone who gave their place back (their registration "cancelled") or let an offer pass
+("lapsed") and registers again starts over, as they would expect: their registration is
+unconfirmed again with the new answers, a new confirmation link goes out, and confirming goes
+through places.place() like anyone's (a free place: a guest again with a new ticket, through
+places.admit; full: the end of the waitlist). Its decided_at stays set until then, which is how
+the confirmation email knows to say "you gave your place back earlier". A registration the
+organizer declined is not reopened this way (they are told it was declined).
 """
 
 import secrets
@@ -29,6 +37,7 @@ from ..models import Event, Guest, Registration, utcnow
 from . import places
 
 EXPIRY = timedelta(days=7)
+AGAIN = ("cancelled", "lapsed")  # registering again starts these over
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,9 @@ def sign_up(event: Event, details: Details, now: datetime | None = None) -> Sign
     now = now or utcnow()
     email = details.email.strip().lower()
     known = _standing(event, email)
+    if known is not None and known.outcome == "again":
+        _start_again(known.registration_id, details, now)
+        return Sign("unconfirmed", known.registration_id)
     if known is not None and known.outcome == "unconfirmed":
         _renew(known.registration_id, details, now)
     if known is not None:
@@ -105,6 +117,29 @@ def _renew(registration_id: int, details: Details, now: datetime) -> None:
         )
 
 
+def _start_again(registration_id: int, details: Details, now: datetime) -> None:
+    """A cancelled or lapsed registration, registered again: unconfirmed, with the new answers
+    and a fresh secret (no old link confirms it); at most once if two submits race."""
+    with writing():
+        db.session.execute(
+            update(Registration)
+            .where(Registration.id == registration_id, Registration.status.in_(AGAIN))
+            .values(
+                name=details.name,
+                answers=details.answers,
+                consents=details.consents,
+                status="unconfirmed",
+                token_hash=tickets.digest(secrets.token_urlsafe(32)),
+                created_at=now,
+                confirmed_at=None,
+                offered_at=None,
+                offer_expires_at=None,
+                confirmation_sent_at=None,
+                confirmation_attempts=0,
+            )
+        )
+
+
 def _standing(event: Event, email: str) -> Sign | None:
     """What an address already has at the event: a registration, or a place on the guest list."""
     registration = db.session.scalar(
@@ -121,8 +156,8 @@ def _standing(event: Event, email: str) -> Sign | None:
         return Sign("guest", registration.id if registration else None, guest_id)
     if registration is None:
         return None
-    outcome = "unconfirmed" if registration.status == "unconfirmed" else "registered"
-    return Sign(outcome, registration.id)
+    outcome = {"unconfirmed": "unconfirmed", **dict.fromkeys(AGAIN, "again")}
+    return Sign(outcome.get(registration.status, "registered"), registration.id)
 
 
 def find(event: Event, token: str) -> Registration | None:
@@ -164,8 +199,8 @@ def confirm(event: Event, token: str, now: datetime | None = None) -> Confirmed 
             places.place(registration, now)  # a place, the waitlist, or the organizer's approval
     queued = []
     if first_time and registration.status == "guest":  # the ticket email, once per registration
-        batch = f"registration-{registration.id}"
-        queued = ticket_mail.queue(event, [registration.attendee_id], again=False, batch=batch)
+        batch, again = places.ticket_batch(registration), places.stale_ticket_email(registration)
+        queued = ticket_mail.queue(event, [registration.attendee_id], again=again, batch=batch)
     status = registration.status
     return Confirmed(registration, status, first_time, position(registration), queued or [])
 

@@ -152,7 +152,8 @@ def send_ticket(registration: Registration) -> None:
     """Queue and send the new guest's ticket email, once (the batch names the registration)."""
     from .. import tasks
 
-    event, batch = registration.event, f"registration-{registration.id}"
-    queued = ticket_mail.queue(event, [registration.attendee_id], again=False, batch=batch)
+    event, batch = registration.event, places.ticket_batch(registration)
+    again = places.stale_ticket_email(registration)
+    queued = ticket_mail.queue(event, [registration.attendee_id], again=again, batch=batch)
     if queued:
         tasks.send_tickets(event.id, queued)

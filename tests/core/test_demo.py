@@ -104,3 +104,16 @@ def test_demo_public_page_takes_registrations(client, runner):
     html = page.get_data(as_text=True)
     assert "Class year" in html and 'action="/e/' in html
     assert "places left" in html
+
+
+def test_demo_invitations_page_is_populated(client, runner, sign_in):
+    """The demo's organizer finds invitations already sent and one failed, with "Send again"."""
+    from support.pages import readable
+
+    info = json.loads(runner.invoke(args=["demo", "--json", "--guests", "3"]).output)
+    sign_in(info["organizer"]["email"], info["organizer"]["password"])
+    page = client.get(f"/events/{info['event']['slug']}/invitations")
+    text = readable(page)
+    assert page.status_code == 200
+    assert "5 sent" in text and "1 failed or uncertain" in text
+    assert "ines.garcia@example.org" in text and "Send again" in text

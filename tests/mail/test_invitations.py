@@ -298,3 +298,73 @@ def test_the_register_link_is_the_public_page(app, invite_party):
         event = db.session.get(Event, invite_party["id"])
         page = url_for("registration.event_page", slug=event.slug)
         assert invitations.public_url(event) == app.config["BASE_URL"].rstrip("/") + page
+
+
+def test_the_invitation_carries_the_events_postal_address(
+    app, client, invite_party, inbox, smtp_url
+):
+    """Bulk mail names a postal address: the event's, in the text and the HTML, as the digest."""
+    with app.app_context():
+        event = db.session.get(Event, invite_party["id"])
+        event.postal_address = "Alumni Office, 1 College Green, Dublin 2"
+        db.session.commit()
+    confirm(client, invite_party, "ana@example.org")
+    [email] = inbox.to("ana@example.org")
+    text, html = email.get_payload()
+    assert "1 College Green, Dublin 2" in text.get_content()
+    assert "1 College Green, Dublin 2" in html.get_content()
+
+
+def test_a_failed_or_uncertain_invitation_can_be_sent_again(
+    app, client, invite_party, inbox, smtp_url
+):
+    """ "Send again" on the page: a POST with CSRF queues it and sends it; a second press does
+    nothing more; a sent one or another event's is not touched."""
+    confirm(client, invite_party, "ana@example.org\nben@example.org")
+    with app.app_context():
+        ana, ben = (
+            db.session.scalar(select(Invitation.id).where(Invitation.email == e))
+            for e in ("ana@example.org", "ben@example.org")
+        )
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.id == ana)
+            .values(status="uncertain", reason="The worker stopped.")
+        )
+        db.session.commit()
+    html = client.get(f"/events/{invite_party['slug']}/invitations").get_data(as_text=True)
+    action = f'action="/events/{invite_party["slug"]}/invitations/{ana}/retry"'
+    assert action in html and f"/invitations/{ben}/retry" not in html
+    path = f"/events/{invite_party['slug']}/invitations/{ana}/retry"
+    assert client.post(path).status_code == 400  # no CSRF token
+    for _ in range(2):
+        reply = client.post(path, data={"csrf_token": invite_party["token"]})
+        assert reply.status_code == 303
+    assert invited(app, invite_party["id"])["ana@example.org"] == "sent"
+    assert inbox.copies()["ana@example.org"] == 2  # the uncertain one had gone after all
+    with app.app_context():
+        assert not invitations.retry(db.session.get(Event, invite_party["id"]), ben)
+
+
+def test_another_organizer_cannot_retry_an_invitation(app, client, invite_party, sign_in):
+    """Another association's organizer gets 404 and the invitation stays failed."""
+    with app.app_context():
+        db.session.add(
+            Invitation(
+                event_id=invite_party["id"],
+                association_id=db.session.get(Event, invite_party["id"]).association_id,
+                email="zed@example.org",
+                salt="s" * 16,
+                token_hash="f" * 64,
+                status="failed",
+            )
+        )
+        db.session.commit()
+        zed = db.session.scalar(select(Invitation.id).where(Invitation.email == "zed@example.org"))
+        users.create_organizer("other@example.org", PASSWORD)
+    other = client.application.test_client()
+    sign_in(email="other@example.org", test_client=other)
+    token = csrf_token(other, "/events")
+    path = f"/events/{invite_party['slug']}/invitations/{zed}/retry"
+    assert other.post(path, data={"csrf_token": token}).status_code == 404
+    assert invited(app, invite_party["id"])["zed@example.org"] == "failed"

@@ -291,3 +291,16 @@ def test_the_periodic_task_sends_queued_reminders(app, reminded, inbox, smtp_url
         reminders.queue(db.session.get(Event, reminded["id"]), utcnow())
         tasks.send_due_reminders.call_local()
     assert sorted(inbox.copies()) == ["ada@example.org", "zoe@example.org"]
+
+
+def test_the_reminder_carries_the_events_postal_address(ctx, reminded, inbox, smtp_url):
+    """Bulk mail names a postal address: the event's, in the text and the HTML, as the digest."""
+    event = db.session.get(Event, reminded["id"])
+    event.postal_address = "Alumni Office, Unter den Linden 6, 10117 Berlin"
+    db.session.commit()
+    reminders.send_due(reminded["at"])
+    [email] = inbox.to("ada@example.org")
+    text, related = email.get_payload()
+    html = related.get_payload()[0].get_content()
+    assert "Unter den Linden 6, 10117 Berlin" in text.get_content()
+    assert "Unter den Linden 6, 10117 Berlin" in html
