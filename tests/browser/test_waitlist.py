@@ -74,7 +74,7 @@ def test_the_organizer_sets_up_registration_and_approves(live_app, phone, signed
     phone.goto(f"{base}/events/{slug}")
     phone.get_by_role("link", name="Registration settings").tap()
     expect(phone.get_by_role("heading", name="Registration", exact=True)).to_be_visible()
-    expect(phone.get_by_text("Registration is Off")).to_be_visible()
+    expect(phone.get_by_text("Registration is off")).to_be_visible()
     check(phone, "settings")
 
     phone.get_by_label("Places (capacity)").fill("0")
@@ -86,7 +86,7 @@ def test_the_organizer_sets_up_registration_and_approves(live_app, phone, signed
     phone.get_by_role("button", name="Save settings").tap()
     expect(phone.get_by_text("Registration settings saved.")).to_be_visible()
     phone.get_by_role("button", name="Open registration").tap()
-    expect(phone.get_by_text("Registration is Open: people can register now.")).to_be_visible()
+    expect(phone.get_by_text("Registration is open: people can register now.")).to_be_visible()
 
     phone.get_by_role("button", name="Approve Maya Iyer").tap()
     expect(phone.get_by_text("Maya Iyer: approved. Their ticket is on its way.")).to_be_visible()

@@ -60,7 +60,7 @@ def post_settings(client, slug, **changes):
 def test_the_event_page_links_to_the_registration_settings(waitlist_organizer, waitlist_event):
     """The organizer's event page says where registration stands and links to its settings."""
     page = waitlist_organizer.get(f"/events/{waitlist_event}").get_data(as_text=True)
-    assert "Registration is Open: people can register now." in page
+    assert "Registration is open: people can register now." in page
     assert f"/events/{waitlist_event}/registration" in page
 
 
@@ -112,7 +112,7 @@ def test_bad_settings_are_refused_clearly(
     assert stored(app, waitlist_event).capacity == 3
 
 
-@pytest.mark.parametrize(("to", "state"), [("paused", "Paused"), ("closed", "Closed")])
+@pytest.mark.parametrize(("to", "state"), [("paused", "paused"), ("closed", "closed")])
 def test_the_organizer_pauses_closes_and_reopens(
     app, waitlist_organizer, waitlist_event, to, state
 ):
