@@ -84,6 +84,12 @@ def of(me: Guest) -> dict[int, list[str]]:
     return found
 
 
+def reasons(met: dict[int, list[str]], other_id: int, found) -> list[str]:
+    """The matching's reasons, after "You met at <event>" when we met before."""
+    names = met.get(other_id)
+    return [f"You met at {', '.join(names)}", *found] if names else list(found)
+
+
 def reconnect(me: Guest) -> list[tuple[Guest, list[str]]]:
     """People checked in here tonight, findable, whom I met at earlier events, with where."""
     met = of(me)
