@@ -119,24 +119,17 @@ def prefill(guest: Guest, member: Member) -> dict:
 
 
 def confirm(guest: Guest, values: dict) -> Guest:
-    """The guest confirmed (maybe edited) the profile remembered for them: saved and linked."""
+    """The guest confirmed (maybe edited) the profile remembered for them: saved, and linked
+    while "remember" stays ticked (unticked there, the profile is theirs here alone)."""
     from ..room import profiles
 
-    return profiles.update(guest, {**values, "consent_remember": True})
+    return profiles.update(guest, values)
 
 
 def forget_after_days(association: Association) -> int:
     """How many days without being seen before a member is forgotten."""
     value = (association.settings or {}).get("forget_members_after_days", FORGET_AFTER_DAYS)
     return int(value)
-
-
-def seen(guest: Guest, now: datetime | None = None) -> None:
-    """Mark the guest's member as seen now (inside writing())."""
-    if guest.member_id is not None:
-        member = db.session.get(Member, guest.member_id)
-        if member is not None:
-            member.last_seen_at = now or utcnow()
 
 
 def purge_due(now: datetime) -> int:

@@ -109,12 +109,11 @@ def _mentoring(event: Event) -> int:
     return sum(1 for found in tags if "mentoring" in (found or []))
 
 
-def csv_rows(found: list[Row], chart: str):
-    """The numbers behind one chart: the header, then a row per event."""
+def csv_rows(found: list[Row], chart: str) -> tuple[tuple, list[tuple]]:
+    """The numbers behind one chart: the header, and a row per event."""
     columns = CHARTS[chart][1]
-    yield ("Event", "Date", *(LABELS[c] for c in columns))
-    for row in found:
-        yield (row.name, row.date, *(_cell(getattr(row, c)) for c in columns))
+    header = ("Event", "Date", *(LABELS[c] for c in columns))
+    return header, [(r.name, r.date, *(_cell(getattr(r, c)) for c in columns)) for r in found]
 
 
 def _cell(value):

@@ -36,11 +36,6 @@ def numbers(slug: str, chart: str):
     association, _ = teams.association_of(current_user, slug)
     if chart not in picture.CHARTS:
         abort(404)
-    body = list(csv_safe.rows(*_split(picture.csv_rows(picture.rows(association), chart))))
+    body = list(csv_safe.rows(*picture.csv_rows(picture.rows(association), chart)))
     name = f"{association.slug}-{chart}.csv"
     return exports.attachment(body, "text/csv", name)
-
-
-def _split(lines):
-    header = next(lines)
-    return header, list(lines)

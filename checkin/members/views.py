@@ -21,8 +21,9 @@ def remembered(slug: str):
         return redirect(url_for("room.profile", slug=slug), 303)
     form = ProfileForm(data=memory.prefill(me, member))
     if form.validate_on_submit():
-        memory.confirm(me, form.values())
-        flash("Your profile is saved, and this association remembers you.")
+        saved = memory.confirm(me, form.values())
+        kept = " and this association remembers you" if saved.consent_remember else ""
+        flash(f"Your profile is saved{kept}.")
         return redirect(url_for("room.home", slug=slug), 303)
     status = 422 if form.is_submitted() else 200
     return render_template(

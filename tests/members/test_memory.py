@@ -152,3 +152,19 @@ def test_members_not_seen_for_the_retention_are_forgotten(
         assert memory.purge_due(now) == 1
     assert _members(app) == 0
     assert _guest(app, first).member_id is None
+
+
+def test_unticking_remember_on_the_offer_keeps_the_profile_here_only(
+    app, client, two_events, make_guest, sign_in_guest
+):
+    """Confirming the offered profile with "remember" unticked saves it for this event alone:
+    no link, and the earlier event's member stays as it was."""
+    first, _ = make_guest(two_events["spring"], email="ada@example.org")
+    spring_token = sign_in_guest(client, first)
+    _save(client, two_events["spring"], spring_token, consent_remember="y", employer="Initech")
+    second, _ = make_guest(two_events["fall"], email="ada@example.org")
+    token = sign_in_guest(client, second)
+    client.post(f"/e/{two_events['fall']}/remembered", data={"csrf_token": token, "city": "York"})
+    guest = _guest(app, second)
+    assert (guest.city, guest.member_id, guest.consent_remember) == ("York", None, False)
+    assert _members(app) == 1 and _guest(app, first).member_id is not None
