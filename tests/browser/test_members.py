@@ -40,7 +40,7 @@ def _guest(event, name, findable=True):
 
 
 @pytest.fixture
-def two_events(live_app):
+def live_association(live_app):
     """Olga's Spring Mixer 2026 (a month ago) and Otto's Fall Reunion (now), one association;
     at the first, Ada met Dana and Bob; Ada and Dana are remembered members there."""
     with live_app.app_context():
@@ -121,10 +121,14 @@ def _shot(page, name):
     page.screenshot(path=str(SCREENSHOTS / f"members-{name}.png"), caret="initial", full_page=True)
 
 
-def test_ada_is_remembered_and_bob_is_a_stranger(live_app, browser, two_events):
+def test_ada_is_remembered_and_bob_is_a_stranger(live_app, browser, live_association):
     """Ada and Dana tick "remember" at Spring; at Fall, Ada confirms her offered profile,
     sees "Reconnect" with Dana, and her digest mentions it; Bob, who did not, sees nothing."""
-    links, spring, fall = two_events["links"], two_events["spring"], two_events["fall"]
+    links, spring, fall = (
+        live_association["links"],
+        live_association["spring"],
+        live_association["fall"],
+    )
     for who in ("Ada", "Dana"):
         page = _open(browser, links[(spring, who)])
         _remember(page, spring)
@@ -164,16 +168,18 @@ def test_ada_is_remembered_and_bob_is_a_stranger(live_app, browser, two_events):
 
     with live_app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == fall))
-        reader = db.session.get(Guest, two_events["ids"]["Ada"])
-        cards.record(reader, db.session.get(Guest, two_events["ids"]["Dana"]), str(uuid.uuid4()))
+        reader = db.session.get(Guest, live_association["ids"]["Ada"])
+        cards.record(
+            reader, db.session.get(Guest, live_association["ids"]["Dana"]), str(uuid.uuid4())
+        )
         digest = content.Builder(event).build(reader)
         [entry] = [e for e in digest.met if e.name == "Dana Scully"]
         assert "You met at Spring Mixer 2026" in entry.reasons
 
 
-def test_the_picture_on_a_phone(live_app, phone, two_events):
+def test_the_picture_on_a_phone(live_app, phone, live_association):
     """The team's picture: charts and the table, readable at 390 wide, no serious findings."""
-    sign_in_organizer(phone, live_app.base_url, f"/teams/{two_events['association']}/picture")
+    sign_in_organizer(phone, live_app.base_url, f"/teams/{live_association['association']}/picture")
     expect(
         phone.get_by_role("heading", name="Attendance: first-time and returning")
     ).to_be_visible()

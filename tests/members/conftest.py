@@ -10,7 +10,7 @@ from checkin.models import Event
 
 
 @pytest.fixture
-def two_events(app, make_event):
+def association_events(app, make_event):
     """Slugs: "spring" a week before "fall" (both of organizer@example.org's association) and
     "other" (another organizer's association), on the same evening as "fall"."""
     spring = make_event("Spring Mixer")

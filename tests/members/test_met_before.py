@@ -37,16 +37,18 @@ def _in_room(app, *guest_ids, share=False):
         db.session.commit()
 
 
-def _world(app, two_events, make_guest):
+def _world(app, association_events, make_guest):
     """Ada, Dana and Bob met at Spring Mixer (Ada recorded both); Ada and Dana chose to be
     remembered, Bob did not; all three are checked in at Fall Reunion, with Carl."""
     ids = {}
     for who in ("ada", "dana", "bob"):
         email = f"{who}@example.org"
-        ids[f"{who}1"], _ = make_guest(two_events["spring"], who.title() + " X", email=email)
-        ids[f"{who}2"], _ = make_guest(two_events["fall"], who.title() + " X", email=email)
-    ids["carl2"], _ = make_guest(two_events["fall"], "Carl Y", email="carl@example.org")
-    ids["rival"], _ = make_guest(two_events["other"], "Ada X", email="ada@example.org")
+        ids[f"{who}1"], _ = make_guest(
+            association_events["spring"], who.title() + " X", email=email
+        )
+        ids[f"{who}2"], _ = make_guest(association_events["fall"], who.title() + " X", email=email)
+    ids["carl2"], _ = make_guest(association_events["fall"], "Carl Y", email="carl@example.org")
+    ids["rival"], _ = make_guest(association_events["other"], "Ada X", email="ada@example.org")
     _in_room(app, ids["ada1"], ids["dana1"], ids["bob1"], share=True)
     _card(app, ids["ada1"], ids["dana1"], "Ada's note about Dana")
     _card(app, ids["dana1"], ids["ada1"], "Dana's note about Ada")
@@ -57,13 +59,13 @@ def _world(app, two_events, make_guest):
 
 
 def test_reconnect_names_remembered_people_here_tonight_only(
-    app, client, two_events, make_guest, sign_in_guest
+    app, client, association_events, make_guest, sign_in_guest
 ):
     """Ada's home: "Reconnect: you met Dana at Spring Mixer"; Bob (not remembered) is a
     stranger; Dana sees Ada the same way."""
-    ids = _world(app, two_events, make_guest)
+    ids = _world(app, association_events, make_guest)
     sign_in_guest(client, ids["ada2"])
-    home = client.get(f"/e/{two_events['fall']}/").get_data(as_text=True)
+    home = client.get(f"/e/{association_events['fall']}/").get_data(as_text=True)
     assert "Reconnect: you met Dana at Spring Mixer" in home
     assert "you met Bob" not in home
     with app.app_context():
@@ -71,18 +73,18 @@ def test_reconnect_names_remembered_people_here_tonight_only(
         assert met_before.of(db.session.get(Guest, ids["dana2"])) == {ids["ada2"]: ["Spring Mixer"]}
 
 
-def test_another_association_never_counts(app, two_events, make_guest):
+def test_another_association_never_counts(app, association_events, make_guest):
     """The rival association's Ada is remembered there, yet met no one in its events."""
-    ids = _world(app, two_events, make_guest)
+    ids = _world(app, association_events, make_guest)
     with app.app_context():
         assert met_before.of(db.session.get(Guest, ids["rival"])) == {}
-        rival = db.session.scalar(select(Event).where(Event.slug == two_events["other"]))
+        rival = db.session.scalar(select(Event).where(Event.slug == association_events["other"]))
         assert met_before.pairs_at(rival) == {}
 
 
-def test_withdrawing_remember_ends_met_before(app, two_events, make_guest):
+def test_withdrawing_remember_ends_met_before(app, association_events, make_guest):
     """Dana unticks "remember": Ada no longer sees that they met."""
-    ids = _world(app, two_events, make_guest)
+    ids = _world(app, association_events, make_guest)
     with app.app_context():
         dana = db.session.get(Guest, ids["dana2"])
         with writing():
@@ -90,9 +92,9 @@ def test_withdrawing_remember_ends_met_before(app, two_events, make_guest):
         assert met_before.of(db.session.get(Guest, ids["ada2"])) == {}
 
 
-def test_suggestions_prefer_people_not_met_before(app, two_events, make_guest):
+def test_suggestions_prefer_people_not_met_before(app, association_events, make_guest):
     """Dana and Carl both could be suggested: Carl first; Dana's reason says where they met."""
-    ids = _world(app, two_events, make_guest)
+    ids = _world(app, association_events, make_guest)
     with app.test_request_context():
         found = suggestions.suggestions(db.session.get(Guest, ids["ada2"]), fresh=True)
         order = [person["id"] for person in found]
@@ -101,9 +103,9 @@ def test_suggestions_prefer_people_not_met_before(app, two_events, make_guest):
         assert dana["reasons"][0] == "You met at Spring Mixer"
 
 
-def test_the_digest_mentions_the_earlier_meeting(app, two_events, make_guest):
+def test_the_digest_mentions_the_earlier_meeting(app, association_events, make_guest):
     """Ada meets Dana again at Fall Reunion: her digest's entry for Dana says where they met."""
-    ids = _world(app, two_events, make_guest)
+    ids = _world(app, association_events, make_guest)
     _card(app, ids["ada2"], ids["dana2"])
     with app.app_context():
         reader = db.session.get(Guest, ids["ada2"])
@@ -116,13 +118,13 @@ def test_the_digest_mentions_the_earlier_meeting(app, two_events, make_guest):
 
 
 def test_people_ive_met_lists_my_notes_and_shared_contacts_only(
-    app, client, two_events, make_guest, sign_in_guest
+    app, client, association_events, make_guest, sign_in_guest
 ):
     """Ada's page lists Dana (connected, her own note, Dana's email: both shared) and not Bob
     (not remembered); Dana's note about Ada is never shown to Ada; CSV and vCard agree."""
-    ids = _world(app, two_events, make_guest)
+    ids = _world(app, association_events, make_guest)
     sign_in_guest(client, ids["ada2"])
-    base = f"/e/{two_events['fall']}/people-ive-met"
+    base = f"/e/{association_events['fall']}/people-ive-met"
     page = client.get(base).get_data(as_text=True)
     assert "Dana X" in page and "Ada&#39;s note about Dana" in page
     assert "Dana&#39;s note" not in page and "Bob X" not in page

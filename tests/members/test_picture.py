@@ -15,13 +15,13 @@ from checkin.privacy import purge
 from checkin.room import cards
 
 
-def _setup(app, two_events, make_guest):
+def _setup(app, association_events, make_guest):
     """Spring: Ada and Dana came, remembered, met each other (mutual, one "mentoring" card),
     one introduction sent. Fall: Ada came again (returning), Eve came for the first time."""
     ids = {}
     for who, slug in (("ada1", "spring"), ("dana1", "spring"), ("ada2", "fall"), ("eve2", "fall")):
         email = f"{who[:-1]}@example.org"
-        ids[who], _ = make_guest(two_events[slug], who.title(), email=email)
+        ids[who], _ = make_guest(association_events[slug], who.title(), email=email)
     with app.app_context():
         people = {k: db.session.get(Guest, v) for k, v in ids.items()}
         with writing():
@@ -51,10 +51,10 @@ def _association(app, slug):
         return event.association_id, db.session.get(Association, event.association_id).slug
 
 
-def test_counts_per_event(app, two_events, make_guest):
+def test_counts_per_event(app, association_events, make_guest):
     """First-time against returning, cards, mutual share, introductions, mentoring."""
-    _setup(app, two_events, make_guest)
-    association_id, _ = _association(app, two_events["fall"])
+    _setup(app, association_events, make_guest)
+    association_id, _ = _association(app, association_events["fall"])
     with app.app_context():
         spring, fall = picture.rows(db.session.get(Association, association_id))
     assert (spring.came, spring.first_time, spring.returning) == (2, 2, 0)
@@ -67,22 +67,22 @@ def test_counts_per_event(app, two_events, make_guest):
     assert (fall.came, fall.first_time, fall.returning, fall.cards) == (2, 1, 1, 0)
 
 
-def test_a_purged_event_shows_its_tally(app, two_events, make_guest):
+def test_a_purged_event_shows_its_tally(app, association_events, make_guest):
     """After the purge, Spring keeps came, cards and mutual; the rest is unknown."""
-    _setup(app, two_events, make_guest)
-    association_id, _ = _association(app, two_events["fall"])
+    _setup(app, association_events, make_guest)
+    association_id, _ = _association(app, association_events["fall"])
     with app.app_context():
-        event = db.session.scalar(select(Event).where(Event.slug == two_events["spring"]))
+        event = db.session.scalar(select(Event).where(Event.slug == association_events["spring"]))
         purge.purge(event, utcnow())
         spring, _ = picture.rows(db.session.get(Association, association_id))
     assert (spring.came, spring.cards, spring.mutual_share) == (2, 2, "100%")
     assert (spring.returning, spring.introductions) == (None, None)
 
 
-def test_the_team_reads_it_and_others_get_404(app, client, two_events, make_guest, sign_in):
+def test_the_team_reads_it_and_others_get_404(app, client, association_events, make_guest, sign_in):
     """A viewer sees the page and the CSV; the rival organizer gets 404; signed out: sign in."""
-    _setup(app, two_events, make_guest)
-    association_id, slug = _association(app, two_events["fall"])
+    _setup(app, association_events, make_guest)
+    association_id, slug = _association(app, association_events["fall"])
     url = f"/teams/{slug}/picture"
     assert client.get(url).status_code == 302
     with app.app_context():
