@@ -67,21 +67,58 @@ def pairs_at(event: Event) -> dict[int, dict[int, list[str]]]:
 
 
 def of(me: Guest) -> dict[int, list[str]]:
-    """Guest id here -> the earlier events where I met them (both remembered); {} if I am not."""
+    """Guest id here -> the earlier events where I met them (both remembered); {} if I am not.
+
+    Starts from my own few guest rows (indexed by member), so it costs the same however many
+    members the association has: my cards and the cards about me there, then who is here."""
     if me.member_id is None or not me.consent_remember:
         return {}
-    here = _members_at(me.event_id)
-    others = [m for m in here if m != me.member_id]
-    if not others:
+    then = dict(_my_earlier_rows(me))  # my guest id at an earlier event -> that event's name
+    if not then:
         return {}
-    found: dict[int, list[str]] = {}
-    for author, subject, name, _, _ in _cards_between(me.event, [me.member_id, *others]):
-        if me.member_id not in (author, subject) or author == subject:
-            continue
-        other = here[subject if author == me.member_id else author]
-        if name not in found.setdefault(other, []):
-            found[other].append(name)
-    return found
+    met: dict[int, list[str]] = {}
+    for member_id, guest_id in _met_members(list(then)):
+        name = then[guest_id]
+        if name not in met.setdefault(member_id, []):
+            met[member_id].append(name)
+    here = db.session.execute(
+        select(Guest.member_id, Guest.id).where(
+            Guest.event_id == me.event_id,
+            Guest.member_id.in_(list(met)),
+            Guest.consent_remember.is_(True),
+            Guest.id != me.id,
+        )
+    )
+    return {guest_id: met[member_id] for member_id, guest_id in here}
+
+
+def _my_earlier_rows(me: Guest):
+    """(my guest id, event name) at the association's earlier events, oldest first."""
+    return db.session.execute(
+        select(Guest.id, Event.name)
+        .join(Event, Guest.event_id == Event.id)
+        .where(
+            Guest.member_id == me.member_id,
+            Guest.consent_remember.is_(True),
+            Event.association_id == me.event.association_id,
+            Event.starts_at < me.event.starts_at,
+            Event.id != me.event_id,
+        )
+        .order_by(Event.starts_at)
+    ).all()
+
+
+def _met_members(mine: list[int]):
+    """(their member id, my guest id) for each card between me (as mine) and a member."""
+    other = aliased(Guest)
+    remembered = (other.member_id.is_not(None), other.consent_remember.is_(True))
+    wrote = select(other.member_id, Card.author_id).join(other, Card.subject_id == other.id)
+    about = select(other.member_id, Card.subject_id).join(other, Card.author_id == other.id)
+    about_me = about.join(Guest, Card.subject_id == Guest.id).where(Guest.id.in_(mine))
+    return [
+        *db.session.execute(wrote.where(Card.author_id.in_(mine), *remembered)),
+        *db.session.execute(about_me.where(Card.event_id == Guest.event_id, *remembered)),
+    ]
 
 
 def reasons(met: dict[int, list[str]], other_id: int, found) -> list[str]:
