@@ -43,6 +43,8 @@ def create_app(config: object | None = None) -> Flask:
     from .imports import views as imports_views
     from .mail import invitation_views, reminder_views
     from .mail import views as mail_views
+    from .members import picture_views
+    from .members import views as members_views
     from .operations import views as operations_views
     from .print import views as print_views
     from .privacy import organizer as privacy_organizer
@@ -60,7 +62,7 @@ def create_app(config: object | None = None) -> Flask:
         *(room_views, cards_api, mail_views, digest_views, pwa_views, print_views),
         *(operations_views, privacy_views, privacy_organizer, reminder_views),
         *(registration_views, registration_list, invitation_views, associations_views),
-        *(registration_settings, waitlist_views),
+        *(registration_settings, waitlist_views, members_views, picture_views),
     ):
         app.register_blueprint(module.bp)
     csrf.exempt(door_api.bp)  # bearer-token API: no cookies, so no cross-site forgery to guard

@@ -14,6 +14,7 @@ from .door import passes
 from .door.check_in import answer as door_answer
 from .events import events, tickets
 from .extensions import db
+from .members import demo_history
 from .models import Card, CheckInAttempt, Guest, Invitation, Organizer, utcnow
 from .privacy import consents
 from .room import cards
@@ -241,6 +242,7 @@ def create_demo(guests: int = 120, seed: int | None = None) -> dict:
     _admit_some(rng, people, doors, now)
     db.session.add_all(_invitations(event, now))
     _record_cards(rng, [p for p in people if p.checked_in_at], now)
+    demo_history.seed(rng, event, people)
     db.session.commit()
     return describe(event, organizer.email, password, doors[0], people, codes)
 
@@ -294,7 +296,7 @@ def existing_demo() -> dict | None:
     organizer = users.find_by_email(ORGANIZER_EMAIL)
     if organizer is None or not (mine := events.events_of(organizer)):
         return None
-    event = max(mine, key=lambda e: e.id)
+    event = max(mine, key=lambda e: (e.starts_at, e.id))  # today's, not the earlier one
     _, password = _demo_organizer()
     doors = [p for p in passes.passes_of(event) if p.is_active(utcnow())]
     door = doors[-1] if doors else passes.create(event, "Door 1")
@@ -309,7 +311,9 @@ def existing_demo() -> dict | None:
 def describe(event, email, password, door, people, codes) -> dict:
     """The demo as the JSON the CLI prints."""
     base = current_app.config["BASE_URL"]
+    association = event.association
     return {
+        "association": {"name": association.name, "slug": association.slug},
         "event": {
             "slug": event.slug,
             "name": event.name,
@@ -325,6 +329,7 @@ def describe(event, email, password, door, people, codes) -> dict:
 def guest_entries(event, people, codes) -> list[dict]:
     """Each guest as the demo and `flask links` print them: ticket, personal link, consents."""
     link_of = personal_links.ensure_all(event.id)
+    met = demo_history.met_before_names(event, people)
     return [
         {
             "name": p.name,
@@ -337,6 +342,7 @@ def guest_entries(event, people, codes) -> list[dict]:
                 "share_contact": p.consent_share_contact,
                 "digest": p.consent_digest,
             },
+            "met_before": met[p.id],
         }
         for p in people
     ]

@@ -63,6 +63,30 @@ class Association(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Member(db.Model):
+    """Someone an association remembers across its events, only while they consent (members/).
+
+    Created when a guest, signed in with their personal link, ticks "Remember me at this
+    association's events"; their profile fields are kept here (profile). Deleted when they untick
+    it, delete their data, or have not been seen for the association's forget_members_after_days.
+    """
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("association_id", "email"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))  # lowercased, trimmed
+    name: Mapped[str] = mapped_column(String(200), server_default="")
+    profile: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    remembered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # consent given
+
+    association: Mapped[Association] = relationship()
+
+
 class Membership(db.Model):
     """An organizer on an association's team, with a role: owner, organizer or viewer."""
 
@@ -175,6 +199,12 @@ class Guest(UserMixin, db.Model):
     consent_findable: Mapped[bool] = mapped_column(default=False)
     consent_share_contact: Mapped[bool] = mapped_column(default=False)
     consent_digest: Mapped[bool] = mapped_column(default=False)
+    # "Remember me at this association's events" (members/): off until ticked; per guest row.
+    consent_remember: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The association's member this guest is, set only once they confirmed it signed in.
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # from this event's mail
     extra: Mapped[dict] = mapped_column(JSON, default=dict)  # unmapped export columns, kept
     source: Mapped[str] = mapped_column(

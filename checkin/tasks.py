@@ -216,12 +216,15 @@ def purge_imports() -> None:
 
 @huey.periodic_task(crontab(minute="41"))
 def purge_past_retention(now: datetime | None = None) -> None:
-    """Every hour: delete the personal data of every event whose retention has passed."""
+    """Every hour: delete the personal data of every event whose retention has passed, and
+    forget the members an association has not seen for its forget_members_after_days."""
+    from .members import memory
     from .models import utcnow
     from .privacy import purge
 
     with _app_context():
         purge.purge_due(now or utcnow())
+        memory.purge_due(now or utcnow())
 
 
 @huey.periodic_task(crontab(minute="*/10"))

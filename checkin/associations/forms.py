@@ -1,9 +1,16 @@
 """The team page's forms: the association's settings, an invitation, a role, and joining."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from .teams import ROLE_NAMES
 
@@ -15,6 +22,12 @@ class SettingsForm(FlaskForm):
 
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+    forget_members_after_days = IntegerField(
+        "Forget remembered guests after (days)",
+        validators=[Optional(), NumberRange(30, 3650, "Between 30 and 3650 days.")],
+        description="Guests who chose \u201cRemember me\u201d are forgotten when not seen at "
+        "an event for this long.",
+    )
 
 
 class InviteForm(FlaskForm):

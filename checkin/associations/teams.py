@@ -140,11 +140,16 @@ def remove(membership: Membership) -> None:
         db.session.delete(membership)
 
 
-def update_settings(association: Association, name: str, description: str) -> Association:
-    """Rename the association and change its description."""
+def update_settings(
+    association: Association, name: str, description: str, forget_days: int | None = None
+) -> Association:
+    """Rename the association, change its description and how long members are remembered."""
     with writing():
         association.name = name.strip()[:200]
         association.description = (description or "").strip()
+        if forget_days is not None:
+            settings = dict(association.settings or {})
+            association.settings = settings | {"forget_members_after_days": int(forget_days)}
     return association
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user, login_user
 from ..accounts import users
 from ..accounts.users import organizer_required
 from ..forms import ButtonForm
+from ..members import memory
 from . import team_invitations, teams
 from .forms import InviteForm, JoinForm, RoleForm, SettingsForm
 
@@ -40,7 +41,8 @@ def settings(slug: str):
     form = SettingsForm()
     if not form.validate_on_submit():
         return _team_page(association, role, settings_form=form, status=422)
-    teams.update_settings(association, form.name.data, form.description.data)
+    days = form.forget_members_after_days.data
+    teams.update_settings(association, form.name.data, form.description.data, days)
     flash("Saved.")
     return redirect(url_for("associations.team", slug=slug))
 
@@ -156,12 +158,18 @@ def _team_page(association, role, settings_form=None, invite_form=None, error=""
         role=role,
         members=teams.members(association),
         invitations=team_invitations.open_invitations(association) if role == "owner" else [],
-        settings_form=settings_form or SettingsForm(formdata=None, obj=association),
+        settings_form=settings_form or _settings_form(association),
         invite_form=invite_form or InviteForm(formdata=None),
         role_form=RoleForm,
         button=ButtonForm(formdata=None),
         error=error,
     ), status
+
+
+def _settings_form(association):
+    """The settings form filled from the association (and its members' retention)."""
+    days = memory.forget_after_days(association)
+    return SettingsForm(formdata=None, obj=association, forget_members_after_days=days)
 
 
 def _invitation_page(found, token, form=None, status=200, error=""):

@@ -19,6 +19,7 @@ from ..accounts import personal_links
 from ..extensions import db
 from ..mail import links
 from ..matching import engine
+from ..members import met_before
 from ..models import GONE, Card, Event, Guest, PersonalLink
 from ..room import cards
 
@@ -164,6 +165,7 @@ class Builder:
             )
         )
         self.cards_query, self.people_query = _cards_query(event.id), _people_query()
+        self.met_before = met_before.pairs_at(event)  # both remembered, at earlier events
         self.vcards: dict = {}  # each contact's vCard, made once per batch
         self._reads: Connection | None = None
         self.zone = ZoneInfo(event.timezone or "UTC")
@@ -235,7 +237,11 @@ class Builder:
         first, with their reasons."""
         if reader.checked_in_at is None and not known:
             return {}  # not at the event: no one to "still" meet
-        found = self.matcher.suggest(reader.id, exclude=known, candidates=self.room, limit=TO_MEET)
+        met = self.met_before.get(reader.id, {})
+        found = self.matcher.suggest(
+            reader.id, exclude=known, candidates=self.room, limit=TO_MEET + len(met)
+        )
+        found = sorted(found, key=lambda s: s.id in met)[:TO_MEET]  # not met before first
         return {s.id: list(s.reasons) for s in found}
 
     def _fresh(self, connection, reader_id: int, ids: list[int]) -> dict:
@@ -275,6 +281,9 @@ class Builder:
         if row.consent_findable:
             entry.role, entry.employer = row.role or "", row.employer or ""
             entry.reasons = reasons if reasons is not None else self._why(reader.id, row.id)
+        met = self.met_before.get(reader.id, {})
+        if row.id in met:  # both chose to be remembered: the earlier meeting is a reason
+            entry.reasons = met_before.reasons(met, row.id, entry.reasons)
         return entry
 
     def _why(self, reader_id: int, other_id: int) -> list[str]:

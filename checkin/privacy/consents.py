@@ -20,12 +20,14 @@ COLUMNS = {  # consent -> the guest's column that holds its current value
     "share_contact": "consent_share_contact",
     "digest": "consent_digest",
     "profile": "consent_profile",
+    "remember": "consent_remember",
 }
 LABELS = {
     "findable": "Findable by other guests",
     "share_contact": "Share contact details with mutual connections",
     "digest": "The next-morning email",
     "profile": "Registration: \u201cmay others see your profile?\u201d",
+    "remember": "Remember me at this association\u2019s events",
 }
 SOURCES = {
     "guest": "you, in the app",
@@ -35,6 +37,7 @@ SOURCES = {
     "resubscribe": "subscribing again",
     "organizer": "the organizer",
     "deleted": "deleting the data",
+    "retention": "not seen for the association\u2019s retention period",
 }
 COUNTED = ("findable", "share_contact", "digest")  # what the organizer's page counts
 

@@ -8,7 +8,8 @@ counts, with no guest and no name in their stored answer. Badge sheets that show
 and their PDF. What the guest had consented to is kept as anonymous "deleted" rows, so the
 organizer's counts stay true. Their registration (the form's answers and address) and the
 invitations to register sent to their address for the event are deleted with them. Mail
-files written to them (no SMTP_URL) go after the commit.
+files written to them (no SMTP_URL) go after the commit. The association's memory of them
+(members/memory.py) is deleted too.
 """
 
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy import delete, func, select, update
 from ..database import writing
 from ..extensions import db
 from ..mail import sent_mail
+from ..members import memory
 from ..models import (
     BadgeJob,
     CheckInAttempt,
@@ -60,6 +62,7 @@ def erase(guest: Guest, source: str, now: datetime | None = None) -> Erased | No
         event = db.session.get(Event, event_id)
         addresses = _addresses(found)
         _withdraw(found, now)
+        memory.forget_guest(found, "deleted", now)  # the association's memory of them goes too
         _scrub_attempts(guest_id)
         _drop_from_sheets(event_id, guest_id)
         _drop_registrations(found, addresses)

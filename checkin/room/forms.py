@@ -71,6 +71,13 @@ class ProfileForm(FlaskForm):
         "follow-ups, and a few people you missed.",
     )
 
+    consent_remember = BooleanField(
+        "Remember me at this association\u2019s events",
+        description="Your profile is kept for the organizers\u2019 next events, offered to you to "
+        "confirm, and people you both recorded meeting show as \u201cmet before\u201d. Your "
+        "choices above are asked again at each event. Untick to be forgotten.",
+    )
+
     def validate_linkedin_url(self, field) -> None:
         """Only a LinkedIn address; stored in its https://www.linkedin.com/… form."""
         if not field.data:

@@ -8,13 +8,14 @@ from sqlalchemy import select
 from ..database import writing
 from ..extensions import db
 from ..matching import tags
+from ..members import memory
 from ..models import Guest, fold
 from ..privacy import consents
 
 TAG_FIELDS = tags.FIELDS  # interests and help topics: one tag however it is spelled
 LIST_FIELDS = ("residence_hall", "clubs")  # several names, kept as typed, duplicates dropped
 TEXT_FIELDS = ("major", "industry", "employer", "role", "city")
-CONSENTS = ("consent_findable", "consent_share_contact", "consent_digest")
+CONSENTS = ("consent_findable", "consent_share_contact", "consent_digest", "consent_remember")
 CHOICES = {name: column for name, column in consents.COLUMNS.items() if column in CONSENTS}
 FIELDS = (
     "class_year",
@@ -41,6 +42,7 @@ def update(me: Guest, values: dict) -> Guest:
         for name, value in changes.items():
             setattr(me, name, value)
         consents.record(me, chosen, "guest")
+        memory.after_save(me)
     if asks_again:  # ticking the box again is an opt-in: it undoes an unsubscribe
         from ..mail import subscriptions
 

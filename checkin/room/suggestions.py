@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..matching import engine
+from ..members import met_before
 from ..models import Card, Guest
 from . import cards
 
@@ -33,13 +34,16 @@ class _Cached:
 
 
 def suggestions(me: Guest, limit: int = 5, fresh: bool = False) -> list[dict]:
-    """Up to `limit` checked-in, findable people I have not recorded, each with its reasons."""
+    """Up to `limit` checked-in, findable people I have not recorded, each with its reasons;
+    people I met at the association's earlier events (both remembered) come last."""
+    met = met_before.of(me)
     found = matcher(me.event_id, fresh).suggest(
-        me.id, exclude=_recorded_by(me), candidates=_in_the_room(me), limit=limit
+        me.id, exclude=_recorded_by(me), candidates=_in_the_room(me), limit=limit + len(met)
     )
+    found = sorted(found, key=lambda s: s.id in met)[:limit]  # stable: best first within
     people = _people([s.id for s in found])
     return [
-        cards.public_fields(people[s.id]) | {"reasons": list(s.reasons)}
+        cards.public_fields(people[s.id]) | {"reasons": met_before.reasons(met, s.id, s.reasons)}
         for s in found
         if s.id in people
     ]

@@ -24,6 +24,7 @@ from ..events import exports, tickets
 from ..extensions import htmx
 from ..forms import ButtonForm, NonceForm
 from ..matching import tags
+from ..members import memory, met_before
 from . import cards, profiles
 from . import suggestions as room
 from .forms import (
@@ -263,7 +264,9 @@ def _home(me):
     qr = ticket and tickets.qr_svg(
         tickets.ticket_url(tickets.code_of(ticket)), f"Your QR code, {me.name}"
     )
-    return render_template("room/home.html", qr=qr, **(_waiting(me) | _suggestions(me)))
+    remembered = {"remembered_offer": memory.offer(me), "reconnect": met_before.reconnect(me)}
+    context = _waiting(me) | _suggestions(me) | remembered
+    return render_template("room/home.html", qr=qr, **context)
 
 
 def _waiting(me) -> dict:

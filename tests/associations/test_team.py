@@ -244,3 +244,18 @@ def test_invitations_are_scoped_to_their_association(app, two_teams):
         invitation = team_invitations.invite(a, olga, "nia@example.org", "viewer")
         assert team_invitations.invitation_of(b, invitation.id) is None
         assert team_invitations.invitation_of(a, invitation.id).id == invitation.id
+
+
+def test_the_owner_sets_how_long_members_are_remembered(app, two_teams, olga):
+    """forget_members_after_days is saved in the association's settings; 5 days is refused."""
+    client, token = olga
+    url = f"{team_url(two_teams)}/settings"
+    page = client.get(team_url(two_teams)).get_data(as_text=True)
+    assert 'name="forget_members_after_days"' in page and 'value="730"' in page
+    data = {"csrf_token": token, "name": "Alpha", "forget_members_after_days": "90"}
+    assert client.post(url, data=data).status_code == 302
+    with app.app_context():
+        association = db.session.scalar(select(Association).where(Association.name == "Alpha"))
+        assert association.settings["forget_members_after_days"] == 90
+    data["forget_members_after_days"] = "5"
+    assert client.post(url, data=data).status_code == 422

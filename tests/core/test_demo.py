@@ -11,7 +11,8 @@ def test_demo_json_shape(runner):
     result = runner.invoke(args=["demo", "--json", "--guests", "12", "--seed", "7"])
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
-    assert set(info) == {"event", "organizer", "door", "guests"}
+    assert set(info) == {"association", "event", "organizer", "door", "guests"}
+    assert set(info["association"]) == {"name", "slug"}
     assert set(info["event"]) >= {"slug", "name", "url", "public_url"}
     assert info["event"]["public_url"].endswith(f"/e/{info['event']['slug']}")
     assert info["door"]["url"].endswith(info["door"]["token"])
@@ -48,14 +49,17 @@ def test_demo_code_is_the_ticket_url_and_opens_the_ticket_page(client, runner):
 
 def test_demo_profiles_are_realistic(app, runner):
     """Demo guests carry class years, halls, clubs, industries, interests, some mentors."""
-    runner.invoke(args=["demo", "--json", "--guests", "60", "--seed", "1"])
+    info = json.loads(
+        runner.invoke(args=["demo", "--json", "--guests", "60", "--seed", "1"]).output
+    )
     with app.app_context():
         from sqlalchemy import select
 
         from checkin.extensions import db
-        from checkin.models import Guest
+        from checkin.models import Event, Guest
 
-        people = db.session.scalars(select(Guest)).all()
+        today = select(Event.id).where(Event.slug == info["event"]["slug"]).scalar_subquery()
+        people = db.session.scalars(select(Guest).where(Guest.event_id == today)).all()
     assert all(p.class_year and p.residence_hall and p.industry and p.interests for p in people)
     assert 0 < sum(bool(p.willing_to_mentor) for p in people) < 60
     assert sum(p.checked_in_at is not None for p in people) == 20
@@ -117,3 +121,42 @@ def test_demo_invitations_page_is_populated(client, runner, sign_in):
     assert page.status_code == 200
     assert "5 sent" in text and "1 failed or uncertain" in text
     assert "ines.garcia@example.org" in text and "Send again" in text
+
+
+def test_demo_association_remembers_who_met_before(app, runner):
+    """The demo's association held an earlier event: guests who chose to be remembered list
+    the people here today they met there; guests who did not choose it list no one."""
+    info = json.loads(
+        runner.invoke(args=["demo", "--json", "--guests", "40", "--seed", "3"]).output
+    )
+    with app.app_context():
+        from sqlalchemy import select
+
+        from checkin.extensions import db
+        from checkin.members import demo_history
+        from checkin.models import Association, Event, Guest
+
+        association = db.session.scalar(
+            select(Association).where(Association.slug == info["association"]["slug"])
+        )
+        assert association.name == info["association"]["name"]
+        events = db.session.scalars(select(Event).where(Event.association_id == association.id))
+        others = [e for e in events if e.name != info["event"]["name"]]
+        assert [e.name for e in others] == [demo_history.earlier_name(others[0].starts_at)]
+        remembered = set(
+            db.session.scalars(
+                select(Guest.email).where(
+                    Guest.event_id
+                    == db.session.scalar(
+                        select(Event.id).where(Event.slug == info["event"]["slug"])
+                    ),
+                    Guest.consent_remember.is_(True),
+                )
+            )
+        )
+    names = {g["name"] for g in info["guests"]}
+    met = [g for g in info["guests"] if g["met_before"]]
+    assert met, "someone here met someone before"
+    assert all(g["email"] in remembered for g in met)
+    assert all(set(g["met_before"]) <= names and g["name"] not in g["met_before"] for g in met)
+    assert all(not g["met_before"] for g in info["guests"] if g["email"] not in remembered)

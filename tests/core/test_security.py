@@ -27,6 +27,7 @@ PUBLIC_BLUEPRINTS = {
     "operations",  # /healthz: "ok" or which part fails, nothing more (test_health)
     "registration",  # the public event page and its form: for anyone, while registration is on
     "waitlist",  # an offer's emailed link (its token), and a guest's "I can't come" (room-like)
+    "members",  # a remembered guest's own pages (guest_of_event, like the room's)
 }
 # The emails' links: each carries a token for its reader (the rest of mail is organizers').
 PUBLIC_MAIL_LINKS = {

@@ -1,0 +1,1 @@
+"""Members across an association's events: remembered only with consent (README)."""
