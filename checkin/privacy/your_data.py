@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from ..accounts import users
 from ..extensions import db
+from ..members import memory
 from ..models import (
     Card,
     Guest,
@@ -100,6 +101,7 @@ def gather(me: Guest) -> dict:
         },
         "registration": _registration(me),
         "invitations": _invitations(me),
+        "remembered": _remembered(me),
         "consents": {name: getattr(me, column) for name, column in consents.COLUMNS.items()},
         "consent_history": [_change(row) for row in consents.history(me)],
         "cards_written": _cards_written(me),
@@ -226,6 +228,21 @@ def _registration(me: Guest) -> dict | None:
         "offered_at": row.offered_at,
         "offer_expires_at": row.offer_expires_at,
         "decided_at": row.decided_at,
+    }
+
+
+def _remembered(me: Guest) -> dict | None:
+    """What the association remembers of me across its events, if I asked it to."""
+    member = memory.remembered(me)
+    if member is None:
+        return None
+    return {
+        "association": member.association.name,
+        "name": member.name,
+        "email": member.email,
+        "profile": dict(member.profile or {}),
+        "remembered_at": member.remembered_at,
+        "last_seen_at": member.last_seen_at,
     }
 
 

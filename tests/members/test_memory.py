@@ -184,3 +184,19 @@ def test_unticking_remember_on_the_offer_keeps_the_profile_here_only(
     guest = _guest(app, second)
     assert (guest.city, guest.member_id, guest.consent_remember) == ("York", None, False)
     assert _members(app) == 1 and _guest(app, first).member_id is not None
+
+
+def test_your_data_shows_what_the_association_remembers(
+    client, association_events, make_guest, sign_in_guest
+):
+    """Someone remembered finds the kept profile on their data page and in its JSON; someone
+    who never ticked "remember" finds no such part."""
+    first, _ = make_guest(association_events["spring"], email="ada@example.org")
+    token = sign_in_guest(client, first)
+    slug = association_events["spring"]
+    assert "remembers" not in client.get(f"/e/{slug}/your-data").get_data(as_text=True)
+    _save(client, slug, token, employer="Initech", consent_remember="y")
+    page = client.get(f"/e/{slug}/your-data").get_data(as_text=True)
+    assert "remembers</h2>" in page and "Initech" in page
+    kept = client.get(f"/e/{slug}/your-data.json").get_json()["remembered"]
+    assert kept["email"] == "ada@example.org" and kept["profile"]["employer"] == "Initech"
