@@ -10,6 +10,7 @@ reader's own row with the people suggested to them. Pure data out; mail/messages
 import weakref
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, literal, select, union_all
@@ -238,10 +239,8 @@ class Builder:
         if reader.checked_in_at is None and not known:
             return {}  # not at the event: no one to "still" meet
         met = self.met_before.get(reader.id, {})
-        found = self.matcher.suggest(
-            reader.id, exclude=known, candidates=self.room, limit=TO_MEET + len(met)
-        )
-        found = sorted(found, key=lambda s: s.id in met)[:TO_MEET]  # not met before first
+        suggest = partial(self.matcher.suggest, reader.id, candidates=self.room)
+        found = met_before.not_met_first(suggest, known, met, TO_MEET)
         return {s.id: list(s.reasons) for s in found}
 
     def _fresh(self, connection, reader_id: int, ids: list[int]) -> dict:

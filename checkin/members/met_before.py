@@ -28,26 +28,29 @@ def _members_at(event_id: int, only: int | None = None) -> dict[int, int]:
     return dict(db.session.execute(query).all())
 
 
-def _cards_between(event: Event, member_ids, earlier: bool = True):
-    """(author member, subject member, event name, event start, card) at the association's
-    other events, between remembered members among member_ids."""
+def _met_between(event: Event, member_ids):
+    """(author member, subject member, event name, start) once per pair and earlier event of
+    the association where one wrote a card about the other, both remembered, among member_ids.
+    Columns only: the digest's Builder reads every pair of the room at once."""
     author, subject = aliased(Guest), aliased(Guest)
     query = (
-        select(author.member_id, subject.member_id, Event.name, Event.starts_at, Card)
+        select(author.member_id, subject.member_id, Event.name, Event.starts_at)
+        .select_from(Card)
         .join(author, Card.author_id == author.id)
         .join(subject, Card.subject_id == subject.id)
         .join(Event, Card.event_id == Event.id)
         .where(
             Event.association_id == event.association_id,
+            Event.starts_at < event.starts_at,
+            Event.id != event.id,
             author.consent_remember.is_(True),
             subject.consent_remember.is_(True),
             author.member_id.in_(member_ids),
             subject.member_id.in_(member_ids),
         )
-        .order_by(Event.starts_at, Card.id)
+        .distinct()
+        .order_by(Event.starts_at)
     )
-    if earlier:
-        query = query.where(Event.starts_at < event.starts_at, Event.id != event.id)
     return db.session.execute(query).all()
 
 
@@ -57,7 +60,7 @@ def pairs_at(event: Event) -> dict[int, dict[int, list[str]]]:
     found: dict[int, dict[int, list[str]]] = {}
     if len(here) < 2:
         return found
-    for author, subject, name, _, _ in _cards_between(event, list(here)):
+    for author, subject, name, _ in _met_between(event, list(here)):
         a, b = here[author], here[subject]
         for one, other in ((a, b), (b, a)):
             names = found.setdefault(one, {}).setdefault(other, [])
@@ -119,6 +122,19 @@ def _met_members(mine: list[int]):
         *db.session.execute(wrote.where(Card.author_id.in_(mine), *remembered)),
         *db.session.execute(about_me.where(Card.event_id == Guest.event_id, *remembered)),
     ]
+
+
+def not_met_first(suggest, exclude, met: dict, limit: int) -> list:
+    """Suggestions of people not met before, topped up with people met before when too few.
+
+    suggest(exclude, limit) is the matcher's; asking it twice for `limit` at most keeps its cost
+    the same however many people one met at earlier events.
+    """
+    exclude = set(exclude)
+    found = suggest(exclude=exclude | set(met), limit=limit)
+    if met and len(found) < limit:
+        found += suggest(exclude=exclude | {s.id for s in found}, limit=limit - len(found))
+    return found
 
 
 def reasons(met: dict[int, list[str]], other_id: int, found) -> list[str]:

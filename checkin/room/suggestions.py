@@ -12,6 +12,7 @@ app, so each app (and each test's app) has its own; fresh=True builds a new one 
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import func, select
@@ -37,10 +38,8 @@ def suggestions(me: Guest, limit: int = 5, fresh: bool = False) -> list[dict]:
     """Up to `limit` checked-in, findable people I have not recorded, each with its reasons;
     people I met at the association's earlier events (both remembered) come last."""
     met = met_before.of(me)
-    found = matcher(me.event_id, fresh).suggest(
-        me.id, exclude=_recorded_by(me), candidates=_in_the_room(me), limit=limit + len(met)
-    )
-    found = sorted(found, key=lambda s: s.id in met)[:limit]  # stable: best first within
+    suggest = partial(matcher(me.event_id, fresh).suggest, me.id, candidates=_in_the_room(me))
+    found = met_before.not_met_first(suggest, _recorded_by(me), met, limit)
     people = _people([s.id for s in found])
     return [
         cards.public_fields(people[s.id]) | {"reasons": met_before.reasons(met, s.id, s.reasons)}
