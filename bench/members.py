@@ -72,7 +72,7 @@ def _run(options) -> None:
 
 def _measure(app, event_id: int, options, label: str) -> None:
     digests = min(
-        (digest_build.build_all(event_id, 1) for _ in range(options.repeat)),
+        (digest_build.build_all(event_id, options.workers) for _ in range(options.repeat)),
         key=lambda r: r["total"],
     )
     suggest = min(_suggest_all(app, event_id, options.sample) for _ in range(options.repeat))
@@ -222,6 +222,9 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--earlier", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=2, help="runs; best kept")
     parser.add_argument("--sample", type=int, default=200, help="guests whose suggestions to time")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes building the digests (as the sender can)"
+    )
     return parser.parse_args()
 
 
