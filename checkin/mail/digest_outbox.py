@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 
-from sqlalchemy import and_, func, literal, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..database import writing
@@ -59,25 +59,19 @@ def queue_digests(event: Event, now: datetime | None = None) -> int:
     the event marked queued; returns how many rows were made. Who may receive one is decided
     when it is sent."""
     now = now or utcnow()
-    guests = select(Guest.event_id, Guest.id, Guest.email, *_literals(DIGEST, now)).where(
+    guests = select(Guest.event_id, Guest.id, Guest.email).where(
         Guest.event_id == event.id,
         Guest.cancelled_at.is_(None),  # gave their place back
     )
     guests = guests.order_by(Guest.id)  # rows (and sending) in guest-list order
-    columns = ["event_id", "attendee_id", "recipient", "kind", "status", "queued_at"]
     with writing():
-        made = db.session.scalars(
-            outbox.insert()
-            .from_select(columns, guests)
-            .on_conflict_do_nothing(index_elements=outbox.KEY)
-            .returning(Outbox.id)
-        ).all()
+        made = outbox.fill(DIGEST, guests, now)
         db.session.execute(
             update(Event)
             .where(Event.id == event.id, Event.digest_queued_at.is_(None))
             .values(digest_queued_at=now)
         )
-    return len(made)
+    return made
 
 
 def queue_introduction(event: Event, reader: Guest, other: Guest) -> bool:
@@ -201,15 +195,6 @@ def due_events(now: datetime | None = None) -> list[int]:
     """The events with rows waiting to be sent now."""
     query = select(Outbox.event_id).where(DIGESTS, Outbox.status == "queued", due(now or utcnow()))
     return list(db.session.scalars(query.distinct().order_by(Outbox.event_id)))
-
-
-def _literals(kind: str, now: datetime):
-    """Constant columns for INSERT ... SELECT: kind, status, queued_at."""
-    return (
-        literal(kind).label("kind"),
-        literal("queued").label("status"),
-        literal(now, Outbox.queued_at.type).label("queued_at"),
-    )
 
 
 def _due_rows(event_id: int, now: datetime) -> list[tuple[int, str]]:

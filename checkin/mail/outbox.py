@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..database import writing, writing_rows
@@ -95,6 +95,25 @@ def of_kind(name: str):
 def insert():
     """An INSERT into the outbox that can skip rows already there, in the database's dialect."""
     return _dialect().insert(Outbox)
+
+
+def fill(kind: str, guests, now: datetime) -> int:
+    """Queue one row of this kind for each guest the query selects (event id, guest id, email),
+    leaving rows already there alone (inside writing()); how many were made."""
+    constants = (
+        literal(kind).label("kind"),
+        literal("queued").label("status"),
+        literal(now, Outbox.queued_at.type).label("queued_at"),
+    )
+    rows = guests.add_columns(*constants)
+    columns = ["event_id", "attendee_id", "recipient", "kind", "status", "queued_at"]
+    made = db.session.scalars(
+        insert()
+        .from_select(columns, rows)
+        .on_conflict_do_nothing(index_elements=KEY)
+        .returning(Outbox.id)
+    ).all()
+    return len(made)
 
 
 def due(now: datetime):

@@ -20,7 +20,7 @@ from email.utils import make_msgid
 from zoneinfo import ZoneInfo
 
 from flask import render_template
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, select
 
 from ..accounts import personal_links
 from ..database import writing
@@ -65,26 +65,12 @@ def queue(event: Event, now: datetime | None = None) -> int:
     before are left alone); returns how many rows were made."""
     now = now or utcnow()
     guests = (
-        select(
-            Guest.event_id,
-            Guest.id,
-            Guest.email,
-            literal(REMINDER).label("kind"),
-            literal("queued").label("status"),
-            literal(now, Outbox.queued_at.type).label("queued_at"),
-        )
+        select(Guest.event_id, Guest.id, Guest.email)
         .where(Guest.event_id == event.id, Guest.email != "", Guest.cancelled_at.is_(None))
         .order_by(Guest.id)
     )
-    columns = ["event_id", "attendee_id", "recipient", "kind", "status", "queued_at"]
     with writing():
-        made = db.session.scalars(
-            outbox.insert()
-            .from_select(columns, guests)
-            .on_conflict_do_nothing(index_elements=outbox.KEY)
-            .returning(Outbox.id)
-        ).all()
-    return len(made)
+        return outbox.fill(REMINDER, guests, now)
 
 
 def send_queued(event_id: int, now: datetime | None = None) -> Counts:
