@@ -20,7 +20,7 @@ url_for("registration.event_page") gives).
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -207,8 +207,7 @@ def message(invitation: Invitation):
     to = Address(addr_spec=invitation.email)
     mail = transport.new_message(to, f"You're invited: {event.name}", reply_to=event.reply_to)
     messages.list_unsubscribe(mail, context["no_more_url"])
-    mail.set_content(render_template("mail/email/invitation.txt", **context))
-    mail.add_alternative(render_template("mail/email/invitation.html", **context), subtype="html")
+    messages.write(mail, "invitation", **context)
     return mail
 
 

@@ -51,8 +51,7 @@ def ticket(guest: Guest, code: str, login_url: str) -> EmailMessage:
         "qr_cid": qr_cid[1:-1],  # without the angle brackets, as cid: URLs want it
     }
     message = transport.new_message(recipient(guest), f"Your ticket for {event.name}")
-    message.set_content(render_template("mail/email/ticket.txt", **context))
-    message.add_alternative(render_template("mail/email/ticket.html", **context), subtype="html")
+    write(message, "ticket", **context)
     html = message.get_payload()[1]
     html.add_related(
         qr_png(ticket_url),
@@ -89,6 +88,12 @@ def team_invitation(invitation, url: str) -> EmailMessage:
     html = _inliner().inline(_template("mail/email/team_invitation.html").render(**context))
     message.add_alternative(html, subtype="html")
     return message
+
+
+def write(message, name: str, **context) -> None:
+    """The message's text and HTML parts, from the mail/email/<name>.txt and .html pair."""
+    message.set_content(render_template(f"mail/email/{name}.txt", **context))
+    message.add_alternative(render_template(f"mail/email/{name}.html", **context), subtype="html")
 
 
 def recipient(guest: Guest) -> Address:

@@ -19,7 +19,6 @@ from datetime import UTC, datetime, time, timedelta
 from email.utils import make_msgid
 from zoneinfo import ZoneInfo
 
-from flask import render_template
 from sqlalchemy import func, select
 
 from ..accounts import personal_links
@@ -165,8 +164,7 @@ def message(guest: Guest, code: str, login_url: str):
     }
     mail = transport.new_message(messages.recipient(guest), f"Tomorrow: {event.name}")
     messages.list_unsubscribe(mail, context["unsubscribe_url"])
-    mail.set_content(render_template("mail/email/reminder.txt", **context))
-    mail.add_alternative(render_template("mail/email/reminder.html", **context), subtype="html")
+    messages.write(mail, "reminder", **context)
     mail.get_payload()[1].add_related(
         messages.qr_png(ticket_url),
         maintype="image",

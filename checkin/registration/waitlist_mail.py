@@ -8,8 +8,6 @@ A mail server that answers "try later" (or cannot be reached) makes the task rai
 tries it again.
 """
 
-from flask import render_template
-
 from ..events import events
 from ..extensions import db
 from ..mail import messages, transport
@@ -64,10 +62,7 @@ def send_declined(registration_id: int) -> bool:
 
 def _send(registration: Registration, subject: str, template: str, context: dict) -> bool:
     message = transport.new_message(messages.recipient(registration), subject)
-    message.set_content(render_template(f"mail/email/{template}.txt", **context))
-    message.add_alternative(
-        render_template(f"mail/email/{template}.html", **context), subtype="html"
-    )
+    messages.write(message, template, **context)
     (outcome,) = transport.send([message], registration.event.slug)
     if not outcome.ok and outcome.temporary:
         raise TryLater(outcome.error)
